@@ -1,0 +1,68 @@
+# CNN course: every command sets up what it needs (the virtualenv in .venv) first.
+#   make demo    install, regenerate release/, grade the bundled demo class, print the scores
+#   make test    install and run the whole test suite (what CI runs)
+#   make release regenerate the student versions in release/ from source/
+#   make grade   autograde everything in submitted/, then feedback and grades.csv
+#   make lab     JupyterLab with the nbgrader extensions, for this course directory
+#   make clean   remove grading output (submitted/, autograded/*, feedback/, gradebook.db, grades.csv)
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+# nbgrader runs helper programs (alembic, jupyter) by name: put the venv first on PATH.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export PYTHONDONTWRITEBYTECODE := 1
+ASSIGNMENTS := $(sort $(notdir $(wildcard source/*)))
+
+.PHONY: install demo test test-fast release grade lab clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python 3.10+ is needed, found " + sys.version' 
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+release: $(STAMP)
+	@for a in $(ASSIGNMENTS); do \
+		echo "== release $$a"; \
+		nbgrader generate_assignment $$a --force --log-level=WARN || exit 1; \
+	done
+
+grade: $(STAMP)
+	@for a in $(ASSIGNMENTS); do \
+		if ls submitted/*/$$a >/dev/null 2>&1; then \
+			echo "== autograde $$a"; \
+			nbgrader autograde $$a --force --log-level=ERROR || exit 1; \
+			nbgrader generate_feedback $$a --force --log-level=ERROR || exit 1; \
+		fi; \
+	done
+	nbgrader export --log-level=ERROR
+	@echo "Grades: grades.csv; feedback: feedback/<student>/<assignment>/"
+
+demo: release
+	$(PY) -m grader_utils.course demo-submissions
+	$(MAKE) --no-print-directory grade
+	@for a in $(ASSIGNMENTS); do \
+		if ls submitted/*/$$a >/dev/null 2>&1; then \
+			echo; echo "== scores: $$a (points / possible per exercise)"; \
+			$(PY) -m grader_utils.course table $$a; \
+		fi; \
+	done
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not slow"
+
+lab: $(STAMP)
+	jupyter lab --notebook-dir=$(CURDIR) --ServerApp.root_dir=$(CURDIR)
+
+clean:
+	rm -rf submitted feedback gradebook.db grades.csv .pytest_cache
+	find autograded -mindepth 1 ! -name README.md -exec rm -rf {} +

@@ -1,0 +1,262 @@
+"""Test cases for the exercises: fixed basic ones and seeded random ones.
+
+A case is the arguments of one call of a student's function. Cases never hold
+expected answers: those come from :mod:`grader_utils.truth` at grading time.
+Random suites take a seed, so one notebook always gets the same cases.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+__all__ = ["Case", "SUITES", "suite_cases"]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One call: ``func(*args, **kwargs)``."""
+
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def call_text(self, name: str) -> str:
+        """``name(arg, ..., key=value)`` as a student would type it (arrays by shape)."""
+        parts = [_short(a) for a in self.args] + [f"{k}={_short(v)}" for k, v in self.kwargs.items()]
+        return f"{name}({', '.join(parts)})"
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return f"<array {value.shape} {value.dtype}>"
+    return repr(value)
+
+
+def _size(rng: np.random.Generator, low: int, high: int, pair_chance: float = 0.5) -> int | tuple[int, int]:
+    """An int or an (int, int) pair drawn from [low, high]."""
+    if rng.random() < pair_chance:
+        return (int(rng.integers(low, high + 1)), int(rng.integers(low, high + 1)))
+    return int(rng.integers(low, high + 1))
+
+
+def _pair(value: int | tuple[int, int]) -> tuple[int, int]:
+    return (value, value) if isinstance(value, int) else value
+
+
+# --- exercise 1: conv2d_output_shape -------------------------------------------------
+
+def conv_shape_basic() -> list[Case]:
+    return [
+        Case(((28, 56, 3), 8, (3, 3)), {"strides": (1, 1), "padding": "same"}),
+        Case(((28, 56, 8), 5, (3, 2)), {"strides": (2, 3), "padding": "valid"}),
+        Case(((32, 32, 3), 32, 3)),
+        Case(((32, 32, 3), 16, 5), {"padding": "same"}),
+        Case(((200, 200, 3), 64, (7, 7)), {"strides": (2, 2), "padding": "valid"}),
+        Case(((10, 10, 1), 4, (3, 3)), {"strides": (1, 1), "padding": "valid"}),
+    ]
+
+
+def conv_shape_same_strided(rng: np.random.Generator, n: int = 40) -> list[Case]:
+    """``'same'`` with strides > 1, odd and even kernels, sizes not divisible by the stride."""
+    cases = []
+    for _ in range(n):
+        stride = (int(rng.integers(2, 5)), int(rng.integers(2, 5)))
+        h, w = (int(rng.integers(5, 60)) for _ in range(2))
+        kernel = (int(rng.integers(1, 8)), int(rng.integers(1, 8)))
+        cases.append(Case(((h, w, int(rng.integers(1, 5))), int(rng.integers(1, 65)), kernel),
+                          {"strides": stride, "padding": "same"}))
+    return cases
+
+
+def conv_shape_random(rng: np.random.Generator, n: int = 200) -> list[Case]:
+    cases = []
+    for _ in range(n):
+        h, w = int(rng.integers(1, 80)), int(rng.integers(1, 80))
+        kh, kw = int(rng.integers(1, min(h, 9) + 1)), int(rng.integers(1, min(w, 9) + 1))
+        kernel: int | tuple[int, int] = kh if (kh == kw and rng.random() < 0.5) else (kh, kw)
+        strides = _size(rng, 1, 4)
+        cases.append(Case(((h, w, int(rng.integers(1, 9))), int(rng.integers(1, 129)), kernel),
+                          {"strides": strides, "padding": str(rng.choice(["valid", "same"]))}))
+    return cases
+
+
+# --- exercise 2: pool2d_output_shape -------------------------------------------------
+
+def pool_shape_basic() -> list[Case]:
+    return [
+        Case(((13, 19, 5), (3, 3))),
+        Case(((15, 15, 1), (2, 2))),
+        Case(((32, 32, 16), 2), {"strides": None, "padding": "valid"}),
+        Case(((15, 15, 1), (2, 2)), {"padding": "same"}),
+        Case(((28, 28, 8), (3, 3)), {"strides": (1, 1), "padding": "valid"}),
+        Case(((9, 12, 4), (2, 3)), {"strides": (2, 2), "padding": "same"}),
+    ]
+
+
+def pool_shape_random(rng: np.random.Generator, n: int = 200) -> list[Case]:
+    cases = []
+    for _ in range(n):
+        h, w = int(rng.integers(1, 70)), int(rng.integers(1, 70))
+        ph, pw = int(rng.integers(1, min(h, 6) + 1)), int(rng.integers(1, min(w, 6) + 1))
+        pool: int | tuple[int, int] = ph if (ph == pw and rng.random() < 0.5) else (ph, pw)
+        strides = None if rng.random() < 0.4 else _size(rng, 1, 4)
+        cases.append(Case(((h, w, int(rng.integers(1, 17))), pool),
+                          {"strides": strides, "padding": str(rng.choice(["valid", "same"]))}))
+    return cases
+
+
+# --- exercises 3 and 4: max_pool2d, average_pool2d ------------------------------------
+
+def _image(rng: np.random.Generator, h: int, w: int, c: int) -> np.ndarray:
+    """Values of both signs (so a border padded with zeros changes a max)."""
+    return rng.normal(0.0, 2.0, size=(h, w, c)).astype(np.float32)
+
+
+def pool_values_basic() -> list[Case]:
+    x1 = np.arange(16, dtype=np.float32).reshape(4, 4, 1)
+    x2 = np.array([[1, -2, 3, 0, 5], [4, 6, -1, 2, 2], [0, 1, 7, -3, 1], [2, 2, 2, 8, -4], [9, 0, 1, 1, 3]],
+                  dtype=np.float32).reshape(5, 5, 1)
+    x3 = (np.arange(6 * 6 * 2, dtype=np.float32).reshape(6, 6, 2) % 7) - 3
+    return [
+        Case((x1, (2, 2))),
+        Case((x2, 2)),
+        Case((x3, (3, 3)), {"strides": (1, 1), "padding": "valid"}),
+        Case((x3, (2, 2)), {"strides": None, "padding": "valid"}),
+    ]
+
+
+def pool_values_same(rng: np.random.Generator, n: int = 30) -> list[Case]:
+    """``'same'`` padding, including windows that hang over the bottom/right border."""
+    cases = [Case((np.arange(25, dtype=np.float32).reshape(5, 5, 1) - 12, (2, 2)), {"padding": "same"})]
+    for _ in range(n - 1):
+        h, w, c = int(rng.integers(2, 12)), int(rng.integers(2, 12)), int(rng.integers(1, 4))
+        pool = _size(rng, 2, 4)
+        strides = None if rng.random() < 0.3 else _size(rng, 1, 3)
+        cases.append(Case((_image(rng, h, w, c), pool), {"strides": strides, "padding": "same"}))
+    return cases
+
+
+def pool_values_random(rng: np.random.Generator, n: int = 60) -> list[Case]:
+    cases = []
+    for _ in range(n):
+        h, w, c = int(rng.integers(1, 14)), int(rng.integers(1, 14)), int(rng.integers(1, 5))
+        ph, pw = int(rng.integers(1, min(h, 4) + 1)), int(rng.integers(1, min(w, 4) + 1))
+        pool: int | tuple[int, int] = ph if ph == pw else (ph, pw)
+        strides = None if rng.random() < 0.4 else _size(rng, 1, 3)
+        padding = str(rng.choice(["valid", "same"]))
+        cases.append(Case((_image(rng, h, w, c), pool), {"strides": strides, "padding": padding}))
+    return cases
+
+
+# --- exercise 5: sequential_output_shapes / sequential_param_counts -------------------
+
+LESSON_MODEL: list[tuple[str, dict[str, Any]]] = [
+    ("conv2d", {"filters": 8, "kernel_size": (3, 3), "padding": "same", "activation": "relu"}),
+    ("conv2d", {"filters": 5, "kernel_size": (3, 2), "strides": (2, 3), "padding": "valid",
+                "activation": "relu"}),
+    ("max_pooling2d", {"pool_size": (3, 3)}),
+    ("flatten", {}),
+    ("dense", {"units": 3, "activation": "softmax"}),
+]
+
+
+def sequential_basic() -> list[Case]:
+    return [
+        Case(((28, 56, 3), LESSON_MODEL)),
+        Case(((32, 32, 3), [
+            ("conv2d", {"filters": 32, "kernel_size": 3, "activation": "relu"}),
+            ("max_pooling2d", {"pool_size": 2}),
+            ("conv2d", {"filters": 64, "kernel_size": 3, "activation": "relu"}),
+            ("max_pooling2d", {"pool_size": 2}),
+            ("flatten", {}),
+            ("dense", {"units": 10}),
+        ])),
+        Case(((28, 28, 3), [("reshape", {"target_shape": (3, 784)}), ("dense", {"units": 4})])),
+    ]
+
+
+def _random_stack(rng: np.random.Generator, h: int, w: int) -> list[tuple[str, dict[str, Any]]]:
+    """Conv/pool blocks that never shrink a side below 1, then a head."""
+    layers: list[tuple[str, dict[str, Any]]] = []
+    for _ in range(int(rng.integers(1, 5))):
+        kind = str(rng.choice(["conv2d", "conv2d", "max_pooling2d", "average_pooling2d"]))
+        padding = str(rng.choice(["valid", "same"]))
+        if kind == "conv2d":
+            k = (int(rng.integers(1, min(h, 5) + 1)), int(rng.integers(1, min(w, 5) + 1)))
+            s = _size(rng, 1, 3)
+            kwargs: dict[str, Any] = {"filters": int(rng.integers(1, 33)), "kernel_size": k,
+                                      "strides": s, "padding": padding}
+        else:
+            k = (int(rng.integers(1, min(h, 3) + 1)), int(rng.integers(1, min(w, 3) + 1)))
+            kwargs = {"pool_size": k, "padding": padding}
+            s = k
+            if rng.random() < 0.5:
+                s = _pair(_size(rng, 1, 3))
+                kwargs["strides"] = s
+        sh, sw = _pair(s)
+        if padding == "same":
+            h, w = -(-h // sh), -(-w // sw)
+        else:
+            h, w = (h - k[0]) // sh + 1, (w - k[1]) // sw + 1
+        layers.append((kind, kwargs))
+    layers.append(("flatten", {}))
+    layers.append(("dense", {"units": int(rng.integers(1, 65))}))
+    if rng.random() < 0.5:
+        layers.append(("dense", {"units": int(rng.integers(1, 11)), "activation": "softmax"}))
+    return layers
+
+
+def sequential_random(rng: np.random.Generator, n: int = 25) -> list[Case]:
+    cases = []
+    for _ in range(n):
+        h, w, c = int(rng.integers(6, 48)), int(rng.integers(6, 48)), int(rng.integers(1, 5))
+        cases.append(Case(((h, w, c), _random_stack(rng, h, w))))
+    return cases
+
+
+def sequential_edge() -> list[Case]:
+    """Keras behaviours the lesson points out: Dense on a 3-D tensor acts on the last
+    axis; Reshape accepts -1; kernel sizes given as lists."""
+    return [
+        Case(((8, 8, 3), [("conv2d", {"filters": 4, "kernel_size": [3, 3]}), ("dense", {"units": 2})])),
+        Case(((12, 10, 2), [("reshape", {"target_shape": (-1, 4)}), ("dense", {"units": 3})])),
+        Case(((7, 7, 1), [("average_pooling2d", {"pool_size": 2, "padding": "same"}), ("flatten", {}),
+                          ("reshape", {"target_shape": (4, 4)}), ("dense", {"units": 5})])),
+    ]
+
+
+#: suite name -> factory taking a NumPy Generator (fixed suites ignore it)
+SUITES: dict[str, dict[str, Callable[..., list[Case]]]] = {
+    "conv2d_output_shape": {
+        "basic": lambda rng, n=None: conv_shape_basic(),
+        "same_strides": conv_shape_same_strided,
+        "random": conv_shape_random,
+    },
+    "pool2d_output_shape": {
+        "basic": lambda rng, n=None: pool_shape_basic(),
+        "random": pool_shape_random,
+    },
+    "pool2d_values": {
+        "basic": lambda rng, n=None: pool_values_basic(),
+        "same_padding": pool_values_same,
+        "random": pool_values_random,
+    },
+    "sequential": {
+        "basic": lambda rng, n=None: sequential_basic(),
+        "edge": lambda rng, n=None: sequential_edge(),
+        "random": sequential_random,
+    },
+}
+
+
+def suite_cases(family: str, suite: str, seed: int = 0, n: int | None = None) -> list[Case]:
+    """The cases of one suite, e.g. ``suite_cases("pool2d_values", "random", seed=7)``."""
+    try:
+        factory = SUITES[family][suite]
+    except KeyError:
+        raise ValueError(f"no suite {suite!r} for {family!r}; known: "
+                         f"{ {f: sorted(s) for f, s in SUITES.items()} }") from None
+    rng = np.random.default_rng(seed)
+    return factory(rng) if n is None else factory(rng, n)

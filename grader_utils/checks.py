@@ -1,0 +1,254 @@
+"""Checks that the notebooks' test cells call.
+
+``check_<exercise>(func, suite, seed)`` calls the student's function on every
+case of a suite, compares each result with Keras (:mod:`truth`) using the
+comparator (:mod:`compare`), adds the likely cause (:mod:`feedback`), prints
+one line when all is right and raises ``AssertionError`` otherwise. They
+return ``None`` on purpose: nbgrader would read a number returned by a test
+cell as a partial score. ``run_suite`` returns the structured report.
+
+The verdict on one call is a plain function of plain data
+(``verdict_<exercise>(case, got) -> CheckResult``), so it can run in another
+process than the student's code.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from . import feedback, truth
+from .cases import Case, suite_cases
+from .compare import CheckResult, compare_arrays, compare_int_tuple
+
+__all__ = [
+    "SuiteReport",
+    "run_suite",
+    "verdict_conv2d_output_shape",
+    "verdict_pool2d_output_shape",
+    "verdict_max_pool2d",
+    "verdict_average_pool2d",
+    "verdict_sequential_output_shapes",
+    "verdict_sequential_param_counts",
+    "check_conv2d_output_shape",
+    "check_pool2d_output_shape",
+    "check_max_pool2d",
+    "check_average_pool2d",
+    "check_sequential_output_shapes",
+    "check_sequential_param_counts",
+]
+
+Verdict = Callable[[Case, Any], CheckResult]
+
+
+@dataclass
+class SuiteReport:
+    """All verdicts of one suite: ``failures`` holds (call text, result) pairs."""
+
+    name: str
+    suite: str
+    total: int
+    failures: list[tuple[str, CheckResult]] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    def likely_cause(self) -> tuple[str | None, int]:
+        """The hint key that explains the most wrong cases, and how many it explains."""
+        counts: dict[str, int] = {}
+        for _, result in self.failures:
+            for key in result.details.get("hints", []):
+                counts[key] = counts.get(key, 0) + 1
+        if not counts:
+            return None, 0
+        best = max(counts, key=lambda k: counts[k])  # ties: the first seen, the most specific
+        return best, counts[best]
+
+    def message(self) -> str:
+        """One line when passed; otherwise the count, one wrong case and the likely cause."""
+        if self.passed:
+            return f"PASSED {self.name}: all {self.total} {self.suite} cases match Keras."
+        key, explained = self.likely_cause()
+        call, shown = self.failures[0]
+        if key is not None:
+            call, shown = next((c, r) for c, r in self.failures if key in r.details.get("hints", []))
+        text = (f"{self.name}: {len(self.failures)} of {self.total} {self.suite} cases are wrong.\n"
+                f"Wrong case: {call}\n{shown.message}")
+        if key is not None:
+            share = "all of them" if explained == len(self.failures) else f"{explained} of them"
+            text += f"\nLikely cause ({share}): {feedback.HINTS[key]}"
+        return text
+
+
+def _with_hints(result: CheckResult, keys: list[str]) -> CheckResult:
+    """Attach the keys of :data:`feedback.HINTS` that explain a failed result."""
+    if result.passed or not keys:
+        return result
+    return CheckResult(False, result.expected, result.got, result.message, {**result.details, "hints": keys})
+
+
+def _safe(hints: Callable[[], list[str]]) -> list[str]:
+    """A diagnosis must never turn a wrong answer into a grader crash."""
+    try:
+        return hints()
+    except Exception:
+        return []
+
+
+def verdict_conv2d_output_shape(case: Case, got: Any) -> CheckResult:
+    expected = truth.conv2d_output_shape(*case.args, **case.kwargs)
+    result = compare_int_tuple(got, expected, what="The returned shape")
+    if result.passed:
+        return result
+    return _with_hints(result, _safe(lambda: feedback.conv_shape_hints(case.args, case.kwargs, got, expected)))
+
+
+def verdict_pool2d_output_shape(case: Case, got: Any) -> CheckResult:
+    expected = truth.pool2d_output_shape(*case.args, **case.kwargs)
+    result = compare_int_tuple(got, expected, what="The returned shape")
+    if result.passed:
+        return result
+    return _with_hints(result, _safe(lambda: feedback.pool_shape_hints(case.args, case.kwargs, got, expected)))
+
+
+def _verdict_pool(kind: str, case: Case, got: Any) -> CheckResult:
+    expected = truth.pool2d(case.args[0], kind, *case.args[1:], **case.kwargs)
+    result = compare_arrays(got, expected, what="The returned array")
+    if result.passed or result.details.get("problem") in ("type", "dtype"):
+        return result
+    return _with_hints(result, _safe(lambda: feedback.pool_value_hints(kind, case.args, case.kwargs, got,
+                                                                       expected)))
+
+
+def verdict_max_pool2d(case: Case, got: Any) -> CheckResult:
+    return _verdict_pool("max", case, got)
+
+
+def verdict_average_pool2d(case: Case, got: Any) -> CheckResult:
+    return _verdict_pool("average", case, got)
+
+
+def _list_problem(got: Any, n: int, what: str) -> str | None:
+    if not isinstance(got, list):
+        return f"{what} should be a list with one entry per layer, but it is a {type(got).__name__}."
+    if len(got) != n:
+        return f"{what} should have one entry per layer ({n}), but it has {len(got)}."
+    return None
+
+
+def verdict_sequential_output_shapes(case: Case, got: Any) -> CheckResult:
+    input_shape, layers = case.args
+    shapes, _ = truth.sequential_summary(input_shape, layers)
+    problem = _list_problem(got, len(shapes), "The returned list of shapes")
+    if problem:
+        return CheckResult(False, shapes, repr(got)[:200], problem)
+    for i, (g, e) in enumerate(zip(got, shapes)):
+        result = compare_int_tuple(g, e, what=f"The shape of layer {i + 1} ({layers[i][0]})")
+        if not result.passed:
+            if result.details.get("problem") == "type":
+                return result
+            got = [tuple(s) if isinstance(s, (tuple, list)) else s for s in got]
+            hint = feedback.diagnose_sequential_shapes(input_shape, layers, got, shapes)
+            return CheckResult(False, shapes, got, hint or result.message)
+    return CheckResult(True, shapes, got)
+
+
+def verdict_sequential_param_counts(case: Case, got: Any) -> CheckResult:
+    input_shape, layers = case.args
+    shapes, params = truth.sequential_summary(input_shape, layers)
+    problem = _list_problem(got, len(params), "The returned list of parameter counts")
+    if problem:
+        return CheckResult(False, params, repr(got)[:200], problem)
+    if not all(isinstance(g, (int, np.integer)) and not isinstance(g, bool) for g in got):
+        return CheckResult(False, params, repr(got)[:200], "Every parameter count should be an int.")
+    got = [int(g) for g in got]
+    if got != params:
+        hint = feedback.diagnose_sequential_params(input_shape, layers, got, params, shapes)
+        return CheckResult(False, params, got, hint or f"The counts are {got}; Keras gives {params}.")
+    return CheckResult(True, params, got)
+
+
+def _call(func: Callable[..., Any], name: str, case: Case) -> tuple[bool, Any]:
+    """Call the student's function on copies of the case's arguments.
+
+    Returns (True, result) or (False, text of the exception). NotImplementedError
+    propagates with a message saying what to do."""
+    args, kwargs = copy.deepcopy(case.args), copy.deepcopy(case.kwargs)
+    try:
+        return True, func(*args, **kwargs)
+    except NotImplementedError:
+        raise NotImplementedError(
+            f"{name} is not implemented yet: replace `raise NotImplementedError()` with your code."
+        ) from None
+    except Exception as exc:  # the student's code failed: that is a wrong answer, not a grader crash
+        return False, f"{type(exc).__name__}: {exc}"
+
+
+def run_suite(func: Callable[..., Any], name: str, cases: list[Case], verdict: Verdict,
+              suite: str = "") -> SuiteReport:
+    """Call ``func`` on each case and judge each result with ``verdict``."""
+    if not callable(func):
+        raise AssertionError(f"{name} should be a function, but it is {type(func).__name__}.")
+    report = SuiteReport(name, suite, len(cases))
+    for case in cases:
+        call = case.call_text(name)
+        ok, got = _call(func, name, case)
+        if not ok:
+            report.failures.append((call, CheckResult(False, None, got, f"It raised {got}")))
+            continue
+        result = verdict(case, got)
+        if not result.passed:
+            report.failures.append((call, result))
+    return report
+
+
+def _check(func: Callable[..., Any], name: str, family: str, verdict: Verdict, suite: str, seed: int,
+           n: int | None) -> None:
+    report = run_suite(func, name, suite_cases(family, suite, seed=seed, n=n), verdict, suite)
+    if not report.passed:
+        raise AssertionError(report.message())
+    print(report.message())
+
+
+def check_conv2d_output_shape(func: Callable[..., Any], suite: str = "basic", seed: int = 0,
+                              n: int | None = None) -> None:
+    """Exercise ``conv2d_output_shape(input_shape, filters, kernel_size, strides, padding)``."""
+    return _check(func, "conv2d_output_shape", "conv2d_output_shape", verdict_conv2d_output_shape,
+                  suite, seed, n)
+
+
+def check_pool2d_output_shape(func: Callable[..., Any], suite: str = "basic", seed: int = 0,
+                              n: int | None = None) -> None:
+    """Exercise ``pool2d_output_shape(input_shape, pool_size, strides, padding)``."""
+    return _check(func, "pool2d_output_shape", "pool2d_output_shape", verdict_pool2d_output_shape,
+                  suite, seed, n)
+
+
+def check_max_pool2d(func: Callable[..., Any], suite: str = "basic", seed: int = 0,
+                     n: int | None = None) -> None:
+    """Exercise ``max_pool2d(x, pool_size, strides, padding)``; x: (H, W, C)."""
+    return _check(func, "max_pool2d", "pool2d_values", verdict_max_pool2d, suite, seed, n)
+
+
+def check_average_pool2d(func: Callable[..., Any], suite: str = "basic", seed: int = 0,
+                         n: int | None = None) -> None:
+    """Exercise ``average_pool2d(x, pool_size, strides, padding)``; x: (H, W, C)."""
+    return _check(func, "average_pool2d", "pool2d_values", verdict_average_pool2d, suite, seed, n)
+
+
+def check_sequential_output_shapes(func: Callable[..., Any], suite: str = "basic", seed: int = 0,
+                                   n: int | None = None) -> None:
+    """Exercise ``sequential_output_shapes(input_shape, layers)``."""
+    return _check(func, "sequential_output_shapes", "sequential", verdict_sequential_output_shapes,
+                  suite, seed, n)
+
+
+def check_sequential_param_counts(func: Callable[..., Any], suite: str = "basic", seed: int = 0,
+                                  n: int | None = None) -> None:
+    """Exercise ``sequential_param_counts(input_shape, layers)``."""
+    return _check(func, "sequential_param_counts", "sequential", verdict_sequential_param_counts,
+                  suite, seed, n)

@@ -1,0 +1,311 @@
+"""Name the likely mistake behind a wrong answer.
+
+Each diagnosis recomputes the answer as a typical mistake would give it and
+says which mistake the student's answer matches. Array variants are computed by
+Keras itself on modified inputs (a padded image, swapped sizes...), so no
+NumPy solution of an exercise lives in this package. A diagnosis fires only
+when the variant differs from the right answer *and* equals the student's.
+Functions return ``None`` when no known mistake matches.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+
+from . import truth
+from .compare import ATOL, RTOL
+from .shapes import as_pair
+
+__all__ = [
+    "conv_shape_hints",
+    "pool_shape_hints",
+    "pool_value_hints",
+    "diagnose_conv_shape",
+    "diagnose_pool_shape",
+    "diagnose_pool_values",
+    "diagnose_sequential_shapes",
+    "diagnose_sequential_params",
+    "HINTS",
+]
+
+#: Every message a diagnosis can give, by key (tests check each one can fire).
+HINTS: dict[str, str] = {
+    "same_floor": "With padding='same' Keras gives ceil(size / stride): a last, partial window still "
+                  "produces an output. You rounded down.",
+    "same_symmetric_formula": "You used pad = (kernel - 1) / 2 on both sides, as older tutorials do. Keras' "
+                              "'same' pads only as much as needed for ceil(size / stride) outputs (any odd "
+                              "extra row/column goes at the bottom/right), so that formula is wrong for even "
+                              "kernels and for strides > 1.",
+    "same_ignores_strides": "With padding='same' the output keeps the input size only when the stride is 1; "
+                            "it is ceil(size / stride).",
+    "valid_as_same": "padding='valid' adds no padding: windows must fit inside the input, so the output "
+                     "shrinks to floor((size - kernel) / stride) + 1.",
+    "valid_rounded_up": "With padding='valid' a last window that does not fit is dropped: round "
+                        "(size - kernel) / stride down, then add 1.",
+    "valid_missing_plus_one": "You forgot the +1: the first window position counts too, so the output is "
+                              "floor((size - kernel) / stride) + 1.",
+    "valid_ignores_strides": "You ignored the strides: with stride s only every s-th window position is used.",
+    "swapped_height_width": "Height and width are swapped somewhere: in Keras, sizes like (3, 2) mean "
+                            "(rows, columns), i.e. (height, width).",
+    "channels_not_filters": "The last dimension of a Conv2D output is the number of filters, not the number "
+                            "of input channels.",
+    "pool_changes_channels": "Pooling works on each channel separately, so the number of channels stays "
+                             "the same.",
+    "pool_strides_none_as_one": "strides=None means strides = pool_size (windows that do not overlap), "
+                                "not a stride of 1.",
+    "pool_size_as_strides": "You used pool_size where strides was meant: when strides are given, the window "
+                            "moves by strides, whatever its size.",
+    "same_extra_top_left": "Your 'same' padding puts the extra row/column at the top/left. Keras (like "
+                           "TensorFlow) puts floor(total / 2) at the top/left and the rest at the bottom/right.",
+    "average_counts_padding": "Your average counts the padded zeros. In Keras' AveragePooling2D with "
+                              "padding='same' a border window averages only the input values inside it.",
+    "max_pads_zeros": "Your 'same' max pooling pads with zeros, so a border window of negative values "
+                      "returns 0. Padding must never win a max: ignore it (or pad with -inf).",
+    "same_as_valid": "The output has the 'valid' shape although padding='same' was asked for.",
+    "params_no_bias": "The parameter count is short by exactly the number of biases: a Conv2D or Dense layer "
+                      "has one bias per filter/unit.",
+    "params_in_pool": "Pooling, Flatten and Reshape layers have no parameters (0).",
+    "conv_params_no_channels": "A Conv2D kernel spans all input channels: kernel_h * kernel_w * channels_in "
+                               "weights per filter, plus one bias.",
+    "dense_on_last_axis": "Dense on a tensor with more than one axis acts on the last axis only "
+                          "(each position gets its own copy of the same units).",
+}
+
+
+def _ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+# --- shapes -----------------------------------------------------------------------
+
+def _spatial_variants(size: int, k: int, s: int, padding: str, strides_given: bool, pool: bool) -> dict[str, int]:
+    """Wrong output lengths along one axis, by mistake key."""
+    v: dict[str, int] = {}
+    if pool and not strides_given:
+        v["pool_strides_none_as_one"] = size - k + 1 if padding == "valid" else size
+    if pool and strides_given:
+        v["pool_size_as_strides"] = (size - k) // k + 1 if padding == "valid" else _ceil_div(size, k)
+    if padding == "same":
+        v["same_symmetric_formula"] = (size + 2 * ((k - 1) // 2) - k) // s + 1
+        v["same_floor"] = size // s
+        v["same_ignores_strides"] = size
+        v["same_as_valid"] = (size - k) // s + 1
+    else:
+        v["valid_as_same"] = _ceil_div(size, s)
+        v["valid_rounded_up"] = _ceil_div(size - k, s) + 1
+        v["valid_missing_plus_one"] = (size - k) // s
+        v["valid_ignores_strides"] = size - k + 1
+    return v
+
+
+def _shape_hints(input_shape: Sequence[int], k: Any, s: Any, padding: str, got: Any,
+                 expected: tuple[int, int, int], pool: bool, strides_given: bool) -> list[str]:
+    """Keys of every known mistake that turns ``expected`` into ``got``, most specific first."""
+    if not (isinstance(got, tuple) and len(got) == 3):
+        return []
+    try:
+        got = tuple(int(v) for v in got)
+    except (TypeError, ValueError):
+        return []
+    (kh, kw), (sh, sw) = as_pair(k), as_pair(s)
+    padding = padding.lower()
+    if got[:2] == expected[:2] and got[2] != expected[2]:
+        if pool:
+            return ["pool_changes_channels"]
+        return ["channels_not_filters"] if got[2] == input_shape[2] else []
+    keys = []
+    if got[:2] == (expected[1], expected[0]) and expected[0] != expected[1]:
+        keys.append("swapped_height_width")
+    vh = _spatial_variants(input_shape[0], kh, sh, padding, strides_given, pool)
+    vw = _spatial_variants(input_shape[1], kw, sw, padding, strides_given, pool)
+    for key in vh:
+        variant = (vh[key], vw[key])
+        if variant != expected[:2] and variant == got[:2]:
+            keys.append(key)
+    return keys
+
+
+def conv_shape_hints(args: Sequence[Any], kwargs: Mapping[str, Any], got: Any,
+                     expected: tuple[int, int, int]) -> list[str]:
+    """Keys of :data:`HINTS` that explain a wrong ``conv2d_output_shape`` result."""
+    input_shape, _filters, kernel_size = args[:3]
+    return _shape_hints(input_shape, kernel_size, kwargs.get("strides", (1, 1)),
+                        kwargs.get("padding", "valid"), got, expected, pool=False, strides_given=True)
+
+
+def pool_shape_hints(args: Sequence[Any], kwargs: Mapping[str, Any], got: Any,
+                     expected: tuple[int, int, int]) -> list[str]:
+    """Keys of :data:`HINTS` that explain a wrong ``pool2d_output_shape`` result."""
+    input_shape, pool_size = args[:2]
+    strides = kwargs.get("strides")
+    return _shape_hints(input_shape, pool_size, pool_size if strides is None else strides,
+                        kwargs.get("padding", "valid"), got, expected, pool=True,
+                        strides_given=strides is not None)
+
+
+def _first(keys: list[str]) -> str | None:
+    return HINTS[keys[0]] if keys else None
+
+
+def diagnose_conv_shape(args: Sequence[Any], kwargs: Mapping[str, Any], got: Any,
+                        expected: tuple[int, int, int]) -> str | None:
+    """args/kwargs: a ``conv2d_output_shape`` call; got: its result; expected: Keras'.
+    Returns the most specific hint, or ``None``."""
+    return _first(conv_shape_hints(args, kwargs, got, expected))
+
+
+def diagnose_pool_shape(args: Sequence[Any], kwargs: Mapping[str, Any], got: Any,
+                        expected: tuple[int, int, int]) -> str | None:
+    """args/kwargs: a ``pool2d_output_shape`` call; got: its result; expected: Keras'.
+    Returns the most specific hint, or ``None``."""
+    return _first(pool_shape_hints(args, kwargs, got, expected))
+
+
+# --- pooled values -------------------------------------------------------------------
+
+def _same_pads(size: int, k: int, s: int, extra_first: bool) -> tuple[int, int]:
+    total = max((_ceil_div(size, s) - 1) * s + k - size, 0)
+    small, big = total // 2, total - total // 2
+    return (big, small) if extra_first else (small, big)
+
+
+def _padded(x: np.ndarray, k: tuple[int, int], s: tuple[int, int], extra_first: bool, value: float) -> np.ndarray:
+    ph = _same_pads(x.shape[0], k[0], s[0], extra_first)
+    pw = _same_pads(x.shape[1], k[1], s[1], extra_first)
+    return np.pad(x, (ph, pw, (0, 0)), constant_values=value)
+
+
+def _average_ignoring_padding(x: np.ndarray, k: tuple[int, int], s: tuple[int, int], extra_first: bool) -> np.ndarray:
+    total = truth.average_pool2d(_padded(x, k, s, extra_first, 0.0), k, s, "valid")
+    count = truth.average_pool2d(_padded(np.ones_like(x), k, s, extra_first, 0.0), k, s, "valid")
+    return (total / count).astype(np.float32)
+
+
+def _pool_variants(kind: str, x: np.ndarray, pool_size: Any, strides: Any,
+                   padding: str) -> dict[str, Callable[[], np.ndarray]]:
+    k = as_pair(pool_size)
+    s = k if strides is None else as_pair(strides)
+    padding = padding.lower()
+    run = truth.max_pool2d if kind == "max" else truth.average_pool2d
+    v: dict[str, Callable[[], np.ndarray]] = {}
+    if strides is None:
+        v["pool_strides_none_as_one"] = lambda: run(x, k, (1, 1), padding)
+    elif s != k:
+        v["pool_size_as_strides"] = lambda: run(x, k, None, padding)
+    if k[0] != k[1] or s[0] != s[1]:
+        v["swapped_height_width"] = lambda: run(x, k[::-1], s[::-1], padding)
+    if padding == "same":
+        v["same_as_valid"] = lambda: run(x, k, s, "valid")
+        if kind == "max":
+            v["same_extra_top_left"] = lambda: run(_padded(x, k, s, True, -np.inf), k, s, "valid")
+            v["max_pads_zeros"] = lambda: run(_padded(x, k, s, False, 0.0), k, s, "valid")
+        else:
+            v["same_extra_top_left"] = lambda: _average_ignoring_padding(x, k, s, True)
+            v["average_counts_padding"] = lambda: run(_padded(x, k, s, False, 0.0), k, s, "valid")
+            v["average_counts_padding_top_left"] = lambda: run(_padded(x, k, s, True, 0.0), k, s, "valid")
+    return v
+
+
+def pool_value_hints(kind: str, args: Sequence[Any], kwargs: Mapping[str, Any], got: Any,
+                     expected: np.ndarray) -> list[str]:
+    """Keys of :data:`HINTS` that explain a wrong ``max_pool2d``/``average_pool2d`` array.
+
+    kind: 'max' or 'average'; args/kwargs: the call ``(x, pool_size, strides=, padding=)``."""
+    if not isinstance(got, np.ndarray) or not np.issubdtype(got.dtype, np.number):
+        return []
+    x, pool_size = args[:2]
+    x = np.asarray(x, dtype=np.float32)
+    if got.shape != expected.shape and got.ndim == 3:
+        shape_keys = pool_shape_hints((x.shape, pool_size), kwargs, tuple(got.shape), tuple(expected.shape))
+        if shape_keys:
+            return shape_keys
+    keys = []
+    for key, compute in _pool_variants(kind, x, pool_size, kwargs.get("strides"),
+                                       kwargs.get("padding", "valid")).items():
+        try:
+            variant = compute()
+        except Exception:  # Keras cannot compute this variant here (e.g. an empty output): no diagnosis
+            continue
+        if variant.shape != got.shape:
+            continue
+        if variant.shape == expected.shape and np.allclose(variant, expected, rtol=RTOL, atol=ATOL):
+            continue
+        if np.allclose(got.astype(np.float64), variant, rtol=RTOL, atol=ATOL):
+            if key == "average_counts_padding_top_left":
+                keys += ["average_counts_padding", "same_extra_top_left"]
+            else:
+                keys.append(key)
+    return keys
+
+
+def diagnose_pool_values(kind: str, args: Sequence[Any], kwargs: Mapping[str, Any], got: Any,
+                         expected: np.ndarray) -> str | None:
+    """kind: 'max' or 'average'; args/kwargs: the call ``(x, pool_size, strides=, padding=)``;
+    got: the student's array; expected: Keras' array. Returns a hint or ``None``."""
+    keys = pool_value_hints(kind, args, kwargs, got, expected)
+    if keys[:2] == ["average_counts_padding", "same_extra_top_left"]:
+        return HINTS["average_counts_padding"] + " " + HINTS["same_extra_top_left"]
+    return _first(keys)
+
+
+# --- sequential stacks ---------------------------------------------------------------
+
+def _layer_text(index: int, kind: str) -> str:
+    return f"layer {index + 1} ({kind})"
+
+
+def diagnose_sequential_shapes(input_shape: Sequence[int], layers: Sequence[tuple[str, Mapping[str, Any]]],
+                               got: list[tuple[int, ...]], expected: list[tuple[int, ...]]) -> str | None:
+    """Name the first layer whose output shape is wrong and, where it can, why."""
+    if not isinstance(got, list) or len(got) != len(expected):
+        return None
+    previous = tuple(input_shape)
+    for i, ((kind, kwargs), g, e) in enumerate(zip(layers, got, expected)):
+        g_tuple = tuple(g) if isinstance(g, (tuple, list)) else g
+        if g_tuple != e:
+            where = f"The first wrong shape is {_layer_text(i, kind)}: got {g_tuple}, Keras gives {e}."
+            hint = None
+            if kind == "conv2d" and len(previous) == 3:
+                hint = diagnose_conv_shape((previous, kwargs["filters"], kwargs["kernel_size"]),
+                                           {"strides": kwargs.get("strides", (1, 1)),
+                                            "padding": kwargs.get("padding", "valid")}, g_tuple, e)
+            elif kind.endswith("pooling2d") and len(previous) == 3:
+                hint = diagnose_pool_shape((previous, kwargs["pool_size"]),
+                                           {"strides": kwargs.get("strides"),
+                                            "padding": kwargs.get("padding", "valid")}, g_tuple, e)
+            elif kind == "dense" and len(previous) > 1:
+                hint = HINTS["dense_on_last_axis"]
+            return where + (" " + hint if hint else "")
+        previous = e
+    return None
+
+
+def diagnose_sequential_params(input_shape: Sequence[int], layers: Sequence[tuple[str, Mapping[str, Any]]],
+                               got: list[int], expected: list[int],
+                               shapes: list[tuple[int, ...]]) -> str | None:
+    """Name the first layer whose parameter count is wrong and, where it can, why.
+
+    shapes: Keras' output shapes of the layers (to know each layer's input)."""
+    if not isinstance(got, list) or len(got) != len(expected):
+        return None
+    inputs = [tuple(input_shape)] + list(shapes[:-1])
+    for i, ((kind, kwargs), g, e, inp) in enumerate(zip(layers, got, expected, inputs)):
+        if g != e:
+            where = f"The first wrong count is {_layer_text(i, kind)}: got {g}, Keras gives {e}."
+            hint = None
+            if kind in ("conv2d", "dense"):
+                units = kwargs["filters"] if kind == "conv2d" else kwargs["units"]
+                if g == e - units:
+                    hint = HINTS["params_no_bias"]
+                elif kind == "conv2d":
+                    kh, kw = as_pair(kwargs["kernel_size"])
+                    if g in (kh * kw * units + units, kh * kw * units):
+                        hint = HINTS["conv_params_no_channels"]
+                elif kind == "dense" and len(inp) > 1 and g == int(np.prod(inp)) * units + units:
+                    hint = HINTS["dense_on_last_axis"]
+            elif e == 0:
+                hint = HINTS["params_in_pool"]
+            return where + (" " + hint if hint else "")
+    return None

@@ -1,0 +1,105 @@
+"""Figures for the lessons (matplotlib), drawn from what Keras computes.
+
+Grids are drawn with row 0 at the top, like an image.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import truth
+from .shapes import as_pair
+
+__all__ = ["same_padding_amounts", "draw_same_padding", "draw_pooling"]
+
+
+def same_padding_amounts(size: int, kernel: int, stride: int) -> tuple[int, int]:
+    """(before, after) padding that Keras' ``'same'`` adds along one axis.
+
+    The output has ceil(size / stride) positions; the padding needed is
+    ``max((out - 1) * stride + kernel - size, 0)``, split with the smaller half first.
+    (The lesson states this rule; tests check it against Keras.)
+    """
+    out = -(-size // stride)
+    total = max((out - 1) * stride + kernel - size, 0)
+    return total // 2, total - total // 2
+
+
+def _grid(ax: Any, values: np.ndarray, shade: np.ndarray | None = None, fmt: str = "{:g}") -> None:
+    h, w = values.shape
+    ax.set_xlim(-0.5, w - 0.5)
+    ax.set_ylim(h - 0.5, -0.5)
+    ax.set_xticks(range(w))
+    ax.set_yticks(range(h))
+    ax.set_aspect("equal")
+    for i in range(h):
+        for j in range(w):
+            padded = shade is not None and bool(shade[i, j])
+            ax.add_patch(_rect(j - 0.5, i - 0.5, "#dddddd" if padded else "white", hatch="//" if padded else None))
+            text = "0" if padded else fmt.format(values[i, j])
+            ax.text(j, i, text, ha="center", va="center", color="#888888" if padded else "black", fontsize=9)
+
+
+def _rect(x: float, y: float, face: str, hatch: str | None = None, w: float = 1.0, h: float = 1.0,
+          edge: str = "#555555", lw: float = 0.8, fill: bool = True) -> Any:
+    from matplotlib.patches import Rectangle
+
+    return Rectangle((x, y), w, h, facecolor=face if fill else "none", edgecolor=edge, hatch=hatch,
+                     linewidth=lw, fill=fill)
+
+
+def draw_same_padding(size: int = 5, kernel: int = 2, stride: int = 2) -> Any:
+    """Figure: a ``size x size`` input padded as Keras' ``'same'`` pads it for a
+    ``kernel x kernel`` window moving by ``stride``; the output size comes from Keras."""
+    import matplotlib.pyplot as plt
+
+    before, after = same_padding_amounts(size, kernel, stride)
+    out_h, out_w, _ = truth.conv2d_output_shape((size, size, 1), 1, kernel, stride, "same")
+    full = size + before + after
+    values = np.zeros((full, full))
+    values[before:before + size, before:before + size] = np.arange(1, size * size + 1).reshape(size, size)
+    shade = np.ones((full, full), dtype=bool)
+    shade[before:before + size, before:before + size] = False
+    fig, ax = plt.subplots(figsize=(4.2, 4.2))
+    _grid(ax, values, shade)
+    colors = plt.cm.tab10.colors
+    for n, (i, j) in enumerate([(0, 0), (0, out_w - 1), (out_h - 1, out_w - 1)]):
+        ax.add_patch(_rect(j * stride - 0.5, i * stride - 0.5, "none", w=kernel, h=kernel,
+                           edge=colors[n % 10], lw=2.5, fill=False))
+    ax.set_title(f"'same': {size}x{size} input, kernel {kernel}, stride {stride}\n"
+                 f"padding top/left {before}, bottom/right {after} -> output {out_h}x{out_w}", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def draw_pooling(x: np.ndarray, pool_size: int | tuple[int, int] = 2, strides: Any = None,
+                 padding: str = "valid") -> Any:
+    """Figure: the pooling windows over a small 2-D array ``x: (H, W)`` and the
+    outputs of Keras' MaxPooling2D and AveragePooling2D."""
+    import matplotlib.pyplot as plt
+
+    x = np.asarray(x, dtype=np.float32)
+    k = as_pair(pool_size)
+    s = k if strides is None else as_pair(strides)
+    pooled_max = truth.max_pool2d(x[..., None], k, strides, padding)[..., 0]
+    pooled_avg = truth.average_pool2d(x[..., None], k, strides, padding)[..., 0]
+    fig, axes = plt.subplots(1, 3, figsize=(10, 3.6), gridspec_kw={"width_ratios": [x.shape[1], *[pooled_max.shape[1]] * 2]})
+    _grid(axes[0], x)
+    colors = plt.cm.tab10.colors
+    for i in range(pooled_max.shape[0]):
+        for j in range(pooled_max.shape[1]):
+            color = colors[(i * pooled_max.shape[1] + j) % 10]
+            axes[0].add_patch(_rect(j * s[1] - 0.5 + 0.06, i * s[0] - 0.5 + 0.06, "none", w=k[1] - 0.12,
+                                    h=k[0] - 0.12, edge=color, lw=2.5, fill=False))
+            for ax in axes[1:]:
+                ax.add_patch(_rect(j - 0.5 + 0.06, i - 0.5 + 0.06, "none", w=0.88, h=0.88, edge=color, lw=2.5,
+                                   fill=False))
+    _grid(axes[1], pooled_max)
+    _grid(axes[2], pooled_avg, fmt="{:.2f}")
+    axes[0].set_title(f"input {x.shape[0]}x{x.shape[1]}, pool {k}, strides {s}", fontsize=10)
+    axes[1].set_title(f"MaxPooling2D -> {pooled_max.shape[0]}x{pooled_max.shape[1]}", fontsize=10)
+    axes[2].set_title(f"AveragePooling2D -> {pooled_avg.shape[0]}x{pooled_avg.shape[1]}", fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,179 @@
+"""Ground truth from TensorFlow/Keras.
+
+Every expected answer the course grades against comes from here, and every
+function here asks a real Keras layer. Inputs and outputs are plain data:
+tuples of ints, lists, and ``np.ndarray``; shapes never include the batch axis.
+
+Layout conventions (Keras' default ``channels_last``):
+    x:      (H, W, C)              one image, no batch axis
+    kernel: (kh, kw, C_in, C_out)  as ``Conv2D.kernel`` stores it
+    bias:   (C_out,)
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from .quiet import quiet_tensorflow, silenced_stderr
+from .shapes import IntPair, as_pair, check_padding
+
+__all__ = [
+    "LAYER_KINDS",
+    "conv2d_output_shape",
+    "pool2d_output_shape",
+    "pool2d",
+    "max_pool2d",
+    "average_pool2d",
+    "conv2d",
+    "make_layer",
+    "build_sequential",
+    "sequential_summary",
+]
+
+#: The layer kinds of the ``(kind, kwargs)`` specs used by the course, mapped
+#: to the Keras class names they stand for.
+LAYER_KINDS: dict[str, str] = {
+    "conv2d": "Conv2D",
+    "max_pooling2d": "MaxPooling2D",
+    "average_pooling2d": "AveragePooling2D",
+    "flatten": "Flatten",
+    "reshape": "Reshape",
+    "dense": "Dense",
+}
+
+
+def _shape(keras_shape: Sequence[Any]) -> tuple[int, ...]:
+    """Drop the batch axis and turn dimensions into plain ``int``."""
+    return tuple(int(d) for d in keras_shape[1:])
+
+
+def conv2d_output_shape(
+    input_shape: Sequence[int],
+    filters: int,
+    kernel_size: int | IntPair,
+    strides: int | IntPair = (1, 1),
+    padding: str = "valid",
+) -> tuple[int, int, int]:
+    """Output shape ``(H_out, W_out, filters)`` of ``keras.layers.Conv2D`` for an
+    input of shape ``(H, W, C)``. Raises ``ValueError`` where Keras does (an
+    empty output)."""
+    keras = quiet_tensorflow()
+    layer = keras.layers.Conv2D(
+        filters, as_pair(kernel_size), strides=as_pair(strides), padding=check_padding(padding)
+    )
+    return _shape(layer.compute_output_shape((None, *input_shape)))  # type: ignore[return-value]
+
+
+def pool2d_output_shape(
+    input_shape: Sequence[int],
+    pool_size: int | IntPair,
+    strides: int | IntPair | None = None,
+    padding: str = "valid",
+) -> tuple[int, int, int]:
+    """Output shape of ``keras.layers.MaxPooling2D`` (``AveragePooling2D`` has the
+    same) for an input ``(H, W, C)``. ``strides=None`` means ``pool_size``."""
+    keras = quiet_tensorflow()
+    layer = keras.layers.MaxPooling2D(
+        as_pair(pool_size),
+        strides=None if strides is None else as_pair(strides),
+        padding=check_padding(padding),
+    )
+    return _shape(layer.compute_output_shape((None, *input_shape)))  # type: ignore[return-value]
+
+
+def pool2d(
+    x: np.ndarray,
+    kind: str,
+    pool_size: int | IntPair,
+    strides: int | IntPair | None = None,
+    padding: str = "valid",
+) -> np.ndarray:
+    """Run ``MaxPooling2D`` (``kind="max"``) or ``AveragePooling2D`` (``"average"``).
+
+    x: (H, W, C) float32.  Returns (H_out, W_out, C) float32.
+    """
+    keras = quiet_tensorflow()
+    classes = {"max": keras.layers.MaxPooling2D, "average": keras.layers.AveragePooling2D}
+    if kind not in classes:
+        raise ValueError(f"kind must be 'max' or 'average', not {kind!r}")
+    layer = classes[kind](
+        as_pair(pool_size),
+        strides=None if strides is None else as_pair(strides),
+        padding=check_padding(padding),
+    )
+    x = np.asarray(x, dtype=np.float32)
+    with silenced_stderr():
+        out = layer(x[None])
+    return np.asarray(keras.ops.convert_to_numpy(out))[0]
+
+
+def max_pool2d(x: np.ndarray, pool_size: int | IntPair, strides: int | IntPair | None = None,
+               padding: str = "valid") -> np.ndarray:
+    """``keras.layers.MaxPooling2D`` on one image. x: (H, W, C) -> (H_out, W_out, C)."""
+    return pool2d(x, "max", pool_size, strides, padding)
+
+
+def average_pool2d(x: np.ndarray, pool_size: int | IntPair, strides: int | IntPair | None = None,
+                   padding: str = "valid") -> np.ndarray:
+    """``keras.layers.AveragePooling2D`` on one image. x: (H, W, C) -> (H_out, W_out, C)."""
+    return pool2d(x, "average", pool_size, strides, padding)
+
+
+def conv2d(
+    x: np.ndarray,
+    kernel: np.ndarray,
+    bias: np.ndarray,
+    strides: int | IntPair = (1, 1),
+    padding: str = "valid",
+) -> np.ndarray:
+    """``keras.layers.Conv2D`` (no activation) with the given weights on one image.
+
+    x: (H, W, C_in); kernel: (kh, kw, C_in, C_out); bias: (C_out,).
+    Returns (H_out, W_out, C_out) float32.
+    """
+    keras = quiet_tensorflow()
+    kernel = np.asarray(kernel, dtype=np.float32)
+    bias = np.asarray(bias, dtype=np.float32)
+    kh, kw, c_in, c_out = kernel.shape
+    layer = keras.layers.Conv2D(c_out, (kh, kw), strides=as_pair(strides), padding=check_padding(padding))
+    x = np.asarray(x, dtype=np.float32)
+    with silenced_stderr():
+        layer.build((None, *x.shape))
+        layer.set_weights([kernel, bias])
+        out = layer(x[None])
+    return np.asarray(keras.ops.convert_to_numpy(out))[0]
+
+
+def make_layer(kind: str, kwargs: Mapping[str, Any]) -> Any:
+    """A Keras layer from a ``(kind, kwargs)`` spec, e.g. ``("conv2d", {"filters": 8,
+    "kernel_size": 3})``. Raises ``ValueError`` for an unknown kind."""
+    keras = quiet_tensorflow()
+    if kind not in LAYER_KINDS:
+        raise ValueError(f"unknown layer kind {kind!r}; expected one of {sorted(LAYER_KINDS)}")
+    kwargs = dict(kwargs)
+    if kind == "reshape" and "target_shape" in kwargs:
+        kwargs["target_shape"] = tuple(kwargs["target_shape"])
+    return getattr(keras.layers, LAYER_KINDS[kind])(**kwargs)
+
+
+def build_sequential(input_shape: Sequence[int], layers: Sequence[tuple[str, Mapping[str, Any]]]) -> Any:
+    """``keras.Sequential([keras.Input(input_shape), *layers])`` from ``(kind, kwargs)`` specs."""
+    keras = quiet_tensorflow()
+    with silenced_stderr():
+        model = keras.Sequential([keras.Input(shape=tuple(input_shape))])
+        for kind, kwargs in layers:
+            model.add(make_layer(kind, kwargs))
+    return model
+
+
+def sequential_summary(
+    input_shape: Sequence[int], layers: Sequence[tuple[str, Mapping[str, Any]]]
+) -> tuple[list[tuple[int, ...]], list[int]]:
+    """What ``model.summary()`` reports for the stack, per layer: output shapes
+    (no batch axis) and parameter counts."""
+    model = build_sequential(input_shape, layers)
+    shapes = [_shape(layer.output.shape) for layer in model.layers]
+    params = [int(layer.count_params()) for layer in model.layers]
+    return shapes, params

@@ -1,0 +1,27 @@
+"""nbgrader configuration of the CNN course (this directory is the course directory)."""
+
+import os
+
+c = get_config()  # noqa: F821  (provided by nbgrader/traitlets)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+c.CourseDirectory.course_id = "cnn-course"
+c.CourseDirectory.root = HERE
+
+# Student versions: the stub that replaces every solution region.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# Autograding. TensorFlow needs a few seconds to import in a fresh kernel; 120 s per
+# cell leaves room for a slow laptop while still stopping a runaway loop.
+c.Execute.timeout = 120
+c.Execute.startup_timeout = 120
+# A deleted test cell is put back and graded (0 if the code it tests is missing),
+# instead of leaving the submission waiting for manual grading.
+c.OverwriteCells.add_missing_cells = True
+
+# Feedback: never show the source of hidden tests (nbgrader shows it by default,
+# issues #917 and #1363); see grader_utils/nbgrader_plugins.py. Only
+# generate_feedback exports HTML, so this touches no other nbgrader command.
+c.HTMLExporter.preprocessors = ["grader_utils.nbgrader_plugins.HideHiddenTests"]

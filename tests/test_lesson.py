@@ -1,0 +1,108 @@
+"""Every number the lesson states is what Keras computes.
+
+Convention of the notebooks: a number that Keras computes (a shape, a parameter
+count) is written in bold in the markdown, e.g. **(13, 19, 5)** or **245**. This
+test collects every bold numeric token of a notebook and requires each to be one of
+the facts computed below with real Keras layers; a code block that shows a
+``model.summary()`` must be exactly what Keras prints.
+"""
+
+from __future__ import annotations
+
+import re
+
+import nbformat
+import numpy as np
+import pytest
+
+from conftest import ROOT
+
+pytestmark = pytest.mark.keras
+
+BOLD_NUMBER = re.compile(r"\*\*\(?[\d, ]+\)?\*\*")
+
+
+def _text(shape) -> str:
+    shape = tuple(int(d) for d in shape)
+    return f"({shape[0]},)" if len(shape) == 1 else str(shape)
+
+
+def _markdown(path):
+    nb = nbformat.read(path, as_version=4)
+    return "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+
+
+def _out(layer, shape):
+    return tuple(layer(np.zeros((1, *shape), "float32")).shape[1:])
+
+
+def lesson_model(keras):
+    keras.utils.clear_session()
+    L = keras.layers
+    return keras.Sequential([
+        keras.Input(shape=(28, 56, 3)),
+        L.Conv2D(8, (3, 3), padding="same", activation="relu"),
+        L.Conv2D(5, (3, 2), strides=(2, 3), padding="valid", activation="relu"),
+        L.MaxPooling2D((3, 3)),
+        L.Flatten(),
+        L.Dense(3, activation="softmax"),
+    ], name="sequential")
+
+
+def facts_02(keras) -> set[str]:
+    """Facts stated in 02_padding_strides_pooling, each computed by Keras."""
+    L = keras.layers
+    facts = set()
+    conv2 = _out(L.Conv2D(5, (3, 2), strides=(2, 3)), (28, 56, 8))
+    facts |= {_text(conv2), str(conv2[0]), str(conv2[1])}
+    facts.add(str(_out(L.Conv2D(1, 2, strides=2, padding="same"), (5, 5, 1))[0]))
+    facts.add(_text(_out(L.MaxPooling2D((2, 2)), (15, 15, 1))[:2]))
+    facts.add(_text(_out(L.UpSampling2D((2, 2)), (7, 7, 1))[:2]))
+    facts.add(_text(_out(L.Flatten(), (28, 28, 3))))
+    facts.add(_text(_out(L.Reshape((3, 784)), (28, 28, 3))))
+    facts.add(_text(_out(L.Reshape((14, 14, 12)), (28, 28, 3))))
+    facts.add(_text(_out(L.Reshape((-1, 4)), (12, 10, 2))))
+    dense = L.Dense(2)
+    facts |= {_text(_out(dense, (6, 6, 4))), str(dense.count_params())}
+    pool = L.MaxPooling2D((3, 3))
+    facts.add(str(pool.count_params()))
+    model = lesson_model(keras)
+    for layer in model.layers:
+        facts |= {_text(layer.output.shape[1:]), str(layer.count_params())}
+    pooled = model.layers[2].output.shape
+    facts |= {str(pooled[1]), str(pooled[2]), str(model.layers[3].output.shape[1])}
+    facts.add(str(model.count_params()))
+    facts.add(str(_out(L.Flatten(), tuple(model.layers[1].output.shape[1:]))[0]))
+    facts.add(str(model.count_params() * np.dtype(model.weights[0].dtype).itemsize))
+    return facts
+
+
+FACTS = {"02_padding_strides_pooling": facts_02}
+
+
+@pytest.fixture(scope="module")
+def keras():
+    from grader_utils import quiet_tensorflow
+
+    return quiet_tensorflow()
+
+
+@pytest.mark.parametrize("assignment", sorted(FACTS))
+def test_every_bold_number_is_a_keras_fact(keras, assignment):
+    facts = FACTS[assignment](keras)
+    for path in (ROOT / "source" / assignment).glob("*.ipynb"):
+        tokens = {t.strip("*").strip() for t in BOLD_NUMBER.findall(_markdown(path))}
+        assert tokens, "the lesson states no numbers in bold"
+        unverified = sorted(tokens - facts)
+        assert not unverified, f"{path.name} states numbers Keras does not give: {unverified}"
+
+
+def test_summary_shown_in_lesson_02_is_what_keras_prints(keras):
+    text = _markdown(ROOT / "source" / "02_padding_strides_pooling" / "padding_strides_pooling.ipynb")
+    blocks = [b for b in re.findall(r"```text\n(.*?)```", text, re.S) if "Total params" in b]
+    assert blocks, "the lesson shows no model.summary() output"
+    printed: list[str] = []
+    lesson_model(keras).summary(print_fn=lambda s, line_break=True: printed.append(s))
+    expected = "\n".join(line.rstrip() for line in "".join(printed).strip("\n").splitlines())
+    shown = "\n".join(line.rstrip() for line in blocks[0].strip("\n").splitlines())
+    assert shown == expected

@@ -1,0 +1,67 @@
+"""source/ notebooks are clean source code and follow the course's nbgrader conventions."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections import Counter
+
+import nbformat
+import pytest
+
+from conftest import ROOT, assignments
+
+NOTEBOOKS = sorted((ROOT / "source").glob("*/*.ipynb"))
+REQUIRED = ("01_convolution", "02_padding_strides_pooling", "03_building_a_cnn")
+
+
+def test_assignment_ids_are_the_course_ids():
+    assert assignments(), "no assignments in source/"
+    assert set(assignments()) <= set(REQUIRED), f"unexpected assignment ids: {assignments()}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_outputs_or_execution_counts(path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    dirty = [i for i, c in enumerate(nb.cells)
+             if c.cell_type == "code" and (c.outputs or c.execution_count is not None)]
+    assert not dirty, f"cells {dirty} of {path.name} have outputs or execution counts"
+
+
+def _defined_functions(source: str) -> list[str]:
+    return [n.name for n in ast.parse(source).body if isinstance(n, ast.FunctionDef)]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_grade_ids_follow_the_convention(path):
+    nb = nbformat.read(path, as_version=4)
+    metas = [(c, c.metadata.get("nbgrader", {})) for c in nb.cells]
+    ids = [m["grade_id"] for _, m in metas if "grade_id" in m]
+    assert not [i for i, n in Counter(ids).items() if n > 1], "duplicate grade_ids"
+
+    exercises: dict[str, list[str]] = {}
+    for cell, meta in metas:
+        if meta.get("solution") and cell.cell_type == "code":
+            functions = _defined_functions(cell.source)
+            assert meta["grade_id"] in functions, \
+                f"solution cell {meta['grade_id']!r} must define a function of that name (defines {functions})"
+            assert "### BEGIN SOLUTION" in cell.source
+            for name in functions:
+                if not name.startswith("_"):
+                    exercises[name] = []
+    assert exercises, "no solution cells"
+
+    for cell, meta in metas:
+        if meta.get("grade"):
+            gid = meta["grade_id"]
+            assert re.fullmatch(r"[a-z0-9_]+__[a-z0-9_]+", gid), f"test cell id {gid!r} is not <name>__<what>"
+            name = gid.split("__")[0]
+            assert name in exercises, f"test cell {gid!r} tests no exercise function ({sorted(exercises)})"
+            assert meta.get("locked") and meta.get("points", 0) > 0, gid
+            exercises[name].append(cell.source)
+
+    for name, cells in exercises.items():
+        assert len(cells) >= 2, f"{name} needs at least two test cells for partial credit"
+        assert "### BEGIN HIDDEN TESTS" not in cells[0], f"{name}: the first test cell should be visible"
+        assert any("### BEGIN HIDDEN TESTS" in c for c in cells[1:]), f"{name} has no hidden tests"
