@@ -227,6 +227,102 @@ def sequential_edge() -> list[Case]:
     ]
 
 
+# --- assignment 01: parameter counts -------------------------------------------------
+
+def dense_params_basic() -> list[Case]:
+    return [Case(((200, 200, 3), 1)), Case(((28, 28, 1), 128)), Case(((32, 32, 3), 10)), Case(((120,), 3)),
+            Case(((4, 6, 5), 3))]
+
+
+def dense_params_random(rng: np.random.Generator, n: int = 40) -> list[Case]:
+    cases = []
+    for _ in range(n):
+        shape = tuple(int(v) for v in rng.integers(1, 65, size=int(rng.integers(1, 4))))
+        cases.append(Case((shape, int(rng.integers(1, 513)))))
+    return cases
+
+
+def conv_params_basic() -> list[Case]:
+    return [Case((3, 32, 3)), Case((3, 8, (3, 3))), Case((8, 5, (3, 2))), Case((64, 64, (1, 1))),
+            Case((1, 16, 5))]
+
+
+def conv_params_random(rng: np.random.Generator, n: int = 40) -> list[Case]:
+    return [Case((int(rng.integers(1, 257)), int(rng.integers(1, 257)), _size(rng, 1, 11))) for _ in range(n)]
+
+
+# --- assignment 01: correlate2d, conv2d, conv2d_fast ----------------------------------
+
+def _normal(rng: np.random.Generator, *shape: int) -> np.ndarray:
+    return rng.normal(0.0, 1.0, size=shape).astype(np.float32)
+
+
+def correlate_basic() -> list[Case]:
+    image = np.arange(30, dtype=np.float32).reshape(5, 6) % 7
+    edge = np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]], dtype=np.float32)
+    corner = np.array([[1, 2], [0, 0]], dtype=np.float32)
+    return [Case((image, edge)), Case((image, corner)), Case((image, np.ones((1, 1), np.float32))),
+            Case((image[:3, :3].copy(), edge))]
+
+
+def correlate_random(rng: np.random.Generator, n: int = 30) -> list[Case]:
+    cases = []
+    for _ in range(n):
+        h, w = int(rng.integers(1, 20)), int(rng.integers(1, 20))
+        kh, kw = int(rng.integers(1, min(h, 6) + 1)), int(rng.integers(1, min(w, 6) + 1))
+        cases.append(Case((_normal(rng, h, w), _normal(rng, kh, kw))))
+    return cases
+
+
+def _conv_case(rng: np.random.Generator, padding: str, strides: Any, max_side: int = 12,
+               square_channels: bool = False) -> Case:
+    h, w = int(rng.integers(1, max_side + 1)), int(rng.integers(1, max_side + 1))
+    c_in = int(rng.integers(1, 5))
+    c_out = c_in if square_channels else int(rng.integers(1, 5))
+    kh_max, kw_max = (min(h, 5), min(w, 5)) if padding == "valid" else (5, 5)
+    kh, kw = int(rng.integers(1, kh_max + 1)), int(rng.integers(1, kw_max + 1))
+    return Case((_normal(rng, h, w, c_in), _normal(rng, kh, kw, c_in, c_out), _normal(rng, c_out)),
+                {"strides": strides, "padding": padding})
+
+
+def conv_basic() -> list[Case]:
+    rng = np.random.default_rng(1)
+    x = (np.arange(5 * 5 * 2, dtype=np.float32).reshape(5, 5, 2) % 5) - 2
+    k = np.zeros((3, 3, 2, 1), np.float32)
+    k[0, 0, 0, 0], k[2, 1, 1, 0] = 1, -1
+    return [
+        Case((x, k, np.array([0.5], np.float32))),
+        Case((_normal(rng, 6, 7, 3), _normal(rng, 3, 3, 3, 4), _normal(rng, 4))),
+        Case((_normal(rng, 5, 6, 2), _normal(rng, 2, 3, 2, 3), _normal(rng, 3)),
+             {"strides": (1, 1), "padding": "valid"}),
+    ]
+
+
+def conv_same(rng: np.random.Generator, n: int = 20) -> list[Case]:
+    """'same' padding: odd and even kernels, strides 1 to 3."""
+    return [_conv_case(rng, "same", _size(rng, 1, 3), square_channels=i % 3 == 0) for i in range(n)]
+
+
+def conv_strided(rng: np.random.Generator, n: int = 20) -> list[Case]:
+    """'valid' padding with strides > 1, rectangular strides included."""
+    return [_conv_case(rng, "valid", (int(rng.integers(1, 4)), int(rng.integers(2, 4))), max_side=14,
+                       square_channels=i % 3 == 0) for i in range(n)]
+
+
+def conv_random(rng: np.random.Generator, n: int = 30) -> list[Case]:
+    return [_conv_case(rng, str(rng.choice(["valid", "same"])), _size(rng, 1, 3),
+                       square_channels=i % 4 == 0) for i in range(n)]
+
+
+def conv_large() -> list[Case]:
+    """Large enough that a Python loop over output pixels is easy to tell from vectorized code."""
+    rng = np.random.default_rng(7)
+    return [Case((_normal(rng, 64, 64, 8), _normal(rng, 3, 3, 8, 16), _normal(rng, 16)),
+                 {"strides": (1, 1), "padding": "same"}),
+            Case((_normal(rng, 50, 40, 3), _normal(rng, 4, 5, 3, 6), _normal(rng, 6)),
+                 {"strides": (2, 1), "padding": "valid"})]
+
+
 #: suite name -> factory taking a NumPy Generator (fixed suites ignore it)
 SUITES: dict[str, dict[str, Callable[..., list[Case]]]] = {
     "conv2d_output_shape": {
@@ -242,6 +338,25 @@ SUITES: dict[str, dict[str, Callable[..., list[Case]]]] = {
         "basic": lambda rng, n=None: pool_values_basic(),
         "same_padding": pool_values_same,
         "random": pool_values_random,
+    },
+    "dense_param_count": {
+        "basic": lambda rng, n=None: dense_params_basic(),
+        "random": dense_params_random,
+    },
+    "conv2d_param_count": {
+        "basic": lambda rng, n=None: conv_params_basic(),
+        "random": conv_params_random,
+    },
+    "correlate2d": {
+        "basic": lambda rng, n=None: correlate_basic(),
+        "random": correlate_random,
+    },
+    "conv2d": {
+        "basic": lambda rng, n=None: conv_basic(),
+        "same_padding": conv_same,
+        "strides": conv_strided,
+        "random": conv_random,
+        "large": lambda rng, n=None: conv_large(),
     },
     "sequential": {
         "basic": lambda rng, n=None: sequential_basic(),

@@ -22,7 +22,9 @@ import numpy as np
 
 from . import feedback, truth
 from .cases import Case, suite_cases
-from .compare import CheckResult, compare_arrays, compare_int_tuple
+from .compare import CONV_ATOL, CONV_RTOL, CheckResult, compare_arrays, compare_int, compare_int_tuple
+from .numpy_only import call_numpy_only
+from .shapes import as_pair
 
 __all__ = [
     "SuiteReport",
@@ -39,6 +41,15 @@ __all__ = [
     "check_average_pool2d",
     "check_sequential_output_shapes",
     "check_sequential_param_counts",
+    "verdict_dense_param_count",
+    "verdict_conv2d_param_count",
+    "verdict_correlate2d",
+    "verdict_conv2d",
+    "check_dense_param_count",
+    "check_conv2d_param_count",
+    "check_correlate2d",
+    "check_conv2d",
+    "check_conv2d_fast",
 ]
 
 Verdict = Callable[[Case, Any], CheckResult]
@@ -52,6 +63,7 @@ class SuiteReport:
     suite: str
     total: int
     failures: list[tuple[str, CheckResult]] = field(default_factory=list)
+    rule_broken: bool = False
 
     @property
     def passed(self) -> bool:
@@ -72,6 +84,8 @@ class SuiteReport:
         """One line when passed; otherwise the count, one wrong case and the likely cause."""
         if self.passed:
             return f"PASSED {self.name}: all {self.total} {self.suite} cases match Keras."
+        if self.rule_broken:
+            return self.failures[0][1].message
         key, explained = self.likely_cause()
         call, shown = self.failures[0]
         if key is not None:
@@ -132,6 +146,49 @@ def verdict_average_pool2d(case: Case, got: Any) -> CheckResult:
     return _verdict_pool("average", case, got)
 
 
+def verdict_dense_param_count(case: Case, got: Any) -> CheckResult:
+    expected = truth.dense_param_count(*case.args)
+    result = compare_int(got, expected, what="The parameter count")
+    if result.passed or result.details.get("problem") == "type":
+        return result
+    input_shape, units = case.args
+    keys = ["params_no_bias"] if int(got) == expected - int(units) else []
+    return _with_hints(result, keys)
+
+
+def verdict_conv2d_param_count(case: Case, got: Any) -> CheckResult:
+    expected = truth.conv2d_param_count(*case.args)
+    result = compare_int(got, expected, what="The parameter count")
+    if result.passed or result.details.get("problem") == "type":
+        return result
+    c_in, filters, kernel_size = case.args
+    kh, kw = as_pair(kernel_size)
+    keys = []
+    if int(got) == expected - int(filters):
+        keys.append("params_no_bias")
+    elif int(got) in (kh * kw * filters + filters, kh * kw * filters):
+        keys.append("conv_params_no_channels")
+    return _with_hints(result, keys)
+
+
+def verdict_correlate2d(case: Case, got: Any) -> CheckResult:
+    expected = truth.correlate2d(*case.args)
+    result = compare_arrays(got, expected, what="The returned array", rtol=CONV_RTOL, atol=CONV_ATOL)
+    if result.passed or result.details.get("problem") in ("type", "dtype"):
+        return result
+    return _with_hints(result, _safe(lambda: feedback.correlate_hints(case.args, got, expected, CONV_RTOL,
+                                                                      CONV_ATOL)))
+
+
+def verdict_conv2d(case: Case, got: Any) -> CheckResult:
+    expected = truth.conv2d(*case.args, **case.kwargs)
+    result = compare_arrays(got, expected, what="The returned array", rtol=CONV_RTOL, atol=CONV_ATOL)
+    if result.passed or result.details.get("problem") in ("type", "dtype"):
+        return result
+    return _with_hints(result, _safe(lambda: feedback.conv_value_hints(case.args, case.kwargs, got, expected,
+                                                                       CONV_RTOL, CONV_ATOL)))
+
+
 def _list_problem(got: Any, n: int, what: str) -> str | None:
     if not isinstance(got, list):
         return f"{what} should be a list with one entry per layer, but it is a {type(got).__name__}."
@@ -172,31 +229,60 @@ def verdict_sequential_param_counts(case: Case, got: Any) -> CheckResult:
     return CheckResult(True, params, got)
 
 
-def _call(func: Callable[..., Any], name: str, case: Case) -> tuple[bool, Any]:
+class _Refused(Exception):
+    """The call broke a rule of the exercise (not NumPy only, not vectorized)."""
+
+
+def _call(func: Callable[..., Any], name: str, case: Case, numpy_only: bool = False,
+          max_calls: int | None = None) -> tuple[bool, Any]:
     """Call the student's function on copies of the case's arguments.
 
     Returns (True, result) or (False, text of the exception). NotImplementedError
-    propagates with a message saying what to do."""
+    propagates with a message saying what to do; a broken rule raises ``_Refused``."""
     args, kwargs = copy.deepcopy(case.args), copy.deepcopy(case.kwargs)
     try:
-        return True, func(*args, **kwargs)
+        if not numpy_only:
+            return True, func(*args, **kwargs)
+        result, report = call_numpy_only(func, *args, **kwargs)
     except NotImplementedError:
         raise NotImplementedError(
             f"{name} is not implemented yet: replace `raise NotImplementedError()` with your code."
         ) from None
     except Exception as exc:  # the student's code failed: that is a wrong answer, not a grader crash
+        report = getattr(exc, "numpy_only_report", None)
+        if report is not None and not report.clean:
+            raise _Refused(report.message(name)) from None
         return False, f"{type(exc).__name__}: {exc}"
+    if not report.clean:
+        raise _Refused(report.message(name))
+    if max_calls is not None and report.calls > max_calls:
+        raise _Refused(
+            f"{name} made {report.calls} function calls on one input ({case.call_text(name)}), which means a "
+            f"Python loop over the output pixels. Vectorize it: loop at most over the kernel offsets "
+            f"(kh * kw steps) and let NumPy do each step on whole arrays (slicing, einsum, tensordot, "
+            f"sliding_window_view). Limit for this input: {max_calls} calls.")
+    return True, result
 
 
 def run_suite(func: Callable[..., Any], name: str, cases: list[Case], verdict: Verdict,
-              suite: str = "") -> SuiteReport:
-    """Call ``func`` on each case and judge each result with ``verdict``."""
+              suite: str = "", numpy_only: bool = False,
+              max_calls: Callable[[Case], int] | None = None) -> SuiteReport:
+    """Call ``func`` on each case and judge each result with ``verdict``.
+
+    numpy_only: the function must not run TensorFlow, SciPy & co. (see :mod:`numpy_only`);
+    max_calls: a limit on function calls per case (a check for vectorized code).
+    A broken rule fails the whole suite with a message saying which rule."""
     if not callable(func):
         raise AssertionError(f"{name} should be a function, but it is {type(func).__name__}.")
     report = SuiteReport(name, suite, len(cases))
     for case in cases:
         call = case.call_text(name)
-        ok, got = _call(func, name, case)
+        try:
+            ok, got = _call(func, name, case, numpy_only, None if max_calls is None else max_calls(case))
+        except _Refused as refusal:
+            report.failures = [(call, CheckResult(False, None, None, str(refusal), {"problem": "rule"}))]
+            report.rule_broken = True
+            return report
         if not ok:
             report.failures.append((call, CheckResult(False, None, got, f"It raised {got}")))
             continue
@@ -207,8 +293,9 @@ def run_suite(func: Callable[..., Any], name: str, cases: list[Case], verdict: V
 
 
 def _check(func: Callable[..., Any], name: str, family: str, verdict: Verdict, suite: str, seed: int,
-           n: int | None) -> None:
-    report = run_suite(func, name, suite_cases(family, suite, seed=seed, n=n), verdict, suite)
+           n: int | None, numpy_only: bool = False, max_calls: Callable[[Case], int] | None = None) -> None:
+    report = run_suite(func, name, suite_cases(family, suite, seed=seed, n=n), verdict, suite, numpy_only,
+                       max_calls)
     if not report.passed:
         raise AssertionError(report.message())
     print(report.message())
@@ -231,13 +318,14 @@ def check_pool2d_output_shape(func: Callable[..., Any], suite: str = "basic", se
 def check_max_pool2d(func: Callable[..., Any], suite: str = "basic", seed: int = 0,
                      n: int | None = None) -> None:
     """Exercise ``max_pool2d(x, pool_size, strides, padding)``; x: (H, W, C)."""
-    return _check(func, "max_pool2d", "pool2d_values", verdict_max_pool2d, suite, seed, n)
+    return _check(func, "max_pool2d", "pool2d_values", verdict_max_pool2d, suite, seed, n, numpy_only=True)
 
 
 def check_average_pool2d(func: Callable[..., Any], suite: str = "basic", seed: int = 0,
                          n: int | None = None) -> None:
     """Exercise ``average_pool2d(x, pool_size, strides, padding)``; x: (H, W, C)."""
-    return _check(func, "average_pool2d", "pool2d_values", verdict_average_pool2d, suite, seed, n)
+    return _check(func, "average_pool2d", "pool2d_values", verdict_average_pool2d, suite, seed, n,
+                  numpy_only=True)
 
 
 def check_sequential_output_shapes(func: Callable[..., Any], suite: str = "basic", seed: int = 0,
@@ -252,3 +340,43 @@ def check_sequential_param_counts(func: Callable[..., Any], suite: str = "basic"
     """Exercise ``sequential_param_counts(input_shape, layers)``."""
     return _check(func, "sequential_param_counts", "sequential", verdict_sequential_param_counts,
                   suite, seed, n)
+
+
+def check_dense_param_count(func: Callable[..., Any], suite: str = "basic", seed: int = 0,
+                            n: int | None = None) -> None:
+    """Exercise ``dense_param_count(input_shape, units)``."""
+    return _check(func, "dense_param_count", "dense_param_count", verdict_dense_param_count, suite, seed, n)
+
+
+def check_conv2d_param_count(func: Callable[..., Any], suite: str = "basic", seed: int = 0,
+                             n: int | None = None) -> None:
+    """Exercise ``conv2d_param_count(in_channels, filters, kernel_size)``."""
+    return _check(func, "conv2d_param_count", "conv2d_param_count", verdict_conv2d_param_count, suite, seed, n)
+
+
+def check_correlate2d(func: Callable[..., Any], suite: str = "basic", seed: int = 0,
+                      n: int | None = None) -> None:
+    """Exercise ``correlate2d(image, kernel)``; image: (H, W), kernel: (kh, kw). NumPy only."""
+    return _check(func, "correlate2d", "correlate2d", verdict_correlate2d, suite, seed, n, numpy_only=True)
+
+
+def check_conv2d(func: Callable[..., Any], suite: str = "basic", seed: int = 0, n: int | None = None) -> None:
+    """Exercise ``conv2d(x, kernel, bias, strides, padding)``; x: (H, W, C_in). NumPy only."""
+    return _check(func, "conv2d", "conv2d", verdict_conv2d, suite, seed, n, numpy_only=True)
+
+
+def pixel_loop_limit(case: Case) -> int:
+    """Most function calls a vectorized ``conv2d_fast`` may make on a case: a quarter of the
+    output pixels (at least 200). Vectorized code makes far fewer; a loop over pixels more."""
+    x, kernel = case.args[0], case.args[1]
+    h_out, w_out, _ = truth.conv2d_output_shape(x.shape, kernel.shape[3], kernel.shape[:2], **case.kwargs)
+    return max(200, h_out * w_out // 4)
+
+
+def check_conv2d_fast(func: Callable[..., Any], suite: str = "basic", seed: int = 0,
+                      n: int | None = None) -> None:
+    """Exercise ``conv2d_fast``: the contract of ``conv2d``, NumPy only, and no Python loop over
+    output pixels (checked on the ``large`` suite by counting function calls)."""
+    limit = pixel_loop_limit if suite == "large" else None
+    return _check(func, "conv2d_fast", "conv2d", verdict_conv2d, suite, seed, n, numpy_only=True,
+                  max_calls=limit)

@@ -11,6 +11,14 @@ Tolerance (float arrays), elementwise, as ``np.isclose`` writes it::
 Keras computes in float32 (about 7 significant digits). A correct NumPy answer
 that sums in another order differs from TensorFlow by a few float32 ulps
 (relative 1e-7..1e-6), far inside RTOL; a real mistake moves values by far more.
+
+Convolutions sum up to a few hundred products, and TensorFlow's oneDNN kernels
+sum in their own order, so their outputs use a looser tolerance::
+
+    CONV_RTOL = CONV_ATOL = 1e-4
+
+(measured: a float64 NumPy convolution differs from Keras by at most 1.5e-5 on
+values of size 1..40 over 200 random cases; a real mistake moves values by ~1.)
 """
 
 from __future__ import annotations
@@ -22,10 +30,12 @@ import numpy as np
 
 from .shapes import is_int
 
-__all__ = ["RTOL", "ATOL", "CheckResult", "compare_arrays", "compare_int_tuple", "compare_int"]
+__all__ = ["RTOL", "ATOL", "CONV_RTOL", "CONV_ATOL", "CheckResult", "compare_arrays", "compare_int_tuple", "compare_int"]
 
 RTOL = 1e-5
 ATOL = 1e-6
+CONV_RTOL = 1e-4
+CONV_ATOL = 1e-4
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,8 @@ __all__ = [
     "conv_shape_hints",
     "pool_shape_hints",
     "pool_value_hints",
+    "conv_value_hints",
+    "correlate_hints",
     "diagnose_conv_shape",
     "diagnose_pool_shape",
     "diagnose_pool_values",
@@ -71,6 +73,26 @@ HINTS: dict[str, str] = {
                                "weights per filter, plus one bias.",
     "dense_on_last_axis": "Dense on a tensor with more than one axis acts on the last axis only "
                           "(each position gets its own copy of the same units).",
+    "flipped_kernel": "Your result is a true convolution: the kernel is flipped (rotated by 180 degrees). "
+                      "Keras' Conv2D computes cross-correlation: out[i, j] = sum of x[i + a, j + b] * k[a, b], "
+                      "with no flip.",
+    "missing_bias": "Your result is right except for the bias: add bias[c_out] to every value of output "
+                    "channel c_out.",
+    "applied_relu": "Your result has the negative values set to 0, as a ReLU would. The exercise asks for "
+                    "Conv2D without activation.",
+    "conv_same_symmetric": "Your 'same' padding pads (kernel - 1) // 2 on each side. Keras pads a total of "
+                           "max((out - 1) * stride + kernel - size, 0) with floor(total / 2) before and the rest "
+                           "after (bottom/right).",
+    "strides_ignored": "Your output is the stride-1 result: apply the strides, moving the window by "
+                       "strides[0] rows and strides[1] columns.",
+    "strides_swapped": "Your strides act on the wrong axes: strides = (rows, columns), i.e. (height, width).",
+    "channels_swapped": "You index the kernel as kernel[:, :, c_out, c_in]. Keras' layout is "
+                        "(kh, kw, C_in, C_out): kernel[:, :, c_in, c_out].",
+    "kernel_transposed": "You index the kernel as kernel[b, a] (columns first). Its layout is "
+                         "(kh, kw, ...): kernel[a, b] multiplies x[i + a, j + b].",
+    "off_by_one": "The output size is off by one. Along each axis there are "
+                  "floor((size after padding - kernel) / stride) + 1 window positions: the +1 counts the first "
+                  "one (for 'valid' and stride 1: H - kh + 1 rows, W - kw + 1 columns).",
 }
 
 
@@ -248,6 +270,88 @@ def diagnose_pool_values(kind: str, args: Sequence[Any], kwargs: Mapping[str, An
     if keys[:2] == ["average_counts_padding", "same_extra_top_left"]:
         return HINTS["average_counts_padding"] + " " + HINTS["same_extra_top_left"]
     return _first(keys)
+
+
+# --- convolution values ------------------------------------------------------------
+
+def _conv_variants(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray, strides: Any,
+                   padding: str) -> dict[str, Callable[[], np.ndarray]]:
+    s = as_pair(strides)
+    padding = padding.lower()
+    kh, kw, c_in, c_out = kernel.shape
+    zero = np.zeros_like(bias)
+    run = truth.conv2d
+    v: dict[str, Callable[[], np.ndarray]] = {
+        "flipped_kernel": lambda: run(x, kernel[::-1, ::-1], bias, s, padding),
+        "missing_bias": lambda: run(x, kernel, zero, s, padding),
+        "applied_relu": lambda: np.maximum(run(x, kernel, bias, s, padding), 0),
+    }
+    if s != (1, 1):
+        v["strides_ignored"] = lambda: run(x, kernel, bias, (1, 1), padding)
+    if s[0] != s[1]:
+        v["strides_swapped"] = lambda: run(x, kernel, bias, s[::-1], padding)
+    if c_in == c_out and c_in > 1:
+        v["channels_swapped"] = lambda: run(x, kernel.transpose(0, 1, 3, 2), bias, s, padding)
+    if kh == kw and kh > 1:
+        v["kernel_transposed"] = lambda: run(x, kernel.transpose(1, 0, 2, 3), bias, s, padding)
+    if padding == "same":
+        v["same_as_valid"] = lambda: run(x, kernel, bias, s, "valid")
+        sym = ((kh - 1) // 2, (kw - 1) // 2)
+        v["conv_same_symmetric"] = lambda: run(
+            np.pad(x, ((sym[0], sym[0]), (sym[1], sym[1]), (0, 0))), kernel, bias, s, "valid")
+        v["same_extra_top_left"] = lambda: run(_padded(x, (kh, kw), s, True, 0.0), kernel, bias, s, "valid")
+    return v
+
+
+def conv_value_hints(args: Sequence[Any], kwargs: Mapping[str, Any], got: Any, expected: np.ndarray,
+                     rtol: float, atol: float) -> list[str]:
+    """Keys of :data:`HINTS` that explain a wrong ``conv2d(x, kernel, bias, strides, padding)`` array.
+
+    x: (H, W, C_in); kernel: (kh, kw, C_in, C_out); bias: (C_out,)."""
+    if not isinstance(got, np.ndarray) or not np.issubdtype(got.dtype, np.number) or got.ndim != 3:
+        return []
+    x, kernel, bias = (np.asarray(a, dtype=np.float32) for a in args[:3])
+    wrong_shape = got.shape != expected.shape
+    keys = []
+    for key, compute in _conv_variants(x, kernel, bias, kwargs.get("strides", (1, 1)),
+                                       kwargs.get("padding", "valid")).items():
+        try:
+            variant = compute()
+        except Exception:  # Keras cannot compute this variant here (e.g. an empty output): no diagnosis
+            continue
+        if variant.shape != got.shape:
+            continue
+        if wrong_shape:  # the shape alone tells the mistake, even if the values have a second one
+            keys.append(key)
+        elif not np.allclose(variant, expected, rtol=rtol, atol=atol) and \
+                np.allclose(got.astype(np.float64), variant, rtol=rtol, atol=atol):
+            keys.append(key)
+    if not keys and wrong_shape and got.shape[2] == expected.shape[2]:
+        if all(abs(g - e) <= 1 for g, e in zip(got.shape[:2], expected.shape[:2])):
+            keys.append("off_by_one")
+    return keys
+
+
+def correlate_hints(args: Sequence[Any], got: Any, expected: np.ndarray, rtol: float, atol: float) -> list[str]:
+    """Keys of :data:`HINTS` that explain a wrong ``correlate2d(image, kernel)`` array."""
+    if not isinstance(got, np.ndarray) or got.ndim != 2:
+        return []
+    image, kernel = (np.asarray(a, dtype=np.float32) for a in args[:2])
+    if got.shape != expected.shape:
+        close = all(abs(g - e) <= 1 for g, e in zip(got.shape, expected.shape))
+        return ["off_by_one"] if close else []
+    keys = []
+    if kernel.shape[0] > 1 or kernel.shape[1] > 1:
+        flipped = truth.correlate2d(image, kernel[::-1, ::-1])
+        if not np.allclose(flipped, expected, rtol=rtol, atol=atol) and \
+                np.allclose(got.astype(np.float64), flipped, rtol=rtol, atol=atol):
+            keys.append("flipped_kernel")
+    if kernel.shape[0] == kernel.shape[1] > 1:
+        transposed = truth.correlate2d(image, kernel.T)
+        if not np.allclose(transposed, expected, rtol=rtol, atol=atol) and \
+                np.allclose(got.astype(np.float64), transposed, rtol=rtol, atol=atol):
+            keys.append("kernel_transposed")
+    return keys
 
 
 # --- sequential stacks ---------------------------------------------------------------

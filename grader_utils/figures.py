@@ -12,7 +12,7 @@ import numpy as np
 from . import truth
 from .shapes import as_pair
 
-__all__ = ["same_padding_amounts", "draw_same_padding", "draw_pooling"]
+__all__ = ["same_padding_amounts", "draw_same_padding", "draw_pooling", "draw_sliding_window", "photo"]
 
 
 def same_padding_amounts(size: int, kernel: int, stride: int) -> tuple[int, int]:
@@ -87,6 +87,8 @@ def draw_pooling(x: np.ndarray, pool_size: int | tuple[int, int] = 2, strides: A
     pooled_avg = truth.average_pool2d(x[..., None], k, strides, padding)[..., 0]
     fig, axes = plt.subplots(1, 3, figsize=(10, 3.6), gridspec_kw={"width_ratios": [x.shape[1], *[pooled_max.shape[1]] * 2]})
     _grid(axes[0], x)
+    _grid(axes[1], pooled_max)
+    _grid(axes[2], pooled_avg, fmt="{:.2f}")
     colors = plt.cm.tab10.colors
     for i in range(pooled_max.shape[0]):
         for j in range(pooled_max.shape[1]):
@@ -96,10 +98,51 @@ def draw_pooling(x: np.ndarray, pool_size: int | tuple[int, int] = 2, strides: A
             for ax in axes[1:]:
                 ax.add_patch(_rect(j - 0.5 + 0.06, i - 0.5 + 0.06, "none", w=0.88, h=0.88, edge=color, lw=2.5,
                                    fill=False))
-    _grid(axes[1], pooled_max)
-    _grid(axes[2], pooled_avg, fmt="{:.2f}")
     axes[0].set_title(f"input {x.shape[0]}x{x.shape[1]}, pool {k}, strides {s}", fontsize=10)
     axes[1].set_title(f"MaxPooling2D -> {pooled_max.shape[0]}x{pooled_max.shape[1]}", fontsize=10)
     axes[2].set_title(f"AveragePooling2D -> {pooled_avg.shape[0]}x{pooled_avg.shape[1]}", fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def draw_sliding_window(image: np.ndarray, kernel: np.ndarray, position: tuple[int, int] = (0, 0)) -> Any:
+    """Figure: one step of the sliding window. image: (H, W); kernel: (kh, kw); position: the
+    output index (i, j) whose window is highlighted. The output is Keras' cross-correlation."""
+    import matplotlib.pyplot as plt
+
+    image = np.asarray(image, dtype=np.float32)
+    kernel = np.asarray(kernel, dtype=np.float32)
+    out = truth.correlate2d(image, kernel)
+    i, j = position
+    kh, kw = kernel.shape
+    fig, axes = plt.subplots(1, 3, figsize=(10.5, 3.6),
+                             gridspec_kw={"width_ratios": [image.shape[1], kernel.shape[1], out.shape[1]]})
+    _grid(axes[0], image)
+    _grid(axes[1], kernel)
+    _grid(axes[2], out)
+    axes[0].add_patch(_rect(j - 0.5, i - 0.5, "none", w=kw, h=kh, edge="tab:red", lw=3, fill=False))
+    axes[2].add_patch(_rect(j - 0.5, i - 0.5, "none", edge="tab:red", lw=3, fill=False))
+    terms = " + ".join(f"{image[i + a, j + b]:g}*{kernel[a, b]:g}" for a in range(kh) for b in range(kw))
+    axes[0].set_title(f"input {image.shape[0]}x{image.shape[1]}", fontsize=10)
+    axes[1].set_title(f"kernel {kh}x{kw}", fontsize=10)
+    axes[2].set_title(f"output {out.shape[0]}x{out.shape[1]}: out[{i}, {j}] = {out[i, j]:g}", fontsize=10)
+    fig.text(0.5, 0.01, f"out[{i}, {j}] = {terms}" if len(terms) < 160 else "", ha="center", fontsize=8)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    return fig
+
+
+def photo(scale: int = 4, grey: bool = True) -> np.ndarray:
+    """matplotlib's sample photograph (Grace Hopper, 600x512 RGB), as float32 in [0, 1].
+
+    scale: keep every scale-th pixel (after averaging scale x scale blocks).
+    Returns (H, W) if grey else (H, W, 3)."""
+    import matplotlib.cbook as cbook
+    import matplotlib.pyplot as plt
+
+    with cbook.get_sample_data("grace_hopper.jpg") as f:
+        img = plt.imread(f).astype(np.float32) / 255.0
+    h, w = (img.shape[0] // scale) * scale, (img.shape[1] // scale) * scale
+    img = img[:h, :w].reshape(h // scale, scale, w // scale, scale, 3).mean(axis=(1, 3))
+    if grey:
+        img = img @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    return img.astype(np.float32)

@@ -27,6 +27,9 @@ __all__ = [
     "max_pool2d",
     "average_pool2d",
     "conv2d",
+    "correlate2d",
+    "dense_param_count",
+    "conv2d_param_count",
     "make_layer",
     "build_sequential",
     "sequential_summary",
@@ -144,6 +147,31 @@ def conv2d(
         layer.set_weights([kernel, bias])
         out = layer(x[None])
     return np.asarray(keras.ops.convert_to_numpy(out))[0]
+
+
+def correlate2d(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """2-D cross-correlation, 'valid', stride 1, as a one-filter ``Conv2D`` without bias computes it.
+
+    image: (H, W); kernel: (kh, kw).  Returns (H - kh + 1, W - kw + 1) float32.
+    """
+    kernel = np.asarray(kernel, dtype=np.float32)
+    out = conv2d(np.asarray(image, dtype=np.float32)[..., None], kernel[:, :, None, None],
+                 np.zeros(1, np.float32), (1, 1), "valid")
+    return out[..., 0]
+
+
+def dense_param_count(input_shape: Sequence[int], units: int) -> int:
+    """Parameters of ``Dense(units)`` after ``Flatten()`` of an input ``input_shape``."""
+    _, params = sequential_summary(input_shape, [("flatten", {}), ("dense", {"units": int(units)})])
+    return params[1]
+
+
+def conv2d_param_count(in_channels: int, filters: int, kernel_size: int | IntPair) -> int:
+    """Parameters (weights and biases) of ``Conv2D(filters, kernel_size)`` on ``in_channels`` channels."""
+    kh, kw = as_pair(kernel_size)
+    _, params = sequential_summary((kh, kw, int(in_channels)),
+                                   [("conv2d", {"filters": int(filters), "kernel_size": (kh, kw)})])
+    return params[0]
 
 
 def make_layer(kind: str, kwargs: Mapping[str, Any]) -> Any:

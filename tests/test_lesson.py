@@ -77,7 +77,22 @@ def facts_02(keras) -> set[str]:
     return facts
 
 
-FACTS = {"02_padding_strides_pooling": facts_02}
+def facts_01(keras) -> set[str]:
+    """Facts stated in 01_convolution, each computed by Keras."""
+    L = keras.layers
+    dense = keras.Sequential([keras.Input(shape=(200, 200, 3)), L.Flatten(), L.Dense(1000)])
+    kernel = dense.layers[-1].kernel
+    facts = {str(kernel.shape[0]), str(dense.count_params()),
+             str(dense.count_params() * np.dtype(kernel.dtype).itemsize)}
+    conv = L.Conv2D(32, (3, 3))
+    conv.build((None, 32, 32, 3))
+    facts |= {_text(conv.kernel.shape), str(conv.count_params()), str(int(np.prod(conv.kernel.shape[:3])))}
+    out = _out(L.Conv2D(1, (3, 3), padding="same"), (64, 64, 1))
+    facts.add(str(out[0] * out[1]))
+    return facts
+
+
+FACTS = {"01_convolution": facts_01, "02_padding_strides_pooling": facts_02}
 
 
 @pytest.fixture(scope="module")

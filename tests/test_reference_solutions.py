@@ -11,36 +11,63 @@ from grader_utils import checks
 
 pytestmark = pytest.mark.keras
 
-NB = ROOT / "source" / "02_padding_strides_pooling" / "padding_strides_pooling.ipynb"
+NOTEBOOKS = {
+    "01": ROOT / "source" / "01_convolution" / "convolution.ipynb",
+    "02": ROOT / "source" / "02_padding_strides_pooling" / "padding_strides_pooling.ipynb",
+}
 
 
-@pytest.fixture(scope="module")
-def solution():
-    """Run the notebook's plain code cells that define helpers, and its solution cells."""
+def _solution_namespace(path) -> dict:
+    """Run a notebook's helper cell (to_pair) and its solution cells."""
     ns: dict = {}
     exec("import math\nimport numpy as np", ns)
-    for cell in nbformat.read(NB, as_version=4).cells:
+    for cell in nbformat.read(path, as_version=4).cells:
         meta = cell.metadata.get("nbgrader", {})
         if cell.cell_type == "code" and (meta.get("solution") or "def to_pair" in cell.source):
             exec(cell.source, ns)
     return ns
 
 
-@pytest.mark.parametrize("name,verdict,family,suite,n", [
-    ("conv2d_output_shape", checks.verdict_conv2d_output_shape, "conv2d_output_shape", "random", 400),
-    ("conv2d_output_shape", checks.verdict_conv2d_output_shape, "conv2d_output_shape", "same_strides", 200),
-    ("pool2d_output_shape", checks.verdict_pool2d_output_shape, "pool2d_output_shape", "random", 400),
-    ("max_pool2d", checks.verdict_max_pool2d, "pool2d_values", "random", 300),
-    ("max_pool2d", checks.verdict_max_pool2d, "pool2d_values", "same_padding", 200),
-    ("average_pool2d", checks.verdict_average_pool2d, "pool2d_values", "random", 300),
-    ("average_pool2d", checks.verdict_average_pool2d, "pool2d_values", "same_padding", 200),
-    ("sequential_output_shapes", checks.verdict_sequential_output_shapes, "sequential", "random", 100),
-    ("sequential_param_counts", checks.verdict_sequential_param_counts, "sequential", "random", 100),
+@pytest.fixture(scope="module")
+def solutions():
+    return {key: _solution_namespace(path) for key, path in NOTEBOOKS.items()}
+
+
+@pytest.mark.parametrize("nb,name,verdict,family,suite,n", [
+    ("02", "conv2d_output_shape", checks.verdict_conv2d_output_shape, "conv2d_output_shape", "random", 400),
+    ("02", "conv2d_output_shape", checks.verdict_conv2d_output_shape, "conv2d_output_shape", "same_strides", 200),
+    ("02", "pool2d_output_shape", checks.verdict_pool2d_output_shape, "pool2d_output_shape", "random", 400),
+    ("02", "max_pool2d", checks.verdict_max_pool2d, "pool2d_values", "random", 300),
+    ("02", "max_pool2d", checks.verdict_max_pool2d, "pool2d_values", "same_padding", 200),
+    ("02", "average_pool2d", checks.verdict_average_pool2d, "pool2d_values", "random", 300),
+    ("02", "average_pool2d", checks.verdict_average_pool2d, "pool2d_values", "same_padding", 200),
+    ("02", "sequential_output_shapes", checks.verdict_sequential_output_shapes, "sequential", "random", 100),
+    ("02", "sequential_param_counts", checks.verdict_sequential_param_counts, "sequential", "random", 100),
+    ("01", "dense_param_count", checks.verdict_dense_param_count, "dense_param_count", "random", 300),
+    ("01", "conv2d_param_count", checks.verdict_conv2d_param_count, "conv2d_param_count", "random", 300),
+    ("01", "correlate2d", checks.verdict_correlate2d, "correlate2d", "random", 200),
+    ("01", "conv2d", checks.verdict_conv2d, "conv2d", "random", 200),
+    ("01", "conv2d", checks.verdict_conv2d, "conv2d", "same_padding", 100),
+    ("01", "conv2d", checks.verdict_conv2d, "conv2d", "strides", 100),
+    ("01", "conv2d_fast", checks.verdict_conv2d, "conv2d", "random", 200),
 ])
-def test_reference_solution_matches_keras(solution, name, verdict, family, suite, n):
+def test_reference_solution_matches_keras(solutions, nb, name, verdict, family, suite, n):
     from grader_utils.cases import suite_cases
 
     cases = suite_cases(family, suite, seed=12345, n=n)
-    report = checks.run_suite(solution[name], name, cases, verdict, suite)
+    report = checks.run_suite(solutions[nb][name], name, cases, verdict, suite, numpy_only=True)
     assert report.total == n
     assert report.passed, report.message()
+
+
+def test_reference_conv2d_fast_is_vectorized(solutions):
+    """The instructor's conv2d_fast passes the loop check that the loop version fails."""
+    from grader_utils.cases import suite_cases
+
+    cases = suite_cases("conv2d", "large")
+    fast = checks.run_suite(solutions["01"]["conv2d_fast"], "conv2d_fast", cases, checks.verdict_conv2d, "large",
+                            numpy_only=True, max_calls=checks.pixel_loop_limit)
+    assert fast.passed, fast.message()
+    loop = checks.run_suite(solutions["01"]["conv2d"], "conv2d_fast", cases, checks.verdict_conv2d, "large",
+                            numpy_only=True, max_calls=checks.pixel_loop_limit)
+    assert loop.rule_broken and "loop over the output pixels" in loop.message()
