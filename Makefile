@@ -4,6 +4,7 @@
 #   make release regenerate the student versions in release/ from source/
 #   make grade   autograde everything in submitted/, then feedback and grades.csv
 #   make lab     JupyterLab with the nbgrader extensions, for this course directory
+#   make bench   run the benchmarks in benchmarks/ (ratios measured within one run)
 #   make clean   remove grading output (submitted/, autograded/*, feedback/, gradebook.db, grades.csv)
 
 PYTHON ?= python3
@@ -15,7 +16,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 ASSIGNMENTS := $(sort $(notdir $(wildcard source/*)))
 
-.PHONY: install demo test test-fast release grade lab clean
+.PHONY: install demo test test-fast release grade lab bench clean
 
 install: $(STAMP)
 
@@ -59,6 +60,9 @@ test: $(STAMP)
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -m "not slow"
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_conv2d.py
 
 lab: $(STAMP)
 	jupyter lab --notebook-dir=$(CURDIR) --ServerApp.root_dir=$(CURDIR)

@@ -101,12 +101,13 @@ def pool2d(
     classes = {"max": keras.layers.MaxPooling2D, "average": keras.layers.AveragePooling2D}
     if kind not in classes:
         raise ValueError(f"kind must be 'max' or 'average', not {kind!r}")
+    x = np.asarray(x, dtype=np.float32)
+    pool2d_output_shape(x.shape, pool_size, strides, padding)  # ValueError for an empty output, as Keras says
     layer = classes[kind](
         as_pair(pool_size),
         strides=None if strides is None else as_pair(strides),
         padding=check_padding(padding),
     )
-    x = np.asarray(x, dtype=np.float32)
     with silenced_stderr():
         out = layer(x[None])
     return np.asarray(keras.ops.convert_to_numpy(out))[0]
@@ -140,8 +141,9 @@ def conv2d(
     kernel = np.asarray(kernel, dtype=np.float32)
     bias = np.asarray(bias, dtype=np.float32)
     kh, kw, c_in, c_out = kernel.shape
-    layer = keras.layers.Conv2D(c_out, (kh, kw), strides=as_pair(strides), padding=check_padding(padding))
     x = np.asarray(x, dtype=np.float32)
+    conv2d_output_shape(x.shape, c_out, (kh, kw), strides, padding)  # ValueError for an empty output
+    layer = keras.layers.Conv2D(c_out, (kh, kw), strides=as_pair(strides), padding=check_padding(padding))
     with silenced_stderr():
         layer.build((None, *x.shape))
         layer.set_weights([kernel, bias])
