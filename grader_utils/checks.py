@@ -73,7 +73,7 @@ class SuiteReport:
         """The hint key that explains the most wrong cases, and how many it explains."""
         counts: dict[str, int] = {}
         for _, result in self.failures:
-            for key in result.details.get("hints", []):
+            for key in dict.fromkeys(result.details.get("hints", [])):  # once per case
                 counts[key] = counts.get(key, 0) + 1
         if not counts:
             return None, 0

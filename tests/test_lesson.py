@@ -92,7 +92,23 @@ def facts_01(keras) -> set[str]:
     return facts
 
 
-FACTS = {"01_convolution": facts_01, "02_padding_strides_pooling": facts_02}
+def facts_03(keras) -> set[str]:
+    """Facts stated in 03_building_a_cnn: the lesson model's shapes and counts, and the
+    parameter count of the TensorFlow CNN tutorial's model."""
+    L = keras.layers
+    model = lesson_model(keras)
+    facts = {str(model.count_params()), str(model.layers[3].output.shape[1])}
+    for layer in model.layers:
+        facts |= {_text(layer.output.shape[1:]), str(layer.count_params())}
+    tutorial = keras.Sequential([keras.Input(shape=(32, 32, 3)), L.Conv2D(32, 3, activation="relu"),
+                                 L.MaxPooling2D(), L.Conv2D(64, 3, activation="relu"), L.MaxPooling2D(),
+                                 L.Conv2D(64, 3, activation="relu"), L.Flatten(), L.Dense(64, activation="relu"),
+                                 L.Dense(10)])
+    facts.add(str(tutorial.count_params()))
+    return facts
+
+
+FACTS = {"01_convolution": facts_01, "02_padding_strides_pooling": facts_02, "03_building_a_cnn": facts_03}
 
 
 @pytest.fixture(scope="module")
@@ -112,8 +128,10 @@ def test_every_bold_number_is_a_keras_fact(keras, assignment):
         assert not unverified, f"{path.name} states numbers Keras does not give: {unverified}"
 
 
-def test_summary_shown_in_lesson_02_is_what_keras_prints(keras):
-    text = _markdown(ROOT / "source" / "02_padding_strides_pooling" / "padding_strides_pooling.ipynb")
+@pytest.mark.parametrize("path", ["02_padding_strides_pooling/padding_strides_pooling.ipynb",
+                                  "03_building_a_cnn/building_a_cnn.ipynb"])
+def test_summary_shown_in_the_lesson_is_what_keras_prints(keras, path):
+    text = _markdown(ROOT / "source" / path)
     blocks = [b for b in re.findall(r"```text\n(.*?)```", text, re.S) if "Total params" in b]
     assert blocks, "the lesson shows no model.summary() output"
     printed: list[str] = []

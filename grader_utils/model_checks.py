@@ -1,0 +1,284 @@
+"""Checks of Keras models that students build, compile and train (assignment 03).
+
+Each ``*_problems`` function returns a list of plain-English problems (empty when
+all is right); each ``check_*`` function, called by a test cell, prints a PASSED
+line or raises ``AssertionError`` naming the problems. Expected layers and
+parameter counts come from Keras models built here (:mod:`truth`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from . import truth
+from .cases import LESSON_MODEL
+from .compare import CheckResult
+from .datasets import make_synthetic
+from .quiet import quiet_tensorflow, silenced_stderr
+
+__all__ = [
+    "LESSON_INPUT_SHAPE",
+    "MAX_CIFAR_PARAMS",
+    "TRAINING_THRESHOLD",
+    "lesson_model_problems",
+    "cifar_model_problems",
+    "compile_problems",
+    "train_and_score",
+    "check_build_lesson_model",
+    "check_build_cifar_model",
+    "check_compile_model",
+    "check_training",
+]
+
+LESSON_INPUT_SHAPE = (28, 56, 3)
+MAX_CIFAR_PARAMS = 300_000
+#: Test accuracy the graded training run must reach on the synthetic data: 3x chance (10 classes).
+#: A small correct CNN reaches 0.8-0.95 in that budget (see tests/test_model_checks.py).
+TRAINING_THRESHOLD = 0.30
+COMPARED = ("filters", "kernel_size", "strides", "padding", "activation", "pool_size", "units", "use_bias",
+            "dilation_rate", "target_shape")
+
+
+def _norm(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(_norm(v) for v in value)
+    if isinstance(value, dict) and "class_name" in value:  # a serialized activation object
+        return value.get("config", {}).get("name", value["class_name"])
+    return value
+
+
+def _input_shape(model: Any) -> tuple | None:
+    try:
+        return tuple(model.inputs[0].shape)
+    except Exception:
+        return None
+
+
+def _is_sequential(model: Any) -> str | None:
+    keras = quiet_tensorflow()
+    if not isinstance(model, keras.Sequential):
+        return f"the function should return a keras.Sequential model, but it returned {type(model).__name__}"
+    if _input_shape(model) is None:
+        return "the model has no input shape yet: start it with keras.Input(shape=...)"
+    return None
+
+
+def lesson_model_problems(model: Any) -> list[str]:
+    """Differences between ``model`` and the lesson's model, layer by layer."""
+    problem = _is_sequential(model)
+    if problem:
+        return [problem]
+    problems = []
+    if _input_shape(model) != (None, *LESSON_INPUT_SHAPE):
+        problems.append(f"input: expected shape {(None, *LESSON_INPUT_SHAPE)}, got {_input_shape(model)}")
+    expected = truth.build_sequential(LESSON_INPUT_SHAPE, LESSON_MODEL)
+    got_layers, exp_layers = list(model.layers), list(expected.layers)
+    if len(got_layers) != len(exp_layers):
+        problems.append(f"expected {len(exp_layers)} layers "
+                        f"({', '.join(type(l).__name__ for l in exp_layers)}), got {len(got_layers)} "
+                        f"({', '.join(type(l).__name__ for l in got_layers)})")
+    for i, (g, e) in enumerate(zip(got_layers, exp_layers), start=1):
+        if type(g).__name__ != type(e).__name__:
+            problems.append(f"layer {i}: expected {type(e).__name__}, got {type(g).__name__}")
+            continue
+        gc, ec = g.get_config(), e.get_config()
+        for key in COMPARED:
+            if key in ec and _norm(gc.get(key)) != _norm(ec[key]):
+                problems.append(f"layer {i} ({type(e).__name__}): expected {key} {_norm(ec[key])!r}, "
+                                f"got {_norm(gc.get(key))!r}")
+    if not problems and model.count_params() != expected.count_params():
+        problems.append(f"expected {expected.count_params()} parameters, got {model.count_params()}")
+    return problems
+
+
+def _layers_of(model: Any, *names: str) -> list[Any]:
+    return [l for l in model.layers if type(l).__name__ in names]
+
+
+def cifar_model_problems(model: Any, input_shape: tuple[int, ...], num_classes: int,
+                         max_params: int | None = MAX_CIFAR_PARAMS) -> list[str]:
+    """What is wrong with a CIFAR-style classifier for ``input_shape`` and ``num_classes``."""
+    problem = _is_sequential(model)
+    if problem:
+        return [problem]
+    problems = []
+    if _input_shape(model) != (None, *input_shape):
+        problems.append(f"the input shape should be {(None, *tuple(input_shape))} (from the input_shape argument), "
+                        f"got {_input_shape(model)}")
+    if len(_layers_of(model, "Conv2D")) < 2:
+        problems.append("it needs at least two Conv2D layers")
+    if len(_layers_of(model, "MaxPooling2D", "AveragePooling2D")) < 2:
+        problems.append("it needs at least two pooling layers (MaxPooling2D or AveragePooling2D)")
+    if not _layers_of(model, "Flatten", "GlobalAveragePooling2D", "GlobalMaxPooling2D"):
+        problems.append("it needs Flatten (or global pooling) between the convolutional part and the Dense layers")
+    last = model.layers[-1] if model.layers else None
+    if type(last).__name__ != "Dense":
+        problems.append(f"the last layer should be Dense(num_classes, activation=\"softmax\"), "
+                        f"got {type(last).__name__}")
+    else:
+        config = last.get_config()
+        if config["units"] != num_classes:
+            problems.append(f"the last Dense layer should have num_classes = {num_classes} units, "
+                            f"got {config['units']}")
+        if _norm(config.get("activation")) != "softmax":
+            problems.append(f"the last layer outputs logits (activation {_norm(config.get('activation'))!r}): "
+                            f"add activation=\"softmax\" so that it outputs class probabilities")
+    if max_params is not None and model.count_params() > max_params:
+        problems.append(f"it has {model.count_params():,} parameters, more than the limit of {max_params:,}: "
+                        f"use fewer filters/units, or more pooling before Flatten")
+    if not problems:
+        x = np.random.default_rng(0).uniform(size=(2, *input_shape)).astype(np.float32)
+        with silenced_stderr():
+            y = np.asarray(model(x))
+        if y.shape != (2, num_classes) or not np.allclose(y.sum(axis=1), 1.0, atol=1e-4):
+            problems.append(f"on two random images the model returned shape {y.shape} whose rows do not sum "
+                            f"to 1; expected ({2}, {num_classes}) probabilities")
+    return problems
+
+
+def _loss_name(model: Any) -> str:
+    loss = getattr(model, "loss", None)
+    if isinstance(loss, str):
+        return loss
+    return getattr(loss, "name", None) or getattr(loss, "__name__", None) or type(loss).__name__
+
+
+def compile_problems(model: Any) -> list[str]:
+    """Is ``model`` compiled for integer labels and softmax outputs, reporting accuracy?"""
+    keras = quiet_tensorflow()
+    if not isinstance(model, keras.Model):
+        return [f"compile_model should return the compiled model, but it returned {type(model).__name__}"]
+    if getattr(model, "optimizer", None) is None or not getattr(model, "compiled", True):
+        return ["the model is not compiled: call model.compile(optimizer=..., loss=..., metrics=[...])"]
+    loss_name = _loss_name(model)
+    hint = ""
+    if "categorical_crossentropy" in str(loss_name) and "sparse" not in str(loss_name):
+        hint = (" The labels are integers (0..9), one per image; categorical_crossentropy expects one-hot "
+                "vectors. Use loss=\"sparse_categorical_crossentropy\"")
+    n_classes = int(model.outputs[0].shape[-1])
+    rng = np.random.default_rng(1)
+    x = rng.uniform(size=(16, *model.inputs[0].shape[1:])).astype(np.float32)
+    y = rng.integers(0, n_classes, size=16)
+    try:
+        with silenced_stderr():
+            results = model.evaluate(x, y, verbose=0, return_dict=True)
+            probs = np.asarray(model.predict(x, verbose=0))
+    except Exception as exc:
+        hint = hint or (" With integer labels and softmax outputs, use "
+                        "loss=\"sparse_categorical_crossentropy\".")
+        return [f"evaluating the compiled model on integer labels failed ({type(exc).__name__}: "
+                f"{str(exc).splitlines()[0][:200]}).{hint}".rstrip(".")]
+    problems = []
+    if not any("acc" in k for k in results):
+        problems.append(f"it does not report accuracy (it reports {sorted(results)}): "
+                        f"add metrics=[\"accuracy\"]")
+    expected = float(np.mean(keras.losses.sparse_categorical_crossentropy(y, probs)))
+    got = float(results.get("loss", np.nan))
+    if not np.isclose(got, expected, rtol=1e-3, atol=1e-4):
+        extra = hint or (" If you wrote from_logits=True: this model ends in softmax, so its outputs are "
+                         "probabilities, not logits." if "sparse" in str(loss_name) else
+                         " Use loss=\"sparse_categorical_crossentropy\" for integer labels and softmax outputs.")
+        problems.append(f"its loss on 16 images is {got:.4f}, but sparse categorical cross-entropy of its "
+                        f"predictions is {expected:.4f}.{extra}".rstrip("."))
+    return problems
+
+
+def train_and_score(build: Callable[..., Any], compile_fn: Callable[[Any], Any], seed: int = 0,
+                    epochs: int = 3, n_train: int = 4000, n_test: int = 1000) -> float:
+    """Build with ``build(input_shape=(32, 32, 3), num_classes=10)``, compile with
+    ``compile_fn``, train on the synthetic data for a fixed budget and return the
+    test accuracy (computed here from the model's predictions)."""
+    keras = quiet_tensorflow()
+    data = make_synthetic(n_train=n_train, n_test=n_test, seed=seed)
+    x_train = data.x_train.astype(np.float32) / 255.0
+    x_test = data.x_test.astype(np.float32) / 255.0
+    keras.utils.set_random_seed(seed)
+    model = compile_fn(build(input_shape=(32, 32, 3), num_classes=10))
+    with silenced_stderr():
+        model.fit(x_train, data.y_train, epochs=epochs, batch_size=64, verbose=0)
+        predictions = np.asarray(model.predict(x_test, verbose=0))
+    return float(np.mean(predictions.argmax(axis=1) == data.y_test))
+
+
+def _report(name: str, problems: list[str], passed_text: str) -> CheckResult:
+    if problems:
+        return CheckResult(False, None, None, f"{name}: " + "; ".join(problems) + ".")
+    return CheckResult(True, None, None, f"PASSED {name}: {passed_text}")
+
+
+def _call(func: Callable[..., Any], name: str, *args: Any, **kwargs: Any) -> Any:
+    try:
+        with silenced_stderr():
+            return func(*args, **kwargs)
+    except NotImplementedError:
+        raise NotImplementedError(
+            f"{name} is not implemented yet: replace `raise NotImplementedError()` with your code.") from None
+
+
+def check_build_lesson_model(build: Callable[[], Any], fresh: bool = False) -> None:
+    """Exercise ``build_lesson_model()``: the lesson's model, layer by layer.
+    fresh: also check that two calls return two independent models."""
+    model = _call(build, "build_lesson_model")
+    problems = lesson_model_problems(model)
+    if fresh and not problems and _call(build, "build_lesson_model") is model:
+        problems = ["it returns the same model object on every call; build a new one each time"]
+    result = _report("build_lesson_model", problems, "every layer matches the lesson's model (832 parameters).")
+    result.raise_if_failed()
+    print(result.message)
+
+
+def check_build_cifar_model(build: Callable[..., Any], input_shape: tuple[int, ...] = (32, 32, 3),
+                            num_classes: int = 10) -> None:
+    """Exercise ``build_cifar_model(input_shape, num_classes)``. The parameter limit
+    applies to the default CIFAR-10 configuration."""
+    default = tuple(input_shape) == (32, 32, 3) and num_classes == 10
+    model = _call(build, "build_cifar_model", input_shape=tuple(input_shape), num_classes=num_classes)
+    problems = cifar_model_problems(model, tuple(input_shape), num_classes, MAX_CIFAR_PARAMS if default else None)
+    result = _report(f"build_cifar_model(input_shape={tuple(input_shape)}, num_classes={num_classes})", problems,
+                     f"a valid classifier with {getattr(model, 'count_params', lambda: 0)():,} parameters.")
+    result.raise_if_failed()
+    print(result.message)
+
+
+def check_compile_model(compile_fn: Callable[[Any], Any], build: Callable[..., Any] | None = None) -> None:
+    """Exercise ``compile_model(model)``, on the course's reference CIFAR-style model
+    (or on ``build()``'s model when given)."""
+    keras = quiet_tensorflow()
+    if build is None:
+        L = keras.layers
+        model = keras.Sequential([keras.Input(shape=(32, 32, 3)), L.Conv2D(8, 3, activation="relu"),
+                                  L.MaxPooling2D(), L.Conv2D(8, 3, activation="relu"), L.MaxPooling2D(),
+                                  L.Flatten(), L.Dense(10, activation="softmax")])
+    else:
+        model = _call(build, "build_cifar_model", input_shape=(32, 32, 3), num_classes=10)
+    compiled = _call(compile_fn, "compile_model", model)
+    result = _report("compile_model", compile_problems(compiled),
+                     "compiled for integer labels and softmax outputs, reporting accuracy.")
+    result.raise_if_failed()
+    print(result.message)
+
+
+def check_training(build: Callable[..., Any], compile_fn: Callable[[Any], Any], seed: int = 0) -> None:
+    """Graded training: the student's model and compile settings, trained here on the
+    synthetic data (4000 images, 3 epochs, batch 64), must reach TRAINING_THRESHOLD test accuracy."""
+    try:
+        accuracy = train_and_score(build, compile_fn, seed=seed)
+    except NotImplementedError:
+        raise NotImplementedError("build_cifar_model and compile_model must be implemented before training.") \
+            from None
+    except Exception as exc:
+        first_line = (str(exc).splitlines() or [""])[0][:200]
+        raise AssertionError(
+            f"check_training: training the model from build_cifar_model, compiled by compile_model, failed "
+            f"({type(exc).__name__}: {first_line}). The exercises above show what to fix; with integer labels "
+            f"the loss must be sparse_categorical_crossentropy.") from None
+    if accuracy < TRAINING_THRESHOLD:
+        raise AssertionError(
+            f"check_training: after 3 epochs on 4000 synthetic images the model reaches {accuracy:.1%} test "
+            f"accuracy; at least {TRAINING_THRESHOLD:.0%} is needed (chance is 10%). Check that the last layer "
+            f"uses softmax, that the loss fits integer labels, and that the learning rate is not far too "
+            f"small or large.")
+    print(f"PASSED check_training: {accuracy:.1%} test accuracy on the synthetic data "
+          f"(needed: {TRAINING_THRESHOLD:.0%}, chance: 10%).")

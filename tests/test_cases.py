@@ -1,0 +1,174 @@
+"""grader_utils.cases: every suite yields cases, random suites are seeded, every case is a valid
+Keras configuration, and calls are shown the way a student would type them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from grader_utils import cases
+from grader_utils.cases import SUITES, Case, suite_cases
+
+ALL_SUITES = [(family, suite) for family, suites in SUITES.items() for suite in suites]
+
+
+def is_fixed(family: str, suite: str) -> bool:
+    """Fixed suites are written ``lambda rng, n=None: ...`` and ignore both (the convention of
+    :data:`cases.SUITES`); random suites are the named generator functions."""
+    return SUITES[family][suite].__name__ == "<lambda>"
+
+
+RANDOM_SUITES = [(f, s) for f, s in ALL_SUITES if not is_fixed(f, s)]
+FIXED_SUITES = [(f, s) for f, s in ALL_SUITES if is_fixed(f, s)]
+
+#: the seeds the notebook's hidden tests use, per (family, suite)
+NOTEBOOK_SEEDS = {
+    ("conv2d_output_shape", "same_strides"): [202],
+    ("conv2d_output_shape", "random"): [2021],
+    ("pool2d_output_shape", "random"): [2022],
+    ("pool2d_values", "same_padding"): [2023, 2025],
+    ("pool2d_values", "random"): [2024, 2026],
+    ("sequential", "random"): [2027, 2028],
+}
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """Structural equality that compares arrays by dtype, shape and content."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.dtype == b.dtype
+                and a.shape == b.shape and np.array_equal(a, b))
+    if isinstance(a, (tuple, list)):
+        return type(a) is type(b) and len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(same_value(a[k], b[k]) for k in a)
+    return type(a) is type(b) and a == b
+
+
+def same_cases(a: list[Case], b: list[Case]) -> bool:
+    return len(a) == len(b) and all(same_value(x.args, y.args) and same_value(x.kwargs, y.kwargs)
+                                    for x, y in zip(a, b))
+
+
+@pytest.mark.parametrize("family,suite", ALL_SUITES)
+def test_every_suite_produces_cases(family, suite):
+    got = suite_cases(family, suite)
+    assert len(got) > 0
+    assert all(isinstance(c, Case) and isinstance(c.args, tuple) and isinstance(c.kwargs, dict) for c in got)
+
+
+@pytest.mark.parametrize("family,suite", RANDOM_SUITES)
+def test_random_suites_are_deterministic_for_a_seed(family, suite):
+    assert same_cases(suite_cases(family, suite, seed=7), suite_cases(family, suite, seed=7))
+    assert same_cases(suite_cases(family, suite, seed=7, n=5), suite_cases(family, suite, seed=7, n=5))
+
+
+@pytest.mark.parametrize("family,suite", RANDOM_SUITES)
+def test_random_suites_differ_across_seeds(family, suite):
+    a, b = suite_cases(family, suite, seed=1), suite_cases(family, suite, seed=2)
+    assert not same_cases(a, b)
+    assert sum(same_value(x.args, y.args) and same_value(x.kwargs, y.kwargs) for x, y in zip(a, b)) < len(a) / 2
+
+
+@pytest.mark.parametrize("family,suite", RANDOM_SUITES)
+def test_n_sets_the_size_of_a_random_suite(family, suite):
+    assert len(suite_cases(family, suite, seed=3, n=4)) == 4
+    assert same_cases(suite_cases(family, suite, seed=3, n=4), suite_cases(family, suite, seed=3, n=4))
+
+
+def test_suite_kinds():
+    assert ("sequential", "edge") in FIXED_SUITES and ("pool2d_values", "same_padding") in RANDOM_SUITES
+    assert all((f, "basic") in FIXED_SUITES for f in SUITES)
+
+
+@pytest.mark.parametrize("family,suite", FIXED_SUITES)
+def test_fixed_suites_ignore_seed_and_n(family, suite):
+    assert same_cases(suite_cases(family, suite, seed=0), suite_cases(family, suite, seed=99, n=2))
+
+
+def test_unknown_suite_raises_value_error():
+    with pytest.raises(ValueError, match="no suite 'hidden' for 'pool2d_values'"):
+        suite_cases("pool2d_values", "hidden")
+    with pytest.raises(ValueError, match="no suite 'basic' for 'conv3d'"):
+        suite_cases("conv3d", "basic")
+
+
+def test_random_cases_use_both_paddings_pairs_and_none_strides():
+    """The random suites exercise what the exercises are about."""
+    conv = suite_cases("conv2d_output_shape", "random", seed=0)
+    assert {c.kwargs["padding"] for c in conv} == {"valid", "same"}
+    assert any(isinstance(c.args[2], int) for c in conv) and any(isinstance(c.args[2], tuple) for c in conv)
+    pool = suite_cases("pool2d_output_shape", "random", seed=0)
+    assert any(c.kwargs["strides"] is None for c in pool) and any(c.kwargs["strides"] is not None for c in pool)
+    same = suite_cases("conv2d_output_shape", "same_strides", seed=0)
+    assert all(c.kwargs["padding"] == "same" and min(c.kwargs["strides"]) >= 2 for c in same)
+    assert any(c.args[2][0] % 2 == 0 for c in same)
+    values = suite_cases("pool2d_values", "same_padding", seed=0)
+    assert all(c.kwargs["padding"] == "same" for c in values)
+    assert all(c.args[0].dtype == np.float32 and c.args[0].ndim == 3 for c in values)
+    assert any((c.args[0] < 0).any() for c in values)
+
+
+# --- call_text ------------------------------------------------------------------------------------------
+
+def test_call_text_formats_arrays_by_shape_and_dtype():
+    x = np.zeros((4, 5, 2), dtype=np.float32)
+    case = Case((x, (2, 2)), {"strides": None, "padding": "same"})
+    assert case.call_text("max_pool2d") == "max_pool2d(<array (4, 5, 2) float32>, (2, 2), strides=None, padding='same')"
+
+
+def test_call_text_of_plain_arguments_uses_repr():
+    case = Case(((28, 56, 3), 8, (3, 3)), {"strides": (1, 1), "padding": "same"})
+    assert case.call_text("conv2d_output_shape") == \
+        "conv2d_output_shape((28, 56, 3), 8, (3, 3), strides=(1, 1), padding='same')"
+    assert Case(((32, 32, 3), 32, 3)).call_text("f") == "f((32, 32, 3), 32, 3)"
+
+
+def test_call_text_never_prints_array_contents():
+    x = np.arange(1000, dtype=np.float32).reshape(10, 10, 10)
+    text = Case((x, 2)).call_text("average_pool2d")
+    assert text == "average_pool2d(<array (10, 10, 10) float32>, 2)"
+
+
+# --- every case is a valid Keras configuration ----------------------------------------------------------
+
+def _seeds(family: str, suite: str) -> list[int]:
+    return [0, *NOTEBOOK_SEEDS.get((family, suite), [])] if (family, suite) in RANDOM_SUITES else [0]
+
+
+def _valid(family: str, case: Case) -> None:
+    """Ask Keras (through truth) for the answer of ``case``; it must exist and be non-empty."""
+    from grader_utils import truth
+
+    if family in ("conv2d_output_shape", "pool2d_output_shape"):
+        func = truth.conv2d_output_shape if family == "conv2d_output_shape" else truth.pool2d_output_shape
+        assert min(func(*case.args, **case.kwargs)) >= 1
+    elif family == "pool2d_values":
+        for func in (truth.max_pool2d, truth.average_pool2d):
+            out = func(*case.args, **case.kwargs)
+            assert out.size > 0 and np.isfinite(out).all(), case.call_text(func.__name__)
+    elif family == "sequential":
+        shapes, params = truth.sequential_summary(*case.args)
+        assert len(shapes) == len(case.args[1]) and all(min(s) >= 1 for s in shapes)
+    elif family in ("dense_param_count", "conv2d_param_count"):
+        assert getattr(truth, family)(*case.args, **case.kwargs) > 0
+    elif family in ("correlate2d", "conv2d"):
+        out = getattr(truth, family)(*case.args, **case.kwargs)
+        assert out.size > 0 and np.isfinite(out).all(), case.call_text(family)
+    else:
+        pytest.fail(f"no Keras check written for the suite family {family!r}")
+
+
+@pytest.mark.keras
+@pytest.mark.parametrize("family,suite", ALL_SUITES)
+def test_every_case_is_valid_for_keras(family, suite):
+    for seed in _seeds(family, suite):
+        for case in suite_cases(family, suite, seed=seed):
+            _valid(family, case)
+
+
+def test_lesson_model_is_the_lessons_stack():
+    kinds = [kind for kind, _ in cases.LESSON_MODEL]
+    assert kinds == ["conv2d", "conv2d", "max_pooling2d", "flatten", "dense"]
+    assert cases.sequential_basic()[0].args == ((28, 56, 3), cases.LESSON_MODEL)

@@ -1,0 +1,228 @@
+"""grader_utils.checks: what the notebooks' test cells do with a student's function -- a PASSED
+line for a right answer, AssertionError for a wrong one, NotImplementedError for an untouched
+exercise, a failure (not a crash) when the student's code raises, and copies of the arguments."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import numpy as np
+import pytest
+
+import reference_impls as ref
+from grader_utils import checks
+from grader_utils.cases import LESSON_MODEL, Case, suite_cases
+
+pytestmark = pytest.mark.keras
+
+#: check function -> (exercise name, correct implementation, a wrong implementation)
+EXERCISES: dict[str, tuple[Any, Any, Any]] = {
+    "conv2d_output_shape": (
+        checks.check_conv2d_output_shape, ref.conv2d_output_shape,
+        lambda input_shape, filters, kernel_size, strides=(1, 1), padding="valid":
+            ref.conv2d_output_shape(input_shape, filters, kernel_size, strides, "valid")),
+    "pool2d_output_shape": (
+        checks.check_pool2d_output_shape, ref.pool2d_output_shape,
+        lambda input_shape, pool_size, strides=None, padding="valid":
+            ref.pool2d_output_shape(input_shape, pool_size, 1 if strides is None else strides, padding)),
+    "max_pool2d": (
+        checks.check_max_pool2d, ref.max_pool2d,
+        lambda x, pool_size, strides=None, padding="valid": ref.average_pool2d(x, pool_size, strides, padding)),
+    "average_pool2d": (
+        checks.check_average_pool2d, ref.average_pool2d,
+        lambda x, pool_size, strides=None, padding="valid": ref.max_pool2d(x, pool_size, strides, padding)),
+    "sequential_output_shapes": (
+        checks.check_sequential_output_shapes, ref.sequential_output_shapes,
+        lambda input_shape, layers: ref.sequential_output_shapes(input_shape, layers)[:-1] + [(1,)]),
+    "sequential_param_counts": (
+        checks.check_sequential_param_counts, ref.sequential_param_counts,
+        lambda input_shape, layers: [c + 1 for c in ref.sequential_param_counts(input_shape, layers)]),
+    "dense_param_count": (
+        checks.check_dense_param_count, ref.dense_param_count,
+        lambda input_shape, units: ref.dense_param_count(input_shape, units) - units),
+    "conv2d_param_count": (
+        checks.check_conv2d_param_count, ref.conv2d_param_count,
+        lambda c_in, filters, kernel_size: ref.conv2d_param_count(c_in, filters, kernel_size) + 1),
+    "correlate2d": (
+        checks.check_correlate2d, ref.correlate2d,
+        lambda image, kernel: ref.correlate2d(image, kernel[::-1, ::-1].copy())),
+    "conv2d": (
+        checks.check_conv2d, ref.conv2d,
+        lambda x, kernel, bias, strides=(1, 1), padding="valid":
+            ref.conv2d(x, kernel, np.zeros_like(bias), strides, padding)),
+}
+
+
+@pytest.mark.parametrize("name", list(EXERCISES))
+def test_correct_implementation_prints_one_passed_line(name, capsys):
+    check, correct, _ = EXERCISES[name]
+    assert check(correct, "basic") is None  # nbgrader would read a returned number as a score
+    out = capsys.readouterr().out
+    assert out.startswith(f"PASSED {name}: all ")
+    assert out.endswith(" basic cases match Keras.\n") and out.count("\n") == 1
+
+
+@pytest.mark.parametrize("name", list(EXERCISES))
+def test_wrong_implementation_raises_assertion_error(name, capsys):
+    check, _, wrong = EXERCISES[name]
+    with pytest.raises(AssertionError) as info:
+        check(wrong, "basic")
+    message = str(info.value)
+    assert message.startswith(f"{name}: ")
+    assert " basic cases are wrong.\nWrong case: " in message
+    assert f"Wrong case: {name}(" in message
+    assert "PASSED" not in capsys.readouterr().out
+
+
+def test_failure_message_counts_wrong_cases_and_shows_one():
+    def half_wrong(input_shape, filters, kernel_size, strides=(1, 1), padding="valid"):
+        shape = ref.conv2d_output_shape(input_shape, filters, kernel_size, strides, padding)
+        return shape if padding == "valid" else (shape[0] + 1, shape[1], shape[2])
+
+    cases = suite_cases("conv2d_output_shape", "basic")
+    n_same = sum(c.kwargs.get("padding", "valid") == "same" for c in cases)
+    with pytest.raises(AssertionError) as info:
+        checks.check_conv2d_output_shape(half_wrong, "basic")
+    first_line = str(info.value).split("\n")[0]
+    assert first_line == f"conv2d_output_shape: {n_same} of {len(cases)} basic cases are wrong."
+    assert "padding='same'" in str(info.value).split("\n")[1]
+
+
+def test_n_limits_a_random_suite(capsys):
+    checks.check_pool2d_output_shape(ref.pool2d_output_shape, "random", seed=5, n=17)
+    assert capsys.readouterr().out == "PASSED pool2d_output_shape: all 17 random cases match Keras.\n"
+
+
+# --- what the student's function may do ---------------------------------------------------------------
+
+@pytest.mark.parametrize("name", list(EXERCISES))
+def test_unimplemented_function_raises_not_implemented_error_naming_it(name):
+    check, _, _ = EXERCISES[name]
+
+    def untouched(*args, **kwargs):
+        raise NotImplementedError()
+
+    with pytest.raises(NotImplementedError) as info:
+        check(untouched, "basic")
+    assert str(info.value).startswith(f"{name} is not implemented yet")
+    assert "raise NotImplementedError()" in str(info.value)
+
+
+def test_other_exceptions_become_failure_messages():
+    def broken(input_shape, pool_size, strides=None, padding="valid"):
+        if padding == "same":
+            raise ValueError("padding not supported")
+        return ref.pool2d_output_shape(input_shape, pool_size, strides, padding)
+
+    cases = suite_cases("pool2d_output_shape", "basic")
+    report = checks.run_suite(broken, "pool2d_output_shape", cases, checks.verdict_pool2d_output_shape, "basic")
+    raised = [r for _, r in report.failures]
+    assert len(raised) == sum(c.kwargs.get("padding") == "same" for c in cases) > 0
+    assert all(r.message == "It raised ValueError: padding not supported" for r in raised)
+    with pytest.raises(AssertionError, match="It raised ValueError: padding not supported"):
+        checks.check_pool2d_output_shape(broken, "basic")
+
+
+@pytest.mark.parametrize("exc", [ZeroDivisionError("division by zero"), IndexError("index 5 is out of bounds"),
+                                 AssertionError("my own assert"), KeyError("padding")])
+def test_any_exception_of_the_student_is_a_wrong_answer_not_a_crash(exc):
+    def raises(*args, **kwargs):
+        raise exc
+
+    with pytest.raises(AssertionError) as info:
+        checks.check_max_pool2d(raises, "basic")
+    assert f"It raised {type(exc).__name__}: {exc}" in str(info.value)
+    assert "4 of 4 basic cases are wrong" in str(info.value)
+
+
+def test_student_function_gets_copies_of_arrays(capsys):
+    """pool_values 'basic' passes the same array object to two cases: a function that scribbles
+    on its input must not change what later cases (or Keras' answer) see."""
+    cases = suite_cases("pool2d_values", "basic")
+    assert any(a.args[0] is b.args[0] for i, a in enumerate(cases) for b in cases[i + 1:])
+    seen: list[np.ndarray] = []
+
+    def scribbles(x, pool_size, strides=None, padding="valid"):
+        seen.append(x)
+        out = ref.max_pool2d(x, pool_size, strides, padding)
+        x[...] = np.nan
+        return out
+
+    before = [c.args[0].copy() for c in cases]
+    report = checks.run_suite(scribbles, "max_pool2d", cases, checks.verdict_max_pool2d, "basic")
+    assert report.passed, report.message()
+    assert len(seen) == len(cases)
+    assert all(s is not c.args[0] for s, c in zip(seen, cases))
+    for case, original in zip(cases, before):
+        np.testing.assert_array_equal(case.args[0], original)
+    checks.check_max_pool2d(scribbles, "basic")
+    assert capsys.readouterr().out.startswith("PASSED max_pool2d")
+
+
+def test_student_function_gets_copies_of_layer_lists():
+    """LESSON_MODEL is shared module state: emptying the list or editing a layer's kwargs inside the
+    student's function must leave it (and the next checks) untouched."""
+    lesson = copy.deepcopy(LESSON_MODEL)
+
+    def vandal(input_shape, layers):
+        shapes = ref.sequential_output_shapes(input_shape, layers)
+        for _, kwargs in layers:
+            kwargs.clear()
+        layers.clear()
+        return shapes
+
+    checks.check_sequential_output_shapes(vandal, "basic")
+    assert LESSON_MODEL == lesson
+    checks.check_sequential_param_counts(ref.sequential_param_counts, "basic")
+
+
+@pytest.mark.parametrize("not_a_function", [None, 42, "conv2d_output_shape", (28, 28, 3)], ids=repr)
+def test_non_callable_raises_assertion_error(not_a_function):
+    with pytest.raises(AssertionError, match=f"conv2d_output_shape should be a function, but it is "
+                                             f"{type(not_a_function).__name__}"):
+        checks.check_conv2d_output_shape(not_a_function, "basic")
+    with pytest.raises(AssertionError, match="should be a function"):
+        checks.run_suite(not_a_function, "f", [], checks.verdict_conv2d_output_shape)
+
+
+# --- the verdicts on answers of the wrong kind -------------------------------------------------------------
+
+def test_shape_with_float_entries_gets_the_int_hint():
+    def floats(input_shape, filters, kernel_size, strides=(1, 1), padding="valid"):
+        return tuple(float(v) for v in ref.conv2d_output_shape(input_shape, filters, kernel_size, strides, padding))
+
+    with pytest.raises(AssertionError, match=r"math\.ceil returns an int, np\.ceil a float"):
+        checks.check_conv2d_output_shape(floats, "basic")
+
+
+def test_pool_answer_as_list_or_wrong_dtype():
+    case = Case((np.arange(16, dtype=np.float32).reshape(4, 4, 1), 2))
+    result = checks.verdict_max_pool2d(case, ref.max_pool2d(*case.args).tolist())
+    assert not result.passed and "should be a NumPy array" in result.message
+    result = checks.verdict_max_pool2d(case, ref.max_pool2d(*case.args).astype(np.float64))
+    assert not result.passed and "dtype float64; Keras gives float32" in result.message
+    assert checks.verdict_max_pool2d(case, ref.max_pool2d(*case.args)).passed
+
+
+def test_sequential_answers_of_the_wrong_kind():
+    case = Case(((28, 56, 3), LESSON_MODEL))
+    shapes = ref.sequential_output_shapes(*case.args)
+    assert checks.verdict_sequential_output_shapes(case, shapes).passed
+    assert "should be a list" in checks.verdict_sequential_output_shapes(case, tuple(shapes)).message
+    assert "one entry per layer (5)" in checks.verdict_sequential_output_shapes(case, shapes[:4]).message
+    as_lists = checks.verdict_sequential_output_shapes(case, [list(s) for s in shapes])
+    assert not as_lists.passed and "should be a tuple of ints" in as_lists.message
+    counts = ref.sequential_param_counts(*case.args)
+    assert checks.verdict_sequential_param_counts(case, counts).passed
+    assert checks.verdict_sequential_param_counts(case, [np.int64(c) for c in counts]).passed
+    floats = checks.verdict_sequential_param_counts(case, [float(c) for c in counts])
+    assert not floats.passed and floats.message == "Every parameter count should be an int."
+
+
+def test_max_pool_check_refuses_keras_doing_the_work():
+    """max_pool2d is a NumPy exercise: handing the work to Keras gives the right numbers but fails."""
+    from grader_utils import truth
+
+    with pytest.raises(AssertionError, match="must use NumPy only"):
+        checks.check_max_pool2d(truth.max_pool2d, "basic")

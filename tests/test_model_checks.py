@@ -1,0 +1,86 @@
+"""Model checks of assignment 03: each typical mistake is named, right models pass, and the
+graded training run separates a learning model from a broken one by a wide margin."""
+
+from __future__ import annotations
+
+import pytest
+
+from grader_utils import model_checks as mc
+from grader_utils import quiet_tensorflow
+
+pytestmark = pytest.mark.keras
+
+keras = quiet_tensorflow()
+L = keras.layers
+
+
+def lesson(strides=(2, 3), last_activation="softmax", pool=L.MaxPooling2D, input_shape=(28, 56, 3)):
+    return keras.Sequential([keras.Input(shape=input_shape),
+                             L.Conv2D(8, (3, 3), padding="same", activation="relu"),
+                             L.Conv2D(5, (3, 2), strides=strides, padding="valid", activation="relu"),
+                             pool((3, 3)), L.Flatten(), L.Dense(3, activation=last_activation)])
+
+
+def cifar(input_shape=(32, 32, 3), num_classes=10, activation="softmax", filters=32, head=L.Flatten):
+    return keras.Sequential([keras.Input(shape=input_shape), L.Conv2D(filters, 3, activation="relu"),
+                             L.MaxPooling2D(), L.Conv2D(2 * filters, 3, activation="relu"), L.MaxPooling2D(),
+                             head(), L.Dense(64, activation="relu"),
+                             L.Dense(num_classes, activation=activation)])
+
+
+def compiled(loss="sparse_categorical_crossentropy", metrics=("accuracy",), optimizer="adam"):
+    def compile_fn(model):
+        model.compile(optimizer=optimizer, loss=loss, metrics=list(metrics))
+        return model
+    return compile_fn
+
+
+def test_lesson_model_passes_and_each_difference_is_named():
+    assert mc.lesson_model_problems(lesson()) == []
+    assert mc.lesson_model_problems(lesson(strides=(1, 1))) == \
+        ["layer 2 (Conv2D): expected strides (2, 3), got (1, 1)"]
+    assert mc.lesson_model_problems(lesson(pool=L.AveragePooling2D)) == \
+        ["layer 3: expected MaxPooling2D, got AveragePooling2D"]
+    assert "activation 'softmax', got 'relu'" in mc.lesson_model_problems(lesson(last_activation="relu"))[0]
+    assert "input: expected shape (None, 28, 56, 3)" in mc.lesson_model_problems(lesson(input_shape=(28, 28, 3)))[0]
+    assert "keras.Sequential" in mc.lesson_model_problems(object())[0]
+
+
+def test_lesson_check_prints_and_raises(capsys):
+    mc.check_build_lesson_model(lesson, fresh=True)
+    assert "PASSED build_lesson_model" in capsys.readouterr().out
+    shared = lesson()
+    with pytest.raises(AssertionError, match="same model object"):
+        mc.check_build_lesson_model(lambda: shared, fresh=True)
+    with pytest.raises(NotImplementedError, match="build_lesson_model is not implemented yet"):
+        mc.check_build_lesson_model(lambda: (_ for _ in ()).throw(NotImplementedError()))
+
+
+def test_cifar_model_problems_name_each_mistake():
+    assert mc.cifar_model_problems(cifar(), (32, 32, 3), 10) == []
+    assert mc.cifar_model_problems(cifar(head=L.GlobalAveragePooling2D), (32, 32, 3), 10) == []
+    assert "outputs logits" in " ".join(mc.cifar_model_problems(cifar(activation=None), (32, 32, 3), 10))
+    too_big = cifar(filters=128)
+    assert f"{too_big.count_params():,} parameters" in " ".join(mc.cifar_model_problems(too_big, (32, 32, 3), 10))
+    assert "num_classes = 5 units" in " ".join(mc.cifar_model_problems(cifar(), (32, 32, 3), 5))
+    flat_only = keras.Sequential([keras.Input(shape=(32, 32, 3)), L.Flatten(), L.Dense(10, activation="softmax")])
+    problems = " ".join(mc.cifar_model_problems(flat_only, (32, 32, 3), 10))
+    assert "two Conv2D" in problems and "two pooling" in problems
+
+
+def test_compile_problems_name_each_mistake():
+    assert mc.compile_problems(compiled()(cifar())) == []
+    assert "one-hot" in mc.compile_problems(compiled(loss="categorical_crossentropy")(cifar()))[0]
+    assert "accuracy" in mc.compile_problems(compiled(metrics=())(cifar()))[0]
+    assert "not compiled" in mc.compile_problems(cifar())[0]
+    mse = mc.compile_problems(compiled(loss="mse")(cifar()))
+    assert mse and "sparse_categorical_crossentropy" in " ".join(mse)
+
+
+@pytest.mark.slow
+def test_training_separates_a_learning_model_from_a_broken_one():
+    good = mc.train_and_score(cifar, compiled())
+    broken = mc.train_and_score(lambda **kw: cifar(activation=None, **kw), compiled())
+    assert good >= mc.TRAINING_THRESHOLD + 0.3, good      # a correct CNN clears the bar by a wide margin
+    assert broken < mc.TRAINING_THRESHOLD, broken        # logits with a probability loss do not learn
+    assert mc.train_and_score(cifar, compiled()) == good  # same seed, same data, same result
