@@ -266,7 +266,8 @@ def check_training(build: Callable[..., Any], compile_fn: Callable[[Any], Any], 
     try:
         accuracy = train_and_score(build, compile_fn, seed=seed)
     except NotImplementedError:
-        raise NotImplementedError("build_cifar_model and compile_model must be implemented before training.") \
+        raise NotImplementedError("build_cifar_model or compile_model is not implemented yet: write both "
+                                  "before the graded training run.") \
             from None
     except Exception as exc:
         first_line = (str(exc).splitlines() or [""])[0][:200]
