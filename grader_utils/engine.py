@@ -1,0 +1,275 @@
+"""The trusted grading engine: verdicts computed outside the student's process.
+
+For one submitted notebook:
+
+1. Read it (unreadable JSON: every test is ``invalid``).
+2. Take the *instructor's* test cells from ``source/`` (never the submission's) and read
+   which checks they run (``check_max_pool2d(max_pool2d, "random", seed=2024)`` ...).
+3. Run the student's code cells (not their test cells) in the sandbox, where TensorFlow,
+   Keras, SciPy & co. are masked, and call the student's functions on inputs made here;
+   results come back as plain data (:mod:`protocol`).
+4. Judge every result here with the verdict functions of :mod:`checks` (TensorFlow ground
+   truth computed in this process).
+5. Record per test cell a status (ok, wrong, timeout, crash, invalid, integrity), a
+   reason and a score, atomically, in ``grading.json``.
+
+Checks that need a live Keras model (assignment 03) are not handled here yet: they stay
+with nbgrader's in-kernel result and are listed as ``kernel`` in the record.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import shutil
+import sys
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import nbformat
+
+from . import checks, protocol
+from .cases import Case, suite_cases
+from .compare import CheckResult
+from .numpy_only import FORBIDDEN
+from .sandbox import Limits, SandboxResult, run_sandboxed
+
+__all__ = ["CHECKS", "TestSpec", "TestResult", "read_specs", "grade_notebook", "write_record"]
+
+#: check function -> (case family, verdict)
+CHECKS: dict[str, tuple[str, Callable[[Case, Any], CheckResult]]] = {
+    "check_conv2d_output_shape": ("conv2d_output_shape", checks.verdict_conv2d_output_shape),
+    "check_pool2d_output_shape": ("pool2d_output_shape", checks.verdict_pool2d_output_shape),
+    "check_max_pool2d": ("pool2d_values", checks.verdict_max_pool2d),
+    "check_average_pool2d": ("pool2d_values", checks.verdict_average_pool2d),
+    "check_sequential_output_shapes": ("sequential", checks.verdict_sequential_output_shapes),
+    "check_sequential_param_counts": ("sequential", checks.verdict_sequential_param_counts),
+    "check_dense_param_count": ("dense_param_count", checks.verdict_dense_param_count),
+    "check_conv2d_param_count": ("conv2d_param_count", checks.verdict_conv2d_param_count),
+    "check_correlate2d": ("correlate2d", checks.verdict_correlate2d),
+    "check_conv2d": ("conv2d", checks.verdict_conv2d),
+    "check_conv2d_fast": ("conv2d", checks.verdict_conv2d),
+}
+#: packages hidden in the sandbox: every NumPy-only offender except Pillow, which matplotlib
+#: needs to import (the profile hook of :mod:`numpy_only` still catches Pillow doing the work)
+MASKED = tuple(name for name in FORBIDDEN if name != "PIL")
+#: suites the engine leaves to the kernel (they judge how the code runs, not what it returns)
+KERNEL_ONLY = {("check_conv2d_fast", "large")}
+
+
+@dataclass
+class CheckCall:
+    check: str
+    func: str
+    suite: str
+    seed: int
+    n: int | None
+
+
+@dataclass
+class TestSpec:
+    """One test cell of the instructor's notebook."""
+
+    grade_id: str
+    points: float
+    calls: list[CheckCall]
+    source: str
+
+    @property
+    def engine(self) -> bool:
+        return bool(self.calls) and all(c.check in CHECKS and (c.check, c.suite) not in KERNEL_ONLY
+                                        for c in self.calls)
+
+
+@dataclass
+class TestResult:
+    grade_id: str
+    status: str  # ok | wrong | timeout | crash | invalid | integrity | kernel
+    score: float
+    max_score: float
+    reason: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+def _literal(node: ast.AST) -> Any:
+    return ast.literal_eval(node)
+
+
+def read_specs(source_nb: Path) -> list[TestSpec]:
+    """The test cells of the instructor's notebook and the checks each one runs."""
+    nb = nbformat.read(source_nb, as_version=4)
+    specs = []
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if not meta.get("grade") or cell.cell_type != "code":
+            continue
+        calls = []
+        for node in ast.walk(ast.parse(cell.source)):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id.startswith("check_"):
+                if not node.args or not isinstance(node.args[0], ast.Name):
+                    calls.append(CheckCall(node.func.id, "", "", 0, None))  # not understood: kernel
+                    continue
+                kwargs = {k.arg: _literal(k.value) for k in node.keywords if k.arg}
+                suite = _literal(node.args[1]) if len(node.args) > 1 else kwargs.get("suite", "basic")
+                calls.append(CheckCall(node.func.id, node.args[0].id, suite, int(kwargs.get("seed", 0)),
+                                       kwargs.get("n")))
+        specs.append(TestSpec(meta["grade_id"], float(meta.get("points", 0)), calls, cell.source))
+    return specs
+
+
+def _student_cells(nb: Any, specs: list[TestSpec]) -> tuple[list[str], list[str]]:
+    """The student's code cells to run (not test cells), and integrity notes."""
+    test_ids = {s.grade_id for s in specs}
+    seen: dict[str, int] = {}
+    cells, notes = [], []
+    for cell in nb.cells:
+        if cell.get("cell_type") != "code":
+            continue
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        grade_id = meta.get("grade_id")
+        if grade_id in test_ids or meta.get("grade"):
+            seen[grade_id] = seen.get(grade_id, 0) + 1
+            continue
+        source = cell.get("source", "")
+        cells.append(source if isinstance(source, str) else "".join(source))
+    for spec in specs:
+        if seen.get(spec.grade_id, 0) == 0:
+            notes.append(f"test cell {spec.grade_id} was deleted")
+        elif seen[spec.grade_id] > 1:
+            notes.append(f"test cell {spec.grade_id} appears {seen[spec.grade_id]} times")
+    return cells, notes
+
+
+def _sandbox_run(cells: list[str], calls: list[dict], scratch: Path, limits: Limits,
+                 hide: list[Path], call_seconds: int = 20) -> SandboxResult:
+    (scratch / "cells.json").write_text(json.dumps(cells))
+    protocol.save(calls, scratch / "calls.json")
+    package_root = Path(checks.__file__).resolve().parent
+    return run_sandboxed([sys.executable, "-m", "grader_utils.harness"], scratch, hide=hide,
+                         expose=[Path(sys.prefix), package_root], mask_packages=MASKED, limits=limits,
+                         env={"PYTHONPATH": str(package_root.parent), "GRADER_CALL_SECONDS": str(call_seconds)})
+
+
+def _cell_errors(scratch: Path) -> list[str]:
+    """The errors the student's cells raised in the sandbox (text written by the sandbox: shown only)."""
+    try:
+        errors = json.loads((scratch / "cells_report.json").read_text()[:100_000])
+        return [str(e)[:300] for e in errors][:5] if isinstance(errors, list) else []
+    except (OSError, ValueError):
+        return []
+
+
+def _judge(verdict: Callable[[Case, Any], CheckResult], case: Case, raw: dict) -> tuple[str, str]:
+    """(status, reason) for one call's result as the sandbox reported it."""
+    status = raw.get("status")
+    if status == "returned":
+        value = raw.get("value")
+        if isinstance(value, protocol.Unsupported):
+            return "wrong", f"it returned {value.description}, which is not plain data (arrays, tuples, ints)"
+        result = verdict(case, value)
+        if result.passed:
+            return "ok", ""
+        hints = result.details.get("hints", [])
+        from .feedback import HINTS
+
+        return "wrong", result.message + (f" Likely cause: {HINTS[hints[0]]}" if hints else "")
+    if status == "timeout":
+        return "timeout", str(raw.get("detail", "timed out"))
+    if status in ("missing", "not_implemented", "raised"):
+        return "wrong", str(raw.get("detail", status))
+    return "invalid", f"unexpected result {str(status)[:50]}"
+
+
+def grade_notebook(submission: Path, source_nb: Path, *, hide: list[Path] | None = None,
+                   limits: Limits = Limits(wall_seconds=300), call_seconds: int = 20,
+                   only: set[str] | None = None) -> list[TestResult]:
+    """Grade one submitted notebook against the instructor's notebook ``source_nb``.
+
+    hide: folders the student's code must not see (the course directory);
+    call_seconds: time limit of one call of a student's function;
+    only: grade just these test cells (grade_ids)."""
+    specs = [s for s in read_specs(source_nb) if only is None or s.grade_id in only]
+    try:
+        nb = nbformat.reads(Path(submission).read_text(errors="replace"), as_version=4)
+    except Exception as exc:  # invalid JSON, wrong schema, unreadable file
+        reason = f"the notebook could not be read ({type(exc).__name__}: {str(exc)[:200]})"
+        return [TestResult(s.grade_id, "invalid", 0.0, s.points, reason) for s in specs]
+    cells, integrity = _student_cells(nb, specs)
+
+    calls: list[dict] = []
+    plan: list[tuple[TestSpec, list[tuple[int, Case, Callable]]]] = []
+    for spec in specs:
+        if not spec.engine:
+            continue
+        items = []
+        for call in spec.calls:
+            family, verdict = CHECKS[call.check]
+            for case in suite_cases(family, call.suite, seed=call.seed, n=call.n):
+                items.append((len(calls), case, verdict))
+                calls.append({"func": call.func, "args": list(case.args), "kwargs": dict(case.kwargs)})
+        plan.append((spec, items))
+
+    run: SandboxResult | None = None
+    scratch = Path(tempfile.mkdtemp(prefix="grade-"))
+    try:
+        if calls:
+            run = _sandbox_run(cells, calls, scratch, limits, hide or [], call_seconds)
+        results: list[TestResult] = []
+        for spec in specs:
+            if not spec.engine:
+                results.append(TestResult(spec.grade_id, "kernel", 0.0, spec.points,
+                                          "graded by nbgrader in the (sandboxed) kernel"))
+                continue
+            items = next(i for s, i in plan if s is spec)
+            status, reason = "ok", ""
+            for index, case, verdict in items:
+                path = scratch / f"result_{index}.json"
+                if not path.exists():
+                    if run is not None and run.timed_out:
+                        status, reason = "timeout", "the notebook's code ran out of time before this test"
+                    else:
+                        status = "crash"
+                        reason = (f"the notebook's process ended before this test "
+                                  f"(exit {run.returncode if run else '?'}"
+                                  f"{', ' + run.signal if run and run.signal else ''})")
+                    break
+                try:
+                    raw = protocol.load(path)
+                    if not isinstance(raw, dict):
+                        raise protocol.ProtocolError("result is not a record")
+                except protocol.ProtocolError as exc:
+                    status, reason = "invalid", f"malformed result ({exc})"
+                    break
+                status, reason = _judge(verdict, case, raw)
+                if status != "ok":
+                    reason = f"{case.call_text(calls[index]['func'])}: {reason}"
+                    if raw.get("status") in ("missing", "raised"):
+                        cell_errors = [e for e in _cell_errors(scratch) if "ImportError" in e
+                                       or raw.get("status") == "missing"]
+                        if cell_errors:
+                            reason += " (errors in your code cells: " + "; ".join(cell_errors[:2]) + ")"
+                    break
+            score = spec.points if status == "ok" else 0.0
+            notes = [n for n in integrity if spec.grade_id in n]
+            if notes and status == "ok":
+                status = "integrity"
+            results.append(TestResult(spec.grade_id, status, score, spec.points, reason, notes))
+        return results
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def write_record(path: Path, student: str, assignment: str, notebook: str, results: list[TestResult]) -> None:
+    """Write the record of one notebook atomically (a reader sees the old file or the new one)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    record = {"student": student, "assignment": assignment, "notebook": notebook,
+              "tests": [asdict(r) for r in results]}
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".grading-", suffix=".json")
+    with os.fdopen(fd, "w") as f:
+        json.dump(record, f, indent=1)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)

@@ -1,0 +1,294 @@
+"""Adversarial submissions against the trusted engine (real bubblewrap sandbox, real Keras).
+
+Each submission is the student version of notebook 02 with some cells replaced. The engine
+grades the three max_pool2d test cells (1 + 2 + 2 points); an honest correct answer earns
+all 5, and nothing a submission does to its own process, the notebook's metadata, or the
+files around it changes what it earns, nor what others earn.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import textwrap
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from conftest import ROOT
+from grader_utils import engine
+from grader_utils.sandbox import Limits, available
+
+pytestmark = [pytest.mark.sandbox,
+              pytest.mark.skipif(not available() and not os.environ.get("CI"), reason="bubblewrap is not installed")]
+
+ASSIGNMENT = "02_padding_strides_pooling"
+NAME = "padding_strides_pooling.ipynb"
+SOURCE = ROOT / "source" / ASSIGNMENT / NAME
+RELEASE = ROOT / "release" / ASSIGNMENT / NAME
+TESTS = {"max_pool2d__basic": 1.0, "max_pool2d__same_padding": 2.0, "max_pool2d__random": 2.0}
+FULL = dict(TESTS)
+ZERO = {k: 0.0 for k in TESTS}
+BASIC_ONLY = {**ZERO, "max_pool2d__basic": 1.0}
+
+LOOPS = '''
+def max_pool2d(x, pool_size, strides=None, padding="valid"):
+    ph, pw = to_pair(pool_size)
+    sh, sw = (ph, pw) if strides is None else to_pair(strides)
+    h, w, c = x.shape
+    if padding == "same":
+        ho, wo = -(-h // sh), -(-w // sw)
+        top = max((ho - 1) * sh + ph - h, 0) // 2
+        left = max((wo - 1) * sw + pw - w, 0) // 2
+    else:
+        ho, wo, top, left = (h - ph) // sh + 1, (w - pw) // sw + 1, 0, 0
+    out = np.empty((ho, wo, c), dtype=x.dtype)
+    for i in range(ho):
+        for j in range(wo):
+            r, q = i * sh - top, j * sw - left
+            out[i, j] = x[max(r, 0):r + ph, max(q, 0):q + pw].max(axis=(0, 1))
+    return out
+'''
+
+WINDOWS = '''
+def max_pool2d(x, pool_size, strides=None, padding="valid"):
+    ph, pw = to_pair(pool_size)
+    sh, sw = (ph, pw) if strides is None else to_pair(strides)
+    h, w, c = x.shape
+    if padding == "same":
+        th = max((-(-h // sh) - 1) * sh + ph - h, 0)
+        tw = max((-(-w // sw) - 1) * sw + pw - w, 0)
+        x = np.pad(x, ((th // 2, th - th // 2), (tw // 2, tw - tw // 2), (0, 0)), constant_values=-np.inf)
+    win = np.lib.stride_tricks.sliding_window_view(x, (ph, pw), axis=(0, 1))[::sh, ::sw]
+    return np.einsum("ijcab->ijcab", win).max(axis=(3, 4)).astype(x.dtype)
+'''
+
+WRONG = LOOPS.replace("out[i, j] = x[", "out[i, j] = 1 + x[")  # every value off by one
+
+
+def cell(code: str) -> str:
+    return textwrap.dedent(code).strip("\n")
+
+
+# name: (extra cell run before the answer, answer cell, expected scores)
+CASES: dict[str, tuple[str, str, dict[str, float]]] = {
+    "honest loops": ("", LOOPS, FULL),
+    "honest sliding_window_view + einsum": ("", WINDOWS, FULL),
+    "correct but warns on stderr": ("", LOOPS.replace("    return out", "    import sys, warnings\n"
+                                                      "    warnings.warn('slow loop')\n"
+                                                      "    print('debug', file=sys.stderr)\n    return out"), FULL),
+    "unanswered": ("", "def max_pool2d(x, pool_size, strides=None, padding='valid'):\n    raise NotImplementedError()",
+                   ZERO),
+    "wrong values": ("", WRONG, ZERO),
+    "np.allclose patched": ("import numpy as np\nnp.allclose = lambda *a, **k: True\nnp.testing.assert_allclose = "
+                            "lambda *a, **k: None", WRONG, ZERO),
+    "grader_utils patched": ("import grader_utils.checks as c, grader_utils.compare as m\n"
+                             "c.check_max_pool2d = lambda *a, **k: print('PASSED')\n"
+                             "m.compare_arrays = lambda *a, **k: m.CheckResult(True)", WRONG, ZERO),
+    "builtins patched": ("import builtins\nbuiltins.isinstance = lambda *a: True\nbuiltins.type = lambda *a: object",
+                         WRONG, ZERO),
+    "ndarray subclass equal to everything": ("", cell('''
+        class Yes(np.ndarray):
+            def __eq__(self, other): return np.ones(np.shape(other), bool)
+            def __ne__(self, other): return np.zeros(np.shape(other), bool)
+        def max_pool2d(x, pool_size, strides=None, padding="valid"):
+            return np.zeros((1, 1, 1), np.float32).view(Yes)'''), ZERO),
+    "object with __array_function__ and __eq__": ("", cell('''
+        class Anything:
+            shape, dtype = (1,), np.float32
+            def __eq__(self, other): return True
+            def __array_function__(self, *a, **k): return True
+            def __array__(self, *a, **k): return np.zeros(1)
+        def max_pool2d(x, pool_size, strides=None, padding="valid"):
+            return Anything()'''), ZERO),
+    "list instead of array": ("", LOOPS.replace("    return out", "    return out.tolist()"), ZERO),
+    "scalar instead of array": ("", "def max_pool2d(x, pool_size, strides=None, padding='valid'):\n    return 0.0", ZERO),
+    "NaN everywhere": ("", LOOPS.replace("    return out", "    return out * np.nan"), ZERO),
+    "float64 result": ("", LOOPS.replace("    return out", "    return out.astype(np.float64)"), ZERO),
+    "input transformer blanks later cells": ("get_ipython().input_transformers_cleanup.append(lambda lines: [])",
+                                             LOOPS, ZERO),
+    "pre_run_cell hook, custom exc, showtraceback": (cell('''
+        ip = get_ipython()
+        ip.events.register("pre_run_cell", lambda *a: None)
+        ip.set_custom_exc((Exception,), lambda *a, **k: None)
+        ip.showtraceback = lambda *a, **k: None'''), WRONG, ZERO),
+    "sys.exit in a cell": ("import sys\nsys.exit(0)", LOOPS, FULL),
+    "sys.exit inside the function": ("", "import sys\ndef max_pool2d(*a, **k):\n    sys.exit(0)", ZERO),
+    "os._exit in a cell": ("import os\nos._exit(0)", LOOPS, ZERO),
+    "kills its own process": ("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)", LOOPS, ZERO),
+    "infinite loop in a cell": ("while True:\n    pass", LOOPS, ZERO),
+    "infinite loop in the function": ("", "def max_pool2d(*a, **k):\n    while True:\n        pass", ZERO),
+    "memory bomb": ("try:\n    hog = bytearray(64 * 1024 ** 3)\nexcept MemoryError:\n    pass", LOOPS, FULL),
+    "millions of output lines": ("for i in range(2_000_000):\n    print(i)", LOOPS, FULL),
+    "huge image": ("import matplotlib.pyplot as plt\nplt.imshow(np.random.rand(4000, 4000))\nplt.show()", LOOPS, FULL),
+    "reads the solutions": ("", cell(f'''
+        import json
+        SOLUTION = open({str(SOURCE)!r}).read()
+        exec([c for c in json.loads(SOLUTION)["cells"] if "def max_pool2d" in "".join(c["source"])][0]["source"])
+        '''), ZERO),
+    "writes the gradebook and others' files": (cell(f'''
+        for path in [{str(ROOT / 'gradebook.db')!r}, {str(ROOT / 'submitted' / 'alice' / 'x.txt')!r}, "/tmp/owned"]:
+            try:
+                open(path, "w").write("owned")
+            except OSError as exc:
+                print(type(exc).__name__)'''), LOOPS, FULL),
+    "network": ("import socket\ntry:\n    socket.create_connection(('127.0.0.1', 22), timeout=2)\nexcept OSError:\n"
+                "    pass", LOOPS, FULL),
+    "tensorflow imported directly": ("", "def max_pool2d(x, pool_size, strides=None, padding='valid'):\n"
+                                     "    import tensorflow as tf\n"
+                                     "    return tf.nn.max_pool2d(x[None], pool_size, strides or pool_size, "
+                                     "padding.upper()).numpy()[0]", ZERO),
+    "tensorflow through __import__, importlib, sys.modules": (cell('''
+        import importlib, sys
+        def max_pool2d(x, pool_size, strides=None, padding="valid"):
+            for load in (lambda: __import__("tensor" + "flow"), lambda: importlib.import_module("keras"),
+                         lambda: sys.modules["tensorflow"]):
+                try:
+                    return load().nn.max_pool2d(x[None], pool_size, strides or pool_size, padding.upper())[0]
+                except Exception:
+                    pass
+            raise RuntimeError("no library")'''), LOOPS.replace("def max_pool2d", "def unused"), ZERO),
+    "scipy captured in an earlier cell": ("import scipy.ndimage as nd\nMAXF = nd.maximum_filter",
+                                          "def max_pool2d(x, pool_size, strides=None, padding='valid'):\n"
+                                          "    return MAXF(x, size=(*to_pair(pool_size), 1))", ZERO),
+    "keras imported at the top, used in the function": ("import keras", cell('''
+        def max_pool2d(x, pool_size, strides=None, padding="valid"):
+            return np.asarray(keras.layers.MaxPooling2D(pool_size, strides, padding)(x[None]))[0]'''), ZERO),
+    "fork bomb": ("import os\nfor _ in range(10000):\n    try:\n        os.fork()\n    except OSError:\n        break",
+                  LOOPS, FULL),
+}
+
+
+def _hard_coded() -> str:
+    """An answer that returns the visible test's expected outputs, pasted as literals."""
+    from grader_utils import truth
+    from grader_utils.cases import suite_cases
+
+    table = []
+    for case in suite_cases("pool2d_values", "basic"):
+        strides, padding = case.kwargs.get("strides"), case.kwargs.get("padding", "valid")
+        table.append((case.args[0].tolist(), case.args[1], strides, padding,
+                      truth.max_pool2d(*case.args, **case.kwargs).tolist()))
+    return (f"ANSWERS = {table!r}\n"
+            "def max_pool2d(x, pool_size, strides=None, padding='valid'):\n"
+            "    for xl, p, s, pad, answer in ANSWERS:\n"
+            "        if x.tolist() == xl and pool_size == p and strides == s and padding == pad:\n"
+            "            return np.array(answer, dtype=np.float32)\n"
+            "    return np.zeros((1, 1, x.shape[2]), np.float32)\n")
+
+
+CASES["hard-coded visible answers"] = ("", _hard_coded(), BASIC_ONLY)
+
+
+def make_submission(tmp: Path, extra: str, answer: str, mutate=None) -> Path:
+    nb = nbformat.read(RELEASE, as_version=4)
+    index = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "max_pool2d")
+    nb.cells[index].source = answer.strip("\n")
+    if extra:
+        nb.cells.insert(index, nbformat.v4.new_code_cell(extra))
+    if mutate:
+        mutate(nb)
+    path = tmp / NAME
+    nbformat.write(nb, path)
+    return path
+
+
+def grade(path: Path) -> dict[str, tuple[str, float, str]]:
+    results = engine.grade_notebook(path, SOURCE, hide=[ROOT], limits=Limits(wall_seconds=25), call_seconds=3,
+                                    only=set(TESTS))
+    return {r.grade_id: (r.status, r.score, r.reason) for r in results}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_adversarial_submission_earns_exactly_what_it_should(name, tmp_path):
+    extra, answer, expected = CASES[name]
+    got = grade(make_submission(tmp_path, extra, answer))
+    assert {k: v[1] for k, v in got.items()} == expected, got
+    for grade_id, (status, score, reason) in got.items():
+        assert (status == "ok") == (score > 0), (grade_id, status, reason)
+        assert status == "ok" or reason, "every lost point needs a reason"
+
+
+def test_statuses_name_what_happened(tmp_path):
+    statuses = {}
+    for name in ("os._exit in a cell", "infinite loop in a cell", "infinite loop in the function",
+                 "tensorflow imported directly", "ndarray subclass equal to everything"):
+        extra, answer, _ = CASES[name]
+        folder = tmp_path / name.replace(" ", "_")
+        folder.mkdir()
+        statuses[name] = grade(make_submission(folder, extra, answer))["max_pool2d__basic"]
+    assert statuses["os._exit in a cell"][0] == "crash"
+    assert statuses["infinite loop in a cell"][0] == "timeout"
+    assert statuses["infinite loop in the function"][0] == "timeout"
+    assert "NumPy-only" in statuses["tensorflow imported directly"][2]
+    assert "not plain data" in statuses["ndarray subclass equal to everything"][2]
+
+
+def test_invalid_json_is_reported_as_invalid(tmp_path):
+    path = tmp_path / NAME
+    path.write_text('{"cells": [ this is not json')
+    got = grade(path)
+    assert {s for s, _, _ in got.values()} == {"invalid"} and all(score == 0 for _, score, _ in got.values())
+    assert "could not be read" in got["max_pool2d__basic"][2]
+
+
+def _edit_test_cells(nb):
+    for c in nb.cells:
+        meta = c.metadata.get("nbgrader", {})
+        if meta.get("grade_id") == "max_pool2d__basic":
+            c.source = "print('PASSED')"  # re-typed test cell
+            meta["points"] = 100          # changed points
+        if meta.get("grade_id") == "max_pool2d__random":
+            meta["grade"] = False         # no longer a test cell
+    nb.metadata["kernelspec"] = {"name": "bogus", "display_name": "bogus", "language": "python"}
+
+
+def _delete_and_duplicate(nb):
+    tests = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id", "").startswith("max_pool2d__")]
+    nb.cells.remove(tests[0])
+    nb.cells.append(nbformat.from_dict(json.loads(json.dumps(tests[1]))))
+
+
+@pytest.mark.parametrize("mutate,answer,expected", [
+    (_edit_test_cells, WRONG, ZERO),
+    (_edit_test_cells, LOOPS, FULL),
+    (_delete_and_duplicate, WRONG, ZERO),
+    (_delete_and_duplicate, LOOPS, FULL),
+])
+def test_edited_deleted_or_duplicated_test_cells_change_nothing(tmp_path, mutate, answer, expected):
+    got = grade(make_submission(tmp_path, "", answer, mutate))
+    assert {k: v[1] for k, v in got.items()} == expected  # points come from source/, not the submission
+    if mutate is _delete_and_duplicate and answer == LOOPS:
+        assert got["max_pool2d__basic"][0] == "integrity" and "deleted" in " ".join(
+            r.notes[0] for r in engine.grade_notebook(make_submission(tmp_path, "", answer, mutate), SOURCE,
+                                                      hide=[ROOT], only={"max_pool2d__basic"}))
+
+
+def test_deleted_solution_cell_scores_zero_with_a_reason(tmp_path):
+    def drop(nb):
+        nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") != "max_pool2d"]
+
+    got = grade(make_submission(tmp_path, "", LOOPS, drop))
+    assert all(score == 0 for _, score, _ in got.values())
+    assert "not defined" in got["max_pool2d__basic"][2]
+
+
+def test_record_is_written_atomically(tmp_path):
+    results = [engine.TestResult("a__b", "ok", 1.0, 1.0)]
+    target = tmp_path / "grading.json"
+    engine.write_record(target, "s", "a", "n", results)
+    assert json.loads(target.read_text())["tests"][0]["status"] == "ok"
+    assert [p.name for p in tmp_path.iterdir()] == ["grading.json"]  # no temporary file left behind
+
+
+def test_nothing_outside_the_scratch_folder_is_written(tmp_path):
+    """The sandbox saw an empty course directory and a private /tmp: the real ones are untouched."""
+    before = {p: p.stat().st_mtime for p in [ROOT / "source" / ASSIGNMENT / NAME]}
+    extra, answer, _ = CASES["writes the gradebook and others' files"]
+    grade(make_submission(tmp_path, extra, answer))
+    assert not Path("/tmp/owned").exists()
+    assert not (ROOT / "submitted" / "alice" / "x.txt").exists()
+    assert all(p.stat().st_mtime == t for p, t in before.items())
+    gradebook = ROOT / "gradebook.db"
+    assert not gradebook.exists() or gradebook.read_bytes()[:6] != b"owned"

@@ -1,0 +1,80 @@
+"""The bubblewrap sandbox: what student code can and cannot do (real bubblewrap, real limits)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+
+from conftest import ROOT
+from grader_utils.sandbox import Limits, available, run_sandboxed, scratch_dir
+
+pytestmark = [pytest.mark.sandbox,
+              pytest.mark.skipif(not available() and not os.environ.get("CI"), reason="bubblewrap is not installed")]
+
+
+def run(code: str, **kwargs):
+    scratch = scratch_dir()
+    (scratch / "main.py").write_text(code)
+    return run_sandboxed([sys.executable, "main.py"], scratch, hide=[ROOT],
+                         expose=[ROOT / ".venv", ROOT / "grader_utils"], **kwargs), scratch
+
+
+def test_scratch_is_writable_and_the_course_is_hidden():
+    result, scratch = run(f"""
+import os
+open("out.txt", "w").write("ok")
+print(os.path.exists({str(ROOT / 'source')!r}), os.path.exists({str(ROOT / 'nbgrader_config.py')!r}))
+try:
+    open({str(ROOT / 'owned.txt')!r}, "w")
+except OSError as exc:
+    print(type(exc).__name__)
+""")
+    assert result.ok, result.stderr
+    assert result.stdout.split() == ["False", "False", "PermissionError"]
+    assert (scratch / "out.txt").read_text() == "ok"
+    assert not (ROOT / "owned.txt").exists()
+
+
+def test_no_network_and_not_root():
+    result, _ = run("""
+import os, socket
+print(os.getuid())
+try:
+    socket.create_connection(("127.0.0.1", 22), timeout=2)
+    print("connected")
+except OSError as exc:
+    print("refused")
+""")
+    assert result.stdout.split()[1] == "refused"
+    assert result.stdout.split()[0] != "0"
+
+
+def test_masked_packages_explain_themselves():
+    result, _ = run("""
+try:
+    import scipy.signal
+except ImportError as exc:
+    print(exc)
+""", mask_packages=["scipy"])
+    assert "not available here" in result.stdout
+
+
+def test_wall_clock_memory_processes_and_output_are_limited():
+    loop, _ = run("while True: pass", limits=Limits(wall_seconds=2))
+    assert loop.timed_out and loop.returncode is None
+    memory, _ = run("x = bytearray(32 * 1024 ** 3)")
+    assert "MemoryError" in memory.stderr
+    forks, _ = run("""
+import os
+for n in range(1000):
+    try:
+        if os.fork() == 0:
+            import time; time.sleep(5); os._exit(0)
+    except OSError:
+        print("refused after", n); break
+""", limits=Limits(processes=20, wall_seconds=20))
+    assert "refused after" in forks.stdout
+    spam, _ = run("for i in range(3_000_000): print(i)", limits=Limits(output_bytes=1000))
+    assert len(spam.stdout) <= 1000 and spam.dropped_bytes > 1_000_000
