@@ -42,6 +42,7 @@ grade: $(STAMP)
 		if ls submitted/*/$$a >/dev/null 2>&1; then \
 			echo "== autograde $$a"; \
 			nbgrader autograde $$a --force --log-level=ERROR || exit 1; \
+			$(PY) -m grader_utils.secure_grade $$a || exit 1; \
 			nbgrader generate_feedback $$a --force --log-level=ERROR || exit 1; \
 		fi; \
 	done

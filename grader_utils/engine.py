@@ -109,10 +109,13 @@ def read_specs(source_nb: Path) -> list[TestSpec]:
         calls = []
         for node in ast.walk(ast.parse(cell.source)):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id.startswith("check_"):
-                if not node.args or not isinstance(node.args[0], ast.Name):
-                    calls.append(CheckCall(node.func.id, "", "", 0, None))  # not understood: kernel
+                try:
+                    if node.func.id not in CHECKS or not node.args or not isinstance(node.args[0], ast.Name):
+                        raise ValueError("not a check the engine runs")
+                    kwargs = {k.arg: _literal(k.value) for k in node.keywords if k.arg}
+                except ValueError:
+                    calls.append(CheckCall(node.func.id, "", "", 0, None))  # left to the kernel
                     continue
-                kwargs = {k.arg: _literal(k.value) for k in node.keywords if k.arg}
                 suite = _literal(node.args[1]) if len(node.args) > 1 else kwargs.get("suite", "basic")
                 calls.append(CheckCall(node.func.id, node.args[0].id, suite, int(kwargs.get("seed", 0)),
                                        kwargs.get("n")))

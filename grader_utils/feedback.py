@@ -10,7 +10,7 @@ Functions return ``None`` when no known mistake matches.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -205,6 +205,18 @@ def _average_ignoring_padding(x: np.ndarray, k: tuple[int, int], s: tuple[int, i
     return (total / count).astype(np.float32)
 
 
+def _computed(variants: Mapping[str, Callable[[], np.ndarray]],
+              shape: tuple[int, ...]) -> Iterator[tuple[str, np.ndarray]]:
+    """Each variant that Keras can compute here and that has ``shape``."""
+    for key, compute in variants.items():
+        try:
+            variant = compute()
+        except Exception:  # Keras cannot compute this variant here (e.g. an empty output): no diagnosis
+            continue
+        if variant.shape == shape:
+            yield key, variant
+
+
 def _pool_variants(kind: str, x: np.ndarray, pool_size: Any, strides: Any,
                    padding: str) -> dict[str, Callable[[], np.ndarray]]:
     k = as_pair(pool_size)
@@ -245,14 +257,8 @@ def pool_value_hints(kind: str, args: Sequence[Any], kwargs: Mapping[str, Any], 
             return shape_keys
     keys: list[str] = []
     matched: list[np.ndarray] = []
-    for key, compute in _pool_variants(kind, x, pool_size, kwargs.get("strides"),
-                                       kwargs.get("padding", "valid")).items():
-        try:
-            variant = compute()
-        except Exception:  # Keras cannot compute this variant here (e.g. an empty output): no diagnosis
-            continue
-        if variant.shape != got.shape:
-            continue
+    for key, variant in _computed(_pool_variants(kind, x, pool_size, kwargs.get("strides"),
+                                                 kwargs.get("padding", "valid")), got.shape):
         if variant.shape == expected.shape and np.allclose(variant, expected, rtol=RTOL, atol=ATOL):
             continue
         if any(np.allclose(variant, m, rtol=RTOL, atol=ATOL) for m in matched):
@@ -316,14 +322,8 @@ def conv_value_hints(args: Sequence[Any], kwargs: Mapping[str, Any], got: Any, e
     x, kernel, bias = (np.asarray(a, dtype=np.float32) for a in args[:3])
     wrong_shape = got.shape != expected.shape
     keys = []
-    for key, compute in _conv_variants(x, kernel, bias, kwargs.get("strides", (1, 1)),
-                                       kwargs.get("padding", "valid")).items():
-        try:
-            variant = compute()
-        except Exception:  # Keras cannot compute this variant here (e.g. an empty output): no diagnosis
-            continue
-        if variant.shape != got.shape:
-            continue
+    for key, variant in _computed(_conv_variants(x, kernel, bias, kwargs.get("strides", (1, 1)),
+                                                 kwargs.get("padding", "valid")), got.shape):
         if wrong_shape:  # the shape alone tells the mistake, even if the values have a second one
             keys.append(key)
         elif not np.allclose(variant, expected, rtol=rtol, atol=atol) and \

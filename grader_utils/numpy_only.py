@@ -126,21 +126,15 @@ def call_numpy_only(func: Callable[..., Any], *args: Any, **kwargs: Any) -> tupl
     try:
         result = func(*args, **kwargs)
     except BaseException as exc:
-        if sys.getprofile() is not hook:
-            report.tampered = True
-        sys.setprofile(previous)
-        threading.setprofile(previous_threading)
-        if gc_was_enabled:
-            gc.enable()
         try:
             exc.numpy_only_report = report  # type: ignore[attr-defined]
         except Exception:
             pass
         raise
-    if sys.getprofile() is not hook:
-        report.tampered = True
-    sys.setprofile(previous)
-    threading.setprofile(previous_threading)
-    if gc_was_enabled:
-        gc.enable()
+    finally:
+        report.tampered = sys.getprofile() is not hook
+        sys.setprofile(previous)
+        threading.setprofile(previous_threading)
+        if gc_was_enabled:
+            gc.enable()
     return result, report
