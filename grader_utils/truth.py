@@ -12,7 +12,10 @@ Layout conventions (Keras' default ``channels_last``):
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+import copy
+import functools
+import hashlib
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -47,11 +50,40 @@ LAYER_KINDS: dict[str, str] = {
 }
 
 
+def _key(value: Any) -> Any:
+    """A hashable stand-in for an argument (arrays by shape, dtype and content)."""
+    if isinstance(value, np.ndarray):
+        return ("ndarray", value.shape, value.dtype.str, hashlib.sha1(np.ascontiguousarray(value).tobytes()).digest())
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, tuple(_key(v) for v in value))
+    if isinstance(value, Mapping):
+        return ("map", tuple(sorted((str(k), _key(v)) for k, v in value.items())))
+    return (type(value).__name__, value)
+
+
+def _memo(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Remember Keras' answers: a class is graded on the same cases, so each is computed once.
+    Arrays are returned as copies, so a caller cannot change the remembered answer."""
+    cache: dict[Any, Any] = {}
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        key = (_key(args), _key(kwargs))
+        if key not in cache:
+            if len(cache) > 20_000:
+                cache.clear()
+            cache[key] = func(*args, **kwargs)
+        return copy.deepcopy(cache[key])
+
+    return wrapper
+
+
 def _shape(keras_shape: Sequence[Any]) -> tuple[int, ...]:
     """Drop the batch axis and turn dimensions into plain ``int``."""
     return tuple(int(d) for d in keras_shape[1:])
 
 
+@_memo
 def conv2d_output_shape(
     input_shape: Sequence[int],
     filters: int,
@@ -69,6 +101,7 @@ def conv2d_output_shape(
     return _shape(layer.compute_output_shape((None, *input_shape)))  # type: ignore[return-value]
 
 
+@_memo
 def pool2d_output_shape(
     input_shape: Sequence[int],
     pool_size: int | IntPair,
@@ -86,6 +119,7 @@ def pool2d_output_shape(
     return _shape(layer.compute_output_shape((None, *input_shape)))  # type: ignore[return-value]
 
 
+@_memo
 def pool2d(
     x: np.ndarray,
     kind: str,
@@ -125,6 +159,7 @@ def average_pool2d(x: np.ndarray, pool_size: int | IntPair, strides: int | IntPa
     return pool2d(x, "average", pool_size, strides, padding)
 
 
+@_memo
 def conv2d(
     x: np.ndarray,
     kernel: np.ndarray,
@@ -198,6 +233,7 @@ def build_sequential(input_shape: Sequence[int], layers: Sequence[tuple[str, Map
     return model
 
 
+@_memo
 def sequential_summary(
     input_shape: Sequence[int], layers: Sequence[tuple[str, Mapping[str, Any]]]
 ) -> tuple[list[tuple[int, ...]], list[int]]:

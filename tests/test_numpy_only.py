@@ -137,3 +137,13 @@ def test_call_counting_tells_loops_from_vectorized_code():
     _, loop_report = call_numpy_only(pixel_loop, x)
     _, fast_report = call_numpy_only(lambda x: np.lib.stride_tricks.sliding_window_view(x, (2, 2)).sum((2, 3)), x)
     assert loop_report.calls > 39 * 39 > 10 * fast_report.calls
+
+
+def test_the_course_ground_truth_counts_as_keras_even_when_remembered():
+    """truth remembers Keras' answers; calling it must still count as Keras doing the work."""
+    from grader_utils import truth
+
+    x = np.arange(16, dtype=np.float32).reshape(4, 4, 1)
+    truth.max_pool2d(x, 2)  # now remembered: no TensorFlow code runs on the next call
+    _, report = call_numpy_only(truth.max_pool2d, x, 2)
+    assert not report.clean and any("grader_utils" in p for p in report.used), report.used
