@@ -123,14 +123,25 @@ def read_specs(source_nb: Path) -> list[TestSpec]:
     return specs
 
 
-def _student_cells(nb: Any, specs: list[TestSpec]) -> tuple[list[str], list[str]]:
-    """The student's code cells to run (not test cells), and integrity notes."""
+def _demo_cells(release_nb: Path | None) -> dict[str, str]:
+    """{cell id: source} of the release notebook's cells tagged ``demo`` (lesson demos and figures)."""
+    if release_nb is None or not Path(release_nb).exists():
+        return {}
+    nb = nbformat.read(release_nb, as_version=4)
+    return {c.get("id", ""): c.source for c in nb.cells if "demo" in c.get("metadata", {}).get("tags", [])}
+
+
+def _student_cells(nb: Any, specs: list[TestSpec], demos: dict[str, str] | None = None) -> tuple[list[str], list[str]]:
+    """The student's code cells to run (not test cells, not unchanged lesson demos), and integrity notes."""
     test_ids = {s.grade_id for s in specs}
+    demos = demos or {}
     seen: dict[str, int] = {}
     cells, notes = [], []
     for cell in nb.cells:
         if cell.get("cell_type") != "code":
             continue
+        if demos.get(cell.get("id", "")) == cell.get("source"):
+            continue  # an unchanged lesson demo: it defines nothing the tests call, and can be slow
         meta = cell.get("metadata", {}).get("nbgrader", {})
         grade_id = meta.get("grade_id")
         if grade_id in test_ids or meta.get("grade"):
@@ -186,11 +197,12 @@ def _judge(verdict: Callable[[Case, Any], CheckResult], case: Case, raw: dict) -
     return "invalid", f"unexpected result {str(status)[:50]}"
 
 
-def grade_notebook(submission: Path, source_nb: Path, *, hide: list[Path] | None = None,
-                   limits: Limits = Limits(wall_seconds=300), call_seconds: int = 20,
-                   only: set[str] | None = None) -> list[TestResult]:
+def grade_notebook(submission: Path, source_nb: Path, *, release_nb: Path | None = None,
+                   hide: list[Path] | None = None, limits: Limits = Limits(wall_seconds=300),
+                   call_seconds: int = 20, only: set[str] | None = None) -> list[TestResult]:
     """Grade one submitted notebook against the instructor's notebook ``source_nb``.
 
+    release_nb: the student version, to skip its unchanged ``demo``-tagged cells;
     hide: folders the student's code must not see (the course directory);
     call_seconds: time limit of one call of a student's function;
     only: grade just these test cells (grade_ids)."""
@@ -200,7 +212,7 @@ def grade_notebook(submission: Path, source_nb: Path, *, hide: list[Path] | None
     except Exception as exc:  # invalid JSON, wrong schema, unreadable file
         reason = f"the notebook could not be read ({type(exc).__name__}: {str(exc)[:200]})"
         return [TestResult(s.grade_id, "invalid", 0.0, s.points, reason) for s in specs]
-    cells, integrity = _student_cells(nb, specs)
+    cells, integrity = _student_cells(nb, specs, _demo_cells(release_nb))
 
     calls: list[dict] = []
     plan: list[tuple[TestSpec, list[tuple[int, Case, Callable]]]] = []

@@ -90,7 +90,8 @@ def secure_grade(root: Path, assignment: str, students: list[str] | None = None,
                 continue
             submission = folder / source_nb.name
             if submission.exists():
-                results = grade_notebook(submission, source_nb, hide=[root])
+                results = grade_notebook(submission, source_nb, hide=[root],
+                                         release_nb=root / "release" / assignment / source_nb.name)
             else:
                 results = [TestResult(s.grade_id, "invalid", 0.0, s.points, "the notebook is missing from the submission")
                            for s in read_specs(source_nb)]

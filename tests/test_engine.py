@@ -195,8 +195,8 @@ def make_submission(tmp: Path, extra: str, answer: str, mutate=None) -> Path:
 
 
 def grade(path: Path) -> dict[str, tuple[str, float, str]]:
-    results = engine.grade_notebook(path, SOURCE, hide=[ROOT], limits=Limits(wall_seconds=25), call_seconds=3,
-                                    only=set(TESTS))
+    results = engine.grade_notebook(path, SOURCE, release_nb=RELEASE, hide=[ROOT], limits=Limits(wall_seconds=25),
+                                    call_seconds=3, only=set(TESTS))
     return {r.grade_id: (r.status, r.score, r.reason) for r in results}
 
 
@@ -292,3 +292,17 @@ def test_nothing_outside_the_scratch_folder_is_written(tmp_path):
     assert all(p.stat().st_mtime == t for p, t in before.items())
     gradebook = ROOT / "gradebook.db"
     assert not gradebook.exists() or gradebook.read_bytes()[:6] != b"owned"
+
+
+def test_unchanged_demo_cells_are_skipped_but_edited_ones_run(tmp_path):
+    """Lesson demos tagged 'demo' are not run when unchanged; a student's edit to one runs."""
+    def hide_answer_in_a_demo(nb):
+        demo = next(c for c in nb.cells if "demo" in c.metadata.get("tags", []))
+        demo.source = LOOPS + "\n" + demo.source  # defined before the demo's own (failing) code
+    got = grade(make_submission(tmp_path, "", "x = 1", hide_answer_in_a_demo))
+    assert {k: v[1] for k, v in got.items()} == FULL
+    nb = nbformat.read(RELEASE, as_version=4)
+    demos = [c for c in nb.cells if "demo" in c.metadata.get("tags", [])]
+    assert demos and all(c.cell_type == "code" for c in demos)
+    cells, _ = engine._student_cells(nb, engine.read_specs(SOURCE), engine._demo_cells(RELEASE))
+    assert not any(c.source in cells for c in demos)
