@@ -141,9 +141,15 @@ def run_sandboxed(argv: Sequence[str], scratch: Path, *, hide: Sequence[Path] = 
         elif path.exists():
             args += ["--ro-bind", "/dev/null", str(path)]
     # the Python installation itself (a venv's python is a link into it, possibly under /root)
+    made: set[Path] = set()
     for path in [Path(sys.base_prefix), *expose]:
         path = Path(path).resolve()
         if path.exists():
+            # folders bwrap would create on the way (inside a hidden folder or /tmp) must be traversable by nobody
+            for parent in reversed(path.parents):
+                if parent != Path("/") and parent not in made:
+                    args += ["--perms", "0755", "--dir", str(parent)]
+                    made.add(parent)
             args += ["--ro-bind", str(path), str(path)]
     stubs = Path(tempfile.mkdtemp(prefix="sandbox-stubs-"))
     for name in mask_packages:

@@ -78,3 +78,17 @@ for n in range(1000):
     assert "refused after" in forks.stdout
     spam, _ = run("for i in range(3_000_000): print(i)", limits=Limits(output_bytes=1000))
     assert len(spam.stdout) <= 1000 and spam.dropped_bytes > 1_000_000
+
+
+def test_exposed_folders_under_tmp_are_reachable(tmp_path):
+    """A course kept under /tmp (as in CI's clone or pytest's folders): bwrap creates the folders on the
+    way to an exposed path inside the private /tmp, and the unprivileged user must be able to pass them."""
+    package = tmp_path / "deep" / "pkg"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("VALUE = 42\n")
+    scratch = scratch_dir()
+    (scratch / "main.py").write_text(f"import sys\nsys.path.insert(0, {str(package.parent)!r})\n"
+                                     "import pkg\nprint(pkg.VALUE)\n")
+    result = run_sandboxed([sys.executable, "main.py"], scratch, expose=[package])
+    assert result.ok, result.stderr
+    assert result.stdout.strip() == "42"
