@@ -140,9 +140,10 @@ def run_sandboxed(argv: Sequence[str], scratch: Path, *, hide: Sequence[Path] = 
             args += ["--tmpfs", str(path)]
         elif path.exists():
             args += ["--ro-bind", "/dev/null", str(path)]
-    # the Python installation itself (a venv's python is a link into it, possibly under /root)
+    # the Python installation and the virtualenv running us (a venv's python links into the former,
+    # possibly under /root; the latter may sit in a hidden folder or under /tmp)
     made: set[Path] = set()
-    for path in [Path(sys.base_prefix), *expose]:
+    for path in [Path(sys.base_prefix), Path(sys.prefix), *expose]:
         path = Path(path).resolve()
         if path.exists():
             # folders bwrap would create on the way (inside a hidden folder or /tmp) must be traversable by nobody
