@@ -50,6 +50,7 @@ __all__ = [
     "check_correlate2d",
     "check_conv2d",
     "check_conv2d_fast",
+    "CHECK_FAMILIES",
 ]
 
 Verdict = Callable[[Case, Any], CheckResult]
@@ -229,6 +230,23 @@ def verdict_sequential_param_counts(case: Case, got: Any) -> CheckResult:
     return CheckResult(True, params, got)
 
 
+
+#: check function -> (case family, verdict). The test cells' checks and the trusted engine
+#: (engine.py) both judge with these pairs.
+CHECK_FAMILIES: dict[str, tuple[str, Verdict]] = {
+    "check_conv2d_output_shape": ("conv2d_output_shape", verdict_conv2d_output_shape),
+    "check_pool2d_output_shape": ("pool2d_output_shape", verdict_pool2d_output_shape),
+    "check_max_pool2d": ("pool2d_values", verdict_max_pool2d),
+    "check_average_pool2d": ("pool2d_values", verdict_average_pool2d),
+    "check_sequential_output_shapes": ("sequential", verdict_sequential_output_shapes),
+    "check_sequential_param_counts": ("sequential", verdict_sequential_param_counts),
+    "check_dense_param_count": ("dense_param_count", verdict_dense_param_count),
+    "check_conv2d_param_count": ("conv2d_param_count", verdict_conv2d_param_count),
+    "check_correlate2d": ("correlate2d", verdict_correlate2d),
+    "check_conv2d": ("conv2d", verdict_conv2d),
+    "check_conv2d_fast": ("conv2d", verdict_conv2d),
+}
+
 class _Refused(Exception):
     """The call broke a rule of the exercise (not NumPy only, not vectorized)."""
 
@@ -304,65 +322,65 @@ def _check(func: Callable[..., Any], name: str, family: str, verdict: Verdict, s
 def check_conv2d_output_shape(func: Callable[..., Any], suite: str = "basic", seed: int = 0,
                               n: int | None = None) -> None:
     """Exercise ``conv2d_output_shape(input_shape, filters, kernel_size, strides, padding)``."""
-    return _check(func, "conv2d_output_shape", "conv2d_output_shape", verdict_conv2d_output_shape,
+    return _check(func, "conv2d_output_shape", *CHECK_FAMILIES["check_conv2d_output_shape"],
                   suite, seed, n)
 
 
 def check_pool2d_output_shape(func: Callable[..., Any], suite: str = "basic", seed: int = 0,
                               n: int | None = None) -> None:
     """Exercise ``pool2d_output_shape(input_shape, pool_size, strides, padding)``."""
-    return _check(func, "pool2d_output_shape", "pool2d_output_shape", verdict_pool2d_output_shape,
+    return _check(func, "pool2d_output_shape", *CHECK_FAMILIES["check_pool2d_output_shape"],
                   suite, seed, n)
 
 
 def check_max_pool2d(func: Callable[..., Any], suite: str = "basic", seed: int = 0,
                      n: int | None = None) -> None:
     """Exercise ``max_pool2d(x, pool_size, strides, padding)``; x: (H, W, C)."""
-    return _check(func, "max_pool2d", "pool2d_values", verdict_max_pool2d, suite, seed, n, numpy_only=True)
+    return _check(func, "max_pool2d", *CHECK_FAMILIES["check_max_pool2d"], suite, seed, n, numpy_only=True)
 
 
 def check_average_pool2d(func: Callable[..., Any], suite: str = "basic", seed: int = 0,
                          n: int | None = None) -> None:
     """Exercise ``average_pool2d(x, pool_size, strides, padding)``; x: (H, W, C)."""
-    return _check(func, "average_pool2d", "pool2d_values", verdict_average_pool2d, suite, seed, n,
+    return _check(func, "average_pool2d", *CHECK_FAMILIES["check_average_pool2d"], suite, seed, n,
                   numpy_only=True)
 
 
 def check_sequential_output_shapes(func: Callable[..., Any], suite: str = "basic", seed: int = 0,
                                    n: int | None = None) -> None:
     """Exercise ``sequential_output_shapes(input_shape, layers)``."""
-    return _check(func, "sequential_output_shapes", "sequential", verdict_sequential_output_shapes,
+    return _check(func, "sequential_output_shapes", *CHECK_FAMILIES["check_sequential_output_shapes"],
                   suite, seed, n)
 
 
 def check_sequential_param_counts(func: Callable[..., Any], suite: str = "basic", seed: int = 0,
                                   n: int | None = None) -> None:
     """Exercise ``sequential_param_counts(input_shape, layers)``."""
-    return _check(func, "sequential_param_counts", "sequential", verdict_sequential_param_counts,
+    return _check(func, "sequential_param_counts", *CHECK_FAMILIES["check_sequential_param_counts"],
                   suite, seed, n)
 
 
 def check_dense_param_count(func: Callable[..., Any], suite: str = "basic", seed: int = 0,
                             n: int | None = None) -> None:
     """Exercise ``dense_param_count(input_shape, units)``."""
-    return _check(func, "dense_param_count", "dense_param_count", verdict_dense_param_count, suite, seed, n)
+    return _check(func, "dense_param_count", *CHECK_FAMILIES["check_dense_param_count"], suite, seed, n)
 
 
 def check_conv2d_param_count(func: Callable[..., Any], suite: str = "basic", seed: int = 0,
                              n: int | None = None) -> None:
     """Exercise ``conv2d_param_count(in_channels, filters, kernel_size)``."""
-    return _check(func, "conv2d_param_count", "conv2d_param_count", verdict_conv2d_param_count, suite, seed, n)
+    return _check(func, "conv2d_param_count", *CHECK_FAMILIES["check_conv2d_param_count"], suite, seed, n)
 
 
 def check_correlate2d(func: Callable[..., Any], suite: str = "basic", seed: int = 0,
                       n: int | None = None) -> None:
     """Exercise ``correlate2d(image, kernel)``; image: (H, W), kernel: (kh, kw). NumPy only."""
-    return _check(func, "correlate2d", "correlate2d", verdict_correlate2d, suite, seed, n, numpy_only=True)
+    return _check(func, "correlate2d", *CHECK_FAMILIES["check_correlate2d"], suite, seed, n, numpy_only=True)
 
 
 def check_conv2d(func: Callable[..., Any], suite: str = "basic", seed: int = 0, n: int | None = None) -> None:
     """Exercise ``conv2d(x, kernel, bias, strides, padding)``; x: (H, W, C_in). NumPy only."""
-    return _check(func, "conv2d", "conv2d", verdict_conv2d, suite, seed, n, numpy_only=True)
+    return _check(func, "conv2d", *CHECK_FAMILIES["check_conv2d"], suite, seed, n, numpy_only=True)
 
 
 def pixel_loop_limit(case: Case) -> int:
@@ -378,5 +396,5 @@ def check_conv2d_fast(func: Callable[..., Any], suite: str = "basic", seed: int 
     """Exercise ``conv2d_fast``: the contract of ``conv2d``, NumPy only, and no Python loop over
     output pixels (checked on the ``large`` suite by counting function calls)."""
     limit = pixel_loop_limit if suite == "large" else None
-    return _check(func, "conv2d_fast", "conv2d", verdict_conv2d, suite, seed, n, numpy_only=True,
+    return _check(func, "conv2d_fast", *CHECK_FAMILIES["check_conv2d_fast"], suite, seed, n, numpy_only=True,
                   max_calls=limit)

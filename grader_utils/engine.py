@@ -39,20 +39,8 @@ from .sandbox import Limits, SandboxResult, run_sandboxed
 
 __all__ = ["CHECKS", "TestSpec", "TestResult", "read_specs", "grade_notebook", "write_record"]
 
-#: check function -> (case family, verdict)
-CHECKS: dict[str, tuple[str, Callable[[Case, Any], CheckResult]]] = {
-    "check_conv2d_output_shape": ("conv2d_output_shape", checks.verdict_conv2d_output_shape),
-    "check_pool2d_output_shape": ("pool2d_output_shape", checks.verdict_pool2d_output_shape),
-    "check_max_pool2d": ("pool2d_values", checks.verdict_max_pool2d),
-    "check_average_pool2d": ("pool2d_values", checks.verdict_average_pool2d),
-    "check_sequential_output_shapes": ("sequential", checks.verdict_sequential_output_shapes),
-    "check_sequential_param_counts": ("sequential", checks.verdict_sequential_param_counts),
-    "check_dense_param_count": ("dense_param_count", checks.verdict_dense_param_count),
-    "check_conv2d_param_count": ("conv2d_param_count", checks.verdict_conv2d_param_count),
-    "check_correlate2d": ("correlate2d", checks.verdict_correlate2d),
-    "check_conv2d": ("conv2d", checks.verdict_conv2d),
-    "check_conv2d_fast": ("conv2d", checks.verdict_conv2d),
-}
+#: check function -> (case family, verdict): the same pairs the test cells use
+CHECKS: dict[str, tuple[str, Callable[[Case, Any], CheckResult]]] = checks.CHECK_FAMILIES
 #: packages hidden in the sandbox: every NumPy-only offender except Pillow, which matplotlib
 #: needs to import (the profile hook of :mod:`numpy_only` still catches Pillow doing the work)
 MASKED = tuple(name for name in FORBIDDEN if name != "PIL")

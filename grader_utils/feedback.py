@@ -16,7 +16,7 @@ import numpy as np
 
 from . import truth
 from .compare import ATOL, RTOL
-from .shapes import as_pair
+from .shapes import as_pair, same_padding_amounts
 
 __all__ = [
     "conv_shape_hints",
@@ -188,9 +188,9 @@ def diagnose_pool_shape(args: Sequence[Any], kwargs: Mapping[str, Any], got: Any
 # --- pooled values -------------------------------------------------------------------
 
 def _same_pads(size: int, k: int, s: int, extra_first: bool) -> tuple[int, int]:
-    total = max((_ceil_div(size, s) - 1) * s + k - size, 0)
-    small, big = total // 2, total - total // 2
-    return (big, small) if extra_first else (small, big)
+    """Keras' 'same' padding along one axis, or (extra_first) the mistake that puts the extra first."""
+    before, after = same_padding_amounts(size, k, s)
+    return (after, before) if extra_first else (before, after)
 
 
 def _padded(x: np.ndarray, k: tuple[int, int], s: tuple[int, int], extra_first: bool, value: float) -> np.ndarray:

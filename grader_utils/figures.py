@@ -10,21 +10,9 @@ from typing import Any
 import numpy as np
 
 from . import truth
-from .shapes import as_pair
+from .shapes import as_pair, same_padding_amounts
 
 __all__ = ["same_padding_amounts", "draw_same_padding", "draw_pooling", "draw_sliding_window", "photo"]
-
-
-def same_padding_amounts(size: int, kernel: int, stride: int) -> tuple[int, int]:
-    """(before, after) padding that Keras' ``'same'`` adds along one axis.
-
-    The output has ceil(size / stride) positions; the padding needed is
-    ``max((out - 1) * stride + kernel - size, 0)``, split with the smaller half first.
-    (The lesson states this rule; tests check it against Keras.)
-    """
-    out = -(-size // stride)
-    total = max((out - 1) * stride + kernel - size, 0)
-    return total // 2, total - total // 2
 
 
 def _grid(ax: Any, values: np.ndarray, shade: np.ndarray | None = None, fmt: str = "{:g}") -> None:

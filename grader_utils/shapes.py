@@ -9,7 +9,7 @@ from __future__ import annotations
 import numbers
 from typing import Any
 
-__all__ = ["IntPair", "as_pair", "check_padding", "is_int"]
+__all__ = ["IntPair", "as_pair", "check_padding", "is_int", "same_padding_amounts"]
 
 IntPair = tuple[int, int]
 
@@ -34,3 +34,15 @@ def check_padding(padding: str) -> str:
     if not isinstance(padding, str) or padding.lower() not in ("valid", "same"):
         raise ValueError(f"padding must be 'valid' or 'same', not {padding!r}")
     return padding.lower()
+
+
+def same_padding_amounts(size: int, kernel: int, stride: int) -> tuple[int, int]:
+    """(before, after) zero padding that Keras' ``'same'`` adds along one axis.
+
+    The output has ceil(size / stride) positions; the padding needed is
+    ``max((out - 1) * stride + kernel - size, 0)``, split with the smaller half first
+    (the rule the lessons state; tests/test_figures.py checks it against Keras).
+    """
+    out = -(-size // stride)
+    total = max((out - 1) * stride + kernel - size, 0)
+    return total // 2, total - total // 2
