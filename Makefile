@@ -37,13 +37,14 @@ release: $(STAMP)
 		nbgrader generate_assignment $$a --force --log-level=WARN || exit 1; \
 	done
 
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
 grade: $(STAMP)
 	@for a in $(ASSIGNMENTS); do \
 		if ls submitted/*/$$a >/dev/null 2>&1; then \
-			echo "== autograde $$a"; \
-			nbgrader autograde $$a --force --log-level=ERROR || exit 1; \
-			$(PY) -m grader_utils.secure_grade $$a || exit 1; \
-			nbgrader generate_feedback $$a --force --log-level=ERROR || exit 1; \
+			echo "== grade $$a ($(JOBS) workers: sandboxed kernels, then the trusted engine)"; \
+			$(PY) -m grader_utils grade $$a --jobs $(JOBS) || exit 1; \
+			$(PY) -m grader_utils feedback $$a || exit 1; \
 		fi; \
 	done
 	nbgrader export --log-level=ERROR

@@ -25,3 +25,15 @@ c.OverwriteCells.add_missing_cells = True
 # issues #917 and #1363); see grader_utils/nbgrader_plugins.py. Only
 # generate_feedback exports HTML, so this touches no other nbgrader command.
 c.HTMLExporter.preprocessors = ["grader_utils.nbgrader_plugins.HideHiddenTests"]
+
+# Autograding runs each student's kernel in the bubblewrap sandbox (no network, the course
+# directory and the exchange hidden, user nobody, resource limits, outputs capped per cell);
+# see grader_utils/kernel_sandbox.py. `nbgrader validate` (students' machines) is unchanged.
+from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
+from nbgrader.preprocessors import (  # noqa: E402
+    AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput, SaveAutoGrades)
+
+from grader_utils.kernel_sandbox import SandboxedExecute  # noqa: E402
+
+c.Autograde.autograde_preprocessors = [SandboxedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+                                       SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]

@@ -15,6 +15,7 @@ process than the student's code.
 from __future__ import annotations
 
 import copy
+import os
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -28,6 +29,8 @@ from .shapes import as_pair
 
 __all__ = [
     "SuiteReport",
+    "KERNEL_ONLY",
+    "graded_by_engine",
     "run_suite",
     "verdict_conv2d_output_shape",
     "verdict_pool2d_output_shape",
@@ -310,8 +313,23 @@ def run_suite(func: Callable[..., Any], name: str, cases: list[Case], verdict: V
     return report
 
 
+#: (check, suite) pairs the trusted engine leaves to the kernel: they judge how the code runs
+#: (function calls counted by a profile hook), not what it returns
+KERNEL_ONLY = {("check_conv2d_fast", "large")}
+
+
+def graded_by_engine(check: str, suite: str) -> bool:
+    """True while ``python -m grader_utils grade`` autogrades (``GRADER_ENGINE=1`` in the kernel) and
+    the trusted engine judges this check itself: the kernel need not run it (its verdict would be
+    replaced anyway), which saves importing TensorFlow in every kernel."""
+    return os.environ.get("GRADER_ENGINE") == "1" and check in CHECK_FAMILIES and (check, suite) not in KERNEL_ONLY
+
+
 def _check(func: Callable[..., Any], name: str, family: str, verdict: Verdict, suite: str, seed: int,
            n: int | None, numpy_only: bool = False, max_calls: Callable[[Case], int] | None = None) -> None:
+    if graded_by_engine(f"check_{name}", suite):
+        print(f"{name} ({suite}): graded by the course's sandboxed grader")
+        return None
     report = run_suite(func, name, suite_cases(family, suite, seed=seed, n=n), verdict, suite, numpy_only,
                        max_calls)
     if not report.passed:

@@ -45,7 +45,7 @@ CHECKS: dict[str, tuple[str, Callable[[Case, Any], CheckResult]]] = checks.CHECK
 #: needs to import (the profile hook of :mod:`numpy_only` still catches Pillow doing the work)
 MASKED = tuple(name for name in FORBIDDEN if name != "PIL")
 #: suites the engine leaves to the kernel (they judge how the code runs, not what it returns)
-KERNEL_ONLY = {("check_conv2d_fast", "large")}
+KERNEL_ONLY = checks.KERNEL_ONLY
 
 
 @dataclass

@@ -31,7 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-__all__ = ["Limits", "SandboxResult", "SandboxUnavailable", "available", "run_sandboxed", "package_dirs"]
+__all__ = ["Limits", "SandboxResult", "SandboxUnavailable", "available", "bwrap_args", "chown_for_sandbox",
+           "package_dirs", "run_sandboxed", "write_stubs"]
 
 NOBODY = 65534
 
@@ -118,18 +119,43 @@ def _drain(stream, keep: int, sink: list[bytes], dropped: list[int]) -> None:
             dropped[0] += len(chunk)
 
 
-def run_sandboxed(argv: Sequence[str], scratch: Path, *, hide: Sequence[Path] = (), expose: Sequence[Path] = (),
-                  mask_packages: Sequence[str] = (), limits: Limits = Limits(),
-                  env: dict[str, str] | None = None) -> SandboxResult:
-    """Run ``argv`` in the sandbox with ``scratch`` as its writable working folder."""
+def chown_for_sandbox(scratch: Path) -> None:
+    """Give ``scratch`` and everything in it to the sandbox's user (when we are root)."""
+    if os.geteuid() != 0:
+        return
+    os.chown(scratch, NOBODY, NOBODY)
+    for path in Path(scratch).rglob("*"):
+        os.chown(path, NOBODY, NOBODY, follow_symlinks=False)
+
+
+def write_stubs(mask_packages: Sequence[str]) -> tuple[Path, list[str]]:
+    """A folder of stub packages whose import raises ImportError, and the bwrap arguments binding
+    each over the real package's folder. The caller removes the folder when the sandbox is done."""
+    stubs = Path(tempfile.mkdtemp(prefix="sandbox-stubs-"))
+    os.chmod(stubs, 0o755)
+    args: list[str] = []
+    for name in mask_packages:
+        stub = stubs / name
+        stub.mkdir()
+        (stub / "__init__.py").write_text(
+            f"raise ImportError({name!r} ' is not available here: while NumPy-only exercises are graded, '\n"
+            f"                  'TensorFlow, SciPy and similar libraries cannot be imported.')\n")
+        for folder in package_dirs([name]):
+            args += ["--ro-bind", str(stub), folder]
+    return stubs, args
+
+
+def bwrap_args(scratch: Path, *, hide: Sequence[Path] = (), expose: Sequence[Path] = (),
+               extra: Sequence[str] = (), env: dict[str, str] | None = None,
+               limits: Limits | None = None) -> list[str]:
+    """The command prefix that runs a program in the sandbox described in this module's docstring,
+    with ``scratch`` as its writable working folder (``extra``: more bwrap arguments, e.g. masks).
+    With ``limits``, the rlimits are set inside the sandbox by ``prlimit`` (for launchers that cannot
+    pass a ``preexec_fn``, such as Jupyter's kernel provisioner)."""
     if not shutil.which("bwrap") or not shutil.which("setpriv"):
         raise SandboxUnavailable("bubblewrap is not installed: `apt-get install bubblewrap` (Debian/Ubuntu), "
                                  "or run `make install` as root")
     scratch = Path(scratch).resolve()
-    os.chown(scratch, NOBODY, NOBODY) if os.geteuid() == 0 else None
-    for path in scratch.rglob("*"):
-        if os.geteuid() == 0:
-            os.chown(path, NOBODY, NOBODY)
     args = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
             "--tmpfs", "/root", "--tmpfs", "/home", "--tmpfs", "/run",
             "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
@@ -152,15 +178,7 @@ def run_sandboxed(argv: Sequence[str], scratch: Path, *, hide: Sequence[Path] = 
                     args += ["--perms", "0755", "--dir", str(parent)]
                     made.add(parent)
             args += ["--ro-bind", str(path), str(path)]
-    stubs = Path(tempfile.mkdtemp(prefix="sandbox-stubs-"))
-    for name in mask_packages:
-        stub = stubs / name
-        stub.mkdir()
-        (stub / "__init__.py").write_text(
-            f"raise ImportError({name!r} ' is not available here: while NumPy-only exercises are graded, '\n"
-            f"                  'TensorFlow, SciPy and similar libraries cannot be imported.')\n")
-        for folder in package_dirs([name]):
-            args += ["--ro-bind", str(stub), folder]
+    args += list(extra)
     args += ["--bind", str(scratch), str(scratch), "--chdir", str(scratch), "--clearenv"]
     base_env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(scratch),
                 "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1", "TF_CPP_MIN_LOG_LEVEL": "3",
@@ -176,7 +194,24 @@ def run_sandboxed(argv: Sequence[str], scratch: Path, *, hide: Sequence[Path] = 
         # so that the process limit applies (the kernel exempts root from it).
         args += ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--inh-caps=-all",
                  "--bounding-set=-all"]
-    args += list(argv)
+    if limits is not None:
+        args += ["prlimit", f"--as={limits.memory_bytes}", f"--cpu={limits.cpu_seconds}",
+                 f"--fsize={limits.file_bytes}", f"--nproc={limits.processes}", "--core=0", "--"]
+    return args
+
+
+def run_sandboxed(argv: Sequence[str], scratch: Path, *, hide: Sequence[Path] = (), expose: Sequence[Path] = (),
+                  mask_packages: Sequence[str] = (), limits: Limits = Limits(),
+                  env: dict[str, str] | None = None) -> SandboxResult:
+    """Run ``argv`` in the sandbox with ``scratch`` as its writable working folder."""
+    scratch = Path(scratch).resolve()
+    chown_for_sandbox(scratch)
+    stubs, mask_args = write_stubs(mask_packages)
+    try:
+        args = bwrap_args(scratch, hide=hide, expose=expose, extra=mask_args, env=env) + list(argv)
+    except SandboxUnavailable:
+        shutil.rmtree(stubs, ignore_errors=True)
+        raise
 
     start = time.monotonic()
     proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

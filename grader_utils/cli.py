@@ -1,0 +1,157 @@
+"""The instructor's command line: ``cnn-course`` or ``python -m grader_utils``.
+
+    cnn-course grade ASSIGNMENT [--jobs N] [--student ID ...] [--scheduler ADDR]
+    cnn-course feedback ASSIGNMENT [--student ID ...]
+    cnn-course export --format csv|canvas|moodle [--to FILE] [--assignment NAME ...]
+    cnn-course report ASSIGNMENT [--to FILE]
+
+Run it in the course directory (or pass ``--root``). ``make grade`` and ``make demo`` wrap it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+__all__ = ["main", "build_parser"]
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--root", type=Path, default=Path.cwd(), help="course directory (default: the current one)")
+    p.add_argument("--db-url", default=None, help="gradebook URL (default: the course's CourseDirectory.db_url, "
+                                                  "else sqlite:///<root>/gradebook.db); e.g. postgresql://...")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cnn-course", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    g = sub.add_parser("grade", help="autograde submissions in parallel, each in its own sandboxed kernel",
+                       description="Autograde submitted/<student>/ASSIGNMENT/ for every student (or those given): "
+                                   "nbgrader's autograde with sandboxed kernels, then the trusted engine's verdicts. "
+                                   "A broken submission affects only its student; every auto score is replaced.")
+    g.add_argument("assignment")
+    g.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1,
+                   help="worker processes (default: the number of CPUs)")
+    g.add_argument("--student", action="append", help="grade only this student (repeatable)")
+    g.add_argument("--scheduler", help="address of a Dask scheduler (e.g. tcp://10.0.0.5:8786): run the tasks on "
+                                       "its workers, which need this course directory at the same path")
+    g.add_argument("--timeout", type=float, default=None,
+                   help="seconds per submission before it is stopped (default: 600 per notebook)")
+    g.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _common(g)
+
+    f = sub.add_parser("feedback", help="write feedback HTML (hidden tests never shown)",
+                       description="nbgrader generate_feedback for the graded submissions: "
+                                   "feedback/<student>/ASSIGNMENT/<notebook>.html")
+    f.add_argument("assignment")
+    f.add_argument("--student", action="append", help="only this student (repeatable)")
+    _common(f)
+
+    e = sub.add_parser("export", help="export grades for a spreadsheet or an LMS",
+                       description="Write the gradebook as a per-exercise CSV, a Canvas gradebook import or a Moodle "
+                                   "grade import file (see grader_utils/exporters.py for the columns).")
+    e.add_argument("--format", choices=["csv", "canvas", "moodle"], default="csv")
+    e.add_argument("--to", type=Path, default=None, help="output file (default: grades-<format>.csv)")
+    e.add_argument("--assignment", action="append", help="only this assignment (repeatable)")
+    _common(e)
+
+    r = sub.add_parser("report", help="HTML class report with figures",
+                       description="Score distribution, pass rate per exercise and the diagnosed mistakes of a class.")
+    r.add_argument("assignment")
+    r.add_argument("--to", type=Path, default=None, help="output file (default: reports/<assignment>.html)")
+    _common(r)
+    return parser
+
+
+def _progress(total: int, enabled: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="submission", disable=not enabled, file=sys.stderr, dynamic_ncols=True)
+
+
+def _grade(args: argparse.Namespace) -> int:
+    from .pipeline import grade_assignment, submissions
+
+    root = args.root.resolve()
+    todo = submissions(root, args.assignment, args.student)
+    total = len(set(todo) | set(args.student or []))
+    if total == 0:
+        print(f"no submissions of {args.assignment} in {root / 'submitted'}")
+        return 1
+    where = f"Dask scheduler {args.scheduler}" if args.scheduler else f"{args.jobs} worker(s)"
+    print(f"grading {total} submission(s) of {args.assignment} with {where}", flush=True)
+    bar = _progress(total, not args.no_progress)
+
+    def done(outcome) -> None:
+        bar.set_postfix_str(f"{outcome.student}: {outcome.status}", refresh=False)
+        bar.update(1)
+
+    outcomes = grade_assignment(root, args.assignment, args.student, jobs=args.jobs, db_url=args.db_url,
+                                scheduler=args.scheduler, task_seconds=args.timeout, on_done=done)
+    bar.close()
+    print(summary(outcomes))
+    return 0
+
+
+def summary(outcomes) -> str:
+    """A table per student and a line of counts: graded / failed / timed out, with reasons."""
+    counts = {k: sum(o.status == k for o in outcomes) for k in ("graded", "failed", "timeout")}
+    width = max([len(o.student) for o in outcomes] + [7])
+    lines = [f"{'student':<{width}}  {'status':<7}  {'score':>11}  {'seconds':>7}  notes"]
+    for o in outcomes:
+        notes = "; ".join(([o.reason] if o.reason else []) + o.problems[:3])
+        score = f"{o.score:g}/{o.max_score:g}" if o.max_score else "-"
+        lines.append(f"{o.student:<{width}}  {o.status:<7}  {score:>11}  {o.seconds:7.1f}  {notes}")
+    lines.append(f"{counts['graded']} graded, {counts['failed']} failed, {counts['timeout']} timed out "
+                 f"(records: autograded/<student>/<assignment>/<notebook>.grading.json)")
+    return "\n".join(lines)
+
+
+def _feedback(args: argparse.Namespace) -> int:
+    from .pipeline import _api, course_db_url
+
+    root = args.root.resolve()
+    api = _api(root, course_db_url(root, args.db_url))
+    failed = 0
+    for student in args.student or [None]:
+        result = api.generate_feedback(args.assignment, student, force=True)
+        if not result["success"]:
+            failed += 1
+            print(f"feedback for {student or 'all students'} failed:\n{result.get('error') or result.get('log')}")
+    print(f"feedback: {root / 'feedback'}/<student>/{args.assignment}/")
+    return 1 if failed else 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from .exporters import export
+    from .pipeline import course_db_url
+
+    root = args.root.resolve()
+    out = args.to or root / f"grades-{args.format}.csv"
+    path = export(course_db_url(root, args.db_url), args.format, out, args.assignment)
+    print(f"{args.format} export written to {path}")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .pipeline import course_db_url
+    from .report import write_report
+
+    root = args.root.resolve()
+    out = args.to or root / "reports" / f"{args.assignment}.html"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    path = write_report(root, args.assignment, out, db_url=course_db_url(root, args.db_url))
+    print(f"class report written to {path}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return {"grade": _grade, "feedback": _feedback, "export": _export, "report": _report}[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

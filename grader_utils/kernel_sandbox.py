@@ -1,0 +1,201 @@
+"""nbgrader's autograde kernel, run in the bubblewrap sandbox of :mod:`sandbox`.
+
+Plain ``nbgrader autograde`` starts the student's kernel as the grader's own user: student
+code could read ``source/`` (the solutions and hidden tests), write ``gradebook.db`` or other
+students' files, and reach the network. Here every autograde kernel instead gets
+
+* its own scratch folder (a copy of the notebook's folder) as working directory, the only
+  place it can write; ``/tmp``, ``/root``, ``/home`` private and empty;
+* the course directory and nbgrader's exchange hidden (only ``grader_utils`` and the
+  virtualenv, read-only, are visible);
+* no network: the kernel talks to nbgrader over Unix sockets (ZMQ ``ipc`` transport) in its
+  scratch folder, so it can live in an empty network namespace;
+* user ``nobody`` and limits on memory, CPU time, file size and processes (``prlimit``);
+  its own stdout/stderr (outside the notebook's outputs) go nowhere;
+* a cap on the outputs each cell can produce (a cell printing without end fills the grader's
+  memory otherwise), and the course's Python kernel whatever kernelspec the notebook names.
+
+nbgrader_config.py puts :class:`SandboxedExecute` in place of nbgrader's ``Execute`` in
+``Autograde.autograde_preprocessors`` (validation on a student's machine is not affected).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from jupyter_client.manager import AsyncKernelManager
+import nbformat
+from nbformat import NotebookNode
+from traitlets import Bool, Integer, List, Unicode
+
+from nbgrader.preprocessors import Execute
+
+from .sandbox import Limits, bwrap_args, chown_for_sandbox
+
+__all__ = ["SandboxedKernelManager", "SandboxedExecute", "KERNEL_LIMITS", "PASS_ENV"]
+
+#: TensorFlow reserves a lot of address space at import, so the memory limit is generous;
+#: it still stops a memory bomb long before the machine runs out.
+KERNEL_LIMITS = Limits(wall_seconds=0, cpu_seconds=900, memory_bytes=12 * 1024 ** 3, processes=256,
+                       file_bytes=256 * 1024 ** 2)
+#: variables of the grading process that the kernel may see (nbgrader's flags)
+PASS_ENV = ("NBGRADER_EXECUTION", "NBGRADER_VALIDATING", "GRADER_ENGINE", "GRADER_SYNTHETIC")
+_COURSE_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SandboxedKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernels run in the sandbox (see the module docstring)."""
+
+    hide = List(Unicode(), help="folders the kernel must not see (default: the course directory and "
+                                "nbgrader's exchange)").tag(config=True)
+    memory_bytes = Integer(KERNEL_LIMITS.memory_bytes).tag(config=True)
+    cpu_seconds = Integer(KERNEL_LIMITS.cpu_seconds).tag(config=True)
+    processes = Integer(KERNEL_LIMITS.processes).tag(config=True)
+
+    _scratch: Path | None = None
+
+    async def _async_pre_start_kernel(self, **kw: Any) -> tuple[list[str], dict[str, Any]]:
+        # a short path: Unix socket names are limited to ~100 bytes
+        self._scratch = Path(tempfile.mkdtemp(prefix="k-", dir="/tmp"))
+        os.chmod(self._scratch, 0o755)
+        work = self._scratch / "work"
+        work.mkdir()
+        cwd = kw.get("cwd")
+        if cwd and Path(cwd).is_dir():
+            copy_workdir(Path(cwd), work, skip=self._scratch)
+        self.transport = "ipc"
+        self.connection_file = str(self._scratch / "kernel.json")
+        self.ip = str(self._scratch / "ipc")
+        cmd, kw = await super()._async_pre_start_kernel(**kw)
+        os.chmod(self.connection_file, 0o644)
+        chown_for_sandbox(self._scratch)
+        env = {k: v for k, v in (kw.get("env") or os.environ).items() if k in PASS_ENV}
+        env["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+        env["JPY_PARENT_PID"] = "1"
+        hide = [Path(p) for p in (self.hide or _default_hide())]
+        limits = Limits(cpu_seconds=self.cpu_seconds, memory_bytes=self.memory_bytes, processes=self.processes,
+                        file_bytes=KERNEL_LIMITS.file_bytes)
+        prefix = bwrap_args(self._scratch, hide=hide, expose=[_COURSE_ROOT / "grader_utils"], env=env,
+                            limits=limits)
+        # the sandbox's working folder is the scratch root; start the kernel in the copy of the notebook's folder
+        i = prefix.index("--chdir")
+        prefix[i + 1] = str(work)
+        kw["cwd"] = str(work)
+        kw["env"] = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+        kw["stdout"] = kw["stderr"] = subprocess.DEVNULL
+        kw["stdin"] = subprocess.DEVNULL
+        return prefix + cmd, kw
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        await super()._async_cleanup_resources(restart=restart)
+        self._remove_scratch(restart)
+
+    def _remove_scratch(self, restart: bool) -> None:
+        if self._scratch is not None and not restart:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
+
+
+#: most bytes of the notebook's folder copied into the kernel's scratch folder
+COPY_BUDGET = 256 * 1024 ** 2
+
+
+def copy_workdir(src: Path, dest: Path, skip: Path, budget: int = COPY_BUDGET) -> int:
+    """Copy the files of the notebook's folder ``src`` (what nbgrader copied next to the notebook:
+    data files of the assignment) into ``dest``, leaving out ``skip`` and anything past ``budget``
+    bytes, and never following symlinks; returns the bytes copied."""
+    used = 0
+    skip = skip.resolve()
+    for folder, dirs, files in os.walk(src):
+        here = Path(folder)
+        dirs[:] = [d for d in dirs if (here / d).resolve() != skip and not (here / d).is_symlink()
+                   and skip not in (here / d).resolve().parents]
+        target = dest / here.relative_to(src)
+        target.mkdir(exist_ok=True)
+        for name in files:
+            path = here / name
+            if path.is_symlink() or name.endswith(".grading.json"):
+                continue
+            size = path.stat().st_size
+            if used + size > budget:
+                continue
+            shutil.copy2(path, target / name)
+            used += size
+    return used
+
+
+def _default_hide() -> list[str]:
+    """The course directory (sources, gradebook, submissions, feedback) and nbgrader's exchange."""
+    hide = [str(_COURSE_ROOT), os.getcwd(), "/srv/nbgrader"]
+    return [h for h in dict.fromkeys(hide) if Path(h).exists() and Path(h) != Path("/")]
+
+
+def _release_demo_sources(resources: Any) -> set[str]:
+    """Sources of the lesson demo cells (tag ``demo``) of the release notebook being graded."""
+    try:
+        info = resources["nbgrader"]
+        root = Path(resources["metadata"]["path"]).resolve().parents[2]
+        release = root / "release" / info["assignment"] / f"{info['notebook']}.ipynb"
+        nb = nbformat.read(release, as_version=4)
+    except (KeyError, TypeError, IndexError, OSError, ValueError):
+        return set()
+    return {c.source for c in nb.cells if c.cell_type == "code" and "demo" in c.get("metadata", {}).get("tags", [])}
+
+
+class SandboxedExecute(Execute):
+    """nbgrader's Execute preprocessor with :class:`SandboxedKernelManager` and an output cap."""
+
+    kernel_name = Unicode("python3", help="the kernel every submission runs in, whatever its metadata says"
+                          ).tag(config=True)
+    max_output_bytes = Integer(2 * 1024 ** 2, help="outputs kept per cell; the rest is dropped with a note"
+                               ).tag(config=True)
+    engine_grades = Bool(False, help="the trusted engine grades the test cells afterwards (set by "
+                                     "`python -m grader_utils grade`), so checks it handles need not run "
+                                     "in the kernel").tag(config=True)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["kernel_manager_class"] = SandboxedKernelManager
+        super().__init__(*args, **kwargs)
+        self._cell_bytes: dict[int, int] = {}
+        self._demo_sources: set[str] = set()
+
+    def preprocess(self, nb: NotebookNode, resources: Any = None, km: Any = None) -> Any:
+        self._demo_sources = _release_demo_sources(resources) if self.engine_grades else set()
+        old = os.environ.get("GRADER_ENGINE")
+        if self.engine_grades:
+            os.environ["GRADER_ENGINE"] = "1"
+        try:
+            return super().preprocess(nb, resources, km)
+        finally:
+            if old is None:
+                os.environ.pop("GRADER_ENGINE", None)
+            else:
+                os.environ["GRADER_ENGINE"] = old
+
+    def preprocess_cell(self, cell: NotebookNode, resources: Any, index: int) -> tuple[NotebookNode, Any]:
+        # an unchanged lesson demo defines nothing the tests use; while the engine grades, skip it
+        if "demo" in cell.get("metadata", {}).get("tags", []) and cell.get("source") in self._demo_sources:
+            return cell, resources
+        return super().preprocess_cell(cell, resources, index)
+
+    def output(self, outs: list[NotebookNode], msg: dict, display_id: str | None,
+               cell_index: int) -> NotebookNode | None:
+        content = msg.get("content", {})
+        size = len(str(content.get("text", ""))) + sum(len(str(v)) for v in content.get("data", {}).values())
+        used = self._cell_bytes.get(cell_index, 0)
+        self._cell_bytes[cell_index] = used + size
+        limit = self.max_output_bytes
+        if used > limit:
+            return None
+        if used + size > limit:
+            note = NotebookNode(output_type="stream", name="stdout",
+                                text=f"\n[output truncated: this cell printed more than {limit // 1024} KiB]\n")
+            outs.append(note)
+            return note
+        return super().output(outs, msg, display_id, cell_index)

@@ -1,0 +1,376 @@
+"""Grade a whole class: submissions in parallel, each one isolated, every old auto score replaced.
+
+One *task* is one student's submission of one assignment. A task
+
+1. sets every auto score of the submission already in the gradebook to 0 (nbgrader keeps the
+   old scores when a regrade fails; manual scores are not touched);
+2. runs nbgrader's autograde for that student, in-process (nbgrader's own sanitizing, restoring
+   of test cells, late penalties and gradebook rows), with each notebook's kernel in the
+   sandbox (:mod:`kernel_sandbox`) and the checks the engine judges skipped in the kernel;
+3. grades the submission with the trusted engine (:mod:`secure_grade`), whose scores replace
+   the kernel's and whose records (``<notebook>.grading.json``) say what happened per test cell.
+
+Tasks run in worker processes that import TensorFlow and nbgrader once and keep Keras' answers
+between tasks (``--jobs N`` local workers, or the workers of a Dask cluster). A task that runs
+past its time limit has its worker killed (kernels die with it) and is recorded as ``timeout``;
+a worker that dies is replaced; a submission that is not valid JSON, crashes or prints without
+end affects only its own student. Gradebook writes are short transactions: SQLite (with a
+60-second busy timeout) or PostgreSQL through ``CourseDirectory.db_url``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import time
+import traceback
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+__all__ = ["Outcome", "course_db_url", "submissions", "reset_auto_scores", "grade_task", "grade_assignment"]
+
+#: per notebook, on top of the per-cell limit of nbgrader_config.py (Execute.timeout)
+NOTEBOOK_SECONDS = 600.0
+
+
+@dataclass
+class Outcome:
+    """What happened to one submission: ``graded`` (scores stored), ``failed`` (nbgrader or the
+    engine could not grade some of it; what could be graded was) or ``timeout``."""
+
+    student: str
+    assignment: str
+    status: str
+    score: float = 0.0
+    max_score: float = 0.0
+    seconds: float = 0.0
+    reason: str = ""
+    problems: list[str] = field(default_factory=list)
+    causes: list[str] = field(default_factory=list)
+    phases: dict[str, float] = field(default_factory=dict)
+
+
+def course_db_url(root: Path, db_url: str | None = None) -> str:
+    """The gradebook URL: ``db_url``, else the course's ``CourseDirectory.db_url``, else
+    ``gradebook.db`` in ``root``; a SQLite URL gets a 60-second busy timeout (parallel writers)."""
+    if db_url is None:
+        config = load_course_config(root)
+        db_url = config.CourseDirectory.get("db_url") or f"sqlite:///{Path(root).resolve() / 'gradebook.db'}"
+    if db_url.startswith("sqlite") and "?" not in db_url:
+        db_url += "?timeout=60"
+    return db_url
+
+
+def load_course_config(root: Path) -> Any:
+    from traitlets.config import Config
+    from traitlets.config.loader import PyFileConfigLoader
+
+    path = Path(root) / "nbgrader_config.py"
+    config = PyFileConfigLoader(path.name, path=str(path.parent)).load_config() if path.exists() else Config()
+    return config
+
+
+def submissions(root: Path, assignment: str, students: Iterable[str] | None = None) -> list[str]:
+    """Students with a folder ``submitted/<student>/<assignment>/``, sorted."""
+    wanted = set(students or [])
+    found = sorted(p.parent.name for p in (Path(root) / "submitted").glob(f"*/{assignment}") if p.is_dir())
+    return [s for s in found if not wanted or s in wanted]
+
+
+def reset_auto_scores(db_url: str, assignment: str, student: str) -> int:
+    """Set every auto score of the submission to 0; returns how many. Manual scores stay."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    n = 0
+    with Gradebook(db_url) as gb:
+        try:
+            submission = gb.find_submission(assignment, student)
+        except MissingEntry:
+            return 0
+        for notebook in submission.notebooks:
+            for grade in notebook.grades:
+                if grade.auto_score not in (None, 0):
+                    n += 1
+                grade.auto_score = 0.0
+        gb.db.commit()
+    return n
+
+
+def ensure_assignment(root: Path, assignment: str, db_url: str) -> None:
+    """Make sure the gradebook knows the assignment (``nbgrader generate_assignment`` records its
+    cells); run it when the gradebook is new, e.g. on a fresh clone whose release/ is committed."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(db_url) as gb:
+        try:
+            if gb.find_assignment(assignment).notebooks:
+                return
+        except MissingEntry:
+            pass
+    api = _api(root, db_url)
+    result = api.generate_assignment(assignment, force=True)
+    if not result["success"]:
+        raise RuntimeError(f"nbgrader generate_assignment {assignment} failed:\n{result.get('error', '')}")
+
+
+_APIS: dict[tuple[str, str], Any] = {}
+
+
+def _api(root: Path, db_url: str) -> Any:
+    """nbgrader's API for the course, configured for trusted grading (cached per worker)."""
+    key = (str(root), db_url)
+    if key not in _APIS:
+        from nbgrader.apps import NbGraderAPI
+        from nbgrader.coursedir import CourseDirectory
+
+        config = load_course_config(root)
+        config.CourseDirectory.root = str(root)
+        config.CourseDirectory.db_url = db_url
+        config.SandboxedExecute.engine_grades = True
+        coursedir = CourseDirectory(config=config)
+        _APIS[key] = NbGraderAPI(coursedir=coursedir, config=config)
+    return _APIS[key]
+
+
+def submission_score(db_url: str, assignment: str, student: str) -> tuple[float, float]:
+    """(score, max score) of a submission as the gradebook has it now (0, 0 when it has none)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(db_url) as gb:
+        try:
+            sub = gb.find_submission(assignment, student)
+        except MissingEntry:
+            return 0.0, 0.0
+        return float(sub.score), float(sub.max_score)
+
+
+def _summarise(outcome: Outcome, graded: dict[str, list[Any]]) -> None:
+    for notebook, results in graded.items():
+        for r in results:
+            if r.status not in ("ok", "wrong", "kernel"):
+                outcome.problems.append(f"{notebook}/{r.grade_id}: {r.status} ({r.reason[:120]})")
+            outcome.causes += getattr(r, "causes", []) or []
+
+
+def grade_task(root: str | Path, assignment: str, student: str, db_url: str | None = None) -> Outcome:
+    """Grade one submission (steps 1-3 of the module docstring) in this process."""
+    from . import secure_grade
+
+    start = time.monotonic()
+    root = Path(root).resolve()
+    db_url = course_db_url(root, db_url)
+    outcome = Outcome(student, assignment, "graded")
+    try:
+        reset_auto_scores(db_url, assignment, student)
+        t = time.monotonic()
+        with contextlib.redirect_stdout(io.StringIO()):
+            result = _api(root, db_url).autograde(assignment, student, force=True, create=True)
+        outcome.phases["nbgrader"] = time.monotonic() - t
+        if not result["success"]:
+            outcome.status = "failed"
+            outcome.reason = "nbgrader could not autograde it: " + _last_line(result.get("error") or result.get("log"))
+        t = time.monotonic()
+        graded = secure_grade.secure_grade(root, assignment, [student], db_url=db_url)
+        outcome.phases["engine"] = time.monotonic() - t
+        _summarise(outcome, graded.get(student, {}))
+        outcome.score, outcome.max_score = submission_score(db_url, assignment, student)
+    except Exception as exc:  # one submission's failure is reported, never fatal for the class
+        outcome.status = "failed"
+        outcome.reason = f"{type(exc).__name__}: {exc}"
+        outcome.problems.append(traceback.format_exc(limit=3))
+    outcome.seconds = time.monotonic() - start
+    if outcome.status == "failed" and not outcome.reason and outcome.problems:
+        outcome.reason = outcome.problems[0]
+    return outcome
+
+
+def _last_line(text: str | None) -> str:
+    lines = [line for line in (text or "").strip().splitlines() if line.strip()]
+    return lines[-1][:300] if lines else "unknown error"
+
+
+def record_timeout(root: Path, assignment: str, student: str, seconds: float) -> None:
+    """Write ``timeout`` records for every notebook of a submission whose task was killed."""
+    from .engine import TestResult, read_specs, write_record
+
+    for source_nb in sorted((Path(root) / "source" / assignment).glob("*.ipynb")):
+        results = [TestResult(s.grade_id, "timeout", 0.0, s.points,
+                              f"grading this submission took longer than {seconds:.0f} s and was stopped")
+                   for s in read_specs(source_nb)]
+        write_record(Path(root) / "autograded" / student / assignment / f"{source_nb.stem}.grading.json",
+                     student, assignment, source_nb.stem, results)
+
+
+# --------------------------------------------------------------------------- local workers
+
+def _worker_main() -> int:
+    """A worker: reads one JSON task per line on stdin, answers one JSON outcome per line."""
+    out = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)  # anything else printed goes to the log, not into the answers
+    from .quiet import quiet_tensorflow
+
+    quiet_tensorflow()  # once per worker: the engine's ground truth needs Keras
+    import nbgrader.apps  # noqa: F401
+
+    out.write(json.dumps({"ready": True}) + "\n")
+    for line in sys.stdin:
+        task = json.loads(line)
+        outcome = grade_task(task["root"], task["assignment"], task["student"], task["db_url"])
+        out.write(json.dumps(asdict(outcome)) + "\n")
+    return 0
+
+
+class _Worker:
+    def __init__(self, log: Path) -> None:
+        self.log = open(log, "ab")
+        self.proc = subprocess.Popen([sys.executable, "-m", "grader_utils.pipeline", "--worker"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
+                                     text=True, bufsize=1, start_new_session=True)
+        self.task: dict | None = None
+        self.deadline = float("inf")
+        self.ready = False
+
+    def send(self, task: dict, seconds: float) -> None:
+        self.task = task
+        self.deadline = time.monotonic() + seconds
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps(task) + "\n")
+        self.proc.stdin.flush()
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+        self.log.close()
+
+
+def _notebook_count(root: Path, assignment: str) -> int:
+    return max(1, len(list((Path(root) / "source" / assignment).glob("*.ipynb"))))
+
+
+def _run_local(root: Path, assignment: str, students: list[str], db_url: str, jobs: int,
+               task_seconds: float, on_done: Callable[[Outcome], None], log_dir: Path) -> list[Outcome]:
+    pending = [{"root": str(root), "assignment": assignment, "student": s, "db_url": db_url} for s in students]
+    pending.reverse()
+    outcomes: list[Outcome] = []
+    sel = selectors.DefaultSelector()
+    workers: list[_Worker] = []
+    counter = [0]
+
+    def spawn() -> _Worker:
+        counter[0] += 1
+        w = _Worker(log_dir / f"worker-{counter[0]}.log")
+        workers.append(w)
+        sel.register(w.proc.stdout, selectors.EVENT_READ, w)
+        return w
+
+    def retire(w: _Worker) -> None:
+        sel.unregister(w.proc.stdout)
+        workers.remove(w)
+        w.kill()
+
+    def finish(w: _Worker, outcome: Outcome) -> None:
+        outcomes.append(outcome)
+        on_done(outcome)
+        w.task, w.deadline = None, float("inf")
+
+    for _ in range(min(jobs, len(pending))):
+        spawn()
+    try:
+        while pending or any(w.task for w in workers):
+            for w in list(workers):
+                if w.ready and w.task is None and pending:
+                    w.send(pending.pop(), task_seconds)
+            now = time.monotonic()
+            timeout = max(0.05, min([w.deadline for w in workers] + [now + 1.0]) - now)
+            for key, _ in sel.select(timeout):
+                w = key.data
+                line = w.proc.stdout.readline()
+                if not line:  # the worker died: its submission failed, a new worker takes over
+                    task = w.task
+                    retire(w)
+                    if task is not None:
+                        outcome = Outcome(task["student"], assignment, "failed",
+                                          reason=f"the grading process died (exit code {w.proc.returncode})")
+                        finish(w, outcome)
+                    if pending or any(x.task for x in workers):
+                        spawn()
+                    continue
+                message = json.loads(line)
+                if message.get("ready"):
+                    w.ready = True
+                    continue
+                finish(w, Outcome(**message))
+            for w in list(workers):
+                if w.task is not None and time.monotonic() > w.deadline:
+                    task = w.task
+                    retire(w)
+                    record_timeout(root, assignment, task["student"], task_seconds)
+                    reset_auto_scores(db_url, assignment, task["student"])
+                    finish(w, Outcome(task["student"], assignment, "timeout", seconds=task_seconds,
+                                      reason=f"stopped after {task_seconds:.0f} s (per-submission limit)"))
+                    if pending:
+                        spawn()
+    finally:
+        for w in list(workers):
+            retire(w)
+    return outcomes
+
+
+def _run_dask(root: Path, assignment: str, students: list[str], db_url: str, scheduler: str,
+              on_done: Callable[[Outcome], None]) -> list[Outcome]:
+    from distributed import Client, as_completed
+
+    outcomes = []
+    with Client(scheduler) as client:
+        futures = {client.submit(grade_task, str(root), assignment, s, db_url, pure=False, key=f"grade-{assignment}-{s}"): s
+                   for s in students}
+        for future in as_completed(futures):
+            try:
+                outcome = future.result()
+            except Exception as exc:  # a worker lost mid-task
+                outcome = Outcome(futures[future], assignment, "failed", reason=f"{type(exc).__name__}: {exc}")
+            outcomes.append(outcome)
+            on_done(outcome)
+    return outcomes
+
+
+def grade_assignment(root: Path, assignment: str, students: Iterable[str] | None = None, *, jobs: int = 2,
+                     db_url: str | None = None, scheduler: str | None = None,
+                     task_seconds: float | None = None,
+                     on_done: Callable[[Outcome], None] = lambda o: None) -> list[Outcome]:
+    """Grade the submissions of ``assignment`` (all, or ``students``); returns one outcome each,
+    in student order."""
+    import tempfile
+
+    root = Path(root).resolve()
+    db_url = course_db_url(root, db_url)
+    chosen = submissions(root, assignment, students)
+    missing = sorted(set(students or []) - set(chosen))
+    outcomes = [Outcome(s, assignment, "failed", reason=f"no submission in submitted/{s}/{assignment}/")
+                for s in missing]
+    for o in outcomes:
+        on_done(o)
+    if not chosen:
+        return outcomes
+    ensure_assignment(root, assignment, db_url)
+    seconds = task_seconds or NOTEBOOK_SECONDS * _notebook_count(root, assignment)
+    if scheduler:
+        outcomes += _run_dask(root, assignment, chosen, db_url, scheduler, on_done)
+    else:
+        log_dir = Path(tempfile.mkdtemp(prefix="grading-logs-"))
+        outcomes += _run_local(root, assignment, chosen, db_url, max(1, jobs), seconds, on_done, log_dir)
+    return sorted(outcomes, key=lambda o: o.student)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--worker"]:
+        sys.exit(_worker_main())
+    sys.exit("usage: python -m grader_utils grade ... (this module's entry point is for worker processes)")

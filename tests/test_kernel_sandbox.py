@@ -1,0 +1,129 @@
+"""nbgrader's autograde kernel in the sandbox: real kernels, run through nbgrader's own Execute.
+
+Each test runs a small notebook in a real sandboxed IPython kernel and looks at what the
+student's code could and could not do. One kernel per test module run: the cells are
+independent probes whose outputs the tests read.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grader_utils import sandbox
+from grader_utils.kernel_sandbox import SandboxedExecute
+
+pytestmark = [pytest.mark.sandbox]
+
+PROBES = {
+    "whoami": "import os; print(os.getuid())",
+    "read_secret": "print(open(SECRET).read())",
+    "write_secret": "open(SECRET, 'w').write('hacked')",
+    "list_course": "import os; print(sorted(os.listdir(COURSE)))",
+    "network": "import socket; s = socket.create_connection(('127.0.0.1', PORT), timeout=3); print('connected')",
+    "write_cwd": "open('scratch.txt', 'w').write('mine'); print(open('scratch.txt').read())",
+    "numpy": "import numpy as np; print(np.arange(3).sum())",
+    "spam": "for i in range(300000): print('spam line', i)",
+    "memory": "x = bytearray(16 * 1024 ** 3)",
+    "fork_bomb": ("import os\npids = []\ntry:\n    for _ in range(2000):\n        pid = os.fork()\n"
+                  "        if pid == 0:\n            import time; time.sleep(30); os._exit(0)\n"
+                  "        pids.append(pid)\nexcept OSError as e:\n    print('fork refused after', len(pids))\n"
+                  "for p in pids:\n    os.kill(p, 9)"),
+}
+
+
+@pytest.fixture(scope="module")
+def probed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict]]:
+    """Outputs of every probe cell, run in one sandboxed kernel with a fake course directory hidden."""
+    if not sandbox.available():
+        pytest.fail("bubblewrap is needed (make install installs it as root)")
+    course = tmp_path_factory.mktemp("course")
+    secret = course / "source" / "answers.txt"
+    secret.parent.mkdir()
+    secret.write_text("the solutions")
+    workdir = tmp_path_factory.mktemp("autograded")
+    (workdir / "data.txt").write_text("a file next to the notebook")
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    port = listener.getsockname()[1]
+    accepted: list[bool] = []
+    threading.Thread(target=lambda: accepted.append(bool(listener.accept())), daemon=True).start()
+
+    setup = f"SECRET = {str(secret)!r}; COURSE = {str(course)!r}; PORT = {port}"
+    cells = [nbformat.v4.new_code_cell(setup)] + [nbformat.v4.new_code_cell(src) for src in PROBES.values()]
+    cells.append(nbformat.v4.new_code_cell("print(open('data.txt').read())"))
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "some-bogus-kernel", "display_name": "bogus", "language": "python"}
+    from traitlets.config import Config
+
+    config = Config()
+    config.SandboxedKernelManager.hide = [str(course)]
+    ex = SandboxedExecute(config=config, timeout=120, max_output_bytes=64 * 1024)
+    ex.preprocess(nb, {"metadata": {"path": str(workdir)}})
+    listener.close()
+    out = {name: list(nb.cells[i + 1].outputs) for i, name in enumerate(PROBES)}
+    out["data"] = list(nb.cells[-1].outputs)
+    out["_accepted"] = [{"accepted": bool(accepted)}]
+    out["_secret_after"] = [{"text": secret.read_text()}]
+    out["_workdir_files"] = [{"files": sorted(p.name for p in workdir.iterdir())}]
+    return out
+
+
+def _text(outputs: list[dict]) -> str:
+    return "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
+
+
+def _error(outputs: list[dict]) -> str:
+    errors = [o for o in outputs if o.get("output_type") == "error"]
+    return errors[0]["ename"] + ": " + errors[0]["evalue"] if errors else ""
+
+
+def test_runs_as_nobody_in_the_course_kernel_despite_a_bogus_kernelspec(probed):
+    import os
+
+    assert _text(probed["whoami"]).strip() == str(sandbox.NOBODY if os.geteuid() == 0 else os.getuid())
+    assert _text(probed["numpy"]).strip() == "3"
+
+
+def test_course_directory_is_hidden(probed):
+    assert "FileNotFoundError" in _error(probed["read_secret"])
+    assert _text(probed["list_course"]).strip() == "[]"
+
+
+def test_cannot_write_the_course_directory(probed):
+    assert _error(probed["write_secret"])  # read-only or missing: either way an error
+    assert probed["_secret_after"][0]["text"] == "the solutions"
+
+
+def test_no_network(probed):
+    assert _error(probed["network"]).startswith(("OSError", "ConnectionRefusedError", "TimeoutError"))
+    assert probed["_accepted"][0]["accepted"] is False
+
+
+def test_writes_go_to_a_private_copy_of_the_notebook_folder(probed):
+    assert _text(probed["write_cwd"]).strip() == "mine"
+    assert _text(probed["data"]).strip() == "a file next to the notebook"
+    assert "scratch.txt" not in probed["_workdir_files"][0]["files"]
+
+
+def test_output_is_capped_per_cell(probed):
+    text = _text(probed["spam"])
+    assert "output truncated" in text
+    assert len(text) < 80 * 1024
+
+
+def test_memory_and_process_limits(probed):
+    assert "MemoryError" in _error(probed["memory"])
+    assert "fork refused after" in _text(probed["fork_bomb"])
+
+
+def test_kernel_scratch_is_removed(probed):
+    leftovers = [p for p in Path("/tmp").glob("k-*") if (p / "kernel.json").exists()
+                 and json.loads((p / "kernel.json").read_text()).get("transport") == "ipc"]
+    assert leftovers == []
