@@ -80,6 +80,7 @@ class TestResult:
     max_score: float
     reason: str = ""
     notes: list[str] = field(default_factory=list)
+    causes: list[str] = field(default_factory=list)  # keys of feedback.HINTS naming the likely mistake
 
 
 def _literal(node: ast.AST) -> Any:
@@ -164,25 +165,22 @@ def _cell_errors(scratch: Path) -> list[str]:
         return []
 
 
-def _judge(verdict: Callable[[Case, Any], CheckResult], case: Case, raw: dict) -> tuple[str, str]:
-    """(status, reason) for one call's result as the sandbox reported it."""
+def _judge(verdict: Callable[[Case, Any], CheckResult], case: Case, raw: dict) -> tuple[str, CheckResult | None, str]:
+    """(status, verdict, detail) for one call's result as the sandbox reported it: ``ok``/``wrong``
+    with the verdict, or ``timeout``/``invalid`` with a detail."""
     status = raw.get("status")
     if status == "returned":
         value = raw.get("value")
         if isinstance(value, protocol.Unsupported):
-            return "wrong", f"it returned {value.description}, which is not plain data (arrays, tuples, ints)"
+            return "wrong", CheckResult(False, None, None, f"It returned {value.description}, which is not plain "
+                                                           "data (arrays, tuples, ints)."), ""
         result = verdict(case, value)
-        if result.passed:
-            return "ok", ""
-        hints = result.details.get("hints", [])
-        from .feedback import HINTS
-
-        return "wrong", result.message + (f" Likely cause: {HINTS[hints[0]]}" if hints else "")
+        return ("ok" if result.passed else "wrong"), result, ""
     if status == "timeout":
-        return "timeout", str(raw.get("detail", "timed out"))
+        return "timeout", None, str(raw.get("detail", "timed out"))
     if status in ("missing", "not_implemented", "raised"):
-        return "wrong", str(raw.get("detail", status))
-    return "invalid", f"unexpected result {str(status)[:50]}"
+        return "wrong", CheckResult(False, None, None, str(raw.get("detail", status))), ""
+    return "invalid", None, f"unexpected result {str(status)[:50]}"
 
 
 def grade_notebook(submission: Path, source_nb: Path, *, release_nb: Path | None = None,
@@ -227,7 +225,9 @@ def grade_notebook(submission: Path, source_nb: Path, *, release_nb: Path | None
                                           "graded by nbgrader in the (sandboxed) kernel"))
                 continue
             items = next(i for s, i in plan if s is spec)
-            status, reason = "ok", ""
+            # the same report as the test cell's: how many cases are wrong, one of them, the likely cause
+            report = checks.SuiteReport(spec.calls[0].func, spec.calls[0].suite, len(items))
+            status, reason, causes = "ok", "", []
             for index, case, verdict in items:
                 path = scratch / f"result_{index}.json"
                 if not path.exists():
@@ -246,20 +246,27 @@ def grade_notebook(submission: Path, source_nb: Path, *, release_nb: Path | None
                 except protocol.ProtocolError as exc:
                     status, reason = "invalid", f"malformed result ({exc})"
                     break
-                status, reason = _judge(verdict, case, raw)
-                if status != "ok":
-                    reason = f"{case.call_text(calls[index]['func'])}: {reason}"
+                call_status, result, detail = _judge(verdict, case, raw)
+                if call_status in ("timeout", "invalid"):
+                    status, reason = call_status, f"{case.call_text(calls[index]['func'])}: {detail}"
+                    break
+                if result is not None and not result.passed:
                     if raw.get("status") in ("missing", "raised"):
                         cell_errors = [e for e in _cell_errors(scratch) if "ImportError" in e
                                        or raw.get("status") == "missing"]
                         if cell_errors:
-                            reason += " (errors in your code cells: " + "; ".join(cell_errors[:2]) + ")"
-                    break
+                            result = CheckResult(False, None, None, result.message + " (errors in your code cells: "
+                                                 + "; ".join(cell_errors[:2]) + ")")
+                    report.failures.append((case.call_text(calls[index]["func"]), result))
+            if status == "ok" and not report.passed:
+                status, reason = "wrong", report.message()
+                key, _ = report.likely_cause()
+                causes = [key] if key else []
             score = spec.points if status == "ok" else 0.0
             notes = [n for n in integrity if spec.grade_id in n]
             if notes and status == "ok":
                 status = "integrity"
-            results.append(TestResult(spec.grade_id, status, score, spec.points, reason, notes))
+            results.append(TestResult(spec.grade_id, status, score, spec.points, reason, notes, causes))
         return results
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

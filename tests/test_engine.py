@@ -309,3 +309,31 @@ def test_unchanged_demo_cells_are_skipped_but_edited_ones_run(tmp_path):
     assert demos and all(c.cell_type == "code" for c in demos)
     cells, _ = engine._student_cells(nb, engine.read_specs(SOURCE), engine._demo_cells(RELEASE))
     assert not any(c.source in cells for c in demos)
+
+
+def test_engine_reports_like_the_test_cell_with_the_likely_cause(tmp_path):
+    """A max_pool2d that pads 'same' with the extra row on top: the engine's reason is the test
+    cell's report (how many cases are wrong, one of them, the likely cause) and the cause's key is
+    recorded for the class report."""
+    from grader_utils import checks
+    from grader_utils.cases import suite_cases
+    from grader_utils.feedback import HINTS
+
+    top_first = LOOPS.replace("top = max((ho - 1) * sh + ph - h, 0) // 2",
+                              "top = -(-max((ho - 1) * sh + ph - h, 0) // 2)")
+    assert top_first != LOOPS
+    path = make_submission(tmp_path, "", top_first)
+    results = {r.grade_id: r for r in engine.grade_notebook(path, SOURCE, release_nb=RELEASE, hide=[ROOT],
+                                                             only={"max_pool2d__same_padding"})}
+    result = results["max_pool2d__same_padding"]
+    assert result.status == "wrong" and result.causes, result
+    assert all(key in HINTS for key in result.causes)
+    assert HINTS[result.causes[0]] in result.reason
+    # the kernel's own report on the same function says the same
+    namespace: dict = {}
+    exec("import numpy as np\nfrom grader_utils.shapes import as_pair as to_pair\n" + top_first, namespace)
+    [call] = next(s for s in engine.read_specs(SOURCE) if s.grade_id == "max_pool2d__same_padding").calls
+    family, verdict = checks.CHECK_FAMILIES[call.check]
+    report = checks.run_suite(namespace["max_pool2d"], "max_pool2d", suite_cases(family, call.suite, seed=call.seed,
+                                                                                 n=call.n), verdict, call.suite)
+    assert report.message() == result.reason
