@@ -1,15 +1,26 @@
-"""Benchmark: what the trusted engine adds to grading the demo class.
+"""Benchmark: grading the demo class, trusted and parallel, against plain nbgrader.
 
-In one run, on a private copy of the course: (1) plain `nbgrader autograde` of the
-demo class of assignments 01 and 02 (the baseline), then (2) `secure_grade`, the
-sandboxed engine that `make grade` runs after it. Prints seconds, seconds per
-notebook and the engine's cost as a percentage of the baseline. Run with
-`.venv/bin/python benchmarks/bench_grading.py`; results go in the README.
+In one run, each on a fresh private copy of the course with the demo class of the chosen
+assignments (default 01 and 02):
+
+1. ``nbgrader autograde`` with nbgrader's own, unsandboxed kernel, one submission after
+   another (the baseline: what a course without this project does);
+2. ``grade --jobs 1``: the course's pipeline, sequential (sandboxed kernels + trusted engine);
+3. ``grade --jobs N`` (default 2): the same, in parallel;
+4. the floor: start a plain kernel and run each submitted notebook once (nbclient), nothing else.
+
+Prints seconds, seconds per submission and the ratios issues #5 and #6 ask about:
+sandboxed sequential vs the baseline (target: within 15%), parallel vs the baseline (target: at
+least 1.8x faster on 2 cores), and parallel seconds per submission vs the floor (target: within
+25%). Run with ``.venv/bin/python benchmarks/bench_grading.py [--jobs N] [--assignments ...]``;
+the latest results are in the README.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -18,44 +29,91 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ASSIGNMENTS = ("01_convolution", "02_padding_strides_pooling")
+BIN = Path(sys.executable).parent
 
 
-def main() -> None:
-    sys.path.insert(0, str(ROOT))
+def make_course(assignments: list[str], sandboxed_config: bool = True) -> Path:
+    """A private course copy with release/ generated and the demo class submitted."""
     from grader_utils.course import build_demo_class
-    from grader_utils.secure_grade import secure_grade
 
     course = Path(tempfile.mkdtemp(prefix="bench-course-"))
-    for name in ("source", "release", "demo"):
+    for name in ("source", "demo"):
         shutil.copytree(ROOT / name, course / name)
-    shutil.copy(ROOT / "nbgrader_config.py", course)
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    nbgrader = [str(Path(sys.executable).parent / "nbgrader")]
-    for a in ASSIGNMENTS:
-        subprocess.run(nbgrader + ["generate_assignment", a, "--force", f"--CourseDirectory.root={course}"],
-                       cwd=course, env=env, check=True, capture_output=True)
+    config = (ROOT / "nbgrader_config.py").read_text()
+    if not sandboxed_config:  # plain nbgrader: its own Execute preprocessor, unsandboxed kernel
+        config = config[:config.index("# Autograding runs each student's kernel")]
+    (course / "nbgrader_config.py").write_text(config)
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}")
+    for a in sorted(p.name for p in (ROOT / "source").iterdir() if p.is_dir()):
+        subprocess.run([str(BIN / "nbgrader"), "generate_assignment", a, "--force",
+                        f"--CourseDirectory.root={course}"], cwd=course, env=env, check=True, capture_output=True)
     build_demo_class(course)
-    notebooks = sum(len(list((course / "submitted").glob(f"*/{a}/*.ipynb"))) for a in ASSIGNMENTS)
+    for folder in (course / "submitted").glob("*/*"):
+        if folder.name not in assignments:
+            shutil.rmtree(folder)
+    return course
 
+
+def timed(fn) -> float:
     start = time.perf_counter()
-    for a in ASSIGNMENTS:
-        subprocess.run(nbgrader + ["autograde", a, "--force", f"--CourseDirectory.root={course}"],
-                       cwd=course, env=env, check=True, capture_output=True)
-    baseline = time.perf_counter() - start
+    fn()
+    return time.perf_counter() - start
 
-    start = time.perf_counter()
-    for a in ASSIGNMENTS:
-        secure_grade(course, a)
-    engine = time.perf_counter() - start
-    shutil.rmtree(course, ignore_errors=True)
 
-    print(f"demo class of {', '.join(ASSIGNMENTS)}: {notebooks} notebooks, one process, 2 cores")
-    print(f"{'step':<36} {'seconds':>8} {'s/notebook':>11}")
-    print(f"{'nbgrader autograde (baseline)':<36} {baseline:>8.1f} {baseline / notebooks:>11.2f}")
-    print(f"{'secure_grade (sandboxed engine)':<36} {engine:>8.1f} {engine / notebooks:>11.2f}")
-    print(f"engine cost: {100 * engine / baseline:.0f}% of the baseline (target: within 15%)")
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--assignments", nargs="+", default=["01_convolution", "02_padding_strides_pooling"])
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args(argv)
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}")
+
+    def nbgrader_sequential(course: Path) -> None:
+        for a in args.assignments:
+            subprocess.run([str(BIN / "nbgrader"), "autograde", a, "--force", f"--CourseDirectory.root={course}"],
+                           cwd=course, env=env, check=True, capture_output=True)
+
+    def pipeline(course: Path, jobs: int) -> None:
+        for a in args.assignments:
+            proc = subprocess.run([sys.executable, "-m", "grader_utils", "grade", a, "--jobs", str(jobs),
+                                   "--no-progress", "--root", str(course)], env=env, capture_output=True, text=True)
+            if proc.returncode != 0 or re.search(r"[1-9]\d* (failed|timed out)", proc.stdout):
+                raise SystemExit(f"grading failed:\n{proc.stdout}\n{proc.stderr}")
+
+    def floor(course: Path) -> None:
+        import nbformat
+        from nbclient import NotebookClient
+
+        for nb_path in sorted(course.glob("submitted/*/*/*.ipynb")):
+            nb = nbformat.read(nb_path, as_version=4)
+            NotebookClient(nb, timeout=600, allow_errors=True, kernel_name="python3",
+                           resources={"metadata": {"path": str(nb_path.parent)}}).execute()
+
+    results = {}
+    courses = []
+    plain = make_course(args.assignments, sandboxed_config=False)
+    courses.append(plain)
+    n = len(list(plain.glob("submitted/*/*/*.ipynb")))
+    results["nbgrader autograde, sequential (baseline)"] = timed(lambda: nbgrader_sequential(plain))
+    for label, jobs in (("grade --jobs 1 (sandbox + engine)", 1), (f"grade --jobs {args.jobs} (sandbox + engine)", args.jobs)):
+        course = make_course(args.assignments)
+        courses.append(course)
+        results[label] = timed(lambda: pipeline(course, jobs))
+    floor_course = make_course(args.assignments)
+    courses.append(floor_course)
+    results["floor: start a kernel, run the notebook once"] = timed(lambda: floor(floor_course))
+    for course in courses:
+        shutil.rmtree(course, ignore_errors=True)
+
+    base, seq, par, low = results.values()
+    print(f"demo class of {', '.join(args.assignments)}: {n} submitted notebooks, {os.cpu_count()} cores")
+    print(f"| step | seconds | s/submission | vs baseline |\n|---|---|---|---|")
+    for label, seconds in results.items():
+        print(f"| {label} | {seconds:.1f} | {seconds / n:.2f} | {base / seconds:.2f}x |")
+    print(f"sandboxed sequential grading costs {100 * (seq / base - 1):+.0f}% vs the baseline (target: at most +15%)")
+    print(f"parallel grading is {base / par:.2f}x faster than sequential nbgrader (target: at least 1.8x)")
+    print(f"parallel s/submission is {100 * (par / low - 1):+.0f}% vs the floor (target: at most +25%)")
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
     main()
