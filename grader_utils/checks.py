@@ -318,11 +318,15 @@ def run_suite(func: Callable[..., Any], name: str, cases: list[Case], verdict: V
 KERNEL_ONLY = {("check_conv2d_fast", "large")}
 
 
-def graded_by_engine(check: str, suite: str) -> bool:
+def graded_by_engine(check: str, suite: str = "") -> bool:
     """True while ``python -m grader_utils grade`` autogrades (``GRADER_ENGINE=1`` in the kernel) and
     the trusted engine judges this check itself: the kernel need not run it (its verdict would be
-    replaced anyway), which saves importing TensorFlow in every kernel."""
-    return os.environ.get("GRADER_ENGINE") == "1" and check in CHECK_FAMILIES and (check, suite) not in KERNEL_ONLY
+    replaced anyway), which saves computing Keras' answers and training models in every kernel."""
+    from .model_engine import MODEL_CHECKS
+
+    if os.environ.get("GRADER_ENGINE") != "1":
+        return False
+    return (check in CHECK_FAMILIES and (check, suite) not in KERNEL_ONLY) or check in MODEL_CHECKS
 
 
 def _check(func: Callable[..., Any], name: str, family: str, verdict: Verdict, suite: str, seed: int,

@@ -13,8 +13,10 @@ For one submitted notebook:
 5. Record per test cell a status (ok, wrong, timeout, crash, invalid, integrity), a
    reason and a score, atomically, in ``grading.json``.
 
-Checks that need a live Keras model (assignment 03) are not handled here yet: they stay
-with nbgrader's in-kernel result and are listed as ``kernel`` in the record.
+Checks of Keras models (assignment 03) go the same way: the model comes back as its Keras
+JSON and compile settings and is rebuilt and judged here (:mod:`model_engine`). The one check
+still judged in nbgrader's (sandboxed) kernel, ``conv2d_fast``'s count of function calls, is
+listed as ``kernel`` in the record.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from typing import Any, Callable
 
 import nbformat
 
-from . import checks, protocol
+from . import checks, model_engine, protocol
 from .cases import Case, suite_cases
 from .compare import CheckResult
 from .numpy_only import FORBIDDEN
@@ -46,6 +48,8 @@ CHECKS: dict[str, tuple[str, Callable[[Case, Any], CheckResult]]] = checks.CHECK
 MASKED = tuple(name for name in FORBIDDEN if name != "PIL")
 #: suites the engine leaves to the kernel (they judge how the code runs, not what it returns)
 KERNEL_ONLY = checks.KERNEL_ONLY
+#: checks of Keras models (assignment 03): models come back as JSON, see :mod:`model_engine`
+MODEL_CHECKS = model_engine.MODEL_CHECKS
 
 
 @dataclass
@@ -55,6 +59,12 @@ class CheckCall:
     suite: str
     seed: int
     n: int | None
+    funcs: list[str] = field(default_factory=list)  # model checks: the student's functions they call
+    kwargs: dict[str, Any] = field(default_factory=dict)  # model checks: their keyword arguments
+
+    @property
+    def model(self) -> bool:
+        return self.check in MODEL_CHECKS
 
 
 @dataclass
@@ -68,8 +78,8 @@ class TestSpec:
 
     @property
     def engine(self) -> bool:
-        return bool(self.calls) and all(c.check in CHECKS and (c.check, c.suite) not in KERNEL_ONLY
-                                        for c in self.calls)
+        return bool(self.calls) and all((c.check in CHECKS and (c.check, c.suite) not in KERNEL_ONLY)
+                                        or (c.model and c.funcs) for c in self.calls)
 
 
 @dataclass
@@ -97,6 +107,9 @@ def read_specs(source_nb: Path) -> list[TestSpec]:
             continue
         calls = []
         for node in ast.walk(ast.parse(cell.source)):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in MODEL_CHECKS:
+                calls.append(_model_call(node))
+                continue
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id.startswith("check_"):
                 try:
                     if node.func.id not in CHECKS or not node.args or not isinstance(node.args[0], ast.Name):
@@ -110,6 +123,30 @@ def read_specs(source_nb: Path) -> list[TestSpec]:
                                        kwargs.get("n")))
         specs.append(TestSpec(meta["grade_id"], float(meta.get("points", 0)), calls, cell.source))
     return specs
+
+
+def _model_call(node: ast.Call) -> CheckCall:
+    """A model check call: its leading arguments name the student's functions, its keywords are
+    literals or function names (``build=build_cifar_model``). Anything else stays with the kernel."""
+    check = node.func.id  # type: ignore[attr-defined]
+    count = MODEL_CHECKS[check][0]
+    try:
+        if len(node.args) != count or not all(isinstance(a, ast.Name) for a in node.args):
+            raise ValueError("unexpected arguments")
+        kwargs = {}
+        for k in node.keywords:
+            if not k.arg:
+                raise ValueError("**kwargs")
+            kwargs[k.arg] = k.value.id if isinstance(k.value, ast.Name) else _literal(k.value)
+    except ValueError:
+        return CheckCall(check, "", "", 0, None)
+    funcs = [a.id for a in node.args]  # type: ignore[attr-defined]
+    return CheckCall(check, funcs[0], "", int(kwargs.get("seed", 0)) if isinstance(kwargs.get("seed", 0), int) else 0,
+                     None, funcs, kwargs)
+
+
+class _ModelCase(Case):
+    """A model check's call, shown to students as the call the check made."""
 
 
 def _demo_cells(release_nb: Path | None) -> dict[str, str]:
@@ -147,13 +184,14 @@ def _student_cells(nb: Any, specs: list[TestSpec], demos: dict[str, str] | None 
 
 
 def _sandbox_run(cells: list[str], calls: list[dict], scratch: Path, limits: Limits,
-                 hide: list[Path], call_seconds: int = 20) -> SandboxResult:
+                 hide: list[Path], call_seconds: int = 20, mask: bool = True) -> SandboxResult:
     (scratch / "cells.json").write_text(json.dumps(cells))
     protocol.save(calls, scratch / "calls.json")
     package_root = Path(checks.__file__).resolve().parent
     return run_sandboxed([sys.executable, "-m", "grader_utils.harness"], scratch, hide=hide,
-                         expose=[Path(sys.prefix), package_root], mask_packages=MASKED, limits=limits,
-                         env={"PYTHONPATH": str(package_root.parent), "GRADER_CALL_SECONDS": str(call_seconds)})
+                         expose=[Path(sys.prefix), package_root], mask_packages=MASKED if mask else (), limits=limits,
+                         env={"PYTHONPATH": str(package_root.parent), "GRADER_CALL_SECONDS": str(call_seconds),
+                              "NBGRADER_EXECUTION": "autograde"})
 
 
 def _cell_errors(scratch: Path) -> list[str]:
@@ -207,17 +245,29 @@ def grade_notebook(submission: Path, source_nb: Path, *, release_nb: Path | None
             continue
         items = []
         for call in spec.calls:
+            if call.model:
+                for sandbox_call, model_verdict in model_engine.plan(call.check, call.funcs, call.kwargs):
+                    case = _ModelCase((), dict(sandbox_call.get("kwargs", {})))
+                    items.append((len(calls), case, lambda case, value, v=model_verdict: v(value)))
+                    calls.append(sandbox_call)
+                continue
             family, verdict = CHECKS[call.check]
             for case in suite_cases(family, call.suite, seed=call.seed, n=call.n):
                 items.append((len(calls), case, verdict))
                 calls.append({"func": call.func, "args": list(case.args), "kwargs": dict(case.kwargs)})
         plan.append((spec, items))
+    uses_keras = any(c.get("keras") for c in calls)
+    if uses_keras:  # TensorFlow must load in the sandbox: more memory and time, nothing masked
+        limits = Limits(wall_seconds=max(limits.wall_seconds, 600), cpu_seconds=max(limits.cpu_seconds, 600),
+                        memory_bytes=max(limits.memory_bytes, 12 * 1024 ** 3), processes=limits.processes,
+                        file_bytes=limits.file_bytes, output_bytes=limits.output_bytes)
+        call_seconds = max(call_seconds, 120)
 
     run: SandboxResult | None = None
     scratch = Path(tempfile.mkdtemp(prefix="grade-"))
     try:
         if calls:
-            run = _sandbox_run(cells, calls, scratch, limits, hide or [], call_seconds)
+            run = _sandbox_run(cells, calls, scratch, limits, hide or [], call_seconds, mask=not uses_keras)
         results: list[TestResult] = []
         for spec in specs:
             if not spec.engine:
@@ -259,9 +309,13 @@ def grade_notebook(submission: Path, source_nb: Path, *, release_nb: Path | None
                                                  + "; ".join(cell_errors[:2]) + ")")
                     report.failures.append((case.call_text(calls[index]["func"]), result))
             if status == "ok" and not report.passed:
-                status, reason = "wrong", report.message()
-                key, _ = report.likely_cause()
-                causes = [key] if key else []
+                status = "wrong"
+                if any(c.model for c in spec.calls):  # one call per check: its own message says it all
+                    reason = " ".join(result.message for _, result in report.failures)
+                else:
+                    reason = report.message()
+                    key, _ = report.likely_cause()
+                    causes = [key] if key else []
             score = spec.points if status == "ok" else 0.0
             notes = [n for n in integrity if spec.grade_id in n]
             if notes and status == "ok":

@@ -59,10 +59,13 @@ class SandboxedKernelManager(AsyncKernelManager):
     processes = Integer(KERNEL_LIMITS.processes).tag(config=True)
 
     _scratch: Path | None = None
+    #: scratch folders this process's kernels used (each removed when its kernel is shut down)
+    created: list[Path] = []
 
     async def _async_pre_start_kernel(self, **kw: Any) -> tuple[list[str], dict[str, Any]]:
         # a short path: Unix socket names are limited to ~100 bytes
-        self._scratch = Path(tempfile.mkdtemp(prefix="k-", dir="/tmp"))
+        self._scratch = Path(tempfile.mkdtemp(prefix="k-"))  # under $TMPDIR: a grading worker's own folder
+        SandboxedKernelManager.created.append(self._scratch)
         os.chmod(self._scratch, 0o755)
         work = self._scratch / "work"
         work.mkdir()

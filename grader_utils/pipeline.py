@@ -25,6 +25,7 @@ import io
 import json
 import os
 import selectors
+import shutil
 import signal
 import subprocess
 import sys
@@ -229,10 +230,17 @@ def _worker_main() -> int:
 
 class _Worker:
     def __init__(self, log: Path) -> None:
+        import tempfile
+
         self.log = open(log, "ab")
+        # the worker's temporary files (kernel and engine scratch folders) live in a folder of its own,
+        # removed with the worker: a killed task leaves nothing behind
+        self.tmp = Path(tempfile.mkdtemp(prefix="gw-"))
+        os.chmod(self.tmp, 0o755)
+        env = dict(os.environ, TMPDIR=str(self.tmp))
         self.proc = subprocess.Popen([sys.executable, "-m", "grader_utils.pipeline", "--worker"],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
-                                     text=True, bufsize=1, start_new_session=True)
+                                     text=True, bufsize=1, start_new_session=True, env=env)
         self.task: dict | None = None
         self.deadline = float("inf")
         self.ready = False
@@ -249,6 +257,7 @@ class _Worker:
             os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait()
         self.log.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 def _notebook_count(root: Path, assignment: str) -> int:
@@ -366,7 +375,14 @@ def grade_assignment(root: Path, assignment: str, students: Iterable[str] | None
         outcomes += _run_dask(root, assignment, chosen, db_url, scheduler, on_done)
     else:
         log_dir = Path(tempfile.mkdtemp(prefix="grading-logs-"))
-        outcomes += _run_local(root, assignment, chosen, db_url, max(1, jobs), seconds, on_done, log_dir)
+        local = _run_local(root, assignment, chosen, db_url, max(1, jobs), seconds, on_done, log_dir)
+        if all(o.status == "graded" for o in local):
+            shutil.rmtree(log_dir, ignore_errors=True)
+        else:  # the workers' logs (nbgrader's and the kernels' messages) help to find out why
+            for o in local:
+                if o.status != "graded":
+                    o.problems.append(f"worker logs: {log_dir}")
+        outcomes += local
     return sorted(outcomes, key=lambda o: o.student)
 
 

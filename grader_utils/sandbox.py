@@ -179,6 +179,10 @@ def bwrap_args(scratch: Path, *, hide: Sequence[Path] = (), expose: Sequence[Pat
                     made.add(parent)
             args += ["--ro-bind", str(path), str(path)]
     args += list(extra)
+    for parent in reversed(scratch.parents):  # e.g. a worker's own temporary folder under /tmp
+        if parent != Path("/") and parent not in made:
+            args += ["--perms", "0755", "--dir", str(parent)]
+            made.add(parent)
     args += ["--bind", str(scratch), str(scratch), "--chdir", str(scratch), "--clearenv"]
     base_env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(scratch),
                 "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1", "TF_CPP_MIN_LOG_LEVEL": "3",

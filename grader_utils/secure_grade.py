@@ -1,7 +1,7 @@
 """Run the trusted engine over a course's submissions and make its verdicts the grades.
 
 Run after ``nbgrader autograde`` (which creates the gradebook rows and the autograded
-notebooks):
+notebooks); :mod:`pipeline` (``cnn-course grade``) does both for each submission. By hand:
 
     python -m grader_utils.secure_grade ASSIGNMENT [--student ID ...] [--root DIR]
 

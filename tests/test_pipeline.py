@@ -66,6 +66,29 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _submit(course, "crasher", _answer("dense_param_count", dense + "\nimport os\nos._exit(1)"))
     _submit(course, "looper", _answer("dense_param_count", dense + "\nwhile True:\n    pass"))
     _submit(course, "spammer", _answer("dense_param_count", dense + "\nfor i in range(3_000_000):\n    print('spam', i)"))
+    # tampering, through nbgrader itself (the kernel is sandboxed; the engine judges)
+    gradebook, source = course / "gradebook.db", course / "source" / A / NB
+    _submit(course, "writer", _answer("dense_param_count", dense + (
+        f"\nimport sqlite3\ntry:\n    con = sqlite3.connect({str(gradebook)!r})\n"
+        "    con.execute('update grade set auto_score = 99'); con.commit()\nexcept Exception as e:\n"
+        "    print('no gradebook:', type(e).__name__)\n")))
+    _submit(course, "reader", _answer("dense_param_count", dense + (
+        f"\ntry:\n    print(open({str(source)!r}).read())\nexcept Exception as e:\n"
+        "    print('no source:', type(e).__name__)\n")))
+
+    def fake(nb):
+        nb.metadata["kernelspec"] = {"name": "evil", "display_name": "evil", "language": "python"}
+        for cell in nb.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get("grade") and cell.cell_type == "code":
+                meta["points"] = 100
+                meta["checksum"] = "0" * 32
+                cell.execution_count = 1
+                cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="PASSED (all cases)\n")]
+                cell.source = "pass"
+        return nb
+
+    _submit(course, "faker", fake)
     bad = course / "submitted" / "badjson" / A
     bad.mkdir(parents=True)
     (bad / NB).write_text('{"cells": [ this is not json')
@@ -175,3 +198,27 @@ def test_dask_cluster_grades_like_local_workers(course, first_run):
     assert [o.status for o in outcomes] == ["graded", "graded"]
     after = _scores(course)
     assert (after["alice"], after["bob"]) == (before["alice"], before["bob"])
+
+
+def test_tampering_through_nbgrader_changes_nothing(course, first_run):
+    """Writing the gradebook or reading the solutions from the notebook's kernel fails (the course
+    directory is hidden); fake outputs, changed points, checksums and a bogus kernelspec earn nothing."""
+    scores = _scores(course)
+    expected = load_json(ROOT / "demo" / "expected_scores.json")[A]
+    assert scores["writer"] == 2.0 and scores["alice"] == sum(expected["alice"].values())
+    assert scores["reader"] == 2.0
+    assert scores["faker"] == 0.0
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        assert gb.find_submission(A, "faker").max_score == 17.0
+        assert all(g.auto_score is not None and g.auto_score <= g.max_score
+                   for s in gb.assignment_submissions(A) for nb in s.notebooks for g in nb.grades)
+
+    def student_output(student: str) -> str:
+        nb = nbformat.read(course / "autograded" / student / A / NB, as_version=4)
+        cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "dense_param_count")
+        return "".join(o.get("text", "") for o in cell.outputs)
+
+    assert "no gradebook:" in student_output("writer")
+    assert "no source:" in student_output("reader") and "BEGIN SOLUTION" not in student_output("reader")

@@ -1,0 +1,203 @@
+"""Trusted grading of assignment 03 (Keras models): models cross the sandbox as plain data.
+
+In the sandbox (:func:`sandbox_call`, run by :mod:`harness`) the student's function builds or
+compiles a model; what comes back is the model's architecture as Keras JSON
+(``model.to_json()``) and its compile settings (``model.get_compile_config()``) as JSON text,
+never a live object. In the grading process (:data:`MODEL_CHECKS`) the model is rebuilt with
+``keras.models.model_from_json`` (Keras' safe mode: no ``Lambda`` code, no unknown classes),
+compiled with ``compile_from_config`` and judged by the same functions as the test cells
+(:mod:`model_checks`), training included: the graded training run happens here, on the rebuilt
+model, so nothing the student's process does can change its result.
+
+A check call in a test cell such as ``check_build_cifar_model(build_cifar_model,
+input_shape=(28, 28, 1), num_classes=10)`` becomes one sandbox call
+``{"func": "build_cifar_model", "kwargs": {...}, "keras": "model"}`` and one verdict.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+from .compare import CheckResult
+
+__all__ = ["MODEL_CHECKS", "plan", "sandbox_call", "rebuild"]
+
+
+# --------------------------------------------------------------------------- in the sandbox
+
+def _to_json(model: Any, name: str) -> str:
+    if not hasattr(model, "to_json") or not hasattr(model, "layers"):
+        raise TypeError(f"{name} should return a Keras model, but it returned {type(model).__name__}")
+    return model.to_json()
+
+
+def sandbox_call(call: dict, ns: dict) -> dict:
+    """Run one model call in the student's process; returns plain data (strings, bools)."""
+    name = call["func"]
+    func = ns[name]
+    kind = call["keras"]
+    if kind == "model":
+        return {"model_json": _to_json(func(*call.get("args", []), **call.get("kwargs", {})), name)}
+    if kind == "fresh":
+        a, b = func(), func()
+        shared = bool({id(w) for w in getattr(a, "weights", [])} & {id(w) for w in getattr(b, "weights", [])})
+        return {"model_json": _to_json(a, name), "same_object": a is b, "shared_weights": shared}
+    if kind == "compiled":
+        source = call["model"]
+        if "json" in source:
+            import keras
+
+            model = keras.models.model_from_json(source["json"])
+        else:
+            model = ns[source["func"]](**source.get("kwargs", {}))
+        out = func(model)
+        target = out if hasattr(out, "get_compile_config") and hasattr(out, "to_json") else None
+        config = target.get_compile_config() if target is not None else None
+        return {"model_json": (target or model).to_json(), "returned": type(out).__name__,
+                "compile_config": json.dumps(config, default=repr) if config is not None else None}
+    raise ValueError(f"unknown model call {kind!r}")
+
+
+# --------------------------------------------------------------------------- in the grading process
+
+def rebuild(model_json: str) -> Any:
+    """A Keras model from its JSON architecture, in safe mode (no arbitrary code)."""
+    from .quiet import quiet_tensorflow, silenced_stderr
+
+    keras = quiet_tensorflow()
+    if not isinstance(model_json, str) or len(model_json) > 5_000_000:
+        raise ValueError("the model description is not valid")
+    with silenced_stderr():
+        return keras.models.model_from_json(model_json)
+
+
+def _rebuilt(value: Any, name: str) -> tuple[Any, CheckResult | None]:
+    if not isinstance(value, dict) or not isinstance(value.get("model_json"), str):
+        return None, CheckResult(False, None, None, f"{name} did not return a Keras model.")
+    try:
+        return rebuild(value["model_json"]), None
+    except Exception as exc:  # unknown layer classes, Lambda layers, malformed JSON
+        return None, CheckResult(False, None, None,
+                                 f"{name}: the grader could not rebuild your model from its description "
+                                 f"({type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}). "
+                                 f"Use Keras' built-in layers only (no Lambda or custom layers).")
+
+
+def _compiled(value: Any) -> tuple[Any, CheckResult | None]:
+    model, failure = _rebuilt(value, "compile_model")
+    if failure is not None:
+        return None, failure
+    from .model_checks import _report
+
+    if value.get("compile_config") is None:
+        return None, _report("compile_model", [f"compile_model should return the compiled model, but it returned "
+                                               f"{str(value.get('returned'))[:60]}"], "")
+    try:
+        from .quiet import silenced_stderr
+
+        with silenced_stderr():
+            model.compile_from_config(json.loads(value["compile_config"]))
+    except Exception as exc:
+        return None, _report("compile_model", [f"its compile settings could not be restored "
+                                               f"({type(exc).__name__}: {str(exc).splitlines()[0][:200]})"], "")
+    return model, None
+
+
+def _verdict_lesson(kwargs: dict) -> Callable[[Any], CheckResult]:
+    def verdict(value: Any) -> CheckResult:
+        from .model_checks import lesson_model_result
+
+        model, failure = _rebuilt(value, "build_lesson_model")
+        if failure is not None:
+            return failure
+        same = bool(value.get("same_object") or value.get("shared_weights")) if kwargs.get("fresh") else False
+        return lesson_model_result(model, returns_same_model=same)
+    return verdict
+
+
+def _verdict_cifar(kwargs: dict) -> Callable[[Any], CheckResult]:
+    def verdict(value: Any) -> CheckResult:
+        from .model_checks import cifar_model_result
+
+        model, failure = _rebuilt(value, "build_cifar_model")
+        if failure is not None:
+            return failure
+        return cifar_model_result(model, tuple(kwargs.get("input_shape", (32, 32, 3))),
+                                  int(kwargs.get("num_classes", 10)))
+    return verdict
+
+
+def _verdict_compile(kwargs: dict) -> Callable[[Any], CheckResult]:
+    def verdict(value: Any) -> CheckResult:
+        from .model_checks import compile_result
+
+        model, failure = _compiled(value)
+        return failure if failure is not None else compile_result(model)
+    return verdict
+
+
+def _verdict_training(kwargs: dict) -> Callable[[Any], CheckResult]:
+    def verdict(value: Any) -> CheckResult:
+        from .model_checks import training_result
+
+        model, failure = _compiled(value)
+        if failure is not None:
+            return failure
+        config = json.loads(value["compile_config"])
+
+        def build(**_: Any) -> Any:
+            return rebuild(value["model_json"])
+
+        def compile_fn(m: Any) -> Any:
+            m.compile_from_config(config)
+            return m
+
+        return training_result(build, compile_fn, seed=int(kwargs.get("seed", 0)))
+    return verdict
+
+
+#: the reference model ``check_compile_model`` compiles when no ``build`` is given
+def _reference_json() -> str:
+    from .model_checks import reference_compile_model
+
+    return reference_compile_model().to_json()
+
+
+def _plan_lesson(funcs: list[str], kwargs: dict) -> list[tuple[dict, Callable[[Any], CheckResult]]]:
+    kind = "fresh" if kwargs.get("fresh") else "model"
+    return [({"func": funcs[0], "args": [], "kwargs": {}, "keras": kind}, _verdict_lesson(kwargs))]
+
+
+def _plan_cifar(funcs: list[str], kwargs: dict) -> list[tuple[dict, Callable[[Any], CheckResult]]]:
+    call_kwargs = {"input_shape": tuple(kwargs.get("input_shape", (32, 32, 3))),
+                   "num_classes": int(kwargs.get("num_classes", 10))}
+    return [({"func": funcs[0], "args": [], "kwargs": call_kwargs, "keras": "model"}, _verdict_cifar(kwargs))]
+
+
+def _plan_compile(funcs: list[str], kwargs: dict) -> list[tuple[dict, Callable[[Any], CheckResult]]]:
+    build = kwargs.get("build")
+    model = ({"func": build, "kwargs": {"input_shape": (32, 32, 3), "num_classes": 10}} if build
+             else {"json": _reference_json()})
+    return [({"func": funcs[0], "args": [], "kwargs": {}, "keras": "compiled", "model": model},
+             _verdict_compile(kwargs))]
+
+
+def _plan_training(funcs: list[str], kwargs: dict) -> list[tuple[dict, Callable[[Any], CheckResult]]]:
+    model = {"func": funcs[0], "kwargs": {"input_shape": (32, 32, 3), "num_classes": 10}}
+    return [({"func": funcs[1], "args": [], "kwargs": {}, "keras": "compiled", "model": model},
+             _verdict_training(kwargs))]
+
+
+#: check function of a test cell -> (number of function-name arguments, planner)
+MODEL_CHECKS: dict[str, tuple[int, Callable[[list[str], dict], list[tuple[dict, Callable[[Any], CheckResult]]]]]] = {
+    "check_build_lesson_model": (1, _plan_lesson),
+    "check_build_cifar_model": (1, _plan_cifar),
+    "check_compile_model": (1, _plan_compile),
+    "check_training": (2, _plan_training),
+}
+
+
+def plan(check: str, funcs: list[str], kwargs: dict) -> list[tuple[dict, Callable[[Any], CheckResult]]]:
+    """Sandbox calls and their verdicts for one model check call of a test cell."""
+    return MODEL_CHECKS[check][1](funcs, kwargs)
