@@ -175,6 +175,7 @@ def grade_task(root: str | Path, assignment: str, student: str, db_url: str | No
             result = _api(root, db_url).autograde(assignment, student, force=True, create=True)
         outcome.phases["nbgrader"] = time.monotonic() - t
         if not result["success"]:
+            reset_auto_scores(db_url, assignment, student)  # rows nbgrader made before failing: 0, not "ungraded"
             outcome.status = "failed"
             outcome.reason = "nbgrader could not autograde it: " + _last_line(result.get("error") or result.get("log"))
         t = time.monotonic()
