@@ -25,3 +25,9 @@ c.OverwriteCells.add_missing_cells = True
 # issues #917 and #1363); see grader_utils/nbgrader_plugins.py. Only
 # generate_feedback exports HTML, so this touches no other nbgrader command.
 c.HTMLExporter.preprocessors = ["grader_utils.nbgrader_plugins.HideHiddenTests"]
+
+# Exchange (release/fetch/submit and JupyterLab's Assignments panel): nbgrader's default,
+# /srv/nbgrader/exchange, unless NBGRADER_EXCHANGE_ROOT names another folder. `make lab` sets it
+# to exchange/ in this directory, so one person can try both the instructor and the student side.
+if os.environ.get("NBGRADER_EXCHANGE_ROOT"):
+    c.Exchange.root = os.environ["NBGRADER_EXCHANGE_ROOT"]
