@@ -133,13 +133,13 @@ def lab_server(root: Path, home: Path, timeout: float = 90) -> Iterator[LabServe
             process.wait()
 
 
-def save_screenshot(page, name: str, out_dir: Path) -> Path:
-    """Screenshot of the page's viewport as ``out_dir/name.png``. With ``UPDATE_SCREENSHOTS=1`` the picture is
-    also written, reduced to a 256-colour palette, to ``docs/screenshots/`` (the README's pictures)."""
+def save_screenshot(page, name: str, out_dir: Path, readme: bool = False) -> Path:
+    """Screenshot of the page's viewport as ``out_dir/name.png``. With ``UPDATE_SCREENSHOTS=1``, a ``readme``
+    picture is also written, reduced to a 256-colour palette, to ``docs/screenshots/`` (shown in the README)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{name}.png"
     page.screenshot(path=str(path))
-    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+    if readme and os.environ.get("UPDATE_SCREENSHOTS") == "1":
         from PIL import Image
 
         SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)

@@ -136,11 +136,11 @@ def test_student_solves_an_exercise_and_validates(browser, tmp_path: Path, shots
         expect(next_output).to_contain_text("NotImplementedError", timeout=KERNEL_TIMEOUT_MS)
         assert "Error" not in check_output.inner_text()
         solution_cell.evaluate("cell => cell.scrollIntoView({block: 'start'})")
-        save_screenshot(page, "student-notebook-passing-check", shots)
+        save_screenshot(page, "student-notebook-passing-check", shots, readme=True)
 
         # 3. Validate again: still failing (other exercises are unanswered), but not this exercise.
         kind, text = validate(page)
-        save_screenshot(page, "student-validate", shots)
+        save_screenshot(page, "student-validate", shots, readme=True)
         assert "validation-failed" in kind, text
         assert next_check_call in text, text
         assert check_call not in text, f"{EXERCISE} still fails validation:\n{text}"
@@ -200,7 +200,7 @@ def test_instructor_sees_assignments_and_grades(browser, graded_course: Path, sc
         expected = {s: f"{_js_number(sum(total(s, t) for t in scores.values()))} / {_js_number(max_total)}"
                     for s in students}
         assert _scores_by_id(rows, "td.id") == expected
-        save_screenshot(page, "formgrader-students", shots)
+        save_screenshot(page, "formgrader-students", shots, readme=True)
 
         # Manual Grading -> assignment -> notebook: one row per submission, scores as in the gradebook.
         frame.get_by_role("link", name="Manual Grading").click()
@@ -213,7 +213,7 @@ def test_instructor_sees_assignments_and_grades(browser, graded_course: Path, sc
         max_nb = _js_number(sum(table["max"].values()))
         assert _scores_by_id(rows, "td.name a.name-shown") == {
             s: f"{_js_number(total(s, table))} / {max_nb}" for s in table["students"]}
-        save_screenshot(page, "formgrader-gradebook", shots)
+        save_screenshot(page, "formgrader-gradebook", shots, readme=True)
         page.close()
 
     # The feedback page (nbgrader generate_feedback) of a demo student with some mistakes, opened from disk;
@@ -232,5 +232,5 @@ def test_instructor_sees_assignments_and_grades(browser, graded_course: Path, sc
     expect(cell).to_contain_text(f"Score: {table['students'][student][failed]:.1f} / {table['max'][failed]:.1f}")
     expect(cell).to_be_in_viewport()
     expect(page.locator(f".cell:has(a[name='{failed}'])")).to_contain_text("AssertionError")
-    save_screenshot(page, "feedback", shots)
+    save_screenshot(page, "feedback", shots, readme=True)
     page.close()
