@@ -4,6 +4,7 @@
 #   make release regenerate the student versions in release/ from source/
 #   make grade   autograde everything in submitted/, then feedback and grades.csv
 #   make lab     JupyterLab with the nbgrader extensions, for this course directory
+#   make screenshots  refresh docs/screenshots/ (the README's pictures) from the browser tests
 #   make bench   run the benchmarks in benchmarks/ (ratios measured within one run)
 #   make clean   remove grading output (submitted/, autograded/*, feedback/, gradebook.db, grades.csv)
 
@@ -16,7 +17,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 ASSIGNMENTS := $(sort $(notdir $(wildcard source/*)))
 
-.PHONY: install demo test test-fast release grade lab bench clean
+.PHONY: install demo test test-fast release grade lab screenshots bench clean
 
 install: $(STAMP)
 
@@ -25,6 +26,9 @@ $(STAMP): requirements.txt pyproject.toml
 	@command -v bwrap >/dev/null || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		apt-get update -q && apt-get install -y -q bubblewrap; \
 		else echo "NOTE: install bubblewrap (sudo apt-get install bubblewrap) for sandboxed grading"; fi; }
+	@command -v chromium >/dev/null || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -q && apt-get install -y -q chromium; \
+		else echo "NOTE: install chromium (sudo apt-get install chromium) for the browser tests"; fi; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
@@ -66,11 +70,21 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(PY) -m pytest -m "not slow"
 
+screenshots: $(STAMP)
+	UPDATE_SCREENSHOTS=1 $(PY) -m pytest tests/test_browser.py
+
 bench: $(STAMP)
 	$(PY) benchmarks/bench_conv2d.py
 
+# JupyterLab on this course directory (also its working directory: nbgrader's Validate button, Assignments
+# panel and Formgrader read nbgrader_config.py there). Open the http://127.0.0.1:8888/lab?token=... URL it prints.
+LAB_PORT ?= 8888
 lab: $(STAMP)
-	jupyter lab --notebook-dir=$(CURDIR) --ServerApp.root_dir=$(CURDIR)
+	@mkdir -p exchange && chmod 0777 exchange
+	@echo "== JupyterLab with nbgrader (Validate button; Nbgrader menu: Formgrader, Assignment List) on $(CURDIR)"
+	@echo "== open the URL with the token printed below (http://127.0.0.1:$(LAB_PORT)/lab?token=...); Ctrl-C stops it"
+	NBGRADER_EXCHANGE_ROOT=$(CURDIR)/exchange jupyter lab --ip=127.0.0.1 --port=$(LAB_PORT) \
+		--ServerApp.root_dir=$(CURDIR) $(if $(filter 0,$(shell id -u)),--allow-root)
 
 clean:
 	rm -rf submitted feedback gradebook.db grades.csv .pytest_cache

@@ -26,6 +26,12 @@ c.OverwriteCells.add_missing_cells = True
 # generate_feedback exports HTML, so this touches no other nbgrader command.
 c.HTMLExporter.preprocessors = ["grader_utils.nbgrader_plugins.HideHiddenTests"]
 
+# Exchange (release/fetch/submit and JupyterLab's Assignments panel): nbgrader's default,
+# /srv/nbgrader/exchange, unless NBGRADER_EXCHANGE_ROOT names another folder. `make lab` sets it
+# to exchange/ in this directory, so one person can try both the instructor and the student side.
+if os.environ.get("NBGRADER_EXCHANGE_ROOT"):
+    c.Exchange.root = os.environ["NBGRADER_EXCHANGE_ROOT"]
+
 # Autograding runs each student's kernel in the bubblewrap sandbox (no network, the course
 # directory and the exchange hidden, user nobody, resource limits, outputs capped per cell);
 # see grader_utils/kernel_sandbox.py. `nbgrader validate` (students' machines) is unchanged.

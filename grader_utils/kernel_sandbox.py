@@ -135,7 +135,7 @@ def copy_workdir(src: Path, dest: Path, skip: Path, budget: int = COPY_BUDGET) -
 
 def _default_hide() -> list[str]:
     """The course directory (sources, gradebook, submissions, feedback) and nbgrader's exchange."""
-    hide = [str(_COURSE_ROOT), os.getcwd(), "/srv/nbgrader"]
+    hide = [str(_COURSE_ROOT), os.getcwd(), "/srv/nbgrader", os.environ.get("NBGRADER_EXCHANGE_ROOT", "/")]
     return [h for h in dict.fromkeys(hide) if Path(h).exists() and Path(h) != Path("/")]
 
 
