@@ -60,12 +60,16 @@ class Outcome:
 
 def course_db_url(root: Path, db_url: str | None = None) -> str:
     """The gradebook URL: ``db_url``, else the course's ``CourseDirectory.db_url``, else
-    ``gradebook.db`` in ``root``; a SQLite URL gets a 60-second busy timeout (parallel writers)."""
+    ``gradebook.db`` in ``root``; a SQLite URL gets a 60-second busy timeout (parallel writers), a
+    plain ``postgresql://`` URL the installed driver psycopg2 (``postgresql+psycopg2://``)."""
     if db_url is None:
         config = load_course_config(root)
         db_url = config.CourseDirectory.get("db_url") or f"sqlite:///{Path(root).resolve() / 'gradebook.db'}"
     if db_url.startswith("sqlite") and "?" not in db_url:
         db_url += "?timeout=60"
+    scheme, sep, rest = db_url.partition("://")
+    if scheme in ("postgresql", "postgres"):  # SQLAlchemy 2.1 would pick psycopg 3; psycopg2 is the pinned driver
+        db_url = "postgresql+psycopg2://" + rest
     return db_url
 
 

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from postgres import postgres_server  # noqa: F401  (session fixture: a real PostgreSQL server)
+
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 
