@@ -51,13 +51,11 @@ release: $(STAMP)
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 grade: $(STAMP)
-	@for a in $(ASSIGNMENTS); do \
-		if ls submitted/*/$$a >/dev/null 2>&1; then \
-			echo "== grade $$a ($(JOBS) workers: sandboxed kernels, then the trusted engine)"; \
-			$(PY) -m grader_utils grade $$a --jobs $(JOBS) || exit 1; \
-			$(PY) -m grader_utils feedback $$a || exit 1; \
-		fi; \
-	done
+	@graded="$$(for a in $(ASSIGNMENTS); do ls -d submitted/*/$$a >/dev/null 2>&1 && echo $$a; done)"; \
+	if [ -z "$$graded" ]; then echo "nothing in submitted/"; exit 0; fi; \
+	echo "== grade $$(echo $$graded) ($(JOBS) workers: sandboxed kernels, then the trusted engine)"; \
+	$(PY) -m grader_utils grade $$graded --jobs $(JOBS) || exit 1; \
+	for a in $$graded; do $(PY) -m grader_utils feedback $$a || exit 1; done
 	nbgrader export --log-level=ERROR
 	@echo "Grades: grades.csv; feedback: feedback/<student>/<assignment>/"
 
@@ -82,6 +80,7 @@ screenshots: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_conv2d.py
+	$(PY) benchmarks/bench_grading.py
 
 # JupyterLab on this course directory (also its working directory: nbgrader's Validate button, Assignments
 # panel and Formgrader read nbgrader_config.py there). Open the http://127.0.0.1:8888/lab?token=... URL it prints.

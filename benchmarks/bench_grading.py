@@ -73,11 +73,10 @@ def main(argv: list[str] | None = None) -> None:
                            cwd=course, env=env, check=True, capture_output=True)
 
     def pipeline(course: Path, jobs: int) -> None:
-        for a in args.assignments:
-            proc = subprocess.run([sys.executable, "-m", "grader_utils", "grade", a, "--jobs", str(jobs),
-                                   "--no-progress", "--root", str(course)], env=env, capture_output=True, text=True)
-            if proc.returncode != 0 or re.search(r"[1-9]\d* (failed|timed out)", proc.stdout):
-                raise SystemExit(f"grading failed:\n{proc.stdout}\n{proc.stderr}")
+        proc = subprocess.run([sys.executable, "-m", "grader_utils", "grade", *args.assignments, "--jobs", str(jobs),
+                               "--no-progress", "--root", str(course)], env=env, capture_output=True, text=True)
+        if proc.returncode != 0 or re.search(r"[1-9]\d* (failed|timed out)", proc.stdout):
+            raise SystemExit(f"grading failed:\n{proc.stdout}\n{proc.stderr}")
 
     def floor(course: Path) -> None:
         import nbformat

@@ -1,6 +1,6 @@
 """The instructor's command line: ``cnn-course`` or ``python -m grader_utils``.
 
-    cnn-course grade ASSIGNMENT [--jobs N] [--student ID ...] [--scheduler ADDR]
+    cnn-course grade ASSIGNMENT [ASSIGNMENT ...] [--jobs N] [--student ID ...] [--scheduler ADDR]
     cnn-course feedback ASSIGNMENT [--student ID ...]
     cnn-course export --format csv|canvas|moodle [--to FILE] [--assignment NAME ...]
     cnn-course report ASSIGNMENT [--to FILE]
@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Autograde submitted/<student>/ASSIGNMENT/ for every student (or those given): "
                                    "nbgrader's autograde with sandboxed kernels, then the trusted engine's verdicts. "
                                    "A broken submission affects only its student; every auto score is replaced.")
-    g.add_argument("assignment")
+    g.add_argument("assignment", nargs="+", help="one or more assignments (graded by the same workers)")
     g.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1,
                    help="worker processes (default: the number of CPUs)")
     g.add_argument("--student", action="append", help="grade only this student (repeatable)")
@@ -73,38 +73,39 @@ def _progress(total: int, enabled: bool):
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from .pipeline import grade_assignment, submissions
+    from .pipeline import grade_assignments, submissions
 
     root = args.root.resolve()
-    todo = submissions(root, args.assignment, args.student)
-    total = len(set(todo) | set(args.student or []))
+    total = sum(len(set(submissions(root, a, args.student)) | set(args.student or [])) for a in args.assignment)
     if total == 0:
-        print(f"no submissions of {args.assignment} in {root / 'submitted'}")
+        print(f"no submissions of {', '.join(args.assignment)} in {root / 'submitted'}")
         return 1
     where = f"Dask scheduler {args.scheduler}" if args.scheduler else f"{args.jobs} worker(s)"
-    print(f"grading {total} submission(s) of {args.assignment} with {where}", flush=True)
+    print(f"grading {total} submission(s) of {', '.join(args.assignment)} with {where}", flush=True)
     bar = _progress(total, not args.no_progress)
 
     def done(outcome) -> None:
         bar.set_postfix_str(f"{outcome.student}: {outcome.status}", refresh=False)
         bar.update(1)
 
-    outcomes = grade_assignment(root, args.assignment, args.student, jobs=args.jobs, db_url=args.db_url,
-                                scheduler=args.scheduler, task_seconds=args.timeout, on_done=done)
+    outcomes = grade_assignments(root, args.assignment, args.student, jobs=args.jobs, db_url=args.db_url,
+                                 scheduler=args.scheduler, task_seconds=args.timeout, on_done=done)
     bar.close()
     print(summary(outcomes))
     return 0
 
 
 def summary(outcomes) -> str:
-    """A table per student and a line of counts: graded / failed / timed out, with reasons."""
+    """A table per submission and a line of counts: graded / failed / timed out, with reasons."""
     counts = {k: sum(o.status == k for o in outcomes) for k in ("graded", "failed", "timeout")}
-    width = max([len(o.student) for o in outcomes] + [7])
+    several = len({o.assignment for o in outcomes}) > 1
+    label = (lambda o: f"{o.student} ({o.assignment})") if several else (lambda o: o.student)
+    width = max([len(label(o)) for o in outcomes] + [7])
     lines = [f"{'student':<{width}}  {'status':<7}  {'score':>11}  {'seconds':>7}  notes"]
     for o in outcomes:
         notes = "; ".join(([o.reason] if o.reason else []) + o.problems[:3])
         score = f"{o.score:g}/{o.max_score:g}" if o.max_score else "-"
-        lines.append(f"{o.student:<{width}}  {o.status:<7}  {score:>11}  {o.seconds:7.1f}  {notes}")
+        lines.append(f"{label(o):<{width}}  {o.status:<7}  {score:>11}  {o.seconds:7.1f}  {notes}")
     lines.append(f"{counts['graded']} graded, {counts['failed']} failed, {counts['timeout']} timed out "
                  f"(records: autograded/<student>/<assignment>/<notebook>.grading.json)")
     return "\n".join(lines)

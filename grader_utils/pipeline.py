@@ -35,7 +35,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-__all__ = ["Outcome", "course_db_url", "submissions", "reset_auto_scores", "grade_task", "grade_assignment"]
+__all__ = ["Outcome", "course_db_url", "submissions", "reset_auto_scores", "grade_task", "grade_assignment",
+           "grade_assignments"]
 
 #: per notebook, on top of the per-cell limit of nbgrader_config.py (Execute.timeout)
 NOTEBOOK_SECONDS = 600.0
@@ -269,10 +270,10 @@ def _notebook_count(root: Path, assignment: str) -> int:
     return max(1, len(list((Path(root) / "source" / assignment).glob("*.ipynb"))))
 
 
-def _run_local(root: Path, assignment: str, students: list[str], db_url: str, jobs: int,
-               task_seconds: float, on_done: Callable[[Outcome], None], log_dir: Path) -> list[Outcome]:
-    pending = [{"root": str(root), "assignment": assignment, "student": s, "db_url": db_url} for s in students]
-    pending.reverse()
+def _run_local(root: Path, tasks: list[dict], jobs: int, on_done: Callable[[Outcome], None],
+               log_dir: Path) -> list[Outcome]:
+    """Run ``tasks`` (dicts with root, assignment, student, db_url, seconds) on ``jobs`` workers."""
+    pending = list(reversed(tasks))
     outcomes: list[Outcome] = []
     sel = selectors.DefaultSelector()
     workers: list[_Worker] = []
@@ -301,7 +302,8 @@ def _run_local(root: Path, assignment: str, students: list[str], db_url: str, jo
         while pending or any(w.task for w in workers):
             for w in list(workers):
                 if w.ready and w.task is None and pending:
-                    w.send(pending.pop(), task_seconds)
+                    task = pending.pop()
+                    w.send(task, task["seconds"])
             now = time.monotonic()
             timeout = max(0.05, min([w.deadline for w in workers] + [now + 1.0]) - now)
             for key, _ in sel.select(timeout):
@@ -311,7 +313,7 @@ def _run_local(root: Path, assignment: str, students: list[str], db_url: str, jo
                     task = w.task
                     retire(w)
                     if task is not None:
-                        outcome = Outcome(task["student"], assignment, "failed",
+                        outcome = Outcome(task["student"], task["assignment"], "failed",
                                           reason=f"the grading process died (exit code {w.proc.returncode})")
                         finish(w, outcome)
                     if pending or any(x.task for x in workers):
@@ -326,10 +328,10 @@ def _run_local(root: Path, assignment: str, students: list[str], db_url: str, jo
                 if w.task is not None and time.monotonic() > w.deadline:
                     task = w.task
                     retire(w)
-                    record_timeout(root, assignment, task["student"], task_seconds)
-                    reset_auto_scores(db_url, assignment, task["student"])
-                    finish(w, Outcome(task["student"], assignment, "timeout", seconds=task_seconds,
-                                      reason=f"stopped after {task_seconds:.0f} s (per-submission limit)"))
+                    record_timeout(root, task["assignment"], task["student"], task["seconds"])
+                    reset_auto_scores(task["db_url"], task["assignment"], task["student"])
+                    finish(w, Outcome(task["student"], task["assignment"], "timeout", seconds=task["seconds"],
+                                      reason=f"stopped after {task['seconds']:.0f} s (per-submission limit)"))
                     if pending:
                         spawn()
     finally:
@@ -338,49 +340,56 @@ def _run_local(root: Path, assignment: str, students: list[str], db_url: str, jo
     return outcomes
 
 
-def _run_dask(root: Path, assignment: str, students: list[str], db_url: str, scheduler: str,
-              on_done: Callable[[Outcome], None]) -> list[Outcome]:
+def _run_dask(tasks: list[dict], scheduler: str, on_done: Callable[[Outcome], None]) -> list[Outcome]:
     from distributed import Client, as_completed
 
     outcomes = []
     with Client(scheduler) as client:
-        futures = {client.submit(grade_task, str(root), assignment, s, db_url, pure=False, key=f"grade-{assignment}-{s}"): s
-                   for s in students}
+        futures = {client.submit(grade_task, t["root"], t["assignment"], t["student"], t["db_url"], pure=False,
+                                 key=f"grade-{t['assignment']}-{t['student']}"): t for t in tasks}
         for future in as_completed(futures):
+            task = futures[future]
             try:
                 outcome = future.result()
             except Exception as exc:  # a worker lost mid-task
-                outcome = Outcome(futures[future], assignment, "failed", reason=f"{type(exc).__name__}: {exc}")
+                outcome = Outcome(task["student"], task["assignment"], "failed", reason=f"{type(exc).__name__}: {exc}")
             outcomes.append(outcome)
             on_done(outcome)
     return outcomes
 
 
-def grade_assignment(root: Path, assignment: str, students: Iterable[str] | None = None, *, jobs: int = 2,
-                     db_url: str | None = None, scheduler: str | None = None,
-                     task_seconds: float | None = None,
-                     on_done: Callable[[Outcome], None] = lambda o: None) -> list[Outcome]:
-    """Grade the submissions of ``assignment`` (all, or ``students``); returns one outcome each,
-    in student order."""
+def grade_assignments(root: Path, assignments: Iterable[str], students: Iterable[str] | None = None, *,
+                      jobs: int = 2, db_url: str | None = None, scheduler: str | None = None,
+                      task_seconds: float | None = None,
+                      on_done: Callable[[Outcome], None] = lambda o: None) -> list[Outcome]:
+    """Grade the submissions of each assignment (all students, or ``students``) with one set of
+    workers; returns one outcome per submission, by assignment then student."""
     import tempfile
 
     root = Path(root).resolve()
     db_url = course_db_url(root, db_url)
-    chosen = submissions(root, assignment, students)
-    missing = sorted(set(students or []) - set(chosen))
-    outcomes = [Outcome(s, assignment, "failed", reason=f"no submission in submitted/{s}/{assignment}/")
-                for s in missing]
-    for o in outcomes:
-        on_done(o)
-    if not chosen:
-        return outcomes
-    ensure_assignment(root, assignment, db_url)
-    seconds = task_seconds or NOTEBOOK_SECONDS * _notebook_count(root, assignment)
-    if scheduler:
-        outcomes += _run_dask(root, assignment, chosen, db_url, scheduler, on_done)
-    else:
+    # nbgrader runs `alembic` by name when it creates a gradebook: the virtualenv's bin/ must be on PATH
+    bin_dir = str(Path(sys.executable).parent)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+    outcomes: list[Outcome] = []
+    tasks: list[dict] = []
+    for assignment in assignments:
+        chosen = submissions(root, assignment, students)
+        for s in sorted(set(students or []) - set(chosen)):
+            outcomes.append(Outcome(s, assignment, "failed", reason=f"no submission in submitted/{s}/{assignment}/"))
+            on_done(outcomes[-1])
+        if not chosen:
+            continue
+        ensure_assignment(root, assignment, db_url)
+        seconds = task_seconds or NOTEBOOK_SECONDS * _notebook_count(root, assignment)
+        tasks += [{"root": str(root), "assignment": assignment, "student": s, "db_url": db_url, "seconds": seconds}
+                  for s in chosen]
+    if tasks and scheduler:
+        outcomes += _run_dask(tasks, scheduler, on_done)
+    elif tasks:
         log_dir = Path(tempfile.mkdtemp(prefix="grading-logs-"))
-        local = _run_local(root, assignment, chosen, db_url, max(1, jobs), seconds, on_done, log_dir)
+        local = _run_local(root, tasks, max(1, jobs), on_done, log_dir)
         if all(o.status == "graded" for o in local):
             shutil.rmtree(log_dir, ignore_errors=True)
         else:  # the workers' logs (nbgrader's and the kernels' messages) help to find out why
@@ -388,7 +397,14 @@ def grade_assignment(root: Path, assignment: str, students: Iterable[str] | None
                 if o.status != "graded":
                     o.problems.append(f"worker logs: {log_dir}")
         outcomes += local
-    return sorted(outcomes, key=lambda o: o.student)
+    order = {a: i for i, a in enumerate(assignments)}
+    return sorted(outcomes, key=lambda o: (order.get(o.assignment, 0), o.student))
+
+
+def grade_assignment(root: Path, assignment: str, students: Iterable[str] | None = None, **kwargs: Any
+                     ) -> list[Outcome]:
+    """Grade the submissions of one assignment (see :func:`grade_assignments`)."""
+    return grade_assignments(root, [assignment], students, **kwargs)
 
 
 if __name__ == "__main__":

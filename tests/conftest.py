@@ -63,13 +63,13 @@ def graded_course(generated_course: Path) -> Path:
             for nb in src.glob("*.ipynb"):
                 shutil.copy(nb, dest / nb.name)
     build_demo_class(course)
-    from grader_utils.pipeline import grade_assignment
+    from grader_utils.pipeline import grade_assignments
 
+    # what `make grade` runs: parallel workers, sandboxed kernels, the trusted engine's verdicts
+    outcomes = grade_assignments(course, assignments(), jobs=2)
+    failed = [o for o in outcomes if o.status != "graded"]
+    assert not failed, failed
     for a in assignments():
-        # what `make grade` runs: parallel workers, sandboxed kernels, the trusted engine's verdicts
-        outcomes = grade_assignment(course, a, jobs=2)
-        failed = [o for o in outcomes if o.status != "graded"]
-        assert not failed, failed
         nbgrader(course, "generate_feedback", a, "--force")
     return course
 
