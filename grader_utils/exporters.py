@@ -25,7 +25,7 @@ Formats (all UTF-8, comma-separated, one header row):
   own exercise). Exercise columns are those of every exported assignment, assignment by
   assignment, in the order nbgrader stored the cells (the notebook's order); a cell is empty
   when the exercise is not part of that row's assignment. ``timestamp`` is empty when the
-  student submitted nothing.
+  student submitted nothing (or nbgrader recorded no submission time).
 
 ``canvas`` (:class:`CanvasExporter`) -- Canvas' Gradebook import layout, one row per student::
 
@@ -101,11 +101,12 @@ class StudentRow:
     last_name: str
     email: str
     lms_user_id: str
-    timestamp: str  # "" when nothing was submitted
+    timestamp: str  # "" when nothing was submitted or nbgrader recorded no time
     exercises: dict[str, float] = field(default_factory=dict)
     raw: float = 0.0
     late_penalty: float = 0.0
     max_score: float = 0.0
+    submitted: bool = False
 
     @property
     def total(self) -> float:
@@ -140,6 +141,7 @@ def assignment_rows(gb: Gradebook, assignment: str, students: Iterable[str] | No
         except MissingEntry:
             rows.append(row)
             continue
+        row.submitted = True
         row.timestamp = str(sub.timestamp) if sub.timestamp is not None else ""
         row.raw = float(sub.score or 0.0)
         row.late_penalty = float(sub.late_submission_penalty or 0.0)

@@ -97,7 +97,7 @@ def class_stats(root: Path, assignment: str, db_url: str | None = None) -> Class
         exercise_max = assignment_exercises(gb, assignment)
         rows = assignment_rows(gb, assignment)
         max_score = float(gb.find_assignment(assignment).max_score or 0.0)
-    submitted = [r for r in rows if r.timestamp]
+    submitted = [r for r in rows if r.submitted]
     n = len(submitted)
     full = {e: sum(r.exercises.get(e, 0.0) >= m - 1e-9 for r in submitted) / n if n else 0.0
             for e, m in exercise_max.items()}
@@ -122,7 +122,7 @@ def class_stats(root: Path, assignment: str, db_url: str | None = None) -> Class
     causes = {k: len(v) for k, v in sorted(hit.items(), key=lambda kv: (
         order.index(kv[0][0]) if kv[0][0] in order else len(order), -len(kv[1]), kv[0][1]))}
     return ClassStats(assignment, max_score, {r.student_id: r.total for r in submitted},
-                      [r.student_id for r in rows if not r.timestamp], exercise_max, full, mean, causes,
+                      [r.student_id for r in rows if not r.submitted], exercise_max, full, mean, causes,
                       problems=problems, unreadable=unreadable,
                       names={r.student_id: f"{r.first_name} {r.last_name}".strip() for r in rows})
 
