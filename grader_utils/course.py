@@ -12,7 +12,9 @@ Run ``python -m grader_utils.course --help``.
 from __future__ import annotations
 
 import argparse
+import csv
 import json
+import os
 import re
 import shutil
 import sys
@@ -21,7 +23,8 @@ from typing import Any
 
 import nbformat
 
-__all__ = ["read_answers", "build_submission", "build_demo_class", "score_table", "format_table", "main"]
+__all__ = ["read_answers", "build_submission", "build_demo_class", "load_roster", "score_table", "format_table",
+           "main"]
 
 BLOCK = re.compile(r"^# %% (\S+)[ \t]*$", re.M)
 
@@ -71,7 +74,30 @@ def build_demo_class(root: Path) -> list[tuple[str, str]]:
             build_submission(nb, mine, target / nb.name)
         (target / "timestamp.txt").write_text("2026-11-20 12:00:00.000000 UTC\n")
         written.append((student, assignment))
+    if (root / "demo" / "students.csv").exists():
+        load_roster(root / "demo" / "students.csv", f"sqlite:///{root / 'gradebook.db'}")
     return written
+
+
+def load_roster(roster: Path, db_url: str) -> list[str]:
+    """Create or update the gradebook's students from a CSV with nbgrader's student columns
+    (``id, first_name, last_name, email, lms_user_id``, as ``nbgrader db student import`` reads).
+    Returns the ids."""
+    from nbgrader.api import Gradebook
+
+    with open(roster, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    keys = ("first_name", "last_name", "email", "lms_user_id")
+    # nbgrader runs `alembic` by name when it creates a gradebook: find the one next to this Python
+    path = os.environ.get("PATH", "")
+    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{path}"
+    try:
+        with Gradebook(db_url) as gb:
+            for row in rows:
+                gb.update_or_create_student(row["id"], **{k: row[k] or None for k in keys if k in row})
+    finally:
+        os.environ["PATH"] = path
+    return [row["id"] for row in rows]
 
 
 def _has_solution_cell(nb_path: Path, grade_id: str) -> bool:
