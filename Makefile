@@ -26,16 +26,13 @@ $(STAMP): requirements.txt pyproject.toml
 	@command -v bwrap >/dev/null || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		apt-get update -q && apt-get install -y -q bubblewrap; \
 		else echo "NOTE: install bubblewrap (sudo apt-get install bubblewrap) for sandboxed grading"; fi; }
-<<<<<<< HEAD
 	@command -v chromium >/dev/null || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		apt-get update -q && apt-get install -y -q chromium; \
 		else echo "NOTE: install chromium (sudo apt-get install chromium) for the browser tests"; fi; }
-=======
 	@command -v initdb >/dev/null && command -v pg_ctl >/dev/null || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		apt-get update -q && apt-get install -y -q postgresql; \
 		else echo "NOTE: install PostgreSQL (sudo apt-get install postgresql) to run the PostgreSQL gradebook tests"; fi; }
->>>>>>> pg
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
