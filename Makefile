@@ -63,8 +63,11 @@ demo: release
 		if ls submitted/*/$$a >/dev/null 2>&1; then \
 			echo; echo "== scores: $$a (points / possible per exercise)"; \
 			$(PY) -m grader_utils.course table $$a; \
+			$(PY) -m grader_utils report $$a || exit 1; \
 		fi; \
 	done
+	@echo; echo "== exports for a spreadsheet and the LMS"
+	@for f in csv canvas moodle; do $(PY) -m grader_utils export --format $$f || exit 1; done
 
 test: $(STAMP)
 	$(PY) -m pytest
@@ -90,5 +93,5 @@ lab: $(STAMP)
 		--ServerApp.root_dir=$(CURDIR) $(if $(filter 0,$(shell id -u)),--allow-root)
 
 clean:
-	rm -rf submitted feedback gradebook.db grades.csv .pytest_cache
+	rm -rf submitted feedback gradebook.db grades.csv grades-*.csv reports .pytest_cache
 	find autograded -mindepth 1 ! -name README.md -exec rm -rf {} +

@@ -48,6 +48,8 @@ CHECKS: dict[str, tuple[str, Callable[[Case, Any], CheckResult]]] = checks.CHECK
 MASKED = tuple(name for name in FORBIDDEN if name != "PIL")
 #: suites the engine leaves to the kernel (they judge how the code runs, not what it returns)
 KERNEL_ONLY = checks.KERNEL_ONLY
+#: suites whose function calls the sandbox counts (the verdict limits them)
+COUNTED = {("check_conv2d_fast", "large")}
 #: checks of Keras models (assignment 03): models come back as JSON, see :mod:`model_engine`
 MODEL_CHECKS = model_engine.MODEL_CHECKS
 
@@ -123,6 +125,22 @@ def read_specs(source_nb: Path) -> list[TestSpec]:
                                        kwargs.get("n")))
         specs.append(TestSpec(meta["grade_id"], float(meta.get("points", 0)), calls, cell.source))
     return specs
+
+
+def _counted_verdict(name: str, verdict: Callable[[Case, Any], CheckResult]) -> Callable[[Case, Any], CheckResult]:
+    """The verdict of a suite that also limits the function calls made (``conv2d_fast`` on a large
+    input: a loop over output pixels makes thousands); the sandbox reports the count."""
+    def judge(case: Case, value: Any) -> CheckResult:
+        if not isinstance(value, dict) or not isinstance(value.get("calls"), int):
+            return CheckResult(False, None, None, "the call count is missing")
+        if value.get("tampered"):
+            return CheckResult(False, None, None, f"{name} switched off the course's check of how it runs "
+                                                  "(sys.setprofile); it scores 0 as submitted.")
+        limit = checks.pixel_loop_limit(case)
+        if value["calls"] > limit:
+            return CheckResult(False, limit, value["calls"], checks.loop_message(name, value["calls"], case, limit))
+        return verdict(case, value.get("value"))
+    return judge
 
 
 def _model_call(node: ast.Call) -> CheckCall:
@@ -252,9 +270,11 @@ def grade_notebook(submission: Path, source_nb: Path, *, release_nb: Path | None
                     calls.append(sandbox_call)
                 continue
             family, verdict = CHECKS[call.check]
+            counted = (call.check, call.suite) in COUNTED
             for case in suite_cases(family, call.suite, seed=call.seed, n=call.n):
-                items.append((len(calls), case, verdict))
-                calls.append({"func": call.func, "args": list(case.args), "kwargs": dict(case.kwargs)})
+                items.append((len(calls), case, _counted_verdict(call.func, verdict) if counted else verdict))
+                calls.append({"func": call.func, "args": list(case.args), "kwargs": dict(case.kwargs),
+                              **({"count_calls": True} if counted else {})})
         plan.append((spec, items))
     uses_keras = any(c.get("keras") for c in calls)
     if uses_keras:  # TensorFlow must load in the sandbox: more memory and time, nothing masked

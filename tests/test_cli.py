@@ -39,3 +39,23 @@ def test_summary_counts_and_reasons():
     row = {line.split()[0]: line for line in lines[1:-1]}
     assert "3/4" in row["ann"] and "timeout" in row["ben"] and "stopped after 9 s" in row["ben"]
     assert "bad JSON" in row["cy"] and "crash (exit 1)" in row["cy"]
+
+
+@pytest.mark.slow
+def test_export_and_report_commands_on_the_graded_class(graded_course, tmp_path):
+    """The CLI's export and report write what the library functions write, for the demo class."""
+    import csv
+
+    from grader_utils.cli import main
+    from grader_utils.exporters import export
+
+    db = f"sqlite:///{graded_course / 'gradebook.db'}"
+    for fmt in ("csv", "canvas", "moodle"):
+        out = tmp_path / f"{fmt}.csv"
+        assert main(["export", "--format", fmt, "--to", str(out), "--root", str(graded_course)]) == 0
+        reference = export(db, fmt, tmp_path / f"{fmt}-reference.csv")
+        assert list(csv.reader(out.open())) == list(csv.reader(reference.open()))
+    report = tmp_path / "report.html"
+    assert main(["report", "01_convolution", "--to", str(report), "--root", str(graded_course)]) == 0
+    text = report.read_text()
+    assert "data:image/png;base64," in text and "01_convolution" in text

@@ -337,3 +337,55 @@ def test_engine_reports_like_the_test_cell_with_the_likely_cause(tmp_path):
     report = checks.run_suite(namespace["max_pool2d"], "max_pool2d", suite_cases(family, call.suite, seed=call.seed,
                                                                                  n=call.n), verdict, call.suite)
     assert report.message() == result.reason
+
+
+def _conv_notebook(tmp_path, conv2d_fast: str):
+    """Notebook 01 with the instructor's conv2d_fast replaced."""
+    import nbformat as nbf
+
+    src = ROOT / "source" / "01_convolution" / "convolution.ipynb"
+    release = ROOT / "release" / "01_convolution" / "convolution.ipynb"
+    nb = nbf.read(release, as_version=4)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "conv2d_fast":
+            cell.source = conv2d_fast
+    path = tmp_path / "convolution.ipynb"
+    nbf.write(nb, path)
+    return engine.grade_notebook(path, src, release_nb=release, hide=[ROOT], only={"conv2d_fast__vectorized"})[0]
+
+
+PIXEL_LOOP_FAST = '''
+import numpy as np
+
+def conv2d_fast(x, kernel, bias, strides=(1, 1), padding="valid"):
+    kh, kw, _, c_out = kernel.shape
+    sh, sw = (strides, strides) if isinstance(strides, int) else strides
+    h, w, _ = x.shape
+    if padding == "same":
+        oh, ow = -(-h // sh), -(-w // sw)
+        ph, pw = max((oh - 1) * sh + kh - h, 0), max((ow - 1) * sw + kw - w, 0)
+        x = np.pad(x, ((ph // 2, ph - ph // 2), (pw // 2, pw - pw // 2), (0, 0)))
+    oh, ow = (x.shape[0] - kh) // sh + 1, (x.shape[1] - kw) // sw + 1
+    out = np.empty((oh, ow, c_out), dtype=np.result_type(x, kernel))
+    for i in range(oh):
+        for j in range(ow):
+            out[i, j] = np.tensordot(x[i * sh:i * sh + kh, j * sw:j * sw + kw], kernel, axes=3) + bias
+    return out
+'''
+
+
+def test_vectorization_is_judged_from_calls_counted_in_the_sandbox(tmp_path):
+    """conv2d_fast's loop rule: a loop over pixels fails with the loop message, switching the
+    counter off fails too, and the instructor's vectorized solution passes."""
+    import nbformat as nbf
+
+    solution = next(c.source for c in nbf.read(ROOT / "source" / "01_convolution" / "convolution.ipynb",
+                                                as_version=4).cells
+                    if c.metadata.get("nbgrader", {}).get("grade_id") == "conv2d_fast")
+    solution = "\n".join(line for line in solution.splitlines() if "SOLUTION" not in line)
+    assert _conv_notebook(tmp_path, solution).status == "ok"
+    looped = _conv_notebook(tmp_path, PIXEL_LOOP_FAST)
+    assert looped.status == "wrong" and "loop over the output pixels" in looped.reason, looped
+    switched_off = _conv_notebook(tmp_path, PIXEL_LOOP_FAST.replace(
+        "    kh, kw, _, c_out = kernel.shape", "    import sys; sys.setprofile(None)\n    kh, kw, _, c_out = kernel.shape"))
+    assert switched_off.status == "wrong" and "switched off" in switched_off.reason, switched_off
