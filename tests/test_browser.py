@@ -235,3 +235,20 @@ def test_instructor_sees_assignments_and_grades(browser, graded_course: Path, sc
     expect(page.locator(f".cell:has(a[name='{failed}'])")).to_contain_text("AssertionError")
     save_screenshot(page, "feedback", shots, readme=True)
     page.close()
+
+
+def test_class_report_renders_its_figures(browser, graded_course: Path, tmp_path: Path, shots: Path) -> None:
+    """The class report (`cnn-course report`) of the demo class opens in Chromium with its three figures
+    decoded (an image that fails to load has naturalWidth 0)."""
+    from playwright.sync_api import expect
+
+    from grader_utils.report import write_report
+
+    report = write_report(graded_course, ASSIGNMENT, tmp_path / "report.html")
+    page = browser.new_page(viewport=VIEWPORT)
+    page.goto(report.as_uri())
+    expect(page.locator("h1")).to_contain_text(f"Class report: {ASSIGNMENT}")
+    widths = page.locator("img").evaluate_all("imgs => imgs.map(i => i.naturalWidth)")
+    assert len(widths) >= 3 and all(w > 0 for w in widths), widths
+    save_screenshot(page, "class-report", shots, readme=True)
+    page.close()
