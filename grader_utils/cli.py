@@ -56,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--format", choices=["csv", "canvas", "moodle"], default="csv")
     e.add_argument("--to", type=Path, default=None, help="output file (default: grades-<format>.csv)")
     e.add_argument("--assignment", action="append", help="only this assignment (repeatable)")
+    e.add_argument("--identifier", choices=["email", "username", "lms_user_id"], default=None,
+                   help="moodle: the column Moodle matches users by (default: email)")
     _common(e)
 
     r = sub.add_parser("report", help="HTML class report with figures",
@@ -132,7 +134,12 @@ def _export(args: argparse.Namespace) -> int:
 
     root = args.root.resolve()
     out = args.to or root / f"grades-{args.format}.csv"
-    path = export(course_db_url(root, args.db_url), args.format, out, args.assignment)
+    options = {"identifier": args.identifier} if args.format == "moodle" and args.identifier else {}
+    try:
+        path = export(course_db_url(root, args.db_url), args.format, out, args.assignment, **options)
+    except ValueError as exc:  # e.g. students without the identifier Moodle needs
+        print(f"{args.format} export not written: {exc}")
+        return 1
     print(f"{args.format} export written to {path}")
     return 0
 

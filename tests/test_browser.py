@@ -158,6 +158,15 @@ def _js_number(x: float) -> str:
     return str(int(x)) if x == int(x) else repr(x)
 
 
+def _display_names(course: Path) -> dict[str, str]:
+    """{student id: the name the formgrader's submission list shows} read from the gradebook."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        return {st.id: (f"{st.last_name}, {st.first_name}" if st.last_name is not None and st.first_name is not None
+                        else st.id) for st in gb.students}
+
+
 def _scores_by_id(rows, id_cell: str) -> dict[str, str]:
     return {row.locator(id_cell).inner_text().strip(): row.locator("td.score").inner_text().strip()
             for row in rows.all()}
@@ -212,8 +221,9 @@ def test_instructor_sees_assignments_and_grades(browser, graded_course: Path, sc
         frame.get_by_role("button", name="Show All Names").click()  # names are hidden at first
         expect(rows.first.locator("a.name-shown")).to_be_visible()
         max_nb = _js_number(sum(table["max"].values()))
+        shown = _display_names(graded_course)  # "Last, First" from the roster, else the id (as nbgrader's JS does)
         assert _scores_by_id(rows, "td.name a.name-shown") == {
-            s: f"{_js_number(total(s, table))} / {max_nb}" for s in table["students"]}
+            shown[s]: f"{_js_number(total(s, table))} / {max_nb}" for s in table["students"]}
         save_screenshot(page, "formgrader-gradebook", shots, readme=True)
         page.close()
 

@@ -50,11 +50,15 @@ def test_export_and_report_commands_on_the_graded_class(graded_course, tmp_path)
     from grader_utils.exporters import export
 
     db = f"sqlite:///{graded_course / 'gradebook.db'}"
-    for fmt in ("csv", "canvas", "moodle"):
+    for fmt, extra, options in (("csv", [], {}), ("canvas", [], {}),
+                                ("moodle", ["--identifier", "username"], {"identifier": "username"})):
         out = tmp_path / f"{fmt}.csv"
-        assert main(["export", "--format", fmt, "--to", str(out), "--root", str(graded_course)]) == 0
-        reference = export(db, fmt, tmp_path / f"{fmt}-reference.csv")
+        assert main(["export", "--format", fmt, "--to", str(out), "--root", str(graded_course), *extra]) == 0
+        reference = export(db, fmt, tmp_path / f"{fmt}-reference.csv", **options)
         assert list(csv.reader(out.open())) == list(csv.reader(reference.open()))
+    # the graded class has students without an email ('solution', 'untouched'): Moodle's default refuses, clearly
+    assert main(["export", "--format", "moodle", "--to", str(tmp_path / "m.csv"), "--root", str(graded_course)]) == 1
+    assert not (tmp_path / "m.csv").exists()
     report = tmp_path / "report.html"
     assert main(["report", "01_convolution", "--to", str(report), "--root", str(graded_course)]) == 0
     text = report.read_text()
