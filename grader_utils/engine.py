@@ -167,7 +167,7 @@ class _ModelCase(Case):
     """A model check's call, shown to students as the call the check made."""
 
 
-def _demo_cells(release_nb: Path | None) -> dict[str, str]:
+def release_demo_cells(release_nb: Path | None) -> dict[str, str]:
     """{cell id: source} of the release notebook's cells tagged ``demo`` (lesson demos and figures)."""
     if release_nb is None or not Path(release_nb).exists():
         return {}
@@ -254,7 +254,7 @@ def grade_notebook(submission: Path, source_nb: Path, *, release_nb: Path | None
     except Exception as exc:  # invalid JSON, wrong schema, unreadable file
         reason = f"the notebook could not be read ({type(exc).__name__}: {str(exc)[:200]})"
         return [TestResult(s.grade_id, "invalid", 0.0, s.points, reason) for s in specs]
-    cells, integrity = _student_cells(nb, specs, _demo_cells(release_nb))
+    cells, integrity = _student_cells(nb, specs, release_demo_cells(release_nb))
 
     calls: list[dict] = []
     plan: list[tuple[TestSpec, list[tuple[int, Case, Callable]]]] = []

@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_client.manager import AsyncKernelManager
-import nbformat
 from nbformat import NotebookNode
 from traitlets import Bool, Integer, List, Unicode
 
@@ -139,16 +138,16 @@ def _default_hide() -> list[str]:
     return [h for h in dict.fromkeys(hide) if Path(h).exists() and Path(h) != Path("/")]
 
 
-def _release_demo_sources(resources: Any) -> set[str]:
-    """Sources of the lesson demo cells (tag ``demo``) of the release notebook being graded."""
+def _release_demo_cells(resources: Any) -> dict[str, str]:
+    """{cell id: source} of the lesson demo cells (tag ``demo``) of the release notebook being graded."""
+    from .engine import release_demo_cells
+
     try:
         info = resources["nbgrader"]
         root = Path(resources["metadata"]["path"]).resolve().parents[2]
-        release = root / "release" / info["assignment"] / f"{info['notebook']}.ipynb"
-        nb = nbformat.read(release, as_version=4)
+        return release_demo_cells(root / "release" / info["assignment"] / f"{info['notebook']}.ipynb")
     except (KeyError, TypeError, IndexError, OSError, ValueError):
-        return set()
-    return {c.source for c in nb.cells if c.cell_type == "code" and "demo" in c.get("metadata", {}).get("tags", [])}
+        return {}
 
 
 class SandboxedExecute(Execute):
@@ -166,10 +165,10 @@ class SandboxedExecute(Execute):
         kwargs["kernel_manager_class"] = SandboxedKernelManager
         super().__init__(*args, **kwargs)
         self._cell_bytes: dict[int, int] = {}
-        self._demo_sources: set[str] = set()
+        self._demo_cells: dict[str, str] = {}
 
     def preprocess(self, nb: NotebookNode, resources: Any = None, km: Any = None) -> Any:
-        self._demo_sources = _release_demo_sources(resources) if self.engine_grades else set()
+        self._demo_cells = _release_demo_cells(resources) if self.engine_grades else {}
         old = os.environ.get("GRADER_ENGINE")
         if self.engine_grades:
             os.environ["GRADER_ENGINE"] = "1"
@@ -183,7 +182,7 @@ class SandboxedExecute(Execute):
 
     def preprocess_cell(self, cell: NotebookNode, resources: Any, index: int) -> tuple[NotebookNode, Any]:
         # an unchanged lesson demo defines nothing the tests use; while the engine grades, skip it
-        if "demo" in cell.get("metadata", {}).get("tags", []) and cell.get("source") in self._demo_sources:
+        if self._demo_cells.get(cell.get("id", "")) == cell.get("source"):
             return cell, resources
         return super().preprocess_cell(cell, resources, index)
 

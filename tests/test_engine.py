@@ -307,7 +307,7 @@ def test_unchanged_demo_cells_are_skipped_but_edited_ones_run(tmp_path):
     nb = nbformat.read(RELEASE, as_version=4)
     demos = [c for c in nb.cells if "demo" in c.metadata.get("tags", [])]
     assert demos and all(c.cell_type == "code" for c in demos)
-    cells, _ = engine._student_cells(nb, engine.read_specs(SOURCE), engine._demo_cells(RELEASE))
+    cells, _ = engine._student_cells(nb, engine.read_specs(SOURCE), engine.release_demo_cells(RELEASE))
     assert not any(c.source in cells for c in demos)
 
 
