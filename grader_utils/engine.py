@@ -163,10 +163,6 @@ def _model_call(node: ast.Call) -> CheckCall:
                      None, funcs, kwargs)
 
 
-class _ModelCase(Case):
-    """A model check's call, shown to students as the call the check made."""
-
-
 def release_demo_cells(release_nb: Path | None) -> dict[str, str]:
     """{cell id: source} of the release notebook's cells tagged ``demo`` (lesson demos and figures)."""
     if release_nb is None or not Path(release_nb).exists():
@@ -265,7 +261,7 @@ def grade_notebook(submission: Path, source_nb: Path, *, release_nb: Path | None
         for call in spec.calls:
             if call.model:
                 for sandbox_call, model_verdict in model_engine.plan(call.check, call.funcs, call.kwargs):
-                    case = _ModelCase((), dict(sandbox_call.get("kwargs", {})))
+                    case = Case((), dict(sandbox_call.get("kwargs", {})))  # shown as the call made
                     items.append((len(calls), case, lambda case, value, v=model_verdict: v(value)))
                     calls.append(sandbox_call)
                 continue

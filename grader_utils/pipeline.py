@@ -162,7 +162,7 @@ def _summarise(outcome: Outcome, graded: dict[str, list[Any]]) -> None:
         for r in results:
             if r.status not in ("ok", "wrong", "kernel"):
                 outcome.problems.append(f"{notebook}/{r.grade_id}: {r.status} ({r.reason[:120]})")
-            outcome.causes += getattr(r, "causes", []) or []
+            outcome.causes += r.causes
 
 
 def grade_task(root: str | Path, assignment: str, student: str, db_url: str | None = None) -> Outcome:
