@@ -29,7 +29,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 __all__ = ["Limits", "SandboxResult", "SandboxUnavailable", "available", "bwrap_args", "chown_for_sandbox",
            "package_dirs", "run_sandboxed", "write_stubs"]
@@ -204,22 +204,40 @@ def bwrap_args(scratch: Path, *, hide: Sequence[Path] = (), expose: Sequence[Pat
     return args
 
 
+#: a driver talks to the sandboxed program while it runs: ``driver(proc, done_fd, deadline)`` writes
+#: lines to ``proc.stdin`` and reads the program's answers from ``done_fd`` (the read end of a pipe
+#: whose write end the program finds in ``$GRADER_DONE_FD``), until ``deadline`` (time.monotonic()).
+Driver = Callable[[subprocess.Popen, int, float], None]
+
+
 def run_sandboxed(argv: Sequence[str], scratch: Path, *, hide: Sequence[Path] = (), expose: Sequence[Path] = (),
                   mask_packages: Sequence[str] = (), limits: Limits = Limits(),
-                  env: dict[str, str] | None = None) -> SandboxResult:
-    """Run ``argv`` in the sandbox with ``scratch`` as its writable working folder."""
+                  env: dict[str, str] | None = None, driver: Driver | None = None) -> SandboxResult:
+    """Run ``argv`` in the sandbox with ``scratch`` as its writable working folder (with ``driver``:
+    talking to it while it runs, see :data:`Driver`)."""
     scratch = Path(scratch).resolve()
     chown_for_sandbox(scratch)
     stubs, mask_args = write_stubs(mask_packages)
+    done_r = done_w = -1
+    if driver is not None:
+        done_r, done_w = os.pipe()
+        env = {**(env or {}), "GRADER_DONE_FD": str(done_w)}
     try:
         args = bwrap_args(scratch, hide=hide, expose=expose, extra=mask_args, env=env) + list(argv)
     except SandboxUnavailable:
         shutil.rmtree(stubs, ignore_errors=True)
+        for fd in (done_r, done_w):
+            if fd >= 0:
+                os.close(fd)
         raise
 
     start = time.monotonic()
-    proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    proc = subprocess.Popen(args, stdin=subprocess.PIPE if driver else subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            pass_fds=(done_w,) if driver else (),
                             preexec_fn=lambda: _limit(limits), start_new_session=True)
+    if driver is not None:
+        os.close(done_w)
     out: list[bytes] = []
     err: list[bytes] = []
     dropped = [0]
@@ -228,8 +246,18 @@ def run_sandboxed(argv: Sequence[str], scratch: Path, *, hide: Sequence[Path] = 
     for t in threads:
         t.start()
     timed_out = False
+    if driver is not None:
+        try:
+            driver(proc, done_r, start + limits.wall_seconds)
+        finally:
+            os.close(done_r)
+            try:
+                assert proc.stdin is not None
+                proc.stdin.close()
+            except OSError:
+                pass
     try:
-        proc.wait(timeout=limits.wall_seconds)
+        proc.wait(timeout=max(0.0, start + limits.wall_seconds - time.monotonic()))
     except subprocess.TimeoutExpired:
         timed_out = True
         try:
