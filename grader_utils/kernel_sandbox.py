@@ -226,15 +226,22 @@ class SandboxedExecute(Execute):
         self._demo_cells: dict[str, str] = {}
 
     def preprocess(self, nb: NotebookNode, resources: Any = None, km: Any = None) -> Any:
-        from .secure_grade import engine_verdicts
+        from .secure_grade import engine_verdicts, put_verdicts
 
-        sub = _Submission(resources)
-        if sub.db_url:
+        try:
+            sub: _Submission | None = _Submission(resources)
+        except (KeyError, TypeError, IndexError):
+            sub = None  # not nbgrader's autograde (e.g. a test running a notebook): no verdicts, no points
+        if sub is not None and sub.db_url:
             zero_notebook_scores(sub.db_url, sub.assignment, sub.student, sub.notebook)
-        refused = refused_entries(sub.folder) if sub.folder.is_dir() else []
-        self._demo_cells = _release_demo_cells(sub.root, sub.assignment, sub.notebook)
+        refused = refused_entries(sub.folder) if sub is not None and sub.folder.is_dir() else []
+        self._demo_cells = _release_demo_cells(sub.root, sub.assignment, sub.notebook) if sub is not None else {}
         self._cell_bytes, self._total_bytes = {}, 0
-        SandboxedKernelManager.submission_dir = None if refused else sub.folder
+        if sub is not None:
+            SandboxedKernelManager.submission_dir = None if refused else sub.folder
+        else:
+            path = (resources or {}).get("metadata", {}).get("path")
+            SandboxedKernelManager.submission_dir = Path(path) if path else None
         old = os.environ.get("GRADER_ENGINE")
         os.environ["GRADER_ENGINE"] = "1"
         kernel_problem = ""
@@ -248,8 +255,11 @@ class SandboxedExecute(Execute):
                 os.environ.pop("GRADER_ENGINE", None)
             else:
                 os.environ["GRADER_ENGINE"] = old
-        engine_verdicts(nb, sub.root, sub.assignment, sub.student, sub.notebook, refused=refused,
-                        note=kernel_problem)
+        if sub is None:
+            put_verdicts(nb, [])
+        else:
+            engine_verdicts(nb, sub.root, sub.assignment, sub.student, sub.notebook, refused=refused,
+                            note=kernel_problem)
         return nb, resources
 
     def preprocess_cell(self, cell: NotebookNode, resources: Any, index: int) -> tuple[NotebookNode, Any]:
