@@ -99,6 +99,10 @@ def sanitize_html(html: str) -> str:
     soup = BeautifulSoup(html, "html.parser")
     for element in soup.find_all(DROP_WITH_CONTENT):
         element.decompose()
+    for image in soup.find_all("img"):  # an image from elsewhere: a short note instead of a broken image
+        if not SAFE_IMAGE_SRC.match(str(image.get("src", ""))):
+            alt = str(image.get("alt", "")).strip()
+            image.replace_with(f"[image not shown in the feedback{': ' + alt if alt else ''}]")
     return bleach.clean(str(soup), tags=TAGS, attributes=_allowed_attribute, protocols=PROTOCOLS, strip=True,
                         strip_comments=True)
 

@@ -274,14 +274,19 @@ def test_feedback_runs_no_script_and_loads_nothing_in_chromium(feedback_html: Pa
         browser = p.chromium.launch(executable_path=chromium_executable(), headless=True, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport=VIEWPORT)
-            requests: list[str] = []
-            page.on("request", lambda request: requests.append(request.url))
+            requests: list = []
+            page.on("request", lambda request: requests.append(request))
             page.goto(feedback_html.as_uri())
             page.wait_for_load_state("load")
             page.wait_for_timeout(500)
             assert page.title() == "tiny"
             assert page.evaluate("typeof window.pwned") == "undefined"
-            assert [url for url in requests if url != feedback_html.as_uri() and not url.startswith("data:")] == []
+            others = [r for r in requests if r.url != feedback_html.as_uri() and not r.url.startswith("data:")]
+            # the student's URLs are not even tried (sanitized away) ...
+            assert [r.url for r in others if REMOTE in r.url] == []
+            # ... and whatever else the page asks for (Bootstrap's glyphicon fonts, ../fonts/ next to the
+            # page) is refused by the policy: Chromium reports such a request as failed with "csp"
+            assert [(r.url, r.failure) for r in others if r.failure != "csp"] == []
             assert "plain text stays" in page.locator("body").inner_text()
             # the long one-line test message wraps inside its box
             error = page.locator("div.output_error pre", has_text="Likely cause").first
@@ -290,3 +295,28 @@ def test_feedback_runs_no_script_and_loads_nothing_in_chromium(feedback_html: Pa
             save_screenshot(page, "feedback-inert", tmp_path)
         finally:
             browser.close()
+
+
+@pytest.mark.slow
+def test_formgrader_manual_grading_page_shows_the_student_outputs_inert(feedback_html: Path):
+    """The Formgrader renders a submission with ``HTMLExporter(config=<the course's config>)`` and its
+    'formgrade' template (nbgrader/server_extensions/formgrader): the course's InertOutputs runs there too,
+    so a student's script does not run in the instructor's Formgrader session. (The page keeps the
+    Formgrader's own scripts; no policy there.)"""
+    from nbgrader.server_extensions.formgrader import handlers
+    from traitlets.config.loader import PyFileConfigLoader
+
+    course = feedback_html.parents[3]
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+    config.HTMLExporter.template_name = "formgrade"  # what FormgradeExtension.build_extra_config sets
+    config.HTMLExporter.extra_template_basedirs = [handlers.template_path]
+    resources = {"assignment_id": "ps1", "notebook_id": "tiny", "submission_id": "s", "index": 0, "total": 1,
+                 "base_url": "", "student": "mallory", "last_name": None, "first_name": None,
+                 "notebook_path": "/tiny.ipynb"}
+    html, _ = HTMLExporter(config=config).from_filename(
+        str(course / "autograded" / "mallory" / "ps1" / "tiny.ipynb"), resources=resources)
+    assert "<b>bold html</b>" in html  # the student's output is there, none of the attacks
+    assert not re.search(r"<script[^>]*>[^<]*pwned", html)
+    for tag, attrs in Elements(html).tags:
+        assert not any("pwned" in value or REMOTE in value for value in attrs.values()), (tag, attrs)
+        assert tag != "svg"
