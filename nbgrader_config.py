@@ -22,8 +22,10 @@ c.Execute.startup_timeout = 120
 c.OverwriteCells.add_missing_cells = True
 
 # Feedback: never show the source of hidden tests (nbgrader shows it by default,
-# issues #917 and #1363); see grader_utils/nbgrader_plugins.py. Only
-# generate_feedback exports HTML, so this touches no other nbgrader command.
+# issues #917 and #1363); see grader_utils/nbgrader_plugins.py. Besides generate_feedback, the
+# Formgrader's manual-grading page also renders submissions with HTMLExporter and this config, so these
+# preprocessors run there too (the instructor's view hides the hidden tests' source as well; the exporter
+# class below, with the page's Content-Security-Policy, is generate_feedback's only).
 #
 # Feedback is inert (issue #11, item 7): nothing a student wrote or printed can run script or load remote
 # content in the feedback page (a student's display(HTML("<script>...")) would otherwise run in the browser of
