@@ -22,9 +22,21 @@ c.Execute.startup_timeout = 120
 c.OverwriteCells.add_missing_cells = True
 
 # Feedback: never show the source of hidden tests (nbgrader shows it by default,
-# issues #917 and #1363); see grader_utils/nbgrader_plugins.py. Only
-# generate_feedback exports HTML, so this touches no other nbgrader command.
-c.HTMLExporter.preprocessors = ["grader_utils.nbgrader_plugins.HideHiddenTests"]
+# issues #917 and #1363); see grader_utils/nbgrader_plugins.py. Besides generate_feedback, the
+# Formgrader's manual-grading page also renders submissions with HTMLExporter and this config, so these
+# preprocessors run there too (the instructor's view hides the hidden tests' source as well; the exporter
+# class below, with the page's Content-Security-Policy, is generate_feedback's only).
+#
+# Feedback is inert (issue #11, item 7): nothing a student wrote or printed can run script or load remote
+# content in the feedback page (a student's display(HTML("<script>...")) would otherwise run in the browser of
+# whoever opens it, e.g. the instructor in the formgrader). InertOutputs keeps only text, PNG/JPEG and
+# allow-list-sanitized HTML in outputs and Markdown; the exporter sanitizes HTML from Markdown again and gives
+# every page a Content-Security-Policy (no script, images only as data: URIs, nothing remote) and CSS that
+# wraps long test messages. The policy also blocks the MathJax that nbgrader's feedback template loads from a
+# CDN: formulas in feedback show as LaTeX source. See grader_utils/inert_feedback.py.
+c.HTMLExporter.preprocessors = ["grader_utils.nbgrader_plugins.HideHiddenTests",
+                                "grader_utils.inert_feedback.InertOutputs"]
+c.GenerateFeedback.exporter_class = "grader_utils.inert_feedback.InertFeedbackExporter"
 
 # Exchange (release/fetch/submit and JupyterLab's Assignments panel): nbgrader's default,
 # /srv/nbgrader/exchange, unless NBGRADER_EXCHANGE_ROOT names another folder. `make lab` sets it
