@@ -205,7 +205,7 @@ def _sandbox_run(cells: list[str], calls: list[dict], scratch: Path, limits: Lim
     return run_sandboxed([sys.executable, "-m", "grader_utils.harness"], scratch, hide=hide,
                          expose=[Path(sys.prefix), package_root], mask_packages=MASKED if mask else (), limits=limits,
                          env={"PYTHONPATH": str(package_root.parent), "GRADER_CALL_SECONDS": str(call_seconds),
-                              "NBGRADER_EXECUTION": "autograde"})
+                              "NBGRADER_EXECUTION": "autograde", **({"GRADER_NUMPY_ONLY": "1"} if mask else {})})
 
 
 def _cell_errors(scratch: Path) -> list[str]:
