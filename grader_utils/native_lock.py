@@ -309,6 +309,11 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
         if os.path.realpath(path) in mapped or any(os.path.basename(f).startswith(path) for f in mapped):
             return  # already loaded: dlopen maps nothing new
         raise ImportError(f"ctypes cannot load {path}: it is compiled code, and {MESSAGE}.")
+    if event == "import" and len(args) > 1 and isinstance(args[1], str) \
+            and args[1].endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES)):  # an extension module's file
+        if os.path.realpath(args[1]) not in _mapped_files():
+            raise ImportError(f"{args[0]} is compiled code ({args[1]}): {MESSAGE}.", name=str(args[0]), path=args[1])
+        return
     if event in ("subprocess.Popen", "os.exec", "os.posix_spawn", "os.spawn", "os.system"):
         what = args[0] if args else "?"
         if event == "subprocess.Popen" and len(args) > 1 and not args[0]:
