@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 from . import protocol
+from .native_lock import refusal_in
 from .numpy_only import call_numpy_only  # imported before the student's cells run
 
 _COUNTER_CODE = call_numpy_only.__code__
@@ -60,6 +61,7 @@ def main() -> int:
         from IPython.core.interactiveshell import InteractiveShell  # noqa: F401  (loaded before the lock)
 
         from .native_lock import lock
+
         lock()  # raises when it cannot lock: no student code runs, the engine records a crash
     ns = run_cells(cells, errors)
     if os.getpid() != main_pid:  # a process the student's cells forked: only the harness itself answers
@@ -101,7 +103,7 @@ def main() -> int:
                 result = {"status": "not_implemented", "detail": f"{name} is not implemented yet"}
             except BaseException as exc:  # noqa: BLE001  (SystemExit and friends count as crashes)
                 signal.alarm(0)
-                result = {"status": "raised", "detail": f"{type(exc).__name__}: {str(exc)[:500]}"}
+                result = {"status": "raised", "detail": f"{type(exc).__name__}: {str(exc)[:500]}" + refusal_in(exc)}
         if os.getpid() != main_pid:  # forked inside the student's function
             os._exit(0)
         result["seconds"] = time.perf_counter() - start

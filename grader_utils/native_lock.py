@@ -63,7 +63,7 @@ import types
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-__all__ = ["LockError", "MESSAGE", "lock", "locked", "allowed_native_modules"]
+__all__ = ["LockError", "MESSAGE", "allowed_native_modules", "lock", "locked", "refusal_in"]
 
 #: what every refusal says after naming what it refused
 MESSAGE = "NumPy-only exercises may use NumPy and Python's standard library only"
@@ -319,6 +319,19 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
         if event == "subprocess.Popen" and len(args) > 1 and not args[0]:
             what = args[1]
         raise PermissionError(f"{event} ({str(what)[:200]}) cannot run another program: {MESSAGE}.")
+
+
+def refusal_in(exc: BaseException) -> str:
+    """`` (because: ...)`` naming the refused native code when a library turned the lock's refusal
+    into an error of its own (SciPy: "your install seems to be broken"); else ``""``."""
+    seen: set[int] = set()
+    cause = exc.__cause__ or exc.__context__
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if MESSAGE in str(cause):
+            return "" if MESSAGE in str(exc) else f" (because: {str(cause)[:400]})"
+        cause = cause.__cause__ or cause.__context__
+    return ""
 
 
 class _NoOp:
