@@ -7,7 +7,13 @@ For one submitted notebook:
    which checks they run (``check_max_pool2d(max_pool2d, "random", seed=2024)`` ...).
 3. Run the student's code cells (not their test cells) in the sandbox, where TensorFlow,
    Keras, SciPy & co. are masked, and call the student's functions on inputs made here;
-   results come back as plain data (:mod:`protocol`).
+   results come back as plain data (:mod:`protocol`). For the NumPy-only notebooks the
+   sandbox also gets ``GRADER_NUMPY_ONLY=1``: the harness then locks itself before the
+   student's cells run (:mod:`native_lock`: NumPy and the standard library's compiled
+   modules are loaded, then a seccomp filter refuses new executable memory and ``execve``),
+   so no other native code (Pillow, a ``.so`` shipped in the notebook, another Python's
+   packages, another program) can do the work. A lock that cannot be made exits the
+   harness before any student code runs: a crash, 0 points.
 4. Judge every result here with the verdict functions of :mod:`checks` (TensorFlow ground
    truth computed in this process).
 5. Record per test cell a status (ok, wrong, timeout, crash, invalid, integrity), a

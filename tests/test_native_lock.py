@@ -163,9 +163,10 @@ def _attacks(native: dict[str, str]) -> dict[str, tuple[str, list[str]]]:
             return np.frombuffer(raw, np.float32).reshape(oh, ow, c).copy()''',
             f"import base64, importlib.util, os\nEXT = {native['extension']!r}\n"), ["mpext", "compiled code"]),
         "another Python computes it (subprocess)": (_max_pool('''
-            code = ("import io, sys, numpy as np; a = np.load(io.BytesIO(sys.stdin.buffer.read())); o, t, l, p, s = a['o'], a['t'], a['l'], "
-                    "a['p'], a['s']; x = np.pad(a['x'], ((t, p[0] * o[0]), (l, p[1] * o[1]), (0, 0)), "
-                    "constant_values=-np.inf); w = np.lib.stride_tricks.sliding_window_view(x, tuple(p), (0, 1)); "
+            code = ("import io, sys, numpy as np; a = np.load(io.BytesIO(sys.stdin.buffer.read())); "
+                    "o, t, l, p, s = a['o'], a['t'], a['l'], a['p'], a['s']; "
+                    "x = np.pad(a['x'], ((t, p[0] * o[0]), (l, p[1] * o[1]), (0, 0)), constant_values=-np.inf); "
+                    "w = np.lib.stride_tricks.sliding_window_view(x, tuple(p), (0, 1)); "
                     "np.save(sys.stdout.buffer, w[::s[0], ::s[1]][:o[0], :o[1]].max(axis=(3, 4)))")
             buf = io.BytesIO()
             np.savez(buf, x=x, o=[oh, ow], t=top, l=left, p=[ph, pw], s=[sh, sw])
@@ -256,6 +257,26 @@ def test_honest_numpy_and_matplotlib_keep_full_marks(tmp_path):
     got = _grade(tmp_path, HONEST, extra)
     assert {k: v[1] for k, v in got.items()} == {"max_pool2d__basic": 1.0, "max_pool2d__same_padding": 2.0,
                                                  "max_pool2d__random": 2.0}, got
+
+
+@pytest.mark.sandbox
+@pytest.mark.parametrize("assignment,exercises", [
+    ("01_convolution", ("correlate2d", "conv2d", "conv2d_fast")),
+    ("02_padding_strides_pooling", ("max_pool2d", "average_pool2d"))])
+def test_instructor_solutions_keep_full_marks_under_the_lock(assignment, exercises):
+    """The instructor's notebook, submitted as is: every NumPy-only test cell earns its points."""
+    from grader_utils import engine
+    from grader_utils.sandbox import Limits, available
+
+    if not available():
+        pytest.skip("bubblewrap is not installed")
+    source = next((ROOT / "source" / assignment).glob("*.ipynb"))
+    only = {s.grade_id for s in engine.read_specs(source) if s.grade_id.split("__")[0] in exercises}
+    results = engine.grade_notebook(source, source, release_nb=ROOT / "release" / assignment / source.name,
+                                    hide=[ROOT], limits=Limits(wall_seconds=300), only=only)
+    assert results and len(results) == len(only)
+    bad = [(r.grade_id, r.status, r.reason) for r in results if r.status not in ("ok", "kernel")]
+    assert not bad, bad
 
 
 # ------------------------------------------------------------------------------------------------
