@@ -11,6 +11,12 @@ For one submitted notebook:
    Keras, SciPy & co. are masked, and call the student's functions on inputs made here, one
    call at a time: each input is written only just before its call, and each call is timed
    from here (:class:`_Driver`); results come back as plain data (:mod:`protocol`).
+   For the NumPy-only notebooks the sandbox also gets ``GRADER_NUMPY_ONLY=1``: the harness then
+   locks itself before the student's cells run (:mod:`native_lock`: NumPy and the standard
+   library's compiled modules are loaded, then a seccomp filter refuses new executable memory
+   and ``execve``), so no other native code (Pillow, a ``.so`` shipped in the notebook, another
+   Python's packages, another program) can do the work. A lock that cannot be made exits the
+   harness before any student code runs: a crash, 0 points.
 4. Judge every result here with the verdict functions of :mod:`checks` (TensorFlow ground
    truth computed in this process). Nothing the sandbox says about itself counts: only the
    values it returns and the times measured from outside.
@@ -330,7 +336,7 @@ def _sandbox_run(cells: list[str], driver: _Driver, scratch: Path, limits: Limit
     return run_sandboxed([sys.executable, "-m", "grader_utils.harness"], scratch, hide=hide,
                          expose=[Path(sys.prefix), package_root], mask_packages=MASKED if mask else (), limits=limits,
                          env={"PYTHONPATH": str(package_root.parent), "GRADER_CALL_SECONDS": str(call_seconds),
-                              "NBGRADER_EXECUTION": "autograde"},
+                              "NBGRADER_EXECUTION": "autograde", **({"GRADER_NUMPY_ONLY": "1"} if mask else {})},
                          driver=driver)
 
 
