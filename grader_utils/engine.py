@@ -35,12 +35,6 @@ import hashlib
 import hmac
 import json
 import os
-import select
-import signal
-import subprocess
-import time
-import shutil
-import sys
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -51,17 +45,13 @@ import nbformat
 from . import checks, model_engine, protocol
 from .cases import Case, suite_cases
 from .compare import CheckResult
-from .numpy_only import FORBIDDEN
-from .sandbox import Limits, SandboxResult, run_sandboxed
+from .sandbox import Limits
 
 __all__ = ["CHECKS", "GradingError", "TestSpec", "TestResult", "read_specs", "grade_notebook", "read_record",
            "write_record"]
 
 #: check function -> (case family, verdict): the same pairs the test cells use
 CHECKS: dict[str, tuple[str, Callable[[Case, Any], CheckResult]]] = checks.CHECK_FAMILIES
-#: packages hidden in the sandbox: every NumPy-only offender except Pillow, which matplotlib
-#: needs to import (the profile hook of :mod:`numpy_only` still catches Pillow doing the work)
-MASKED = tuple(name for name in FORBIDDEN if name != "PIL")
 #: suites whose calls are timed from outside the sandbox (the verdict limits the time)
 TIMED = {("check_conv2d_fast", "large")}
 #: checks of Keras models (assignment 03): models come back as JSON, see :mod:`model_engine`
@@ -233,7 +223,8 @@ def _student_cells(nb: Any, specs: list[TestSpec], demos: dict[str, str] | None 
         meta = cell.get("metadata", {}).get("nbgrader", {})
         grade_id = meta.get("grade_id")
         if grade_id in test_ids or meta.get("grade"):
-            seen[grade_id] = seen.get(grade_id, 0) + 1
+            if not cell.get("metadata", {}).get("grader_restored"):
+                seen[grade_id] = seen.get(grade_id, 0) + 1
             continue
         source = cell.get("source", "")
         cells.append(source if isinstance(source, str) else "".join(source))
@@ -250,103 +241,14 @@ class GradingError(RuntimeError):
     Never a score: the caller records the submission as failed with 0 points."""
 
 
-class _Lines:
-    """Lines from a pipe, each awaited until a deadline (time.monotonic())."""
+@dataclass
+class CallLog:
+    """What the grading process saw of the calls it made: how long each took (measured from
+    outside, from the moment its input existed until its answer did) and which ran out of time."""
 
-    def __init__(self, fd: int) -> None:
-        self.fd, self.buffer = fd, b""
-
-    def next(self, deadline: float) -> str | None:
-        """The next line; ``""`` when the pipe is closed; None when the deadline passed first."""
-        while b"\n" not in self.buffer:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([self.fd], [], [], left)[0]:
-                return None
-            chunk = os.read(self.fd, 4096)
-            if not chunk:
-                return ""
-            self.buffer += chunk
-            if len(self.buffer) > 65536:  # nobody but a liar says that much
-                return ""
-        line, self.buffer = self.buffer.split(b"\n", 1)
-        return line.decode("ascii", "replace").strip() or "?"
-
-
-#: seconds a call may run past the sandbox's own per-call alarm before the grading process kills it
-CALL_GRACE = 5.0
-
-
-class _Driver:
-    """Feeds the harness one call at a time (its input written just before it is asked for) and
-    times each call from outside: from the moment the input exists until the answer is announced."""
-
-    def __init__(self, scratch: Path, calls: list[dict], call_seconds: float) -> None:
-        self.scratch, self.calls, self.call_seconds = scratch, calls, call_seconds
-        self.elapsed: dict[int, float] = {}
-        self.timed_out_at: int | None = None  # the call (or -1: the cells) that ran out of time
-        self.violation: str = ""
-
-    def __call__(self, proc: subprocess.Popen, done_fd: int, deadline: float) -> None:
-        lines = _Lines(done_fd)
-        first = lines.next(deadline)
-        if first != "ready":
-            if first is None:
-                self._kill(proc, -1)
-            return
-        assert proc.stdin is not None
-        for i, call in enumerate(self.calls):
-            start = time.monotonic()
-            tmp = self.scratch / f".call_{i}.json"
-            protocol.save(call, tmp)
-            os.replace(tmp.with_suffix(".npz"), self.scratch / f"call_{i}.npz")
-            os.replace(tmp, self.scratch / f"call_{i}.json")
-            try:
-                proc.stdin.write(f"{i}\n".encode())
-                proc.stdin.flush()
-            except OSError:
-                return
-            answer = lines.next(min(deadline, start + self.call_seconds + CALL_GRACE))
-            if answer is None:
-                self._kill(proc, i)
-                return
-            if answer != str(i):
-                if answer:
-                    self.violation = f"the notebook's process answered {answer[:20]!r} instead of call {i}"
-                    self._kill(proc, None)
-                return
-            self.elapsed[i] = time.monotonic() - start
-        try:
-            proc.stdin.write(b"end\n")
-            proc.stdin.flush()
-        except OSError:
-            pass
-
-    def _kill(self, proc: subprocess.Popen, at: int | None) -> None:
-        self.timed_out_at = at
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-
-
-def _sandbox_run(cells: list[str], driver: _Driver, scratch: Path, limits: Limits,
-                 hide: list[Path], call_seconds: int = 20, mask: bool = True) -> SandboxResult:
-    (scratch / "cells.json").write_text(json.dumps(cells))
-    package_root = Path(checks.__file__).resolve().parent
-    return run_sandboxed([sys.executable, "-m", "grader_utils.harness"], scratch, hide=hide,
-                         expose=[Path(sys.prefix), package_root], mask_packages=MASKED if mask else (), limits=limits,
-                         env={"PYTHONPATH": str(package_root.parent), "GRADER_CALL_SECONDS": str(call_seconds),
-                              "NBGRADER_EXECUTION": "autograde", **({"GRADER_NUMPY_ONLY": "1"} if mask else {})},
-                         driver=driver)
-
-
-def _cell_errors(scratch: Path) -> list[str]:
-    """The errors the student's cells raised in the sandbox (text written by the sandbox: shown only)."""
-    try:
-        errors = json.loads((scratch / "cells_report.json").read_text()[:100_000])
-        return [str(e)[:300] for e in errors][:5] if isinstance(errors, list) else []
-    except (OSError, ValueError):
-        return []
+    call_seconds: float = 20.0
+    elapsed: dict[int, float] = field(default_factory=dict)
+    timeouts: set[int] = field(default_factory=set)
 
 
 @dataclass
@@ -358,14 +260,6 @@ class _Item:
     case: Case
     verdict: Callable[..., CheckResult]
     timed: bool = False
-
-
-def _raw_result(scratch: Path, index: int) -> dict:
-    """The result of call ``index`` as the sandbox wrote it, strictly decoded."""
-    raw = protocol.load(scratch / f"result_{index}.json")
-    if not isinstance(raw, dict):
-        raise protocol.ProtocolError("result is not a record")
-    return raw
 
 
 def _judge(item: _Item, raw: dict, seconds: float) -> tuple[str, CheckResult | None, str]:
@@ -424,101 +318,100 @@ def _plan(specs: list[TestSpec], secret: bytes | None, context: str, digest: str
     return calls, plan
 
 
+def restore_test_cells(nb: Any, source_nb: Path) -> Any:
+    """``nb`` with its test cells as the instructor wrote them (as nbgrader's autograde restores them):
+    each test cell's source replaced by the instructor's, and a deleted one put back at the end."""
+    source = nbformat.read(source_nb, as_version=4)
+    tests = {c.metadata["nbgrader"]["grade_id"]: c for c in source.cells
+             if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")}
+    seen = set()
+    for cell in nb.cells:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if grade_id in tests and cell.get("cell_type") == "code":
+            cell.source = tests[grade_id].source
+            cell.metadata["nbgrader"] = dict(tests[grade_id].metadata["nbgrader"])
+            seen.add(grade_id)
+    for grade_id, cell in tests.items():
+        if grade_id not in seen:
+            restored = nbformat.v4.new_code_cell(cell.source, metadata=dict(cell.metadata))
+            restored.metadata["grader_restored"] = True  # noted as deleted (integrity), graded all the same
+            nb.cells.append(restored)
+    return nb
+
+
 def grade_notebook(submission: Path, source_nb: Path, *, release_nb: Path | None = None,
                    hide: list[Path] | None = None, limits: Limits = Limits(wall_seconds=300),
                    call_seconds: int = 20, only: set[str] | None = None, secret: bytes | None = None,
                    context: str = "") -> list[TestResult]:
-    """Grade one submitted notebook against the instructor's notebook ``source_nb``.
+    """Grade one submitted notebook against the instructor's notebook ``source_nb``, the way
+    autograding does (:mod:`graded_run`: one sandboxed kernel, the engine's calls at each test cell).
 
     release_nb: the student version, to skip its unchanged ``demo``-tagged cells;
     hide: folders the student's code must not see (the course directory);
+    limits: ``wall_seconds`` is the time limit of one cell;
     call_seconds: time limit of one call of a student's function;
     only: grade just these test cells (grade_ids);
     secret: the course secret from which hidden suites take their inputs (None: the seeds written in
     the test cells, as when the instructor runs the notebook); context: where the notebook belongs
-    (``assignment/notebook``), mixed into those inputs.
+    (``assignment/notebook``), mixed into those inputs."""
+    from traitlets.config import Config
 
-    Raises :class:`GradingError` when the grading process itself fails (never a partial score)."""
+    from .graded_run import GradingContext, SandboxedExecute
+
     specs = [s for s in read_specs(source_nb) if only is None or s.grade_id in only]
     try:
         nb = nbformat.reads(Path(submission).read_text(errors="replace"), as_version=4)
+        nb = restore_test_cells(nb, source_nb)
     except Exception as exc:  # invalid JSON, wrong schema, unreadable file
         reason = f"the notebook could not be read ({type(exc).__name__}: {str(exc)[:200]})"
         return [TestResult(s.grade_id, "invalid", 0.0, s.points, reason) for s in specs]
-    try:
-        cells, integrity = _student_cells(nb, specs, release_demo_cells(release_nb))
-    except Exception as exc:  # a notebook that nbformat reads but whose cells are not what they should be
-        reason = f"the notebook's cells could not be read ({type(exc).__name__}: {str(exc)[:200]})"
-        return [TestResult(s.grade_id, "invalid", 0.0, s.points, reason) for s in specs]
-    calls, plan = _plan(specs, secret, context, submission_digest(cells))
-    uses_keras = any(c.get("keras") for c in calls)
-    if uses_keras:  # TensorFlow must load in the sandbox: more memory and time, nothing masked
-        limits = Limits(wall_seconds=max(limits.wall_seconds, 600), cpu_seconds=max(limits.cpu_seconds, 600),
-                        memory_bytes=max(limits.memory_bytes, 12 * 1024 ** 3), processes=limits.processes,
-                        file_bytes=limits.file_bytes, output_bytes=limits.output_bytes)
-        call_seconds = max(call_seconds, 120)
-
-    run: SandboxResult | None = None
-    driver = _Driver(Path(), calls, call_seconds)
-    scratch = Path(tempfile.mkdtemp(prefix="grade-"))
-    try:
-        if calls:
-            driver.scratch = scratch
-            run = _sandbox_run(cells, driver, scratch, limits, hide or [], call_seconds, mask=not uses_keras)
-        results: list[TestResult] = []
-        for spec in specs:
-            if not spec.engine:
-                results.append(TestResult(spec.grade_id, "invalid", 0.0, spec.points,
-                                          "this test cell calls no check the course's grader knows"))
-                continue
-            items = next(i for s, i in plan if s is spec)
-            results.append(_result(spec, items, calls, scratch, driver, run, integrity))
-        return results
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+    config = Config()
+    if hide:
+        config.SandboxedKernelManager.hide = [str(h) for h in hide]
+    ctx = GradingContext(source_nb=source_nb, release_nb=release_nb, secret=secret, context=context,
+                         call_seconds=call_seconds, only=only, submission_folder=Path(submission).parent)
+    ex = SandboxedExecute(config=config, grading=ctx, timeout=int(limits.wall_seconds), startup_timeout=120)
+    ex.preprocess(nb, {"metadata": {"path": str(Path(submission).parent)}})
+    return ctx.results
 
 
-def _result(spec: TestSpec, items: list[_Item], calls: list[dict], scratch: Path, driver: _Driver,
-            run: SandboxResult | None, integrity: list[str]) -> TestResult:
-    """The verdict on one test cell from the results of its calls."""
+def _result(spec: TestSpec, items: list[_Item], calls: list[dict], read: Callable[[int], Any], log: CallLog,
+            integrity: list[str], cell_errors: list[str] = ()) -> TestResult:  # type: ignore[assignment]
+    """The verdict on one test cell from the results of its calls (``read(i)``: call i's result as
+    the sandbox wrote it). A call that was never answered is a crash: the kernel stopped first.
+    ``cell_errors``: errors the student's cells raised so far (named when a function is missing or
+    raised: e.g. the import the NumPy-only lock refused)."""
     # the same report as the test cell's: how many cases are wrong, one of them, the likely cause
     report = checks.SuiteReport(spec.calls[0].func, spec.calls[0].suite, len(items))
     status, reason, causes = "ok", "", []
     for item in items:
-        if not all(i in driver.elapsed for i in item.indexes):
-            missing = next(i for i in item.indexes if i not in driver.elapsed)
-            if driver.violation:
-                status, reason = "invalid", driver.violation
-            elif driver.timed_out_at is not None and (driver.timed_out_at == -1 or missing >= driver.timed_out_at):
-                status, reason = "timeout", ("the notebook's code ran out of time before this test"
-                                             if driver.timed_out_at == -1 or missing > driver.timed_out_at
-                                             else f"{item.case.call_text(calls[missing]['func'])} did not return "
-                                                  f"within {driver.call_seconds:g} s")
-            else:
-                status = "crash"
-                reason = (f"the notebook's process ended before this test "
-                          f"(exit {run.returncode if run else '?'}"
-                          f"{', ' + run.signal if run and run.signal else ''})")
+        name = item.case.call_text(calls[item.indexes[0]]["func"])
+        if any(i in log.timeouts for i in item.indexes):
+            status, reason = "timeout", f"{name} did not return within {log.call_seconds:g} s"
+            break
+        if not all(i in log.elapsed for i in item.indexes):
+            status, reason = "crash", f"the notebook's kernel stopped before {name} returned"
             break
         try:
-            raws = [_raw_result(scratch, i) for i in item.indexes]
+            raws = [read(i) for i in item.indexes]
+            if not all(isinstance(r, dict) for r in raws):
+                raise protocol.ProtocolError("a result is not a record")
         except Exception as exc:  # noqa: BLE001  (whatever the files hold, it is the sandbox's fault)
             status, reason = "invalid", f"malformed result ({type(exc).__name__}: {str(exc)[:200]})"
             break
-        seconds = min(driver.elapsed[i] for i in item.indexes)
+        seconds = min(log.elapsed[i] for i in item.indexes)
         raw = raws[0]
         call_status, result, detail = _judge(item, raw, seconds)
         if call_status in ("timeout", "invalid"):
-            status, reason = call_status, f"{item.case.call_text(calls[item.indexes[0]]['func'])}: {detail}"
+            status, reason = call_status, f"{name}: {detail}"
             break
         if result is not None and not result.passed:
             if raw.get("status") in ("missing", "raised"):
-                cell_errors = [e for e in _cell_errors(scratch) if "ImportError" in e
-                               or raw.get("status") == "missing"]
-                if cell_errors:
+                errors = [e for e in cell_errors if "ImportError" in e or raw.get("status") == "missing"]
+                if errors:
                     result = CheckResult(False, None, None, result.message + " (errors in your code cells: "
-                                         + "; ".join(cell_errors[:2]) + ")")
-            report.failures.append((item.case.call_text(calls[item.indexes[0]]["func"]), result))
+                                         + "; ".join(errors[:2]) + ")")
+            report.failures.append((name, result))
     if status == "ok" and not report.passed:
         status = "wrong"
         if any(c.model for c in spec.calls):  # one call per check: its own message says it all

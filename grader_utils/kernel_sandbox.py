@@ -31,14 +31,13 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_client.manager import AsyncKernelManager
-from nbformat import NotebookNode
 from traitlets import Integer, List, Unicode
 
-from nbgrader.preprocessors import Execute
 
 from .sandbox import Limits, bwrap_args, chown_for_sandbox
 
-__all__ = ["SandboxedKernelManager", "SandboxedExecute", "KERNEL_LIMITS", "PASS_ENV"]
+__all__ = ["SandboxedKernelManager", "KERNEL_LIMITS", "PASS_ENV", "copy_workdir", "refused_entries",
+           "zero_notebook_scores"]
 
 #: TensorFlow reserves a lot of address space at import, so the memory limit is generous;
 #: it still stops a memory bomb long before the machine runs out.
@@ -59,8 +58,12 @@ class SandboxedKernelManager(AsyncKernelManager):
     processes = Integer(KERNEL_LIMITS.processes).tag(config=True)
 
     _scratch: Path | None = None
-    #: the submission folder whose plain files the kernel gets (set by SandboxedExecute per notebook)
+    #: the submission folder whose plain files the kernel gets (set by graded_run.SandboxedExecute per notebook)
     submission_dir: Path | None = None
+    #: start the kernel locked to NumPy and the standard library (:mod:`native_lock`, :mod:`locked_kernel`)
+    numpy_only: bool = False
+    #: the folder through which the grading process makes calls into this kernel (see :mod:`probe`)
+    probe_folder: Path | None = None
     #: scratch folders this process's kernels used (each removed when its kernel is shut down)
     created: list[Path] = []
 
@@ -71,6 +74,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         os.chmod(self._scratch, 0o755)
         work = self._scratch / "work"
         work.mkdir()
+        self.probe_folder = self._scratch / "probe"
+        self.probe_folder.mkdir()
         source = SandboxedKernelManager.submission_dir  # the student's own files, never the autograded folder
         if source is not None and Path(source).is_dir():
             copy_workdir(Path(source), work, skip=self._scratch)
@@ -78,6 +83,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.connection_file = str(self._scratch / "kernel.json")
         self.ip = str(self._scratch / "ipc")
         cmd, kw = await super()._async_pre_start_kernel(**kw)
+        if SandboxedKernelManager.numpy_only:  # the same kernel, locked before any cell runs
+            cmd = [cmd[0], "-m", "grader_utils.locked_kernel", *cmd[cmd.index("ipykernel_launcher") + 1:]]
         os.chmod(self.connection_file, 0o644)
         chown_for_sandbox(self._scratch)
         env = {k: v for k, v in (kw.get("env") or os.environ).items() if k in PASS_ENV}
@@ -96,6 +103,17 @@ class SandboxedKernelManager(AsyncKernelManager):
         kw["stdout"] = kw["stderr"] = subprocess.DEVNULL
         kw["stdin"] = subprocess.DEVNULL
         return prefix + cmd, kw
+
+    async def _async_interrupt_kernel(self) -> None:
+        """Interrupt by message (the kernel sends itself SIGINT): a signal to the process we started
+        would reach bubblewrap, not the kernel in its own PID namespace, and end the sandbox."""
+        if not self.has_kernel:
+            raise RuntimeError("Cannot interrupt kernel. No kernel is running!")
+        msg = self.session.msg("interrupt_request", content={})
+        self._connect_control_socket()
+        self.session.send(self._control_socket, msg)
+
+    interrupt_kernel = _async_interrupt_kernel  # what nbclient calls (the base class binds its own)
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart=restart)
@@ -159,29 +177,6 @@ def _default_hide() -> list[str]:
     return [h for h in dict.fromkeys(hide) if Path(h).exists() and Path(h) != Path("/")]
 
 
-def _release_demo_cells(root: Path, assignment: str, notebook: str) -> dict[str, str]:
-    """{cell id: source} of the lesson demo cells (tag ``demo``) of the release notebook being graded."""
-    from .engine import release_demo_cells
-
-    try:
-        return release_demo_cells(root / "release" / assignment / f"{notebook}.ipynb")
-    except (OSError, ValueError):
-        return {}
-
-
-class _Submission:
-    """Where the notebook being autograded comes from (read from nbgrader's resources)."""
-
-    def __init__(self, resources: Any) -> None:
-        info = resources["nbgrader"]
-        self.autograded = Path(resources["metadata"]["path"]).resolve()  # autograded/<student>/<assignment>
-        self.root = self.autograded.parents[2]
-        self.student, self.assignment, self.notebook = info["student"], info["assignment"], info["notebook"]
-        self.db_url = info.get("db_url")
-        self.folder = self.root / "submitted" / self.student / self.assignment
-        self.source_nb = self.root / "source" / self.assignment / f"{self.notebook}.ipynb"
-
-
 def zero_notebook_scores(db_url: str, assignment: str, student: str, notebook: str) -> None:
     """Set every auto score of one submitted notebook to 0 (before it is graded: a run that fails
     half-way leaves 0, never the scores of an earlier run)."""
@@ -196,97 +191,3 @@ def zero_notebook_scores(db_url: str, assignment: str, student: str, notebook: s
             if grade.auto_score is not None:
                 grade.auto_score = 0.0
         gb.db.commit()
-
-
-class SandboxedExecute(Execute):
-    """nbgrader's Execute preprocessor with :class:`SandboxedKernelManager`, output caps, and the
-    trusted engine's verdicts as the test cells' outputs.
-
-    The kernel runs the student's cells (its outputs are what the feedback shows); the course's
-    checks do not run in it (``GRADER_ENGINE=1``). The engine (:mod:`engine`) then grades the
-    submitted notebook in its own sandbox, and its verdicts become the test cells' outputs, from
-    which nbgrader's SaveAutoGrades takes the scores, and the record
-    ``<notebook>.grading.json``. So the formgrader's Autograde button, ``nbgrader autograde`` and
-    ``cnn-course grade`` all grade the same trusted way. Fail closed: the notebook's scores are set
-    to 0 first; a submission folder holding links or special files is refused; if the engine
-    fails, every test cell gets an error output (0 points) and the record says why."""
-
-    kernel_name = Unicode("python3", help="the kernel every submission runs in, whatever its metadata says"
-                          ).tag(config=True)
-    max_output_bytes = Integer(2 * 1024 ** 2, help="outputs kept per cell; the rest is dropped with a note"
-                               ).tag(config=True)
-    max_notebook_output_bytes = Integer(8 * 1024 ** 2, help="outputs kept for the whole notebook; the rest is "
-                                                            "dropped with a note").tag(config=True)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["kernel_manager_class"] = SandboxedKernelManager
-        super().__init__(*args, **kwargs)
-        self._cell_bytes: dict[int, int] = {}
-        self._total_bytes = 0
-        self._demo_cells: dict[str, str] = {}
-
-    def preprocess(self, nb: NotebookNode, resources: Any = None, km: Any = None) -> Any:
-        from .secure_grade import engine_verdicts, put_verdicts
-
-        try:
-            sub: _Submission | None = _Submission(resources)
-        except (KeyError, TypeError, IndexError):
-            sub = None  # not nbgrader's autograde (e.g. a test running a notebook): no verdicts, no points
-        if sub is not None and sub.db_url:
-            zero_notebook_scores(sub.db_url, sub.assignment, sub.student, sub.notebook)
-        refused = refused_entries(sub.folder) if sub is not None and sub.folder.is_dir() else []
-        self._demo_cells = _release_demo_cells(sub.root, sub.assignment, sub.notebook) if sub is not None else {}
-        self._cell_bytes, self._total_bytes = {}, 0
-        if sub is not None:
-            SandboxedKernelManager.submission_dir = None if refused else sub.folder
-        else:
-            path = (resources or {}).get("metadata", {}).get("path")
-            SandboxedKernelManager.submission_dir = Path(path) if path else None
-        old = os.environ.get("GRADER_ENGINE")
-        os.environ["GRADER_ENGINE"] = "1"
-        kernel_problem = ""
-        try:
-            nb, resources = super().preprocess(nb, resources, km)
-        except Exception as exc:  # noqa: BLE001  (the kernel's run only gives the feedback its outputs)
-            kernel_problem = f"the notebook's kernel stopped ({type(exc).__name__}: {str(exc)[:200]})"
-        finally:
-            SandboxedKernelManager.submission_dir = None
-            if old is None:
-                os.environ.pop("GRADER_ENGINE", None)
-            else:
-                os.environ["GRADER_ENGINE"] = old
-        if sub is None:
-            put_verdicts(nb, [])
-        else:
-            engine_verdicts(nb, sub.root, sub.assignment, sub.student, sub.notebook, refused=refused,
-                            note=kernel_problem)
-        return nb, resources
-
-    def preprocess_cell(self, cell: NotebookNode, resources: Any, index: int) -> tuple[NotebookNode, Any]:
-        # an unchanged lesson demo defines nothing the tests use; while the engine grades, skip it
-        if self._demo_cells.get(cell.get("id", "")) == cell.get("source"):
-            return cell, resources
-        # test cells are the engine's: the kernel never runs them (their outputs are the verdicts)
-        if cell.get("metadata", {}).get("nbgrader", {}).get("grade") and cell.get("cell_type") == "code":
-            cell.outputs = []
-            return cell, resources
-        return super().preprocess_cell(cell, resources, index)
-
-    def output(self, outs: list[NotebookNode], msg: dict, display_id: str | None,
-               cell_index: int) -> NotebookNode | None:
-        content = msg.get("content", {})
-        size = len(str(content.get("text", ""))) + sum(len(str(v)) for v in content.get("data", {}).values())
-        used = self._cell_bytes.get(cell_index, 0)
-        self._cell_bytes[cell_index] = used + size
-        total = self._total_bytes
-        self._total_bytes = total + size
-        limit, whole = self.max_output_bytes, self.max_notebook_output_bytes
-        if used > limit or total > whole:
-            return None
-        if used + size > limit or total + size > whole:
-            what = (f"this cell printed more than {limit // 1024} KiB" if used + size > limit
-                    else f"the notebook printed more than {whole // 1024 ** 2} MiB")
-            note = NotebookNode(output_type="stream", name="stdout", text=f"\n[output truncated: {what}]\n")
-            outs.append(note)
-            return note
-        return super().output(outs, msg, display_id, cell_index)

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ProtocolError", "Unsupported", "encode", "decode", "save", "load"]
+__all__ = ["ProtocolError", "Unsupported", "encode", "decode", "dumps", "loads", "save", "load"]
 
 
 class ProtocolError(ValueError):
@@ -104,6 +104,30 @@ def _list(value: Any) -> list:
     if not isinstance(value, list):
         raise ProtocolError("expected a list")
     return value
+
+
+def dumps(value: Any) -> tuple[bytes, bytes]:
+    """``value`` as (JSON text, ``.npz`` bytes of its arrays)."""
+    import io
+
+    arrays: dict[str, np.ndarray] = {}
+    text = json.dumps(encode(value, arrays)).encode()
+    buffer = io.BytesIO()
+    np.savez(buffer, allow_pickle=False, **arrays)
+    return text, buffer.getvalue()
+
+
+def loads(text: bytes, npz: bytes) -> Any:
+    """What :func:`dumps` made, strictly decoded (ProtocolError for anything else)."""
+    import io
+
+    try:
+        obj = json.loads(text)
+        with np.load(io.BytesIO(npz), allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+    except Exception as exc:  # noqa: BLE001  (whatever the bytes are, they are not our protocol)
+        raise ProtocolError(f"unreadable results: {type(exc).__name__}: {str(exc)[:200]}") from None
+    return decode(obj, arrays)
 
 
 def save(value: Any, path: Path) -> None:

@@ -1,8 +1,8 @@
 """Run the trusted engine over a course's submissions and make its verdicts the grades.
 
-nbgrader's autograde already does this for every notebook it grades: the course's
-``SandboxedExecute`` preprocessor calls :func:`engine_verdicts`. This module's command line
-grades again with the engine alone, e.g. after an autograde run with another configuration:
+nbgrader's autograde already grades this way (the course's ``SandboxedExecute`` preprocessor,
+:mod:`graded_run`). This module's command line grades the submissions again, e.g. after an
+autograde run with another configuration, and stores the verdicts:
 
     python -m grader_utils.secure_grade ASSIGNMENT [--student ID ...] [--root DIR]
 
@@ -97,21 +97,6 @@ def grade_submitted(root: Path, assignment: str, student: str, source_nb: Path,
     except Exception as exc:  # noqa: BLE001  (fail closed: the grader's failure is never a score)
         return failed_results(source_nb, f"the grader failed on this notebook ({type(exc).__name__}: "
                                          f"{str(exc)[:300]})")
-
-
-def engine_verdicts(nb: Any, root: Path, assignment: str, student: str, notebook: str,
-                    refused: list[str] | None = None, note: str = "") -> list[TestResult]:
-    """Grade the submitted notebook with the engine, write its record, and put the verdicts into
-    ``nb`` (the notebook nbgrader is autograding). Used by :class:`kernel_sandbox.SandboxedExecute`."""
-    source_nb = root / "source" / assignment / f"{notebook}.ipynb"
-    results = grade_submitted(root, assignment, student, source_nb, refused)
-    if note:
-        for r in results:
-            r.notes.append(note)
-    write_record(root / "autograded" / student / assignment / f"{notebook}.grading.json",
-                 student, assignment, notebook, results)
-    put_verdicts(nb, results)
-    return results
 
 
 def store_scores(db_url: str, assignment: str, student: str, notebook: str, results: list[TestResult]) -> int:

@@ -15,7 +15,7 @@ import nbformat
 import pytest
 
 from grader_utils import sandbox
-from grader_utils.kernel_sandbox import SandboxedExecute
+from grader_utils.graded_run import SandboxedExecute
 
 pytestmark = [pytest.mark.sandbox]
 
