@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import os
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -29,7 +30,6 @@ from .shapes import as_pair
 
 __all__ = [
     "SuiteReport",
-    "KERNEL_ONLY",
     "graded_by_engine",
     "run_suite",
     "verdict_conv2d_output_shape",
@@ -255,16 +255,18 @@ class _Refused(Exception):
 
 
 def _call(func: Callable[..., Any], name: str, case: Case, numpy_only: bool = False,
-          max_calls: int | None = None) -> tuple[bool, Any]:
+          max_seconds: float | None = None) -> tuple[bool, Any]:
     """Call the student's function on copies of the case's arguments.
 
     Returns (True, result) or (False, text of the exception). NotImplementedError
     propagates with a message saying what to do; a broken rule raises ``_Refused``."""
     args, kwargs = copy.deepcopy(case.args), copy.deepcopy(case.kwargs)
+    start = time.perf_counter()
     try:
         if not numpy_only:
             return True, func(*args, **kwargs)
         result, report = call_numpy_only(func, *args, **kwargs)
+        seconds = time.perf_counter() - start
     except NotImplementedError:
         raise NotImplementedError(
             f"{name} is not implemented yet: replace `raise NotImplementedError()` with your code."
@@ -276,18 +278,18 @@ def _call(func: Callable[..., Any], name: str, case: Case, numpy_only: bool = Fa
         return False, f"{type(exc).__name__}: {exc}"
     if not report.clean:
         raise _Refused(report.message(name))
-    if max_calls is not None and report.calls > max_calls:
-        raise _Refused(loop_message(name, report.calls, case, max_calls))
+    if max_seconds is not None and seconds > max_seconds:
+        raise _Refused(slow_message(name, seconds, case, max_seconds))
     return True, result
 
 
 def run_suite(func: Callable[..., Any], name: str, cases: list[Case], verdict: Verdict,
               suite: str = "", numpy_only: bool = False,
-              max_calls: Callable[[Case], int] | None = None) -> SuiteReport:
+              max_seconds: Callable[[Case], float] | None = None) -> SuiteReport:
     """Call ``func`` on each case and judge each result with ``verdict``.
 
     numpy_only: the function must not run TensorFlow, SciPy & co. (see :mod:`numpy_only`);
-    max_calls: a limit on function calls per case (a check for vectorized code).
+    max_seconds: a time limit per case (a check for vectorized code, see :func:`time_limit`).
     A broken rule fails the whole suite with a message saying which rule."""
     if not callable(func):
         raise AssertionError(f"{name} should be a function, but it is {type(func).__name__}.")
@@ -295,7 +297,7 @@ def run_suite(func: Callable[..., Any], name: str, cases: list[Case], verdict: V
     for case in cases:
         call = case.call_text(name)
         try:
-            ok, got = _call(func, name, case, numpy_only, None if max_calls is None else max_calls(case))
+            ok, got = _call(func, name, case, numpy_only, None if max_seconds is None else max_seconds(case))
         except _Refused as refusal:
             report.failures = [(call, CheckResult(False, None, None, str(refusal), {"problem": "rule"}))]
             report.rule_broken = True
@@ -309,11 +311,6 @@ def run_suite(func: Callable[..., Any], name: str, cases: list[Case], verdict: V
     return report
 
 
-#: (check, suite) pairs the trusted engine leaves to the kernel (none: the engine also judges how
-#: conv2d_fast runs, from the calls counted in the sandbox)
-KERNEL_ONLY: set[tuple[str, str]] = set()
-
-
 def graded_by_engine(check: str, suite: str = "") -> bool:
     """True while ``python -m grader_utils grade`` autogrades (``GRADER_ENGINE=1`` in the kernel) and
     the trusted engine judges this check itself: the kernel need not run it (its verdict would be
@@ -322,16 +319,16 @@ def graded_by_engine(check: str, suite: str = "") -> bool:
 
     if os.environ.get("GRADER_ENGINE") != "1":
         return False
-    return (check in CHECK_FAMILIES and (check, suite) not in KERNEL_ONLY) or check in MODEL_CHECKS
+    return check in CHECK_FAMILIES or check in MODEL_CHECKS
 
 
 def _check(func: Callable[..., Any], name: str, family: str, verdict: Verdict, suite: str, seed: int,
-           n: int | None, numpy_only: bool = False, max_calls: Callable[[Case], int] | None = None) -> None:
+           n: int | None, numpy_only: bool = False, max_seconds: Callable[[Case], float] | None = None) -> None:
     if graded_by_engine(f"check_{name}", suite):
         print(f"{name} ({suite}): graded by the course's sandboxed grader")
         return None
     report = run_suite(func, name, suite_cases(family, suite, seed=seed, n=n), verdict, suite, numpy_only,
-                       max_calls)
+                       max_seconds)
     if not report.passed:
         raise AssertionError(report.message())
     print(report.message())
@@ -401,26 +398,62 @@ def check_conv2d(func: Callable[..., Any], suite: str = "basic", seed: int = 0, 
     return _check(func, "conv2d", *CHECK_FAMILIES["check_conv2d"], suite, seed, n, numpy_only=True)
 
 
-def loop_message(name: str, calls: int, case: Case, limit: int) -> str:
-    """What a student reads when a vectorized exercise makes too many function calls."""
-    return (f"{name} made {calls} function calls on one input ({case.call_text(name)}), which means a "
+#: the time rule of ``conv2d_fast`` on its ``large`` suite: at most TIME_FACTOR times as long as
+#: whole-array NumPy (:func:`reference_seconds`, timed in the same process that times the student's
+#: call), and never less than TIME_FLOOR seconds. On the large cases a Python loop over output
+#: pixels takes about 100x as long as whole-array NumPy; einsum over sliding windows about 7x.
+TIME_FACTOR = 25.0
+TIME_FLOOR = 0.08
+
+
+def _whole_array_conv(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray, strides: Any = (1, 1),
+                      padding: str = "valid") -> np.ndarray:
+    """A vectorized convolution (one matrix product per kernel offset) used only to time NumPy.
+    x: (H, W, C_in); kernel: (kh, kw, C_in, C_out); bias: (C_out,)."""
+    kh, kw = kernel.shape[:2]
+    sh, sw = as_pair(strides)
+    if padding == "same":
+        from .shapes import same_padding_amounts
+
+        (top, bottom), (left, right) = (same_padding_amounts(x.shape[0], kh, sh),
+                                        same_padding_amounts(x.shape[1], kw, sw))
+        x = np.pad(x, ((top, bottom), (left, right), (0, 0)))
+    h_out, w_out = (x.shape[0] - kh) // sh + 1, (x.shape[1] - kw) // sw + 1
+    out = np.zeros((h_out, w_out, kernel.shape[3]), dtype=np.float32)
+    for a in range(kh):
+        for b in range(kw):
+            out += x[a:a + sh * (h_out - 1) + 1:sh, b:b + sw * (w_out - 1) + 1:sw] @ kernel[a, b]
+    return out + bias
+
+
+def reference_seconds(case: Case) -> float:
+    """Seconds whole-array NumPy takes for ``case`` here and now (the best of three runs)."""
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        _whole_array_conv(*case.args, **case.kwargs)
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def time_limit(case: Case) -> float:
+    """The most seconds a vectorized ``conv2d_fast`` may take on ``case``."""
+    return max(TIME_FLOOR, TIME_FACTOR * reference_seconds(case))
+
+
+def slow_message(name: str, seconds: float, case: Case, limit: float) -> str:
+    """What a student reads when a vectorized exercise is as slow as a loop over pixels."""
+    return (f"{name} took {seconds:.2f} s on {case.call_text(name)}; the limit is {limit:.2f} s "
+            f"({TIME_FACTOR:g} times what whole-array NumPy takes on this machine). That is the speed of a "
             f"Python loop over the output pixels. Vectorize it: loop at most over the kernel offsets "
             f"(kh * kw steps) and let NumPy do each step on whole arrays (slicing, einsum, tensordot, "
-            f"sliding_window_view). Limit for this input: {limit} calls.")
-
-
-def pixel_loop_limit(case: Case) -> int:
-    """Most function calls a vectorized ``conv2d_fast`` may make on a case: a quarter of the
-    output pixels (at least 200). Vectorized code makes far fewer; a loop over pixels more."""
-    x, kernel = case.args[0], case.args[1]
-    h_out, w_out, _ = truth.conv2d_output_shape(x.shape, kernel.shape[3], kernel.shape[:2], **case.kwargs)
-    return max(200, h_out * w_out // 4)
+            f"sliding_window_view).")
 
 
 def check_conv2d_fast(func: Callable[..., Any], suite: str = "basic", seed: int = 0,
                       n: int | None = None) -> None:
-    """Exercise ``conv2d_fast``: the contract of ``conv2d``, NumPy only, and no Python loop over
-    output pixels (checked on the ``large`` suite by counting function calls)."""
-    limit = pixel_loop_limit if suite == "large" else None
+    """Exercise ``conv2d_fast``: the contract of ``conv2d``, NumPy only, and as fast as whole-array
+    NumPy code (on the ``large`` suite: at most :data:`TIME_FACTOR` times as long, see :func:`time_limit`)."""
+    limit = time_limit if suite == "large" else None
     return _check(func, "conv2d_fast", *CHECK_FAMILIES["check_conv2d_fast"], suite, seed, n, numpy_only=True,
-                  max_calls=limit)
+                  max_seconds=limit)

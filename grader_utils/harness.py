@@ -1,15 +1,18 @@
-"""Runs inside the sandbox: the student's cells, then the calls the grader asks for.
+"""Runs inside the sandbox: the student's cells, then the calls the grader asks for, one at a time.
 
-Usage (cwd = the scratch folder): ``python -m grader_utils.harness``. Reads
-``cells.json`` (the student's code cells, in order) and ``calls.json`` +
-``calls.npz`` (``[{"func": name, "args": [...], "kwargs": {...}}, ...]`` in
-:mod:`protocol` form). Runs the cells in one IPython namespace (errors are
-printed and the next cell runs, as in a notebook), then each call with a time
-limit, writing ``result_<i>.json``/``.npz`` as soon as the call returns, so a
-later hang or crash loses nothing that came before.
+Usage (cwd = the scratch folder): ``python -m grader_utils.harness``, started by :mod:`engine`
+through :func:`sandbox.run_sandboxed` with a driver. Reads ``cells.json`` (the student's code
+cells, in order) and runs them in one IPython namespace (errors are recorded and the next cell
+runs, as in a notebook). Then it says ``ready`` and waits: for each line ``<i>`` on its standard
+input it reads call ``i`` from ``call_<i>.json``/``.npz`` (:mod:`protocol` form:
+``{"func": name, "args": [...], "kwargs": {...}}``), which the grading process writes only just
+before it sends the line, calls the student's function with a time limit, writes
+``result_<i>.json``/``.npz`` and answers ``<i>`` on the pipe ``$GRADER_DONE_FD``. The line ``end``
+ends it. So the student's code never sees an input before its call, and the grading process
+measures from outside how long each call took.
 
-Everything here runs with the student's code and may be tampered with by it: the
-grading process trusts none of it and checks every result itself.
+Everything here runs with the student's code and may be tampered with by it: the grading
+process trusts none of it and checks every result itself.
 """
 
 from __future__ import annotations
@@ -22,9 +25,6 @@ import time
 from pathlib import Path
 
 from . import protocol
-from .numpy_only import call_numpy_only  # imported before the student's cells run
-
-_COUNTER_CODE = call_numpy_only.__code__
 
 CALL_SECONDS = int(os.environ.get("GRADER_CALL_SECONDS", "20"))
 
@@ -50,53 +50,67 @@ def run_cells(cells: list[str], errors: list[str]) -> dict:
     return shell.user_ns
 
 
+def call_one(call: dict, ns: dict, hung: set[str]) -> dict:
+    """Call the student's function as ``call`` says; the outcome as plain data."""
+    name = call["func"]
+    func = ns.get(name)
+    if name in hung:
+        return {"status": "timeout", "detail": f"not run: an earlier call of {name} ran out of time"}
+    if not callable(func):
+        return {"status": "missing", "detail": f"{name} is not defined (was its cell deleted?)"}
+    try:
+        signal.alarm(CALL_SECONDS)
+        if call.get("keras"):  # a model check: the model goes back as JSON text (model_engine)
+            from .model_engine import sandbox_call
+
+            value = sandbox_call(call, ns)
+        else:
+            value = func(*call["args"], **call["kwargs"])
+        signal.alarm(0)
+        return {"status": "returned", "value": value}
+    except CallTimeout:
+        hung.add(name)
+        return {"status": "timeout", "detail": f"{name} ran longer than {CALL_SECONDS} s"}
+    except NotImplementedError:
+        signal.alarm(0)
+        return {"status": "not_implemented", "detail": f"{name} is not implemented yet"}
+    except BaseException as exc:  # noqa: BLE001  (SystemExit and friends count as crashes)
+        signal.alarm(0)
+        return {"status": "raised", "detail": f"{type(exc).__name__}: {str(exc)[:500]}"}
+
+
 def main() -> int:
     here = Path.cwd()
     main_pid = os.getpid()
+    # the two channels to the grading process, taken before any student code runs
+    commands = os.fdopen(os.dup(0), "r")
+    done = os.dup(int(os.environ["GRADER_DONE_FD"]))
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+
+    def say(text: str) -> None:
+        os.write(done, (text + "\n").encode())
+
     cells = json.loads((here / "cells.json").read_text())
-    calls = protocol.load(here / "calls.json")
     errors: list[str] = []
     ns = run_cells(cells, errors)
     if os.getpid() != main_pid:  # a process the student's cells forked: only the harness itself answers
         os._exit(0)
     (here / "cells_report.json").write_text(json.dumps(errors[:50]))
     signal.signal(signal.SIGALRM, _alarm)
+    say("ready")
     hung: set[str] = set()
-    for i, call in enumerate(calls):
-        name = call["func"]
-        func = ns.get(name)
+    for line in commands:
+        if line.strip() == "end":
+            break
+        i = int(line)
         start = time.perf_counter()
-        if name in hung:
-            result = {"status": "timeout", "detail": f"not run: an earlier call of {name} ran out of time"}
-        elif not callable(func):
-            result = {"status": "missing", "detail": f"{name} is not defined (was its cell deleted?)"}
+        try:
+            call = protocol.load(here / f"call_{i}.json")
+        except protocol.ProtocolError as exc:
+            result = {"status": "raised", "detail": f"the call could not be read: {exc}"[:500]}
         else:
-            try:
-                signal.alarm(CALL_SECONDS)
-                if call.get("keras"):  # a model check: the model goes back as JSON text (model_engine)
-                    from .model_engine import sandbox_call
-
-                    value = sandbox_call(call, ns)
-                elif call.get("count_calls"):  # how the code runs: function calls counted by a profile hook
-                    value, report = call_numpy_only(func, *call["args"], **call["kwargs"])
-                    tampered = report.tampered or call_numpy_only.__code__ is not _COUNTER_CODE
-                    signal.alarm(0)
-                    result = {"status": "returned",
-                              "value": {"value": value, "calls": int(report.calls), "tampered": bool(tampered)}}
-                else:
-                    value = func(*call["args"], **call["kwargs"])
-                signal.alarm(0)
-                if not call.get("count_calls"):
-                    result = {"status": "returned", "value": value}
-            except CallTimeout:
-                hung.add(name)
-                result = {"status": "timeout", "detail": f"{name} ran longer than {CALL_SECONDS} s"}
-            except NotImplementedError:
-                signal.alarm(0)
-                result = {"status": "not_implemented", "detail": f"{name} is not implemented yet"}
-            except BaseException as exc:  # noqa: BLE001  (SystemExit and friends count as crashes)
-                signal.alarm(0)
-                result = {"status": "raised", "detail": f"{type(exc).__name__}: {str(exc)[:500]}"}
+            result = call_one(call, ns, hung)
         if os.getpid() != main_pid:  # forked inside the student's function
             os._exit(0)
         result["seconds"] = time.perf_counter() - start
@@ -107,6 +121,7 @@ def main() -> int:
             protocol.save({"status": "raised", "detail": f"result could not be saved: {exc}"[:500]}, tmp)
         os.replace(tmp.with_suffix(".npz"), here / f"result_{i}.npz")
         os.replace(tmp, here / f"result_{i}.json")
+        say(str(i))
     return 0
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -36,7 +37,7 @@ from typing import Any
 
 from jupyter_client.manager import AsyncKernelManager
 from nbformat import NotebookNode
-from traitlets import Bool, Integer, List, Unicode
+from traitlets import Integer, List, Unicode
 
 from nbgrader.preprocessors import Execute
 
@@ -66,6 +67,8 @@ class SandboxedKernelManager(AsyncKernelManager):
     _scratch: Path | None = None
     _user: SandboxUser | None = None
     _cgroup: SandboxCgroup | None = None
+    #: the submission folder whose plain files the kernel gets (set by SandboxedExecute per notebook)
+    submission_dir: Path | None = None
     #: scratch folders this process's kernels used (each removed when its kernel is shut down)
     created: list[Path] = []
     #: (uid, cgroup folders) of this process's kernels (the uid released, the folders removed at shutdown)
@@ -78,9 +81,9 @@ class SandboxedKernelManager(AsyncKernelManager):
         os.chmod(self._scratch, 0o755)
         work = self._scratch / "work"
         work.mkdir()
-        cwd = kw.get("cwd")
-        if cwd and Path(cwd).is_dir():
-            copy_workdir(Path(cwd), work, skip=self._scratch)
+        source = SandboxedKernelManager.submission_dir  # the student's own files, never the autograded folder
+        if source is not None and Path(source).is_dir():
+            copy_workdir(Path(source), work, skip=self._scratch)
         self.transport = "ipc"
         self.connection_file = str(self._scratch / "kernel.json")
         self.ip = str(self._scratch / "ipc")
@@ -141,27 +144,45 @@ class SandboxedKernelManager(AsyncKernelManager):
 COPY_BUDGET = 256 * 1024 ** 2
 
 
+def refused_entries(folder: Path) -> list[str]:
+    """What in a submission folder is not a plain file or folder (symlinks, hard links to files
+    elsewhere, FIFOs, sockets, devices): such entries are never copied into a sandbox, and a
+    submission that holds one is refused with this list as the reason."""
+    refused = []
+    for here, dirs, files in os.walk(folder, followlinks=False):
+        for name in dirs + files:
+            path = Path(here) / name
+            st = path.lstat()
+            rel = str(path.relative_to(folder))
+            if stat.S_ISLNK(st.st_mode):
+                refused.append(f"{rel} (a symbolic link)")
+            elif stat.S_ISREG(st.st_mode) and st.st_nlink > 1:
+                refused.append(f"{rel} (a hard link)")
+            elif not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)):
+                refused.append(f"{rel} (a FIFO, socket or device)")
+    return refused
+
+
 def copy_workdir(src: Path, dest: Path, skip: Path, budget: int = COPY_BUDGET) -> int:
-    """Copy the files of the notebook's folder ``src`` (what nbgrader copied next to the notebook:
-    data files of the assignment) into ``dest``, leaving out ``skip`` and anything past ``budget``
-    bytes, and never following symlinks; returns the bytes copied."""
+    """Copy the plain files of the submission folder ``src`` (data files the student submitted)
+    into ``dest``, leaving out ``skip``, notebooks (the autograded copy holds the hidden tests),
+    links, special files and anything past ``budget`` bytes; returns the bytes copied."""
     used = 0
     skip = skip.resolve()
-    for folder, dirs, files in os.walk(src):
+    for folder, dirs, files in os.walk(src, followlinks=False):
         here = Path(folder)
-        dirs[:] = [d for d in dirs if (here / d).resolve() != skip and not (here / d).is_symlink()
+        dirs[:] = [d for d in dirs if not (here / d).is_symlink() and (here / d).resolve() != skip
                    and skip not in (here / d).resolve().parents]
         target = dest / here.relative_to(src)
         target.mkdir(exist_ok=True)
         for name in files:
             path = here / name
-            if path.is_symlink() or name.endswith(".grading.json"):
+            st = path.lstat()
+            if (not stat.S_ISREG(st.st_mode) or st.st_nlink > 1 or name.endswith((".ipynb", ".grading.json"))
+                    or used + st.st_size > budget):
                 continue
-            size = path.stat().st_size
-            if used + size > budget:
-                continue
-            shutil.copy2(path, target / name)
-            used += size
+            shutil.copyfile(path, target / name, follow_symlinks=False)
+            used += st.st_size
     return used
 
 
@@ -171,51 +192,116 @@ def _default_hide() -> list[str]:
     return [h for h in dict.fromkeys(hide) if Path(h).exists() and Path(h) != Path("/")]
 
 
-def _release_demo_cells(resources: Any) -> dict[str, str]:
+def _release_demo_cells(root: Path, assignment: str, notebook: str) -> dict[str, str]:
     """{cell id: source} of the lesson demo cells (tag ``demo``) of the release notebook being graded."""
     from .engine import release_demo_cells
 
     try:
-        info = resources["nbgrader"]
-        root = Path(resources["metadata"]["path"]).resolve().parents[2]
-        return release_demo_cells(root / "release" / info["assignment"] / f"{info['notebook']}.ipynb")
-    except (KeyError, TypeError, IndexError, OSError, ValueError):
+        return release_demo_cells(root / "release" / assignment / f"{notebook}.ipynb")
+    except (OSError, ValueError):
         return {}
 
 
+class _Submission:
+    """Where the notebook being autograded comes from (read from nbgrader's resources)."""
+
+    def __init__(self, resources: Any) -> None:
+        info = resources["nbgrader"]
+        self.autograded = Path(resources["metadata"]["path"]).resolve()  # autograded/<student>/<assignment>
+        self.root = self.autograded.parents[2]
+        self.student, self.assignment, self.notebook = info["student"], info["assignment"], info["notebook"]
+        self.db_url = info.get("db_url")
+        self.folder = self.root / "submitted" / self.student / self.assignment
+        self.source_nb = self.root / "source" / self.assignment / f"{self.notebook}.ipynb"
+
+
+def zero_notebook_scores(db_url: str, assignment: str, student: str, notebook: str) -> None:
+    """Set every auto score of one submitted notebook to 0 (before it is graded: a run that fails
+    half-way leaves 0, never the scores of an earlier run)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(db_url) as gb:
+        try:
+            submitted = gb.find_submission_notebook(notebook, assignment, student)
+        except MissingEntry:
+            return
+        for grade in submitted.grades:
+            if grade.auto_score is not None:
+                grade.auto_score = 0.0
+        gb.db.commit()
+
+
 class SandboxedExecute(Execute):
-    """nbgrader's Execute preprocessor with :class:`SandboxedKernelManager` and an output cap."""
+    """nbgrader's Execute preprocessor with :class:`SandboxedKernelManager`, output caps, and the
+    trusted engine's verdicts as the test cells' outputs.
+
+    The kernel runs the student's cells (its outputs are what the feedback shows); the course's
+    checks do not run in it (``GRADER_ENGINE=1``). The engine (:mod:`engine`) then grades the
+    submitted notebook in its own sandbox, and its verdicts become the test cells' outputs, from
+    which nbgrader's SaveAutoGrades takes the scores, and the record
+    ``<notebook>.grading.json``. So the formgrader's Autograde button, ``nbgrader autograde`` and
+    ``cnn-course grade`` all grade the same trusted way. Fail closed: the notebook's scores are set
+    to 0 first; a submission folder holding links or special files is refused; if the engine
+    fails, every test cell gets an error output (0 points) and the record says why."""
 
     kernel_name = Unicode("python3", help="the kernel every submission runs in, whatever its metadata says"
                           ).tag(config=True)
     max_output_bytes = Integer(2 * 1024 ** 2, help="outputs kept per cell; the rest is dropped with a note"
                                ).tag(config=True)
-    engine_grades = Bool(False, help="the trusted engine grades the test cells afterwards (set by "
-                                     "`python -m grader_utils grade`), so checks it handles need not run "
-                                     "in the kernel").tag(config=True)
+    max_notebook_output_bytes = Integer(8 * 1024 ** 2, help="outputs kept for the whole notebook; the rest is "
+                                                            "dropped with a note").tag(config=True)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["kernel_manager_class"] = SandboxedKernelManager
         super().__init__(*args, **kwargs)
         self._cell_bytes: dict[int, int] = {}
+        self._total_bytes = 0
         self._demo_cells: dict[str, str] = {}
 
     def preprocess(self, nb: NotebookNode, resources: Any = None, km: Any = None) -> Any:
-        self._demo_cells = _release_demo_cells(resources) if self.engine_grades else {}
-        old = os.environ.get("GRADER_ENGINE")
-        if self.engine_grades:
-            os.environ["GRADER_ENGINE"] = "1"
+        from .secure_grade import engine_verdicts, put_verdicts
+
         try:
-            return super().preprocess(nb, resources, km)
+            sub: _Submission | None = _Submission(resources)
+        except (KeyError, TypeError, IndexError):
+            sub = None  # not nbgrader's autograde (e.g. a test running a notebook): no verdicts, no points
+        if sub is not None and sub.db_url:
+            zero_notebook_scores(sub.db_url, sub.assignment, sub.student, sub.notebook)
+        refused = refused_entries(sub.folder) if sub is not None and sub.folder.is_dir() else []
+        self._demo_cells = _release_demo_cells(sub.root, sub.assignment, sub.notebook) if sub is not None else {}
+        self._cell_bytes, self._total_bytes = {}, 0
+        if sub is not None:
+            SandboxedKernelManager.submission_dir = None if refused else sub.folder
+        else:
+            path = (resources or {}).get("metadata", {}).get("path")
+            SandboxedKernelManager.submission_dir = Path(path) if path else None
+        old = os.environ.get("GRADER_ENGINE")
+        os.environ["GRADER_ENGINE"] = "1"
+        kernel_problem = ""
+        try:
+            nb, resources = super().preprocess(nb, resources, km)
+        except Exception as exc:  # noqa: BLE001  (the kernel's run only gives the feedback its outputs)
+            kernel_problem = f"the notebook's kernel stopped ({type(exc).__name__}: {str(exc)[:200]})"
         finally:
+            SandboxedKernelManager.submission_dir = None
             if old is None:
                 os.environ.pop("GRADER_ENGINE", None)
             else:
                 os.environ["GRADER_ENGINE"] = old
+        if sub is None:
+            put_verdicts(nb, [])
+        else:
+            engine_verdicts(nb, sub.root, sub.assignment, sub.student, sub.notebook, refused=refused,
+                            note=kernel_problem)
+        return nb, resources
 
     def preprocess_cell(self, cell: NotebookNode, resources: Any, index: int) -> tuple[NotebookNode, Any]:
         # an unchanged lesson demo defines nothing the tests use; while the engine grades, skip it
         if self._demo_cells.get(cell.get("id", "")) == cell.get("source"):
+            return cell, resources
+        # test cells are the engine's: the kernel never runs them (their outputs are the verdicts)
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade") and cell.get("cell_type") == "code":
+            cell.outputs = []
             return cell, resources
         return super().preprocess_cell(cell, resources, index)
 
@@ -225,12 +311,15 @@ class SandboxedExecute(Execute):
         size = len(str(content.get("text", ""))) + sum(len(str(v)) for v in content.get("data", {}).values())
         used = self._cell_bytes.get(cell_index, 0)
         self._cell_bytes[cell_index] = used + size
-        limit = self.max_output_bytes
-        if used > limit:
+        total = self._total_bytes
+        self._total_bytes = total + size
+        limit, whole = self.max_output_bytes, self.max_notebook_output_bytes
+        if used > limit or total > whole:
             return None
-        if used + size > limit:
-            note = NotebookNode(output_type="stream", name="stdout",
-                                text=f"\n[output truncated: this cell printed more than {limit // 1024} KiB]\n")
+        if used + size > limit or total + size > whole:
+            what = (f"this cell printed more than {limit // 1024} KiB" if used + size > limit
+                    else f"the notebook printed more than {whole // 1024 ** 2} MiB")
+            note = NotebookNode(output_type="stream", name="stdout", text=f"\n[output truncated: {what}]\n")
             outs.append(note)
             return note
         return super().output(outs, msg, display_id, cell_index)

@@ -39,10 +39,9 @@ def sandbox_call(call: dict, ns: dict) -> dict:
     kind = call["keras"]
     if kind == "model":
         return {"model_json": _to_json(func(*call.get("args", []), **call.get("kwargs", {})), name)}
-    if kind == "fresh":
-        a, b = func(), func()
-        shared = bool({id(w) for w in getattr(a, "weights", [])} & {id(w) for w in getattr(b, "weights", [])})
-        return {"model_json": _to_json(a, name), "same_object": a is b, "shared_weights": shared}
+    if kind == "twice":  # every call must return the model: both are judged (by what they are, not by identity)
+        first = _to_json(func(), name)
+        return {"model_json": first, "second_json": _to_json(func(), name)}
     if kind == "compiled":
         source = call["model"]
         if "json" in source:
@@ -61,13 +60,107 @@ def sandbox_call(call: dict, ns: dict) -> dict:
 
 # --------------------------------------------------------------------------- in the grading process
 
-def rebuild(model_json: str) -> Any:
-    """A Keras model from its JSON architecture, in safe mode (no arbitrary code)."""
+#: the largest model the grading process rebuilds: weights (float32 values) and the values of all
+#: layers' outputs for one image; anything larger is refused from its JSON, before Keras builds it
+MAX_MODEL_PARAMS = 20_000_000
+MAX_MODEL_ACTIVATIONS = 4_000_000
+MAX_MODEL_JSON = 2_000_000
+#: layers without weights that the grading process rebuilds
+_WEIGHTLESS = {
+    "InputLayer", "Flatten", "Reshape", "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
+    "GaussianNoise", "GaussianDropout", "AlphaDropout", "Activation", "ReLU", "LeakyReLU", "ELU", "Softmax",
+    "MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "AveragePooling1D", "AveragePooling2D", "AveragePooling3D",
+    "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D", "GlobalMaxPooling1D",
+    "GlobalMaxPooling2D", "GlobalMaxPooling3D", "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D", "Cropping1D",
+    "Cropping2D", "Cropping3D", "UpSampling1D", "UpSampling2D", "UpSampling3D", "Rescaling", "Resizing",
+    "CenterCrop", "RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast",
+    "RandomCrop", "RandomBrightness", "Permute", "RepeatVector", "ActivityRegularization", "Identity",
+    "UnitNormalization",
+}
+
+
+def _weights(layer: Any, in_shape: tuple, out_shape: tuple) -> int | None:
+    """Weights of a layer with weights, from its configuration and shapes (None: not a layer the
+    grading process knows how to count)."""
+    import math
+
+    name = type(layer).__name__
+    c = layer.get_config()
+    last_in, last_out = int(in_shape[-1] or 0), int(out_shape[-1] or 0)
+    bias = last_out if c.get("use_bias", True) else 0
+    if name == "Dense":
+        return last_in * last_out + bias
+    if name.startswith("Conv"):
+        groups = int(c.get("groups", 1) or 1)
+        return math.prod(c["kernel_size"]) * (last_in // groups) * last_out + bias
+    if name.startswith("SeparableConv"):
+        depth = math.prod(c["kernel_size"]) * last_in * int(c.get("depth_multiplier", 1))
+        return depth + int(c.get("depth_multiplier", 1)) * last_in * last_out + bias
+    if name.startswith("DepthwiseConv"):
+        return math.prod(c["kernel_size"]) * last_in * int(c.get("depth_multiplier", 1)) + bias
+    if name in ("BatchNormalization", "LayerNormalization", "GroupNormalization"):
+        return 4 * last_in
+    if name == "Embedding":
+        return int(c["input_dim"]) * int(c["output_dim"])
+    if name == "PReLU":
+        return math.prod(int(d or 1) for d in in_shape[1:])
+    return None
+
+
+def model_size_problem(model_json: str) -> str | None:
+    """Why the model described by ``model_json`` is too large (or too unusual) to rebuild in the
+    grading process, or None. Reads the configuration only: no weights are made."""
+    import math
+
     from .quiet import quiet_tensorflow, silenced_stderr
 
     keras = quiet_tensorflow()
-    if not isinstance(model_json, str) or len(model_json) > 5_000_000:
-        raise ValueError("the model description is not valid")
+    if not isinstance(model_json, str) or len(model_json) > MAX_MODEL_JSON:
+        return "the model's description is not valid or is too long"
+    try:
+        config = json.loads(model_json)
+        if config.get("class_name") != "Sequential":
+            return (f"the grader rebuilds keras.Sequential models only, and this is a "
+                    f"{str(config.get('class_name'))[:40]}")
+        layers = config["config"]["layers"]
+        shape: tuple | None = tuple(config["config"].get("build_input_shape") or ()) or None
+        params = activations = 0
+        with silenced_stderr():
+            for entry in layers:
+                name = str(entry.get("class_name"))
+                if name == "InputLayer":
+                    shape = tuple(entry["config"].get("batch_shape") or entry["config"].get("batch_input_shape"))
+                    continue
+                # without its build_config a layer is made, not built: no weights are allocated
+                layer = keras.layers.deserialize({k: v for k, v in entry.items() if k != "build_config"})
+                if shape is None:
+                    return "the model has no input shape (start it with keras.Input(shape=...))"
+                out = tuple(layer.compute_output_shape(shape))
+                if name not in _WEIGHTLESS:
+                    count = _weights(layer, shape, out)
+                    if count is None:
+                        return f"the grader does not rebuild {name} layers (use Keras' convolution, pooling and Dense layers)"
+                    params += count
+                activations += math.prod(int(d or 1) for d in out[1:])
+                if params > MAX_MODEL_PARAMS or activations > MAX_MODEL_ACTIVATIONS:
+                    return (f"it is far too large to train here ({params:,} weights, {activations:,} output values "
+                            f"per image by layer {len(layers)}; the grader stops at {MAX_MODEL_PARAMS:,} and "
+                            f"{MAX_MODEL_ACTIVATIONS:,})")
+                shape = out
+    except Exception as exc:  # noqa: BLE001  (malformed configuration)
+        return f"its description could not be read ({type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''})"
+    return None
+
+
+def rebuild(model_json: str) -> Any:
+    """A Keras model from its JSON architecture, in safe mode (no arbitrary code), once
+    :func:`model_size_problem` has found it small enough to build (ValueError otherwise)."""
+    from .quiet import quiet_tensorflow, silenced_stderr
+
+    keras = quiet_tensorflow()
+    problem = model_size_problem(model_json)
+    if problem:
+        raise ValueError(problem)
     with silenced_stderr():
         return keras.models.model_from_json(model_json)
 
@@ -106,13 +199,16 @@ def _compiled(value: Any) -> tuple[Any, CheckResult | None]:
 
 def _verdict_lesson(kwargs: dict) -> Callable[[Any], CheckResult]:
     def verdict(value: Any) -> CheckResult:
-        from .model_checks import lesson_model_result
+        from .model_checks import lesson_model_result, second_call_result
 
         model, failure = _rebuilt(value, "build_lesson_model")
         if failure is not None:
             return failure
-        same = bool(value.get("same_object") or value.get("shared_weights")) if kwargs.get("fresh") else False
-        return lesson_model_result(model, returns_same_model=same)
+        result = lesson_model_result(model)
+        if kwargs.get("fresh") and result.passed:
+            second, failure = _rebuilt({"model_json": value.get("second_json")}, "build_lesson_model")
+            return failure if failure is not None else second_call_result(lesson_model_result(second))
+        return result
     return verdict
 
 
@@ -165,7 +261,7 @@ def _reference_json() -> str:
 
 
 def _plan_lesson(funcs: list[str], kwargs: dict) -> list[tuple[dict, Callable[[Any], CheckResult]]]:
-    kind = "fresh" if kwargs.get("fresh") else "model"
+    kind = "twice" if kwargs.get("fresh") else "model"
     return [({"func": funcs[0], "args": [], "kwargs": {}, "keras": kind}, _verdict_lesson(kwargs))]
 
 

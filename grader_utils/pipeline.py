@@ -2,20 +2,25 @@
 
 One *task* is one student's submission of one assignment. A task
 
-1. sets every auto score of the submission already in the gradebook to 0 (nbgrader keeps the
-   old scores when a regrade fails; manual scores are not touched);
+1. removes the submission's old records and sets every auto score of it in the gradebook to 0
+   (nbgrader keeps the old scores when a regrade fails; manual scores are not touched);
 2. runs nbgrader's autograde for that student, in-process (nbgrader's own sanitizing, restoring
-   of test cells, late penalties and gradebook rows), with each notebook's kernel in the
-   sandbox (:mod:`kernel_sandbox`) and the checks the engine judges skipped in the kernel;
-3. grades the submission with the trusted engine (:mod:`secure_grade`), whose scores replace
-   the kernel's and whose records (``<notebook>.grading.json``) say what happened per test cell.
+   of test cells, late penalties and gradebook rows). Its ``SandboxedExecute`` preprocessor
+   (:mod:`kernel_sandbox`) runs each notebook's kernel in the sandbox (outputs for feedback) and
+   the trusted engine, whose verdicts become the test cells' outputs and the records
+   ``<notebook>.grading.json``;
+3. checks that every notebook has a record and no test ``failed``, and stores the records' scores.
+
+Fail closed: a failure anywhere (nbgrader, a kernel, the engine, a verdict, the gradebook, a
+worker that dies, a task past its time) leaves the submission with 0 auto points and records
+saying ``failed`` or ``timeout`` and why.
 
 Tasks run in worker processes that import TensorFlow and nbgrader once and keep Keras' answers
-between tasks (``--jobs N`` local workers, or the workers of a Dask cluster). A task that runs
-past its time limit has its worker killed (kernels die with it) and is recorded as ``timeout``;
-a worker that dies is replaced; a submission that is not valid JSON, crashes or prints without
-end affects only its own student. Gradebook writes are short transactions: SQLite (with a
-60-second busy timeout) or PostgreSQL through ``CourseDirectory.db_url``.
+between tasks (``--jobs N`` local workers), or on a Dask cluster, where each task runs in a child
+process of the Dask worker so that the same time limit holds (:func:`grade_task_bounded`). A task
+that runs past its time limit has its process killed (kernels die with it) and is recorded as
+``timeout``; a worker that dies is replaced. Gradebook writes are short transactions: SQLite
+(with a 60-second busy timeout) or PostgreSQL through ``CourseDirectory.db_url``.
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from .secret import course_secret
+
 __all__ = ["Outcome", "course_db_url", "submissions", "reset_auto_scores", "grade_task", "grade_assignment",
            "grade_assignments"]
 
@@ -44,8 +51,8 @@ NOTEBOOK_SECONDS = 600.0
 
 @dataclass
 class Outcome:
-    """What happened to one submission: ``graded`` (scores stored), ``failed`` (nbgrader or the
-    engine could not grade some of it; what could be graded was) or ``timeout``."""
+    """What happened to one submission: ``graded`` (the engine's scores stored), ``failed`` (something
+    could not be graded: 0 points, ``reason`` says why) or ``timeout`` (0 points)."""
 
     student: str
     assignment: str
@@ -139,7 +146,6 @@ def _api(root: Path, db_url: str) -> Any:
         config = load_course_config(root)
         config.CourseDirectory.root = str(root)
         config.CourseDirectory.db_url = db_url
-        config.SandboxedExecute.engine_grades = True
         coursedir = CourseDirectory(config=config)
         _APIS[key] = NbGraderAPI(coursedir=coursedir, config=config)
     return _APIS[key]
@@ -160,42 +166,90 @@ def submission_score(db_url: str, assignment: str, student: str) -> tuple[float,
 def _summarise(outcome: Outcome, graded: dict[str, list[Any]]) -> None:
     for notebook, results in graded.items():
         for r in results:
-            if r.status not in ("ok", "wrong", "kernel"):
+            if r.status not in ("ok", "wrong"):
                 outcome.problems.append(f"{notebook}/{r.grade_id}: {r.status} ({r.reason[:120]})")
             outcome.causes += r.causes
 
 
+def _record_paths(root: Path, assignment: str, student: str) -> dict[str, Path]:
+    return {nb.stem: root / "autograded" / student / assignment / f"{nb.stem}.grading.json"
+            for nb in sorted((root / "source" / assignment).glob("*.ipynb"))}
+
+
+def fail_closed(root: Path, assignment: str, student: str, db_url: str, status: str, reason: str) -> str:
+    """Leave a submission that could not be graded with 0 auto points and a record per notebook
+    saying ``status`` (failed or timeout) and why; returns a note when even that failed."""
+    from .engine import TestResult, read_specs, write_record
+
+    notes = []
+    try:
+        reset_auto_scores(db_url, assignment, student)
+    except Exception as exc:  # noqa: BLE001
+        notes.append(f"the gradebook could not be reset ({type(exc).__name__}: {str(exc)[:200]})")
+    for name, path in _record_paths(root, assignment, student).items():
+        try:
+            results = [TestResult(s.grade_id, status, 0.0, s.points, reason)
+                       for s in read_specs(root / "source" / assignment / f"{name}.ipynb")]
+            write_record(path, student, assignment, name, results)
+        except Exception as exc:  # noqa: BLE001
+            notes.append(f"the record of {name} could not be written ({type(exc).__name__})")
+    return "; ".join(notes)
+
+
 def grade_task(root: str | Path, assignment: str, student: str, db_url: str | None = None) -> Outcome:
-    """Grade one submission (steps 1-3 of the module docstring) in this process."""
-    from . import secure_grade
+    """Grade one submission in this process. Fail closed: the old records are removed and the auto
+    scores set to 0 first; nbgrader's autograde (whose preprocessor runs the student's notebook in
+    the sandbox and the trusted engine, see :mod:`kernel_sandbox`) must leave a complete record for
+    every notebook; the gradebook then gets the records' scores. Any failure on the way leaves
+    the whole submission at 0 with the reason in its records."""
+    from .engine import read_record
+    from .secure_grade import store_scores
 
     start = time.monotonic()
     root = Path(root).resolve()
     db_url = course_db_url(root, db_url)
     outcome = Outcome(student, assignment, "graded")
+    records = _record_paths(root, assignment, student)
     try:
+        for path in records.values():
+            path.unlink(missing_ok=True)  # a verdict of an earlier run is never read as this one's
         reset_auto_scores(db_url, assignment, student)
         t = time.monotonic()
         with contextlib.redirect_stdout(io.StringIO()):
             result = _api(root, db_url).autograde(assignment, student, force=True, create=True)
-        outcome.phases["nbgrader"] = time.monotonic() - t
+        outcome.phases["autograde"] = time.monotonic() - t
         if not result["success"]:
-            reset_auto_scores(db_url, assignment, student)  # rows nbgrader made before failing: 0, not "ungraded"
-            outcome.status = "failed"
-            outcome.reason = "nbgrader could not autograde it: " + _last_line(result.get("error") or result.get("log"))
-        t = time.monotonic()
-        graded = secure_grade.secure_grade(root, assignment, [student], db_url=db_url)
-        outcome.phases["engine"] = time.monotonic() - t
-        _summarise(outcome, graded.get(student, {}))
+            raise RuntimeError("nbgrader could not autograde it: " + _last_line(result.get("error") or result.get("log")))
+        graded = {}
+        for name, path in records.items():
+            if not path.exists():
+                raise RuntimeError(f"the grader left no verdict for {name}.ipynb")
+            graded[name] = read_record(path)
+        failed = [f"{n}/{r.grade_id}: {r.reason}" for n, rs in graded.items() for r in rs if r.status == "failed"]
+        if failed:
+            raise RuntimeError(failed[0][:400])
+        for name, results in graded.items():
+            store_scores(db_url, assignment, student, name, results)
+        _summarise(outcome, graded)
         outcome.score, outcome.max_score = submission_score(db_url, assignment, student)
-    except Exception as exc:  # one submission's failure is reported, never fatal for the class
+    except Exception as exc:  # one submission's failure is reported, never fatal for the class, never a score
         outcome.status = "failed"
-        outcome.reason = f"{type(exc).__name__}: {exc}"
-        outcome.problems.append(traceback.format_exc(limit=3))
+        outcome.reason = str(exc)[:400] if isinstance(exc, RuntimeError) else f"{type(exc).__name__}: {exc}"[:400]
+        if not isinstance(exc, RuntimeError):
+            outcome.problems.append(traceback.format_exc(limit=3))
+        note = fail_closed(root, assignment, student, db_url, "failed", outcome.reason)
+        if note:
+            outcome.problems.append(note)
+        outcome.score, outcome.max_score = 0.0, _max_score(root, assignment)
     outcome.seconds = time.monotonic() - start
-    if outcome.status == "failed" and not outcome.reason and outcome.problems:
-        outcome.reason = outcome.problems[0]
     return outcome
+
+
+def _max_score(root: Path, assignment: str) -> float:
+    from .engine import read_specs
+
+    return float(sum(s.points for nb in sorted((root / "source" / assignment).glob("*.ipynb"))
+                     for s in read_specs(nb)))
 
 
 def _last_line(text: str | None) -> str:
@@ -203,16 +257,36 @@ def _last_line(text: str | None) -> str:
     return lines[-1][:300] if lines else "unknown error"
 
 
-def record_timeout(root: Path, assignment: str, student: str, seconds: float) -> None:
-    """Write ``timeout`` records for every notebook of a submission whose task was killed."""
-    from .engine import TestResult, read_specs, write_record
+def record_timeout(root: Path, assignment: str, student: str, seconds: float, db_url: str) -> str:
+    """A submission whose grading was stopped: 0 points, ``timeout`` records (see :func:`fail_closed`)."""
+    return fail_closed(root, assignment, student, db_url, "timeout",
+                       f"grading this submission took longer than {seconds:.0f} s and was stopped")
 
-    for source_nb in sorted((Path(root) / "source" / assignment).glob("*.ipynb")):
-        results = [TestResult(s.grade_id, "timeout", 0.0, s.points,
-                              f"grading this submission took longer than {seconds:.0f} s and was stopped")
-                   for s in read_specs(source_nb)]
-        write_record(Path(root) / "autograded" / student / assignment / f"{source_nb.stem}.grading.json",
-                     student, assignment, source_nb.stem, results)
+
+def grade_task_bounded(root: str, assignment: str, student: str, db_url: str, seconds: float) -> Outcome:
+    """:func:`grade_task` in a child process of its own, killed (with everything it started) after
+    ``seconds``: how a Dask worker grades, so that the per-submission limit holds there too."""
+    task = {"root": root, "assignment": assignment, "student": student, "db_url": db_url}
+    proc = subprocess.Popen([sys.executable, "-m", "grader_utils.pipeline", "--one"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True)
+    try:
+        out, _ = proc.communicate(json.dumps(task), timeout=seconds)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        note = record_timeout(Path(root), assignment, student, seconds, db_url)
+        return Outcome(student, assignment, "timeout", seconds=seconds, max_score=_max_score(Path(root), assignment),
+                       reason=f"stopped after {seconds:.0f} s (per-submission limit)", problems=[note] if note else [])
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)  # nothing the task started outlives it
+    lines = [line for line in out.splitlines() if line.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        reason = f"the grading process died (exit code {proc.returncode})"
+        note = fail_closed(Path(root), assignment, student, db_url, "failed", reason)
+        return Outcome(student, assignment, "failed", max_score=_max_score(Path(root), assignment), reason=reason,
+                       problems=[note] if note else [])
+    return Outcome(**json.loads(lines[-1]))
 
 
 # --------------------------------------------------------------------------- local workers
@@ -313,9 +387,11 @@ def _run_local(root: Path, tasks: list[dict], jobs: int, on_done: Callable[[Outc
                     task = w.task
                     retire(w)
                     if task is not None:
-                        outcome = Outcome(task["student"], task["assignment"], "failed",
-                                          reason=f"the grading process died (exit code {w.proc.returncode})")
-                        finish(w, outcome)
+                        reason = f"the grading process died (exit code {w.proc.returncode})"
+                        note = fail_closed(root, task["assignment"], task["student"], task["db_url"], "failed", reason)
+                        finish(w, Outcome(task["student"], task["assignment"], "failed", reason=reason,
+                                          max_score=_max_score(root, task["assignment"]),
+                                          problems=[note] if note else []))
                     if pending or any(x.task for x in workers):
                         spawn()
                     continue
@@ -328,10 +404,11 @@ def _run_local(root: Path, tasks: list[dict], jobs: int, on_done: Callable[[Outc
                 if w.task is not None and time.monotonic() > w.deadline:
                     task = w.task
                     retire(w)
-                    record_timeout(root, task["assignment"], task["student"], task["seconds"])
-                    reset_auto_scores(task["db_url"], task["assignment"], task["student"])
+                    note = record_timeout(root, task["assignment"], task["student"], task["seconds"], task["db_url"])
                     finish(w, Outcome(task["student"], task["assignment"], "timeout", seconds=task["seconds"],
-                                      reason=f"stopped after {task['seconds']:.0f} s (per-submission limit)"))
+                                      max_score=_max_score(root, task["assignment"]),
+                                      reason=f"stopped after {task['seconds']:.0f} s (per-submission limit)",
+                                      problems=[note] if note else []))
                     if pending:
                         spawn()
     finally:
@@ -340,19 +417,23 @@ def _run_local(root: Path, tasks: list[dict], jobs: int, on_done: Callable[[Outc
     return outcomes
 
 
-def _run_dask(tasks: list[dict], scheduler: str, on_done: Callable[[Outcome], None]) -> list[Outcome]:
+def _run_dask(root: Path, tasks: list[dict], scheduler: str, on_done: Callable[[Outcome], None]) -> list[Outcome]:
     from distributed import Client, as_completed
 
     outcomes = []
     with Client(scheduler) as client:
-        futures = {client.submit(grade_task, t["root"], t["assignment"], t["student"], t["db_url"], pure=False,
-                                 key=f"grade-{t['assignment']}-{t['student']}"): t for t in tasks}
+        futures = {client.submit(grade_task_bounded, t["root"], t["assignment"], t["student"], t["db_url"],
+                                 t["seconds"], pure=False, key=f"grade-{t['assignment']}-{t['student']}"): t
+                   for t in tasks}
         for future in as_completed(futures):
             task = futures[future]
             try:
                 outcome = future.result()
-            except Exception as exc:  # a worker lost mid-task
-                outcome = Outcome(task["student"], task["assignment"], "failed", reason=f"{type(exc).__name__}: {exc}")
+            except Exception as exc:  # a worker lost mid-task: fail closed here
+                reason = f"{type(exc).__name__}: {exc}"[:400]
+                note = fail_closed(root, task["assignment"], task["student"], task["db_url"], "failed", reason)
+                outcome = Outcome(task["student"], task["assignment"], "failed", reason=reason,
+                                  max_score=_max_score(root, task["assignment"]), problems=[note] if note else [])
             outcomes.append(outcome)
             on_done(outcome)
     return outcomes
@@ -382,11 +463,12 @@ def grade_assignments(root: Path, assignments: Iterable[str], students: Iterable
         if not chosen:
             continue
         ensure_assignment(root, assignment, db_url)
+        course_secret(root)  # made once here, before workers race to make it
         seconds = task_seconds or NOTEBOOK_SECONDS * _notebook_count(root, assignment)
         tasks += [{"root": str(root), "assignment": assignment, "student": s, "db_url": db_url, "seconds": seconds}
                   for s in chosen]
     if tasks and scheduler:
-        outcomes += _run_dask(tasks, scheduler, on_done)
+        outcomes += _run_dask(root, tasks, scheduler, on_done)
     elif tasks:
         log_dir = Path(tempfile.mkdtemp(prefix="grading-logs-"))
         local = _run_local(root, tasks, max(1, jobs), on_done, log_dir)
@@ -410,4 +492,12 @@ def grade_assignment(root: Path, assignment: str, students: Iterable[str] | None
 if __name__ == "__main__":
     if sys.argv[1:] == ["--worker"]:
         sys.exit(_worker_main())
+    if sys.argv[1:] == ["--one"]:  # one task from stdin, its outcome as one JSON line (grade_task_bounded)
+        out = os.fdopen(os.dup(1), "w")
+        os.dup2(2, 1)
+        task = json.loads(sys.stdin.read())
+        out.write(json.dumps(asdict(grade_task(task["root"], task["assignment"], task["student"], task["db_url"])))
+                  + "\n")
+        out.flush()
+        sys.exit(0)
     sys.exit("usage: python -m grader_utils grade ... (this module's entry point is for worker processes)")

@@ -36,7 +36,7 @@ from .feedback import HINTS
 __all__ = ["PROBLEM_STATUSES", "diagnosed_causes", "read_records", "ClassStats", "class_stats", "write_report"]
 
 #: statuses of the engine's records that the report lists one by one
-PROBLEM_STATUSES = ("timeout", "crash", "invalid", "integrity")
+PROBLEM_STATUSES = ("failed", "timeout", "crash", "invalid", "integrity")
 
 
 def diagnosed_causes(test: dict) -> list[str]:

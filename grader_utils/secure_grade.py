@@ -1,7 +1,8 @@
 """Run the trusted engine over a course's submissions and make its verdicts the grades.
 
-Run after ``nbgrader autograde`` (which creates the gradebook rows and the autograded
-notebooks); :mod:`pipeline` (``cnn-course grade``) does both for each submission. By hand:
+nbgrader's autograde already does this for every notebook it grades: the course's
+``SandboxedExecute`` preprocessor calls :func:`engine_verdicts`. This module's command line
+grades again with the engine alone, e.g. after an autograde run with another configuration:
 
     python -m grader_utils.secure_grade ASSIGNMENT [--student ID ...] [--root DIR]
 
@@ -14,8 +15,12 @@ For every submitted notebook it
   score, whatever the student's kernel reported, and replaces that cell's outputs in the
   autograded notebook (the source of the feedback) with the engine's verdict.
 
-A submission the engine cannot read is recorded as ``invalid`` and scores 0; the others
-are graded independently.
+Fail closed: every autograded test cell of the notebook gets its score from the engine's
+record and from nothing else; a cell without a verdict scores 0. When the grading process
+itself fails on a notebook (:class:`engine.GradingError`, Keras failing, anything unexpected),
+every test of that notebook is recorded as ``failed`` with the reason and scores 0. A
+submission the engine cannot read is recorded as ``invalid`` and scores 0; the others are
+graded independently.
 """
 
 from __future__ import annotations
@@ -25,55 +30,117 @@ import os
 import stat
 import sys
 from pathlib import Path
+from typing import Any
 
 import nbformat
 
 from .engine import TestResult, grade_notebook, read_specs, write_record
+from .secret import course_secret
 
 __all__ = ["secure_grade", "main"]
 
 
-def _rewrite_outputs(autograded_nb: Path, results: list[TestResult]) -> None:
-    """Put the engine's verdicts into the autograded notebook's test cells."""
-    if not autograded_nb.exists():
-        return
-    by_id = {r.grade_id: r for r in results if r.status != "kernel"}
-    nb = nbformat.read(autograded_nb, as_version=4)
+def put_verdicts(nb: Any, results: list[TestResult]) -> None:
+    """Make the engine's verdicts the outputs of the notebook's test cells: ``PASSED ...`` (full
+    points for nbgrader) or an error with the reason (0 points). A test cell without a verdict
+    gets an error too: nothing but a verdict gives points."""
+    by_id = {r.grade_id: r for r in results}
     for cell in nb.cells:
-        result = by_id.get(cell.get("metadata", {}).get("nbgrader", {}).get("grade_id"))
-        if result is None or cell.cell_type != "code":
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.get("cell_type") != "code" or not meta.get("grade"):
             continue
-        if result.score > 0:
+        result = by_id.get(meta.get("grade_id"))
+        cell.execution_count = None
+        if result is not None and result.score > 0:
             text = f"PASSED {result.grade_id} (checked by the course's grader)\n"
             cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]
         else:
-            reason = f"{result.status}: {result.reason}" + (f" [{'; '.join(result.notes)}]" if result.notes else "")
+            reason = (f"{result.status}: {result.reason}" + (f" [{'; '.join(result.notes)}]" if result.notes else "")
+                      if result is not None else "failed: the course's grader gave no verdict for this test")
             cell.outputs = [nbformat.v4.new_output("error", ename="AssertionError", evalue=reason,
                                                    traceback=[f"AssertionError: {reason}"])]
+
+
+def _rewrite_outputs(autograded_nb: Path, results: list[TestResult]) -> None:
+    """Put the engine's verdicts into an autograded notebook on disk."""
+    if not autograded_nb.exists():
+        return
+    nb = nbformat.read(autograded_nb, as_version=4)
+    put_verdicts(nb, results)
     mode = autograded_nb.stat().st_mode
     os.chmod(autograded_nb, mode | stat.S_IWUSR)
     nbformat.write(nb, autograded_nb)
     os.chmod(autograded_nb, mode)
 
 
-def _store_scores(db_url: str, assignment: str, student: str, notebook: str, results: list[TestResult]) -> int:
-    """Set auto scores of engine-graded cells in the gradebook; returns how many were set."""
+def grade_submitted(root: Path, assignment: str, student: str, source_nb: Path,
+                    refused: list[str] | None = None) -> list[TestResult]:
+    """The engine's results for one submitted notebook; never raises (fail closed: a failure of the
+    grader is a ``failed`` result for every test, with the reason)."""
+    name = source_nb.stem
+    submission = root / "submitted" / student / assignment / source_nb.name
+    try:
+        if refused:
+            return [TestResult(s.grade_id, "invalid", 0.0, s.points,
+                               "the submission holds entries that are not plain files, so it was not graded: "
+                               + ", ".join(refused[:5]) + ". Submit the files themselves.")
+                    for s in read_specs(source_nb)]
+        if submission.is_symlink() or (submission.exists() and not submission.is_file()):
+            return [TestResult(s.grade_id, "invalid", 0.0, s.points, "the notebook is not a regular file "
+                               "(a link or a device); it was not read") for s in read_specs(source_nb)]
+        if not submission.exists():
+            return [TestResult(s.grade_id, "invalid", 0.0, s.points, "the notebook is missing from the submission")
+                    for s in read_specs(source_nb)]
+        return grade_notebook(submission, source_nb, hide=[root],
+                              release_nb=root / "release" / assignment / source_nb.name,
+                              secret=course_secret(root), context=f"{assignment}/{name}")
+    except Exception as exc:  # noqa: BLE001  (fail closed: the grader's failure is never a score)
+        return failed_results(source_nb, f"the grader failed on this notebook ({type(exc).__name__}: "
+                                         f"{str(exc)[:300]})")
+
+
+def engine_verdicts(nb: Any, root: Path, assignment: str, student: str, notebook: str,
+                    refused: list[str] | None = None, note: str = "") -> list[TestResult]:
+    """Grade the submitted notebook with the engine, write its record, and put the verdicts into
+    ``nb`` (the notebook nbgrader is autograding). Used by :class:`kernel_sandbox.SandboxedExecute`."""
+    source_nb = root / "source" / assignment / f"{notebook}.ipynb"
+    results = grade_submitted(root, assignment, student, source_nb, refused)
+    if note:
+        for r in results:
+            r.notes.append(note)
+    write_record(root / "autograded" / student / assignment / f"{notebook}.grading.json",
+                 student, assignment, notebook, results)
+    put_verdicts(nb, results)
+    return results
+
+
+def store_scores(db_url: str, assignment: str, student: str, notebook: str, results: list[TestResult]) -> int:
+    """Make the gradebook's auto scores of the notebook the engine's: each autograded test cell gets
+    its verdict's score, or 0 when there is none. Manually graded cells are not touched. Returns
+    how many scores were set."""
     from nbgrader.api import Gradebook, MissingEntry
 
+    by_id = {r.grade_id: r for r in results}
     changed = 0
     with Gradebook(db_url) as gb:
-        for r in results:
-            if r.status == "kernel":
-                continue
-            try:
-                grade = gb.find_grade(r.grade_id, notebook, assignment, student)
-            except MissingEntry:
-                continue
-            grade.auto_score = r.score
+        try:
+            submitted = gb.find_submission_notebook(notebook, assignment, student)
+        except MissingEntry:
+            return 0
+        for grade in submitted.grades:
+            result = by_id.get(grade.name)
+            if result is None and grade.auto_score is None:
+                continue  # a manually graded answer: not the engine's
+            grade.auto_score = float(result.score) if result is not None else 0.0
             grade.needs_manual_grade = False
             changed += 1
         gb.db.commit()
     return changed
+
+
+def failed_results(source_nb: Path, reason: str) -> list[TestResult]:
+    """Every test of a notebook as ``failed``: 0 points and why."""
+    return [TestResult(s.grade_id, "failed", 0.0, s.points, reason) for s in read_specs(source_nb)]
 
 
 def secure_grade(root: Path, assignment: str, students: list[str] | None = None,
@@ -81,6 +148,7 @@ def secure_grade(root: Path, assignment: str, students: list[str] | None = None,
     """Grade every ``submitted/<student>/<assignment>/*.ipynb``; returns {student: {notebook: results}}."""
     root = Path(root).resolve()
     db_url = db_url or f"sqlite:///{root / 'gradebook.db'}"
+    secret = course_secret(root)
     out: dict[str, dict[str, list[TestResult]]] = {}
     for source_nb in sorted((root / "source" / assignment).glob("*.ipynb")):
         name = source_nb.stem
@@ -88,17 +156,13 @@ def secure_grade(root: Path, assignment: str, students: list[str] | None = None,
             student = folder.parent.name
             if students and student not in students:
                 continue
-            submission = folder / source_nb.name
-            if submission.exists():
-                results = grade_notebook(submission, source_nb, hide=[root],
-                                         release_nb=root / "release" / assignment / source_nb.name)
-            else:
-                results = [TestResult(s.grade_id, "invalid", 0.0, s.points, "the notebook is missing from the submission")
-                           for s in read_specs(source_nb)]
+            from .kernel_sandbox import refused_entries
+
+            results = grade_submitted(root, assignment, student, source_nb, refused_entries(folder))
             target = root / "autograded" / student / assignment
             write_record(target / f"{name}.grading.json", student, assignment, name, results)
             _rewrite_outputs(target / source_nb.name, results)
-            _store_scores(db_url, assignment, student, name, results)
+            store_scores(db_url, assignment, student, name, results)
             out.setdefault(student, {})[name] = results
     return out
 
@@ -112,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     graded = secure_grade(args.root, args.assignment, args.student)
     for student, notebooks in sorted(graded.items()):
         for name, results in notebooks.items():
-            engine_results = [r for r in results if r.status != "kernel"]
+            engine_results = results
             problems = [f"{r.grade_id}: {r.status}" for r in engine_results if r.status not in ("ok", "wrong")]
             score = sum(r.score for r in engine_results)
             total = sum(r.max_score for r in engine_results)

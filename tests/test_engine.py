@@ -374,9 +374,10 @@ def conv2d_fast(x, kernel, bias, strides=(1, 1), padding="valid"):
 '''
 
 
-def test_vectorization_is_judged_from_calls_counted_in_the_sandbox(tmp_path):
-    """conv2d_fast's loop rule: a loop over pixels fails with the loop message, switching the
-    counter off fails too, and the instructor's vectorized solution passes."""
+def test_vectorization_is_judged_by_time_measured_outside_the_sandbox(tmp_path):
+    """conv2d_fast's rule: a loop over pixels fails with the loop message however it tampers with
+    its own process (the time is measured by the grading process), and the instructor's vectorized
+    solution passes."""
     import nbformat as nbf
 
     solution = next(c.source for c in nbf.read(ROOT / "source" / "01_convolution" / "convolution.ipynb",
@@ -386,6 +387,10 @@ def test_vectorization_is_judged_from_calls_counted_in_the_sandbox(tmp_path):
     assert _conv_notebook(tmp_path, solution).status == "ok"
     looped = _conv_notebook(tmp_path, PIXEL_LOOP_FAST)
     assert looped.status == "wrong" and "loop over the output pixels" in looped.reason, looped
+    # what beat the old call counter: switching the profile hook off, and a fake clock
     switched_off = _conv_notebook(tmp_path, PIXEL_LOOP_FAST.replace(
         "    kh, kw, _, c_out = kernel.shape", "    import sys; sys.setprofile(None)\n    kh, kw, _, c_out = kernel.shape"))
-    assert switched_off.status == "wrong" and "switched off" in switched_off.reason, switched_off
+    assert switched_off.status == "wrong" and "loop over the output pixels" in switched_off.reason, switched_off
+    fake_clock = _conv_notebook(tmp_path, "import time\ntime.perf_counter = lambda: 0.0\ntime.monotonic = lambda: 0.0\n"
+                                + PIXEL_LOOP_FAST)
+    assert fake_clock.status == "wrong" and "loop over the output pixels" in fake_clock.reason, fake_clock

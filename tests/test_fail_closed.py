@@ -1,0 +1,113 @@
+"""Fail closed: a failure at any stage of grading leaves the submission with 0 points and a reason.
+
+A correct submission (the demo student alice: 17/17 on 01_convolution when nothing fails) is
+graded with one stage of the trusted grading broken at a time, in this process
+(:func:`pipeline.grade_task`) or, for the time limit of Dask workers, in a child process
+(:func:`pipeline.grade_task_bounded`). Every time the gradebook, the records, the CSV export and
+the class report must say 0 and why; before this test's issue, an engine failure left the
+kernel's full points in place.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, copy_course, load_json, nbgrader
+
+pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
+
+A = "01_convolution"
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from grader_utils.course import build_submission, read_answers
+
+    course = copy_course(tmp_path_factory.mktemp("failclosed"))
+    nbgrader(course, "generate_assignment", A, "--force")
+    dest = course / "submitted" / "alice" / A
+    dest.mkdir(parents=True)
+    build_submission(course / "release" / A / "convolution.ipynb", read_answers(ROOT / "demo" / A / "alice.py"),
+                     dest / "convolution.ipynb")
+    return course
+
+
+def _gradebook_score(course: Path) -> float:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        return float(gb.find_submission(A, "alice").score)
+
+
+def _assert_zero_with_reason(course: Path, outcome, status: str, words: str) -> None:
+    from grader_utils.exporters import export
+    from grader_utils.report import class_stats
+
+    assert outcome.status == status, outcome
+    assert words in outcome.reason, outcome.reason
+    assert _gradebook_score(course) == 0.0
+    record = load_json(course / "autograded" / "alice" / A / "convolution.grading.json")
+    assert {t["status"] for t in record["tests"]} == {status}
+    assert all(t["score"] == 0 and words in t["reason"] for t in record["tests"])
+    path = export(f"sqlite:///{course / 'gradebook.db'}", "csv", course / "grades.csv", [A])
+    rows = [r for r in csv.DictReader(path.open()) if r["student_id"] == "alice"]
+    assert rows and float(rows[0]["total"]) == 0 and float(rows[0]["max"]) == 17, rows
+    stats = class_stats(course, A, db_url=f"sqlite:///{course / 'gradebook.db'}")
+    assert any(p["student"] == "alice" and p["status"] == status for p in stats.problems), stats.problems
+
+
+def _grade(course: Path):
+    from grader_utils.pipeline import grade_task
+
+    return grade_task(course, A, "alice")
+
+
+def test_a_correct_submission_gets_full_marks_when_nothing_fails(course):
+    outcome = _grade(course)
+    assert outcome.status == "graded" and outcome.score == 17.0, outcome
+    assert _gradebook_score(course) == 17.0
+
+
+def _raise(*args, **kwargs):
+    raise ValueError("injected failure")
+
+
+@pytest.mark.parametrize("stage", ["protocol", "verdict", "engine", "gradebook write", "autograde"])
+def test_a_failure_at_any_stage_leaves_zero_and_the_reason(course, monkeypatch, stage):
+    from grader_utils import engine, pipeline, protocol, secure_grade
+
+    if stage == "protocol":  # results that cannot be decoded (any exception, not only ProtocolError)
+        monkeypatch.setattr(protocol, "load", _raise)
+        words = "malformed result"
+    elif stage == "verdict":  # a verdict that raises on an odd but legal answer
+        family, _ = engine.CHECKS["check_conv2d"]
+        monkeypatch.setitem(engine.CHECKS, "check_conv2d", (family, _raise))
+        words = "injected failure"
+    elif stage == "engine":
+        monkeypatch.setattr(secure_grade, "grade_notebook", _raise)
+        words = "the grader failed"
+    elif stage == "gradebook write":
+        monkeypatch.setattr(secure_grade, "store_scores", _raise)
+        words = "injected failure"
+    else:
+        monkeypatch.setattr(pipeline, "read_record", _raise, raising=False)
+        monkeypatch.setattr(engine, "read_record", _raise)
+        words = "injected failure"
+    outcome = _grade(course)
+    if stage == "protocol":  # a malformed result is the sandbox's fault: 0 for those tests, graded
+        assert outcome.status == "graded" and outcome.score == 0.0, outcome
+        record = load_json(course / "autograded" / "alice" / A / "convolution.grading.json")
+        assert {t["status"] for t in record["tests"]} == {"invalid"} and _gradebook_score(course) == 0.0
+        return
+    _assert_zero_with_reason(course, outcome, "failed", words)
+
+
+def test_the_time_limit_holds_in_a_bounded_task(course):
+    """What Dask workers run: the task in a child process, killed at the limit, 0 points."""
+    from grader_utils.pipeline import course_db_url, grade_task_bounded
+
+    outcome = grade_task_bounded(str(course), A, "alice", course_db_url(course), seconds=3)
+    _assert_zero_with_reason(course, outcome, "timeout", "3 s")
