@@ -5,13 +5,18 @@ code could read ``source/`` (the solutions and hidden tests), write ``gradebook.
 students' files, and reach the network. Here every autograde kernel instead gets
 
 * its own scratch folder (a copy of the notebook's folder) as working directory, the only
-  place it can write; ``/tmp``, ``/root``, ``/home`` private and empty;
-* the course directory and nbgrader's exchange hidden (only ``grader_utils`` and the
-  virtualenv, read-only, are visible);
+  place it can write; a private, size-limited ``/tmp``;
+* of the host's files only the allow-list of :func:`sandbox.bwrap_args` (the system's
+  programs and libraries, a few files of ``/etc``, the Python installation without its
+  packages, the virtualenv and ``grader_utils``, read-only): no other course, no home folders,
+  and the course directory and nbgrader's exchange hidden even where they fall inside it;
 * no network: the kernel talks to nbgrader over Unix sockets (ZMQ ``ipc`` transport) in its
   scratch folder, so it can live in an empty network namespace;
-* user ``nobody`` and limits on memory, CPU time, file size and processes (``prlimit``);
-  its own stdout/stderr (outside the notebook's outputs) go nowhere;
+* a user id of its own and, as root, a cgroup of its own (:mod:`isolation`: memory of all its
+  processes together, tasks, CPU weight; joined by the :mod:`cgexec` wrapper in front of
+  ``bwrap``, removed when the kernel is shut down), and per-process limits on memory, CPU time,
+  file size and processes (``prlimit``); its own stdout/stderr (outside the notebook's outputs)
+  go nowhere;
 * a cap on the outputs each cell can produce (a cell printing without end fills the grader's
   memory otherwise), and the course's Python kernel whatever kernelspec the notebook names.
 
@@ -34,7 +39,8 @@ from jupyter_client.manager import AsyncKernelManager
 from traitlets import Integer, List, Unicode
 
 
-from .sandbox import Limits, bwrap_args, chown_for_sandbox
+from .isolation import SandboxCgroup, SandboxUser
+from .sandbox import Limits, bwrap_args, chown_for_sandbox, sandbox_cgroup, sandbox_identity
 
 __all__ = ["SandboxedKernelManager", "KERNEL_LIMITS", "PASS_ENV", "copy_workdir", "refused_entries",
            "zero_notebook_scores"]
@@ -58,6 +64,8 @@ class SandboxedKernelManager(AsyncKernelManager):
     processes = Integer(KERNEL_LIMITS.processes).tag(config=True)
 
     _scratch: Path | None = None
+    _user: SandboxUser | None = None
+    _cgroup: SandboxCgroup | None = None
     #: the submission folder whose plain files the kernel gets (set by graded_run.SandboxedExecute per notebook)
     submission_dir: Path | None = None
     #: start the kernel locked to NumPy and the standard library (:mod:`native_lock`, :mod:`locked_kernel`)
@@ -66,6 +74,8 @@ class SandboxedKernelManager(AsyncKernelManager):
     probe_folder: Path | None = None
     #: scratch folders this process's kernels used (each removed when its kernel is shut down)
     created: list[Path] = []
+    #: (uid, cgroup folders) of this process's kernels (the uid released, the folders removed at shutdown)
+    isolated: list[tuple[int | None, list[Path]]] = []
 
     async def _async_pre_start_kernel(self, **kw: Any) -> tuple[list[str], dict[str, Any]]:
         # a short path: Unix socket names are limited to ~100 bytes
@@ -86,7 +96,10 @@ class SandboxedKernelManager(AsyncKernelManager):
         if SandboxedKernelManager.numpy_only:  # the same kernel, locked before any cell runs
             cmd = [cmd[0], "-m", "grader_utils.locked_kernel", *cmd[cmd.index("ipykernel_launcher") + 1:]]
         os.chmod(self.connection_file, 0o644)
-        chown_for_sandbox(self._scratch)
+        self._release_isolation()
+        # a user id of its own (the process limit is this kernel's alone) and, as root, a cgroup of its own
+        self._user, notes = sandbox_identity()
+        chown_for_sandbox(self._scratch, self._user)
         env = {k: v for k, v in (kw.get("env") or os.environ).items() if k in PASS_ENV}
         env["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
         env["JPY_PARENT_PID"] = "1"
@@ -94,10 +107,20 @@ class SandboxedKernelManager(AsyncKernelManager):
         limits = Limits(cpu_seconds=self.cpu_seconds, memory_bytes=self.memory_bytes, processes=self.processes,
                         file_bytes=KERNEL_LIMITS.file_bytes)
         prefix = bwrap_args(self._scratch, hide=hide, expose=[_COURSE_ROOT / "grader_utils"], env=env,
-                            limits=limits)
+                            limits=limits, user=self._user)
         # the sandbox's working folder is the scratch root; start the kernel in the copy of the notebook's folder
         i = prefix.index("--chdir")
         prefix[i + 1] = str(work)
+        self._cgroup, more = sandbox_cgroup(limits)
+        for note in notes + more:
+            self.log.info("sandboxed kernel: %s", note)
+        SandboxedKernelManager.isolated.append((self._user.uid if self._user else None,
+                                                list(self._cgroup.dirs.values()) if self._cgroup else []))
+        if self._cgroup is not None:
+            # Jupyter starts the kernel from a command list (no preexec_fn): a tiny wrapper joins the cgroup
+            # and execs bwrap, so that everything in the sandbox is counted from its first instruction
+            prefix = [sys.executable, "-I", str(Path(__file__).with_name("cgexec.py")),
+                      *self._cgroup.procs_files, "--", *prefix]
         kw["cwd"] = str(work)
         kw["env"] = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
         kw["stdout"] = kw["stderr"] = subprocess.DEVNULL
@@ -117,7 +140,17 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart=restart)
+        self._release_isolation()  # the kernel is gone; a restart allocates a fresh user id and cgroup
         self._remove_scratch(restart)
+
+    def _release_isolation(self) -> None:
+        """Kill what is left in the kernel's cgroup, remove it, and give its user id back."""
+        if self._cgroup is not None:
+            self._cgroup.remove()
+            self._cgroup = None
+        if self._user is not None:
+            self._user.release()
+            self._user = None
 
     def _remove_scratch(self, restart: bool) -> None:
         if self._scratch is not None and not restart:

@@ -83,10 +83,16 @@ def _error(outputs: list[dict]) -> str:
     return errors[0]["ename"] + ": " + errors[0]["evalue"] if errors else ""
 
 
-def test_runs_as_nobody_in_the_course_kernel_despite_a_bogus_kernelspec(probed):
+def test_runs_as_its_own_user_in_the_course_kernel_despite_a_bogus_kernelspec(probed):
     import os
 
-    assert _text(probed["whoami"]).strip() == str(sandbox.NOBODY if os.geteuid() == 0 else os.getuid())
+    from grader_utils.isolation import UID_BASE, UID_COUNT
+
+    uid = int(_text(probed["whoami"]).strip())
+    if os.geteuid() == 0:  # a user id of the sandbox range, not the shared nobody
+        assert UID_BASE <= uid < UID_BASE + UID_COUNT
+    else:
+        assert uid == os.getuid()
     assert _text(probed["numpy"]).strip() == "3"
 
 
@@ -127,3 +133,43 @@ def test_kernel_scratch_is_removed(probed):
 
     assert SandboxedKernelManager.created, "the probe kernel should have had a scratch folder"
     assert [p for p in SandboxedKernelManager.created if p.exists()] == []
+
+
+def test_kernel_cgroup_is_removed_and_its_user_released(probed):
+    import fcntl
+    import os
+
+    from grader_utils.isolation import lock_dir
+    from grader_utils.kernel_sandbox import SandboxedKernelManager
+
+    if os.geteuid() != 0:
+        pytest.skip("a user id and a cgroup per kernel need root")
+    assert SandboxedKernelManager.isolated, "the probe kernel should have had its own user id"
+    for uid, folders in SandboxedKernelManager.isolated:
+        assert folders, "the probe kernel should have had its own cgroup"
+        assert [f for f in folders if f.exists()] == []
+        with open(lock_dir() / f"{uid}.lock") as lock:  # free again: the lock can be taken
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def test_memory_is_limited_over_all_processes_of_the_kernel(tmp_path):
+    """Four children of 0.8 GB each in a kernel limited to 2 GB: each is under the per-process limit,
+    but together they pass the kernel's cgroup limit, and the OOM killer stops some of them."""
+    import os
+
+    if os.geteuid() != 0:
+        pytest.skip("a cgroup per kernel needs root")
+    from traitlets.config import Config
+
+    code = ("import os, time\npids = []\nfor _ in range(4):\n    pid = os.fork()\n    if pid == 0:\n"
+            "        block = b'x' * int(0.8 * 1024 ** 3)\n        time.sleep(3)\n        os._exit(0)\n"
+            "    pids.append(pid)\nprint('children', [os.waitpid(p, 0)[1] for p in pids])")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    config = Config()
+    config.SandboxedKernelManager.hide = [str(tmp_path)]
+    config.SandboxedKernelManager.memory_bytes = 2 * 1024 ** 3
+    SandboxedExecute(config=config, timeout=120).preprocess(nb, {"metadata": {"path": str(tmp_path)}})
+    text = _text(nb.cells[0].outputs)
+    assert text.startswith("children"), nb.cells[0].outputs
+    codes = eval(text.split(" ", 1)[1])
+    assert 9 in codes, codes  # SIGKILL from the cgroup's OOM killer
