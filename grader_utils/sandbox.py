@@ -45,7 +45,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
 from .isolation import SandboxCgroup, SandboxUser, allocate_user, warn_once
 
@@ -327,17 +327,10 @@ def sandbox_cgroup(limits: Limits) -> tuple[SandboxCgroup | None, list[str]]:
 #: tasks of the sandbox's own machinery (the two bwrap processes) on top of ``Limits.processes``
 SANDBOX_TASKS = 4
 
-#: a driver talks to the sandboxed program while it runs: ``driver(proc, done_fd, deadline)`` writes
-#: lines to ``proc.stdin`` and reads the program's answers from ``done_fd`` (the read end of a pipe
-#: whose write end the program finds in ``$GRADER_DONE_FD``), until ``deadline`` (time.monotonic()).
-Driver = Callable[[subprocess.Popen, int, float], None]
-
-
 def run_sandboxed(argv: Sequence[str], scratch: Path, *, hide: Sequence[Path] = (), expose: Sequence[Path] = (),
                   mask_packages: Sequence[str] = (), limits: Limits = Limits(),
-                  env: dict[str, str] | None = None, driver: Driver | None = None) -> SandboxResult:
-    """Run ``argv`` in the sandbox with ``scratch`` as its writable working folder (with ``driver``:
-    talking to it while it runs, see :data:`Driver`).
+                  env: dict[str, str] | None = None) -> SandboxResult:
+    """Run ``argv`` in the sandbox with ``scratch`` as its writable working folder.
 
     As root, the run gets a user id of its own (:func:`isolation.allocate_user`) and a cgroup of its
     own (:class:`isolation.SandboxCgroup`): ``limits.memory_bytes`` then also bounds the memory of all
@@ -346,22 +339,15 @@ def run_sandboxed(argv: Sequence[str], scratch: Path, *, hide: Sequence[Path] = 
     user, notes = sandbox_identity()
     group: SandboxCgroup | None = None
     stubs: Path | None = None
-    fds = [-1, -1]  # the driver's pipe (read end, write end); -1 once closed
     try:
         chown_for_sandbox(scratch, user)
         stubs, mask_args = write_stubs(mask_packages)
-        if driver is not None:
-            fds[:] = os.pipe()
-            env = {**(env or {}), "GRADER_DONE_FD": str(fds[1])}
         args = bwrap_args(scratch, hide=hide, expose=expose, extra=mask_args, env=env, user=user,
                           tmp_bytes=limits.file_bytes) + list(argv)
         group, more = sandbox_cgroup(limits)
         notes += more
-        return _run(args, limits, group, notes, driver, fds)
+        return _run(args, limits, group, notes)
     finally:
-        for fd in fds:
-            if fd >= 0:
-                os.close(fd)
         if group is not None:
             group.remove()
         if stubs is not None:
@@ -370,25 +356,15 @@ def run_sandboxed(argv: Sequence[str], scratch: Path, *, hide: Sequence[Path] = 
             user.release()
 
 
-def _close(fds: list[int], i: int) -> None:
-    fd, fds[i] = fds[i], -1
-    os.close(fd)
-
-
-def _run(args: list[str], limits: Limits, group: SandboxCgroup | None, notes: list[str],
-         driver: Driver | None, fds: list[int]) -> SandboxResult:
+def _run(args: list[str], limits: Limits, group: SandboxCgroup | None, notes: list[str]) -> SandboxResult:
     def preexec() -> None:  # in the child, before bwrap runs: join the cgroup, then the rlimits
         if group is not None:
             group.join()
         _limit(limits)
 
     start = time.monotonic()
-    proc = subprocess.Popen(args, stdin=subprocess.PIPE if driver else subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            pass_fds=(fds[1],) if driver else (),
+    proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             preexec_fn=preexec, start_new_session=True)
-    if driver is not None:
-        _close(fds, 1)
     out: list[bytes] = []
     err: list[bytes] = []
     dropped = [0]
@@ -398,16 +374,6 @@ def _run(args: list[str], limits: Limits, group: SandboxCgroup | None, notes: li
         t.start()
     timed_out = memory_exceeded = False
     deadline = start + limits.wall_seconds
-    if driver is not None:
-        try:
-            driver(proc, fds[0], deadline)
-        finally:
-            _close(fds, 0)
-            try:
-                assert proc.stdin is not None
-                proc.stdin.close()
-            except OSError:
-                pass
     while True:
         try:
             # with a cgroup, look at its OOM count a few times a second: one OOM ends the whole run
