@@ -288,11 +288,13 @@ class SandboxedExecute(Execute):
         old_timeout = self.timeout
         self.timeout = int(self._log.call_seconds) + CALL_GRACE
         start = time.monotonic()
+        test_cell = self.nb.cells[index]
         try:
             probes.put_call(i, call)
             Execute.preprocess_cell(self, probe, resources, index)
         finally:
             self.timeout = old_timeout
+            self.nb.cells[index] = test_cell  # nbclient puts the cell it ran at that index: the test cell stays
         elapsed = time.monotonic() - start
         if any(o.get("output_type") == "error" and o.get("ename") == "CellTimeoutError" for o in probe.outputs):
             self._log.timeouts.add(i)

@@ -79,6 +79,12 @@ _WEIGHTLESS = {
 }
 
 
+#: layers with weights whose number the grading process computes from their configuration
+_WEIGHTED = {"Dense", "Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose",
+             "SeparableConv1D", "SeparableConv2D", "DepthwiseConv1D", "DepthwiseConv2D", "BatchNormalization",
+             "LayerNormalization", "GroupNormalization", "Embedding", "PReLU"}
+
+
 def _weights(layer: Any, in_shape: tuple, out_shape: tuple) -> int | None:
     """Weights of a layer with weights, from its configuration and shapes (None: not a layer the
     grading process knows how to count)."""
@@ -131,6 +137,8 @@ def model_size_problem(model_json: str) -> str | None:
                 if name == "InputLayer":
                     shape = tuple(entry["config"].get("batch_shape") or entry["config"].get("batch_input_shape"))
                     continue
+                if name not in _WEIGHTLESS and name not in _WEIGHTED:
+                    return f"the grader does not rebuild {name[:40]} layers (use Keras' convolution, pooling and Dense layers)"
                 # without its build_config a layer is made, not built: no weights are allocated
                 layer = keras.layers.deserialize({k: v for k, v in entry.items() if k != "build_config"})
                 if shape is None:

@@ -77,18 +77,18 @@ def _raise(*args, **kwargs):
 
 @pytest.mark.parametrize("stage", ["protocol", "verdict", "engine", "gradebook write", "autograde"])
 def test_a_failure_at_any_stage_leaves_zero_and_the_reason(course, monkeypatch, stage):
-    from grader_utils import engine, pipeline, protocol, secure_grade
+    from grader_utils import engine, graded_run, pipeline, protocol, secure_grade
 
     if stage == "protocol":  # results that cannot be decoded (any exception, not only ProtocolError)
-        monkeypatch.setattr(protocol, "load", _raise)
+        monkeypatch.setattr(protocol, "loads", _raise)
         words = "malformed result"
     elif stage == "verdict":  # a verdict that raises on an odd but legal answer
         family, _ = engine.CHECKS["check_conv2d"]
         monkeypatch.setitem(engine.CHECKS, "check_conv2d", (family, _raise))
-        words = "injected failure"
-    elif stage == "engine":
-        monkeypatch.setattr(secure_grade, "grade_notebook", _raise)
         words = "the grader failed"
+    elif stage == "engine":
+        monkeypatch.setattr(graded_run, "_plan", _raise)
+        words = "the grader could not plan"
     elif stage == "gradebook write":
         monkeypatch.setattr(secure_grade, "store_scores", _raise)
         words = "injected failure"

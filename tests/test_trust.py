@@ -1,0 +1,175 @@
+"""Attacks on `cnn-course grade` from issue #11, each on a real class graded by the real pipeline.
+
+One course copy with assignment 02 and a small class is graded once (module fixture), with the
+demo's alice (full marks) as the control. Each attacker earned points or saw secrets on the code
+before this test existed:
+
+* ``snoop`` searches its working folder and the whole disk for the hidden tests and the course;
+* ``linker`` submits a symbolic link to the instructor's notebook next to its own;
+* ``table`` answers the hidden tests from a lookup table built with the public case generators and
+  the seeds written in ``source/`` (a function that is otherwise wrong);
+* ``late`` answers ``max_pool2d`` wrongly where its test stands and correctly in a later cell;
+* ``printer`` prints just under the per-cell cap in 150 cells.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from conftest import ROOT, copy_course, load_json, nbgrader
+
+pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
+
+A = "02_padding_strides_pooling"
+NB = "padding_strides_pooling.ipynb"
+
+SNOOP = '''
+import os
+found = []
+for top in (".", "/", os.path.expanduser("~"), "/tmp"):
+    for folder, dirs, files in os.walk(top):
+        dirs[:] = [d for d in dirs if d not in ("proc", "sys", "dev", "usr")][:50]
+        for name in files:
+            path = os.path.join(folder, name)
+            if name.endswith((".ipynb", ".db", ".grading-secret")) or name == "nbgrader_config.py":
+                found.append(path)
+            if name.endswith(".ipynb"):
+                try:
+                    text = open(path).read()
+                except OSError:
+                    continue
+                if "BEGIN HIDDEN TESTS" in text or "seed=" in text:
+                    print("LEAK", path, text[:2000])
+print("FOUND", found)
+'''
+
+
+def _solution(grade_id: str) -> str:
+    nb = nbformat.read(ROOT / "source" / A / NB, as_version=4)
+    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+    return "\n".join(line for line in cell.source.splitlines() if "SOLUTION" not in line) + "\n"
+
+
+def _table_answer() -> str:
+    """max_pool2d that returns Keras' answers for every case the public generators make with the
+    seeds written in source/, and zeros otherwise."""
+    from grader_utils import truth
+    from grader_utils.cases import suite_cases
+    from grader_utils.engine import read_specs
+
+    table = []
+    for spec in read_specs(ROOT / "source" / A / NB):
+        for call in spec.calls:
+            if call.check == "check_max_pool2d":
+                for case in suite_cases("pool2d_values", call.suite, seed=call.seed, n=call.n):
+                    table.append((case.args[0].tobytes().hex(), repr(case.args[1:]), repr(case.kwargs),
+                                  truth.max_pool2d(*case.args, **case.kwargs).tolist()))
+    return (f"TABLE = {table!r}\n"
+            "def max_pool2d(x, pool_size, strides=None, padding='valid'):\n"
+            "    for data, args, kwargs, answer in TABLE:\n"
+            "        if x.tobytes().hex() == data:\n"
+            "            return np.array(answer, dtype=x.dtype)\n"
+            "    return np.zeros((1, 1, x.shape[2]), x.dtype)\n")
+
+
+def _submit(course: Path, student: str, answers: dict[str, str], extra_cells: list[str] = ()) -> Path:
+    nb = nbformat.read(course / "release" / A / NB, as_version=4)
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in answers:
+            cell.source = answers[grade_id]
+    for source in extra_cells:
+        nb.cells.append(nbformat.v4.new_code_cell(source))
+    dest = course / "submitted" / student / A
+    dest.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, dest / NB)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    from grader_utils.course import build_submission, read_answers
+    from grader_utils.pipeline import grade_assignment
+
+    course = copy_course(tmp_path_factory.mktemp("trust"))
+    nbgrader(course, "generate_assignment", A, "--force")
+    alice = course / "submitted" / "alice" / A
+    alice.mkdir(parents=True)
+    build_submission(course / "release" / A / NB, read_answers(ROOT / "demo" / A / "alice.py"), alice / NB)
+    helpers = {"pool2d_output_shape": _solution("pool2d_output_shape")}
+    _submit(course, "snoop", {**helpers, "max_pool2d": _solution("max_pool2d") + SNOOP})
+    linker = _submit(course, "linker", {**helpers, "max_pool2d": _solution("max_pool2d")})
+    os.symlink(course / "source" / A / NB, linker / "notes.ipynb")
+    _submit(course, "table", {**helpers, "max_pool2d": _table_answer()})
+    wrong = "def max_pool2d(x, pool_size, strides=None, padding='valid'):\n    return x\n"
+    _submit(course, "late", {**helpers, "max_pool2d": wrong}, [_solution("max_pool2d")])
+    spam = "print('x' * (2 * 1024 ** 2 - 4096))"
+    _submit(course, "printer", helpers, [spam] * 150)
+    outcomes = {o.student: o for o in grade_assignment(course, A, jobs=2, task_seconds=600)}
+    return course, outcomes
+
+
+def _tests(course: Path, student: str) -> dict[str, dict]:
+    record = load_json(course / "autograded" / student / A / "padding_strides_pooling.grading.json")
+    return {t["grade_id"]: t for t in record["tests"]}
+
+
+def _outputs(course: Path, student: str) -> str:
+    nb = nbformat.read(course / "autograded" / student / A / NB, as_version=4)
+    return "\n".join(str(o) for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+
+
+def test_alice_is_graded_in_full(graded):
+    course, outcomes = graded
+    expected = load_json(ROOT / "demo" / "expected_scores.json")[A]["alice"]
+    assert outcomes["alice"].status == "graded" and outcomes["alice"].score == sum(expected.values())
+    # the autograded notebook (the feedback's source) has every test cell, in place, with its verdict
+    nb = nbformat.read(course / "autograded" / "alice" / A / NB, as_version=4)
+    tests = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"]
+    assert [c.metadata["nbgrader"]["grade_id"] for c in tests] == list(expected)
+    assert all("PASSED" in "".join(o.get("text", "") for o in c.outputs) for c in tests)
+    assert not any("grader_utils.probe" in c.source for c in nb.cells)
+
+
+def test_no_hidden_test_or_course_file_is_visible_to_student_code(graded):
+    course, outcomes = graded
+    out = _outputs(course, "snoop")
+    assert "FOUND" in out, out[:2000]  # the search ran
+    assert "LEAK" not in out and "BEGIN HIDDEN" not in out
+    assert "gradebook.db" not in out and ".grading-secret" not in out and "nbgrader_config.py" not in out
+    assert str(course) not in out
+    assert all(t["score"] == t["max_score"] for k, t in _tests(course, "snoop").items() if k.startswith("max_pool2d"))
+
+
+def test_a_symlink_in_the_submission_is_refused_with_a_reason(graded):
+    course, outcomes = graded
+    tests = _tests(course, "linker")
+    assert {t["status"] for t in tests.values()} == {"invalid"}
+    assert all("symbolic link" in t["reason"] and "notes.ipynb" in t["reason"] for t in tests.values())
+    assert outcomes["linker"].score == 0
+    assert "BEGIN SOLUTION" not in _outputs(course, "linker")
+
+
+def test_hidden_inputs_cannot_be_looked_up_from_the_public_seeds(graded):
+    course, outcomes = graded
+    tests = _tests(course, "table")
+    assert tests["max_pool2d__basic"]["score"] == 1.0  # the visible cases really are in the table
+    assert tests["max_pool2d__same_padding"]["score"] == 0 and tests["max_pool2d__random"]["score"] == 0
+
+
+def test_each_test_judges_the_notebook_where_the_test_stands(graded):
+    course, outcomes = graded
+    tests = _tests(course, "late")
+    assert all(tests[k]["score"] == 0 for k in ("max_pool2d__basic", "max_pool2d__same_padding", "max_pool2d__random"))
+
+
+def test_outputs_are_bounded_per_notebook(graded):
+    course, outcomes = graded
+    path = course / "autograded" / "printer" / A / NB
+    assert outcomes["printer"].status == "graded"
+    assert path.stat().st_size < 12 * 1024 ** 2
+    assert "the notebook printed more than 8 MiB" in path.read_text()
