@@ -407,7 +407,8 @@ def _result(spec: TestSpec, items: list[_Item], calls: list[dict], read: Callabl
             break
         if result is not None and not result.passed:
             if raw.get("status") in ("missing", "raised"):
-                errors = [e for e in cell_errors if "ImportError" in e or raw.get("status") == "missing"]
+                errors = [e for e in reversed(cell_errors)  # the latest first: nearest to the function
+                          if "ImportError" in e or "ModuleNotFoundError" in e or raw.get("status") == "missing"]
                 if errors:
                     result = CheckResult(False, None, None, result.message + " (errors in your code cells: "
                                          + "; ".join(errors[:2]) + ")")

@@ -202,6 +202,10 @@ class SandboxedExecute(Execute):
         for spec in specs:
             if spec.grade_id in self._results:
                 out.append(self._results[spec.grade_id])
+            elif spec.grade_id not in self._plan:
+                out.append(TestResult(spec.grade_id, "invalid", 0.0, spec.points,
+                                      "this test cell calls no check the course's grader knows (only the course's "
+                                      "check_* functions give points)"))
             elif problem:
                 status = "timeout" if "Timeout" in problem else "crash"
                 out.append(TestResult(spec.grade_id, status, 0.0, spec.points, f"{problem}, before this test"))
@@ -219,6 +223,7 @@ class SandboxedExecute(Execute):
         old = os.environ.get("GRADER_ENGINE")
         os.environ["GRADER_ENGINE"] = "1"
         problem = ""
+        before = list(SandboxedKernelManager.live)
         try:
             nb, resources = super().preprocess(nb, resources, km)
         except GradingError:
@@ -226,6 +231,8 @@ class SandboxedExecute(Execute):
         except Exception as exc:  # noqa: BLE001  (a kernel that died: the student's code ended it)
             problem = f"the notebook's kernel stopped ({type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''})"
         finally:
+            for manager in [m for m in SandboxedKernelManager.live if m not in before]:
+                manager.force_cleanup()  # a kernel that died or would not stop leaves nothing behind
             SandboxedKernelManager.submission_dir = None
             SandboxedKernelManager.numpy_only = False
             if self._probes is not None:

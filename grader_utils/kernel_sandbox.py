@@ -74,6 +74,8 @@ class SandboxedKernelManager(AsyncKernelManager):
     probe_folder: Path | None = None
     #: scratch folders this process's kernels used (each removed when its kernel is shut down)
     created: list[Path] = []
+    #: managers whose kernels may still hold a process, a user id, a cgroup or a scratch folder
+    live: list["SandboxedKernelManager"] = []
     #: (uid, cgroup folders) of this process's kernels (the uid released, the folders removed at shutdown)
     isolated: list[tuple[int | None, list[Path]]] = []
 
@@ -81,6 +83,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         # a short path: Unix socket names are limited to ~100 bytes
         self._scratch = Path(tempfile.mkdtemp(prefix="k-"))  # under $TMPDIR: a grading worker's own folder
         SandboxedKernelManager.created.append(self._scratch)
+        SandboxedKernelManager.live.append(self)
         os.chmod(self._scratch, 0o755)
         work = self._scratch / "work"
         work.mkdir()
@@ -151,6 +154,23 @@ class SandboxedKernelManager(AsyncKernelManager):
         if self._user is not None:
             self._user.release()
             self._user = None
+
+    def force_cleanup(self) -> None:
+        """Whatever happened to the kernel (it died, ignored an interrupt, or its run raised): kill what
+        is left of it and release its user id, cgroup and scratch folder. Safe to call more than once."""
+        import signal as _signal
+
+        process = getattr(self.provisioner, "process", None) if self.provisioner is not None else None
+        if process is not None and process.poll() is None:
+            try:
+                os.killpg(process.pid, _signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                process.kill()
+            process.wait()
+        self._release_isolation()
+        self._remove_scratch(False)
+        if self in SandboxedKernelManager.live:
+            SandboxedKernelManager.live.remove(self)
 
     def _remove_scratch(self, restart: bool) -> None:
         if self._scratch is not None and not restart:

@@ -203,12 +203,16 @@ display(SVG('<svg xmlns="http://www.w3.org/2000/svg" onload="window.pwned = 4"><
 display(Markdown('![remote]({REMOTE}/md.png) <script>window.pwned = 5</script>'))
 print("plain text stays")
 
-def double(x):
-    return 2 * x + 1  # wrong: the test cell fails with a long one-line message
+import numpy as np
+
+def correlate2d(image, kernel):  # wrong (a true convolution): the test fails with a long "Likely cause"
+    k = kernel[::-1, ::-1]
+    h, w = image.shape[0] - k.shape[0] + 1, image.shape[1] - k.shape[1] + 1
+    return np.array([[np.sum(image[i:i + k.shape[0], j:j + k.shape[1]] * k) for j in range(w)]
+                     for i in range(h)], dtype=image.dtype)
 '''
 NOTES = (f'My notes <script>window.pwned = 6</script>\n\n<img src="{REMOTE}/cell.png" onerror="window.pwned = 7">'
          f'\n\n![r]({REMOTE}/cell2.png)')
-LONG_MESSAGE = "double(2) returned 5, expected 4. Likely cause: " + " ".join(["you added one"] * 40)
 
 
 def _tiny_source() -> nbformat.NotebookNode:
@@ -219,11 +223,15 @@ def _tiny_source() -> nbformat.NotebookNode:
         return c
 
     nb = nbformat.v4.new_notebook(cells=[
-        cell("markdown", "# Tiny\nWrite `double`."),
-        cell("code", "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION",
-             solution=True, grade=False, locked=False, grade_id="double"),
-        cell("code", f"assert double(2) == 4, {LONG_MESSAGE!r}", grade=True, solution=False, locked=True,
-             grade_id="test_double", points=1),
+        cell("markdown", "# Tiny\nWrite `correlate2d`."),
+        cell("code", "import numpy as np\n\ndef correlate2d(image, kernel):\n    ### BEGIN SOLUTION\n"
+                     "    kh, kw = kernel.shape\n    h, w = image.shape[0] - kh + 1, image.shape[1] - kw + 1\n"
+                     "    return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(w)]\n"
+                     "                     for i in range(h)], dtype=image.dtype)\n    ### END SOLUTION",
+             solution=True, grade=False, locked=False, grade_id="correlate2d"),
+        # the course's graded checks are the only test cells its grader judges (see docs/security.md)
+        cell("code", "from grader_utils.checks import check_correlate2d\n\ncheck_correlate2d(correlate2d, 'basic')",
+             grade=True, solution=False, locked=True, grade_id="correlate2d__basic", points=1),
     ])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     return nb
@@ -260,7 +268,7 @@ def test_feedback_of_real_nbgrader_is_inert(feedback_html: Path):
     assert_inert(html)
     # the student's content is there, as inert text
     assert "<b>bold html</b>" in html and "plain text stays" in html and "My notes" in html
-    assert "Likely cause: you added one" in html and "overflow-wrap: anywhere" in html
+    assert "Likely cause" in html and "overflow-wrap: anywhere" in html
 
 
 @pytest.mark.slow

@@ -49,9 +49,15 @@ def test_lesson_model_passes_and_each_difference_is_named():
 def test_lesson_check_prints_and_raises(capsys):
     mc.check_build_lesson_model(lesson, fresh=True)
     assert "PASSED build_lesson_model" in capsys.readouterr().out
-    shared = lesson()
-    with pytest.raises(AssertionError, match="same model object"):
-        mc.check_build_lesson_model(lambda: shared, fresh=True)
+    calls = []
+
+    def first_call_only():  # right once, then a model without its last layer
+        calls.append(1)
+        model = lesson()
+        return model if len(calls) == 1 else keras.Sequential(model.layers[:-1])
+
+    with pytest.raises(AssertionError, match="second call"):
+        mc.check_build_lesson_model(first_call_only, fresh=True)
     with pytest.raises(NotImplementedError, match="build_lesson_model is not implemented yet"):
         mc.check_build_lesson_model(lambda: (_ for _ in ()).throw(NotImplementedError()))
 

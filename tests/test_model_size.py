@@ -26,7 +26,7 @@ def test_counts_match_keras_for_the_layers_the_course_uses(keras):
 
     L = keras.layers
     model = _sequential(keras, L.Conv2D(16, 3), L.BatchNormalization(), L.MaxPooling2D(), L.SeparableConv2D(32, 3),
-                        L.DepthwiseConv2D(3), L.AveragePooling2D(), L.GlobalAveragePooling2D(), L.Dropout(0.2),
+                        L.DepthwiseConv2D(3), L.AveragePooling2D(2), L.GlobalAveragePooling2D(), L.Dropout(0.2),
                         L.Dense(64), L.Dense(10, activation="softmax"))
     text = model.to_json()
     old = model_engine.MAX_MODEL_PARAMS

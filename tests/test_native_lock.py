@@ -200,7 +200,8 @@ def max_pool2d(x, pool_size, strides=None, padding="valid"):
                 win = np.lib.stride_tricks.sliding_window_view(xp, (ph, pw), (0, 1))[::sh, ::sw][:oh, :ow]
                 return win.max(axis=(3, 4))'''
         attacks[f"{package} of the Python outside the virtualenv"] = (
-            _max_pool(body, f"import sys\nsys.path.insert(0, {folder!r})\n"), [package, folder])
+            # the sandbox shows that folder empty (its allow-list of the disk), and the lock would refuse it
+            _max_pool(body, f"import sys\nsys.path.insert(0, {folder!r})\n"), [package])
     return attacks
 
 
