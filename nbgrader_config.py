@@ -44,9 +44,9 @@ c.GenerateFeedback.exporter_class = "grader_utils.inert_feedback.InertFeedbackEx
 if os.environ.get("NBGRADER_EXCHANGE_ROOT"):
     c.Exchange.root = os.environ["NBGRADER_EXCHANGE_ROOT"]
 
-# Autograding runs each student's kernel in the bubblewrap sandbox (no network, the course
-# directory and the exchange hidden, user nobody, resource limits, outputs capped per cell);
-# see grader_utils/kernel_sandbox.py. `nbgrader validate` (students' machines) is unchanged.
+# Autograding runs each student's kernel in the bubblewrap sandbox and makes the trusted engine's calls
+# in it at each test cell (one run per notebook; verdicts computed here, fail closed); see
+# grader_utils/graded_run.py and docs/security.md. `nbgrader validate` (students' machines) is unchanged.
 from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
 from nbgrader.preprocessors import (  # noqa: E402
     AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput, SaveAutoGrades)

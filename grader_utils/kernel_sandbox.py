@@ -20,8 +20,8 @@ students' files, and reach the network. Here every autograde kernel instead gets
 * a cap on the outputs each cell can produce (a cell printing without end fills the grader's
   memory otherwise), and the course's Python kernel whatever kernelspec the notebook names.
 
-nbgrader_config.py puts :class:`SandboxedExecute` in place of nbgrader's ``Execute`` in
-``Autograde.autograde_preprocessors`` (validation on a student's machine is not affected).
+The autograde preprocessor that starts these kernels and makes the engine's calls in them is
+:class:`graded_run.SandboxedExecute` (validation on a student's machine is not affected).
 """
 
 from __future__ import annotations

@@ -133,7 +133,6 @@ def secure_grade(root: Path, assignment: str, students: list[str] | None = None,
     """Grade every ``submitted/<student>/<assignment>/*.ipynb``; returns {student: {notebook: results}}."""
     root = Path(root).resolve()
     db_url = db_url or f"sqlite:///{root / 'gradebook.db'}"
-    secret = course_secret(root)
     out: dict[str, dict[str, list[TestResult]]] = {}
     for source_nb in sorted((root / "source" / assignment).glob("*.ipynb")):
         name = source_nb.stem

@@ -39,6 +39,18 @@ def copy_course(dest: Path) -> Path:
     return dest
 
 
+def course_with_demo_student(dest: Path, assignment: str, student: str = "alice") -> Path:
+    """A course copy in ``dest`` with ``assignment`` generated and the demo ``student``'s answers submitted."""
+    from grader_utils.course import build_submission, read_answers
+
+    course = copy_course(dest)
+    nbgrader(course, "generate_assignment", assignment, "--force")
+    for nb in (course / "release" / assignment).glob("*.ipynb"):
+        build_submission(nb, read_answers(ROOT / "demo" / assignment / f"{student}.py"),
+                         course / "submitted" / student / assignment / nb.name)
+    return course
+
+
 @pytest.fixture(scope="session")
 def generated_course(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A course copy in which ``nbgrader generate_assignment`` has just written release/."""

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, copy_course, load_json, nbgrader
+from conftest import course_with_demo_student, load_json
 
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 
@@ -24,15 +24,7 @@ A = "01_convolution"
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from grader_utils.course import build_submission, read_answers
-
-    course = copy_course(tmp_path_factory.mktemp("failclosed"))
-    nbgrader(course, "generate_assignment", A, "--force")
-    dest = course / "submitted" / "alice" / A
-    dest.mkdir(parents=True)
-    build_submission(course / "release" / A / "convolution.ipynb", read_answers(ROOT / "demo" / A / "alice.py"),
-                     dest / "convolution.ipynb")
-    return course
+    return course_with_demo_student(tmp_path_factory.mktemp("failclosed"), A)
 
 
 def _gradebook_score(course: Path) -> float:

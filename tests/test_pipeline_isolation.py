@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from conftest import ROOT, VENV_BIN, copy_course, load_json, nbgrader
+from conftest import ROOT, VENV_BIN, course_with_demo_student, load_json
 
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox,
               pytest.mark.skipif(os.geteuid() != 0, reason="a user id per sandbox needs root")]
@@ -54,13 +53,7 @@ time.sleep(10)  # keep them while the other worker grades
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from grader_utils.course import build_submission, read_answers
-
-    course = copy_course(tmp_path_factory.mktemp("isolation"))
-    nbgrader(course, "generate_assignment", A, "--force")
-    dest = course / "submitted" / "alice" / A
-    dest.mkdir(parents=True)
-    build_submission(course / "release" / A / NB, read_answers(ROOT / "demo" / A / "alice.py"), dest / NB)
+    course = course_with_demo_student(tmp_path_factory.mktemp("isolation"), A)
     nb = nbformat.read(course / "release" / A / NB, as_version=4)
     for cell in nb.cells:
         if cell.metadata.get("nbgrader", {}).get("grade_id") == "dense_param_count":
