@@ -131,15 +131,14 @@ def loads(text: bytes, npz: bytes) -> Any:
 
 
 def save(value: Any, path: Path) -> None:
-    """Write ``value`` as ``path`` (JSON) and ``path.with_suffix('.npz')`` (arrays)."""
-    arrays: dict[str, np.ndarray] = {}
-    text = json.dumps(encode(value, arrays))
-    np.savez(path.with_suffix(".npz"), allow_pickle=False, **arrays)
-    path.write_text(text)
+    """Write ``value`` as ``path`` (JSON) and ``path.with_suffix('.npz')`` (arrays): :func:`dumps` on disk."""
+    text, npz = dumps(value)
+    path.with_suffix(".npz").write_bytes(npz)
+    path.write_bytes(text)
 
 
 def load(path: Path, max_bytes: int = 256 * 1024 ** 2) -> Any:
-    """Read what :func:`save` wrote, refusing pickles, oversized files and malformed data."""
+    """Read what :func:`save` wrote (:func:`loads`), refusing links, oversized files and malformed data."""
     npz = path.with_suffix(".npz")
     for p in (path, npz):
         if not p.is_file() or p.is_symlink():
@@ -147,9 +146,7 @@ def load(path: Path, max_bytes: int = 256 * 1024 ** 2) -> Any:
         if p.stat().st_size > max_bytes:
             raise ProtocolError(f"{p.name} is larger than {max_bytes} bytes")
     try:
-        obj = json.loads(path.read_text())
-        with np.load(npz, allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
-    except (ValueError, OSError) as exc:
+        text, data = path.read_bytes(), npz.read_bytes()
+    except OSError as exc:
         raise ProtocolError(f"unreadable results: {exc}") from None
-    return decode(obj, arrays)
+    return loads(text, data)
