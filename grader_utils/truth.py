@@ -1,7 +1,9 @@
 """Ground truth from TensorFlow/Keras.
 
 Every expected answer the course grades against comes from here, and every
-function here asks a real Keras layer. Inputs and outputs are plain data:
+function here asks Keras: a real layer, or the op a layer's ``call`` runs, or a count
+derived from small real layers (tests/test_truth.py checks each shortcut against full
+layers and models). Inputs and outputs are plain data:
 tuples of ints, lists, and ``np.ndarray``; shapes never include the batch axis.
 
 Layout conventions (Keras' default ``channels_last``):
@@ -171,6 +173,9 @@ def conv2d(
 
     x: (H, W, C_in); kernel: (kh, kw, C_in, C_out); bias: (C_out,).
     Returns (H_out, W_out, C_out) float32.
+
+    Computed as ``Conv2D.call`` computes it, ``keras.ops.conv`` then the bias added,
+    without building a layer per case (a test checks it equals a real layer's output).
     """
     keras = quiet_tensorflow()
     kernel = np.asarray(kernel, dtype=np.float32)
@@ -178,11 +183,11 @@ def conv2d(
     kh, kw, c_in, c_out = kernel.shape
     x = np.asarray(x, dtype=np.float32)
     conv2d_output_shape(x.shape, c_out, (kh, kw), strides, padding)  # ValueError for an empty output
-    layer = keras.layers.Conv2D(c_out, (kh, kw), strides=as_pair(strides), padding=check_padding(padding))
+    if bias.shape != (c_out,):
+        raise ValueError(f"bias must have shape ({c_out},), not {bias.shape}")
     with silenced_stderr():
-        layer.build((None, *x.shape))
-        layer.set_weights([kernel, bias])
-        out = layer(x[None])
+        out = keras.ops.conv(x[None], kernel, strides=as_pair(strides), padding=check_padding(padding))
+        out = keras.ops.add(out, bias)
     return np.asarray(keras.ops.convert_to_numpy(out))[0]
 
 
@@ -197,14 +202,57 @@ def correlate2d(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     return out[..., 0]
 
 
+@functools.lru_cache(maxsize=4096)
+def _built_params(kind: str, config: tuple[Any, ...], input_shape: tuple[int, ...]) -> int:
+    """``count_params()`` of one small Keras layer built on ``(None, *input_shape)``."""
+    keras = quiet_tensorflow()
+    if kind == "dense":
+        layer = keras.layers.Dense(*config)
+    else:
+        layer = keras.layers.Conv2D(*config)
+    with silenced_stderr():
+        layer.build((None, *input_shape))
+    return int(layer.count_params())
+
+
 def dense_param_count(input_shape: Sequence[int], units: int) -> int:
-    """Parameters of ``Dense(units)`` after ``Flatten()`` of an input ``input_shape``."""
+    """Parameters of ``Dense(units)`` after ``Flatten()`` of an input ``input_shape``.
+
+    A Dense layer's count is linear in its number of inputs ``n``, so Keras builds it on
+    1 and 2 inputs and the count for ``n = prod(input_shape)`` follows, without allocating
+    the (possibly huge) real kernel. A test checks this against full ``Sequential`` builds.
+    """
+    n = int(np.prod([int(d) for d in input_shape], dtype=np.int64))
+    if n < 1 or int(units) < 1:
+        raise ValueError(f"a Dense layer needs at least one input and one unit, got {n} and {units}")
+    one = _built_params("dense", (int(units),), (1,))
+    two = _built_params("dense", (int(units),), (2,))
+    return one + (n - 1) * (two - one)
+
+
+def conv2d_param_count(in_channels: int, filters: int, kernel_size: int | IntPair) -> int:
+    """Parameters (weights and biases) of ``Conv2D(filters, kernel_size)`` on ``in_channels`` channels.
+
+    Linear in ``in_channels``: Keras builds the layer on 1 and 2 channels (a test checks
+    the result against full builds)."""
+    kh, kw = as_pair(kernel_size)
+    c_in = int(in_channels)
+    if c_in < 1 or int(filters) < 1:
+        raise ValueError(f"a Conv2D layer needs at least one channel and one filter, got {c_in} and {filters}")
+    config = (int(filters), (kh, kw))
+    one = _built_params("conv2d", config, (kh, kw, 1))
+    two = _built_params("conv2d", config, (kh, kw, 2))
+    return one + (c_in - 1) * (two - one)
+
+
+def _full_dense_param_count(input_shape: Sequence[int], units: int) -> int:
+    """The slow way (a whole ``Sequential``), kept for the test of the fast one."""
     _, params = sequential_summary(input_shape, [("flatten", {}), ("dense", {"units": int(units)})])
     return params[1]
 
 
-def conv2d_param_count(in_channels: int, filters: int, kernel_size: int | IntPair) -> int:
-    """Parameters (weights and biases) of ``Conv2D(filters, kernel_size)`` on ``in_channels`` channels."""
+def _full_conv2d_param_count(in_channels: int, filters: int, kernel_size: int | IntPair) -> int:
+    """The slow way (a whole ``Sequential``), kept for the test of the fast one."""
     kh, kw = as_pair(kernel_size)
     _, params = sequential_summary((kh, kw, int(in_channels)),
                                    [("conv2d", {"filters": int(filters), "kernel_size": (kh, kw)})])

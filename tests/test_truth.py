@@ -231,6 +231,47 @@ def test_sequential_summary_matches_a_model_built_in_the_test(keras, case):
     assert sum(printed_params) == model.count_params()
 
 
+# --- the shortcuts (counts from small layers, the conv op) equal the full Keras objects ------
+
+def _affordable(case, family: str) -> bool:
+    """Full builds allocate every weight: keep the cross-check under ~4 M weights per case."""
+    if family == "dense_param_count":
+        shape, units = case.args
+        return int(np.prod(shape)) * units < 4_000_000
+    c_in, filters, size = case.args
+    kh, kw = (size, size) if isinstance(size, int) else size
+    return c_in * filters * kh * kw < 4_000_000
+
+
+@pytest.mark.parametrize("family,fast,full", [
+    ("dense_param_count", truth.dense_param_count, truth._full_dense_param_count),
+    ("conv2d_param_count", truth.conv2d_param_count, truth._full_conv2d_param_count),
+])
+def test_param_counts_from_small_layers_equal_full_builds(keras, family, fast, full):
+    cases = [c for c in suite_cases(family, "basic") + suite_cases(family, "random", seed=43, n=60)
+             if _affordable(c, family)]
+    assert len(cases) > 30
+    for case in cases:
+        got = fast(*case.args)
+        assert type(got) is int
+        assert got == full(*case.args), case.args
+
+
+def test_param_counts_of_a_huge_layer_need_no_huge_build():
+    """The largest random Dense case (64*64*64 inputs, 512 units) is counted without
+    allocating 134 M weights; the count is the Dense formula, checked on small builds above."""
+    assert truth.dense_param_count((64, 64, 64), 512) == 64 * 64 * 64 * 512 + 512
+
+
+def test_conv2d_from_the_op_equals_a_real_conv2d_layer(keras):
+    for padding in ("valid", "same"):
+        for x, kernel, bias, strides in conv_cases(padding, 20, seed=44):
+            layer = keras.layers.Conv2D(kernel.shape[-1], kernel.shape[:2], strides=strides, padding=padding)
+            layer.build((None, *x.shape))
+            layer.set_weights([kernel, bias])
+            np.testing.assert_array_equal(truth.conv2d(x, kernel, bias, strides, padding), run_layer(layer, x))
+
+
 def test_make_layer_rejects_an_unknown_kind():
     with pytest.raises(ValueError, match="unknown layer kind 'conv3d'"):
         truth.make_layer("conv3d", {"filters": 1, "kernel_size": 1})
