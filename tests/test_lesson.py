@@ -139,3 +139,52 @@ def test_summary_shown_in_the_lesson_is_what_keras_prints(keras, path):
     expected = "\n".join(line.rstrip() for line in "".join(printed).strip("\n").splitlines())
     shown = "\n".join(line.rstrip() for line in blocks[0].strip("\n").splitlines())
     assert shown == expected
+
+
+def _cells(path, *ids):
+    cells = {c.get("id"): c.source for c in nbformat.read(path, as_version=4).cells}
+    return [cells[i] for i in ids]
+
+
+@pytest.mark.parametrize("filters", [1, 4, 17, 32])
+def test_first_layer_cells_draw_every_map_that_fits_for_any_width(keras, filters):
+    """Section 3.5 runs for every first Conv2D the exercise allows (issue #12, item 6): all filters, and
+    min(17, filters) feature maps next to the image."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    L = keras.layers
+    cnn = keras.Sequential([keras.Input(shape=(32, 32, 3)), L.Conv2D(filters, 3, activation="relu"),
+                            L.MaxPooling2D(), L.Conv2D(8, 3), L.MaxPooling2D(), L.Flatten(),
+                            L.Dense(10, activation="softmax")])
+    x_test = np.random.default_rng(0).uniform(size=(2, 32, 32, 3)).astype("float32")
+    ns = {"cnn": cnn, "x_test": x_test, "y_test": np.array([3, 1]), "class_names": [f"c{i}" for i in range(10)],
+          "keras": keras, "layers": L, "np": np, "plt": plt}
+    filters_cell, maps_cell = _cells(ROOT / "source" / "03_building_a_cnn" / "building_a_cnn.ipynb",
+                                     "cell-32", "cell-34")
+    plt.close("all")
+    exec(filters_cell, ns)
+    drawn = [ax for ax in plt.gcf().axes if ax.images]
+    assert len(drawn) == filters
+    exec(maps_cell, ns)
+    drawn = [ax for ax in plt.gcf().axes if ax.images]
+    assert len(drawn) == 1 + min(17, filters)  # the image and the maps
+    assert [ax.get_title() for ax in drawn[1:]] == [f"map {k}" for k in range(min(17, filters))]
+    plt.close("all")
+
+
+def test_probabilities_to_label_cell_shows_softmax_output_and_its_argmax(keras, capsys):
+    """Section 3.4 shows with numbers that softmax gives probabilities and argmax the label (item 7)."""
+    L = keras.layers
+    model = keras.Sequential([keras.Input(shape=(4,)), L.Dense(10, activation="softmax")])
+    probabilities = np.asarray(model.predict(np.random.default_rng(1).normal(size=(3, 4)), verbose=0))
+    ns = {"probabilities": probabilities, "y_test": np.array([2, 0, 1]), "np": np,
+          "class_names": [f"c{i}" for i in range(10)]}
+    (cell,) = _cells(ROOT / "source" / "03_building_a_cnn" / "building_a_cnn.ipynb", "probabilities-to-label-code")
+    exec(cell, ns)
+    out = capsys.readouterr().out
+    label = int(probabilities[0].argmax())
+    assert f"they add up to {probabilities[0].sum():.3f}" in out and "1.000" in out
+    assert f"predicted label: {label} = 'c{label}'" in out
