@@ -131,11 +131,14 @@ def _shape_masks(label: np.ndarray, cy: np.ndarray, cx: np.ndarray, size: np.nda
     return stacked[label, np.arange(len(label))]
 
 
-def make_synthetic(n_train: int = 5000, n_test: int = 1000, seed: int = 0) -> Dataset:
+def make_synthetic(n_train: int = 5000, n_test: int = 1000, seed: int = 0, contrast: float | None = None) -> Dataset:
     """A deterministic CIFAR-shaped dataset of 10 shape classes (see SYNTHETIC_CLASSES).
 
     Each image is a noisy background with one shape of its class at a random
     position (within 6 pixels of the centre), size and colour. Classes are balanced.
+    By default a shape's colour may come close to its background's; with ``contrast``
+    (0 < contrast < 1) every colour channel of the shape is at least ``contrast`` brighter
+    or darker than the background (half the images each), an easier task.
     """
     rng = np.random.default_rng(seed)
 
@@ -147,6 +150,11 @@ def make_synthetic(n_train: int = 5000, n_test: int = 1000, seed: int = 0) -> Da
         mask = _shape_masks(label, cy, cx, size)
         background = rng.uniform(0.0, 0.6, size=(n, 1, 1, 3))
         color = rng.uniform(0.3, 1.0, size=(n, 1, 1, 3))
+        if contrast is not None:
+            low = rng.uniform(0.0, (1.0 - contrast) / 2, size=(n, 1, 1, 3))
+            high = 1.0 - rng.uniform(0.0, (1.0 - contrast) / 2, size=(n, 1, 1, 3))
+            bright = (np.arange(n) % 2 == 0)[rng.permutation(n)][:, None, None, None]
+            background, color = np.where(bright, low, high), np.where(bright, high, low)
         img = background + rng.normal(0, 0.08, size=(n, 32, 32, 3))
         img = np.where(mask[..., None], color + rng.normal(0, 0.05, size=(n, 32, 32, 3)), img)
         return (np.clip(img, 0, 1) * 255).round().astype(np.uint8), label.astype(np.uint8)

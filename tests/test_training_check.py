@@ -1,0 +1,54 @@
+"""The graded training check of 03 (``check_training``) passes every model the exercise allows and fails
+every broken answer (issue #12, item 11), judged as the trusted engine judges it: the answer's model and
+compile settings cross as JSON, are rebuilt, trained on the synthetic data and judged here.
+
+The families are in ``training_families.py``; each member runs once here, with its own seed (the seed
+picks the synthetic data and the initial weights). ``benchmarks/bench_training_check.py`` runs every
+member with more seeds and prints the margins recorded in the README.
+"""
+
+from __future__ import annotations
+
+import pytest
+from training_families import BROKEN, GOOD, graded_verdict
+
+from grader_utils import model_checks as mc
+
+pytestmark = [pytest.mark.keras, pytest.mark.slow]
+
+#: good answers run here (the slowest learners of the benchmark, both heads, both poolings, each seed
+#: different); the benchmark runs all of them
+GOOD_HERE = {"tutorial-gap": 3, "narrow-gap": 4, "two-blocks-gap": 5, "avg-pool-flatten": 6, "narrow-flatten": 7}
+#: what the verdict on each broken answer must name (the likely cause, for a stuck student)
+BROKEN_CAUSE = {"no-softmax": "softmax", "one-hot-loss": "sparse_categorical_crossentropy",
+                "learning-rate-10": "learning rate far too large", "learning-rate-1e-7": "hardly changed",
+                "frozen": "no trainable weights"}
+
+
+@pytest.mark.parametrize("name", sorted(GOOD_HERE))
+def test_every_model_the_exercise_allows_passes(name):
+    result = graded_verdict(*GOOD[name], seed=GOOD_HERE[name])
+    assert result.passed, result.message
+    assert result.got >= mc.TRAINING_THRESHOLD + 0.2, result.got  # with room to spare
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN_CAUSE))
+def test_every_broken_answer_fails_and_is_told_why(name):
+    result = graded_verdict(*BROKEN[name], seed=10 + sorted(BROKEN_CAUSE).index(name))
+    assert not result.passed, result.message
+    assert BROKEN_CAUSE[name] in result.message, result.message
+    if isinstance(result.got, float):
+        assert result.got < mc.TRAINING_THRESHOLD - 0.15, result.got  # far below the bar, not near it
+
+
+def test_the_families_cover_what_the_issue_lists():
+    keras_layers = {name: {type(l).__name__ for l in build().layers} for name, (build, _) in GOOD.items()}
+    assert any("Flatten" in ls for ls in keras_layers.values())
+    for kind in ("GlobalAveragePooling2D", "GlobalMaxPooling2D", "AveragePooling2D", "MaxPooling2D"):
+        assert any(kind in ls for ls in keras_layers.values()), kind
+    params = [build().count_params() for build, _ in GOOD.values()]
+    assert min(params) < 10_000 and max(params) > 200_000  # narrow and wide
+    assert all(p <= mc.MAX_CIFAR_PARAMS for p in params)
+    for name, (build, _) in GOOD.items():  # every good one is a valid answer to exercise 2
+        assert mc.cifar_model_problems(build(), (32, 32, 3), 10) == [], name
+    assert {"no-softmax", "one-hot-loss", "learning-rate-10", "learning-rate-1e-7", "frozen"} <= set(BROKEN)
