@@ -52,3 +52,17 @@ def test_the_families_cover_what_the_issue_lists():
     for name, (build, _) in GOOD.items():  # every good one is a valid answer to exercise 2
         assert mc.cifar_model_problems(build(), (32, 32, 3), 10) == [], name
     assert {"no-softmax", "one-hot-loss", "learning-rate-10", "learning-rate-1e-7", "frozen"} <= set(BROKEN)
+
+
+def test_the_notebook_states_the_budget_and_bar_the_check_uses():
+    import nbformat
+
+    from conftest import ROOT
+
+    nb = nbformat.read(ROOT / "source" / "03_building_a_cnn" / "building_a_cnn.ipynb", as_version=4)
+    (text,) = [c.source for c in nb.cells if c.get("id") == "cell-35"]
+    text = " ".join(text.split())
+    for stated in (f"for {mc.TRAINING_EPOCHS} epochs", f"in batches of {mc.TRAINING_BATCH}",
+                   f"on {mc.TRAINING_N_TRAIN:,} synthetic images", f"at least {mc.TRAINING_THRESHOLD:.0%} test accuracy",
+                   f"on {mc.TRAINING_N_TEST:,} more"):
+        assert stated in text, stated
