@@ -110,3 +110,19 @@ def test_autograding_always_uses_synthetic_and_says_why(capsys, monkeypatch):
 def test_unknown_dataset_name_is_an_error():
     with pytest.raises(ValueError, match="cifar10"):
         datasets.load_dataset("mnist")
+
+
+def test_contrast_makes_every_shape_stand_out_in_every_channel():
+    """make_synthetic(contrast=...) (the graded training run's data): every image has, in every colour
+    channel, a shape far from its background; the default data has many that do not."""
+    def pixels_far_from_background(x):  # per image and channel: pixels > 0.3 from the median (background)
+        x = x.astype(float) / 255
+        return (np.abs(x - np.median(x, axis=(1, 2), keepdims=True)) > 0.3).sum(axis=(1, 2))
+
+    easy = make_synthetic(n_train=300, n_test=100, seed=3, contrast=0.5)
+    assert pixels_far_from_background(easy.x_train).min() >= 15
+    assert pixels_far_from_background(easy.x_test).min() >= 15
+    assert np.bincount(easy.y_train).tolist() == [30] * 10
+    default = make_synthetic(n_train=300, n_test=100, seed=3)
+    assert np.mean(pixels_far_from_background(default.x_train) < 15) > 0.2
+    assert np.array_equal(default.x_train, make_synthetic(n_train=300, n_test=100, seed=3, contrast=None).x_train)
