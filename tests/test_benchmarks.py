@@ -22,3 +22,12 @@ def test_conv2d_benchmark_runs_and_reports_ratios():
     assert [r.split("  ")[0] for r in rows] == ["conv2d (loop over pixels)", "conv2d_fast (loop over offsets)",
                                                 "keras Conv2D (eager)"]
     assert rows[0].rstrip().endswith("1.0x")
+
+
+def test_training_check_benchmark_runs_and_reports_margins():
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_training_check.py"), "--seeds", "0",
+                           "--only", "one-hot-loss"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    rows = [line for line in proc.stdout.splitlines() if line.startswith(("good", "broken"))]
+    assert [r.split()[:2] for r in rows] == [["broken", "one-hot-loss"]]
+    assert "highest of a broken answer: 0.0%" in proc.stdout and "every verdict right" in proc.stdout
