@@ -106,7 +106,6 @@ CASES: dict[str, tuple[str, str, dict[str, float]]] = {
     "list instead of array": ("", LOOPS.replace("    return out", "    return out.tolist()"), ZERO),
     "scalar instead of array": ("", "def max_pool2d(x, pool_size, strides=None, padding='valid'):\n    return 0.0", ZERO),
     "NaN everywhere": ("", LOOPS.replace("    return out", "    return out * np.nan"), ZERO),
-    "float64 result": ("", LOOPS.replace("    return out", "    return out.astype(np.float64)"), ZERO),
     "input transformer blanks later cells": ("get_ipython().input_transformers_cleanup.append(lambda lines: [])",
                                              LOOPS, ZERO),
     "pre_run_cell hook, custom exc, showtraceback": (cell('''
@@ -188,6 +187,8 @@ CASES["hard-coded visible answers"] = ("", _hard_coded(), BASIC_ONLY)
 FLOAT64 = LOOPS.replace("out = np.empty((ho, wo, c), dtype=x.dtype)", "out = np.empty((ho, wo, c))")
 assert FLOAT64 != LOOPS
 CASES["right values, float64"] = ("", FLOAT64, {k: v * DTYPE_SHARE for k, v in TESTS.items()})
+CASES["right values, cast to float64 at the end"] = (
+    "", LOOPS.replace("    return out", "    return out.astype(np.float64)"), {k: v * DTYPE_SHARE for k, v in TESTS.items()})
 CASES["wrong values, float64"] = ("", FLOAT64.replace("out[i, j] = x[", "out[i, j] = 1 + x["), ZERO)
 
 
@@ -510,17 +511,28 @@ def conv2d(x, kernel, bias, strides=(1, 1), padding="valid"):
 def test_the_graders_own_numpy_helpers_give_no_answer_under_grading(tmp_path, answer):
     """checks._whole_array_conv (NumPy, used to time conv2d_fast) computes conv2d: right in the
     student's own kernel, but in the graded kernel of notebook 01 the grader's modules are masked."""
-    import importlib
+    import importlib.util
+    import py_compile
 
     from grader_utils import checks
 
-    importlib.import_module("grader_utils.checks")  # its compiled copy exists, as in a real course
-    namespace: dict = {}
-    exec(answer, namespace)
-    checks.check_conv2d(namespace["conv2d"], "basic")  # a right answer, here
-    path, source, release = _notebook_with(tmp_path, "01_convolution", {"conv2d": answer})
-    [result] = engine.grade_notebook(path, source, release_nb=release, hide=[ROOT], call_seconds=5,
-                                     only={"conv2d__basic"})
+    # its compiled copy exists, as in a course whose Python writes bytecode
+    pyc = Path(importlib.util.cache_from_source(checks.__file__))
+    made = [p for p in (pyc.parent, pyc) if not p.exists()]
+    py_compile.compile(checks.__file__, cfile=str(pyc), doraise=True)
+    try:
+        namespace: dict = {}
+        exec(answer, namespace)
+        checks.check_conv2d(namespace["conv2d"], "basic")  # a right answer, here
+        path, source, release = _notebook_with(tmp_path, "01_convolution", {"conv2d": answer})
+        [result] = engine.grade_notebook(path, source, release_nb=release, hide=[ROOT], call_seconds=5,
+                                         only={"conv2d__basic"})
+    finally:
+        for p in reversed(made):
+            try:
+                p.unlink() if p.is_file() else p.rmdir()
+            except OSError:
+                pass
     assert (result.status, result.score) == ("wrong", 0.0), result
     if answer is WHOLE_ARRAY:
         assert "grader_utils.checks is not available while this notebook is graded" in result.reason, result.reason
