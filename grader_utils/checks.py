@@ -3,7 +3,8 @@
 ``check_<exercise>(func, suite, seed)`` calls the student's function on every
 case of a suite, compares each result with Keras (:mod:`truth`) using the
 comparator (:mod:`compare`), adds the likely cause (:mod:`feedback`), prints
-one line when all is right and raises ``AssertionError`` otherwise. They
+one line when all is right and raises ``CheckFailed`` (an ``AssertionError`` that IPython shows as
+the plain message, without a traceback) otherwise. They
 return ``None`` on purpose: nbgrader would read a number returned by a test
 cell as a partial score. ``run_suite`` returns the structured report.
 
@@ -24,7 +25,7 @@ import numpy as np
 
 from . import feedback, truth
 from .cases import Case, suite_cases
-from .compare import CONV_ATOL, CONV_RTOL, CheckResult, compare_arrays, compare_int, compare_int_tuple
+from .compare import CONV_ATOL, CONV_RTOL, DTYPE_SHARE_TEXT, CheckFailed, CheckResult, compare_arrays, compare_int, compare_int_tuple
 from .numpy_only import call_numpy_only
 from .shapes import as_pair
 
@@ -73,6 +74,12 @@ class SuiteReport:
     def passed(self) -> bool:
         return not self.failures
 
+    @property
+    def only_dtype(self) -> bool:
+        """Every wrong case is wrong only by its dtype (right shape, right values once cast)."""
+        return bool(self.failures) and not self.rule_broken and all(
+            r.details.get("problem") == "dtype" and r.details.get("values_ok") for _, r in self.failures)
+
     def likely_cause(self) -> tuple[str | None, int]:
         """The hint key that explains the most wrong cases, and how many it explains."""
         counts: dict[str, int] = {}
@@ -92,6 +99,10 @@ class SuiteReport:
             return self.failures[0][1].message
         key, explained = self.likely_cause()
         call, shown = self.failures[0]
+        if self.only_dtype:
+            return (f"{self.name}: right values, wrong dtype in {len(self.failures)} of {self.total} {self.suite} "
+                    f"cases.\nWrong case: {call}\n{shown.message}\nWhen graded, a test whose only fault is the "
+                    f"dtype keeps {DTYPE_SHARE_TEXT} of its points: fix the dtype to get them all.")
         if key is not None:
             call, shown = next((c, r) for c, r in self.failures if key in r.details.get("hints", []))
         text = (f"{self.name}: {len(self.failures)} of {self.total} {self.suite} cases are wrong.\n"
@@ -292,7 +303,7 @@ def run_suite(func: Callable[..., Any], name: str, cases: list[Case], verdict: V
     max_seconds: a time limit per case (a check for vectorized code, see :func:`time_limit`).
     A broken rule fails the whole suite with a message saying which rule."""
     if not callable(func):
-        raise AssertionError(f"{name} should be a function, but it is {type(func).__name__}.")
+        raise CheckFailed(f"{name} should be a function, but it is {type(func).__name__}.")
     report = SuiteReport(name, suite, len(cases))
     for case in cases:
         call = case.call_text(name)
@@ -330,7 +341,7 @@ def _check(func: Callable[..., Any], name: str, family: str, verdict: Verdict, s
     report = run_suite(func, name, suite_cases(family, suite, seed=seed, n=n), verdict, suite, numpy_only,
                        max_seconds)
     if not report.passed:
-        raise AssertionError(report.message())
+        raise CheckFailed(report.message())
     print(report.message())
 
 

@@ -2,6 +2,8 @@
 
 Order of checks, each stopping at the first problem:
     arrays:  type is ``np.ndarray`` -> shape -> dtype -> finite -> values
+             (a wrong dtype also says whether the values are right after casting to the expected
+             dtype: ``details["values_ok"]``; the grader then keeps :data:`DTYPE_SHARE` of the points)
     shapes/counts: type (tuple / list / int) -> length -> each entry an int -> values
 
 Tolerance (float arrays), elementwise, as ``np.isclose`` writes it::
@@ -30,12 +32,34 @@ import numpy as np
 
 from .shapes import is_int
 
-__all__ = ["RTOL", "ATOL", "CONV_RTOL", "CONV_ATOL", "CheckResult", "compare_arrays", "compare_int_tuple", "compare_int"]
+__all__ = ["DTYPE_SHARE", "DTYPE_SHARE_TEXT", "RTOL", "ATOL", "CONV_RTOL", "CONV_ATOL", "CheckFailed", "CheckResult", "compare_arrays", "compare_int_tuple", "compare_int"]
+
+#: the share of a test's points that the grader keeps for an answer whose only fault is its dtype:
+#: every case has the right shape and, cast to Keras' dtype, the right values (status ``dtype`` of
+#: :mod:`engine`). A dtype slip is not a wrong algorithm; the visible check still fails and says how
+#: to fix it.
+DTYPE_SHARE = 0.75
+DTYPE_SHARE_TEXT = "3/4"
 
 RTOL = 1e-5
 ATOL = 1e-6
 CONV_RTOL = 1e-4
 CONV_ATOL = 1e-4
+
+
+class CheckFailed(AssertionError):
+    """A failed check, as the student reads it in the notebook: the message alone, no traceback.
+
+    IPython shows an exception that has ``_render_traceback_`` with the lines that method returns
+    (instead of the frames of the course's check functions), so the output is one plain, short
+    message; the exception's name (``CheckFailed``) still marks the test cell as failed for
+    nbgrader. It is an ``AssertionError``: ``pytest.raises(AssertionError)`` and ``except
+    AssertionError`` still catch it. Outside IPython it prints like any exception."""
+
+    def _render_traceback_(self) -> list[str]:
+        red, reset = "\x1b[0;31m", "\x1b[0m"
+        lines = str(self).splitlines() or [""]
+        return [f"{red}Check failed:{reset} {lines[0]}", *lines[1:]]
 
 
 @dataclass(frozen=True)
@@ -55,9 +79,9 @@ class CheckResult:
     details: dict[str, Any] = field(default_factory=dict)
 
     def raise_if_failed(self) -> None:
-        """Raise ``AssertionError(message)`` when the check failed."""
+        """Raise ``CheckFailed(message)`` (an ``AssertionError``) when the check failed."""
         if not self.passed:
-            raise AssertionError(self.message)
+            raise CheckFailed(self.message)
 
 
 def _fail(expected: Any, got: Any, message: str, **details: Any) -> CheckResult:
@@ -74,6 +98,21 @@ def _describe(value: Any) -> str:
 def _number(value: Any) -> str:
     """A NumPy scalar as a student would write it: 4.145394, not np.float32(4.145394)."""
     return f"{value.item():.7g}" if isinstance(value, np.generic) and value.dtype.kind == "f" else str(value)
+
+
+def _values_right_after_cast(got: np.ndarray, expected: np.ndarray, rtol: float, atol: float) -> bool:
+    """Whether ``got``, cast to the expected dtype, holds the expected values within the tolerance
+    (the answer's only fault is its dtype)."""
+    try:
+        if got.dtype.kind not in "biuf" or expected.dtype.kind not in "biuf":
+            return False
+        with np.errstate(all="ignore"):
+            cast = got.astype(expected.dtype)
+        if (np.isfinite(expected) & ~np.isfinite(cast)).any():
+            return False
+        return bool(np.isclose(cast, expected, rtol=rtol, atol=atol, equal_nan=True).all())
+    except (TypeError, ValueError):
+        return False
 
 
 def compare_arrays(
@@ -99,10 +138,13 @@ def compare_arrays(
                      f"{what} has shape {got.shape}; Keras gives shape {expected.shape}.",
                      problem="shape")
     if got.dtype != expected.dtype:
+        values_ok = _values_right_after_cast(got, expected, rtol, atol)
         return _fail(str(expected.dtype), str(got.dtype),
-                     f"{what} has dtype {got.dtype}; Keras gives {expected.dtype}. Keep the input's "
-                     f"dtype, e.g. create the result with np.zeros(..., dtype=x.dtype).",
-                     problem="dtype")
+                     f"{what} has dtype {got.dtype}; Keras gives {expected.dtype}"
+                     + (" (the values are right)" if values_ok else "")
+                     + ". Keep the input's dtype, e.g. create the result with np.zeros(..., dtype=x.dtype) "
+                       "or return result.astype(x.dtype).",
+                     problem="dtype", values_ok=values_ok)
     finite = np.isfinite(expected)
     bad = finite & ~np.isfinite(got)
     if bad.any():

@@ -35,6 +35,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -42,9 +43,9 @@ from typing import Any, Callable
 
 import nbformat
 
-from . import checks, model_engine, protocol
+from . import checks, model_engine, native_lock, protocol
 from .cases import Case, suite_cases
-from .compare import CheckResult
+from .compare import DTYPE_SHARE, DTYPE_SHARE_TEXT, CheckResult
 from .sandbox import Limits
 
 __all__ = ["CHECKS", "GradingError", "TestSpec", "TestResult", "read_specs", "grade_notebook", "read_record",
@@ -56,6 +57,17 @@ CHECKS: dict[str, tuple[str, Callable[[Case, Any], CheckResult]]] = checks.CHECK
 TIMED = {("check_conv2d_fast", "large")}
 #: checks of Keras models (assignment 03): models come back as JSON, see :mod:`model_engine`
 MODEL_CHECKS = model_engine.MODEL_CHECKS
+#: exercises that are shape and parameter arithmetic: under grading, answers built with Keras layers or
+#: the grader's own functions (unavailable there) score 0 with :data:`ARITHMETIC_MESSAGE`
+ARITHMETIC_CHECKS = frozenset({"check_conv2d_output_shape", "check_pool2d_output_shape",
+                               "check_sequential_output_shapes", "check_sequential_param_counts",
+                               "check_dense_param_count", "check_conv2d_param_count"})
+ARITHMETIC_MESSAGE = ("this exercise is arithmetic: under grading, Keras and the grader's own functions are not "
+                      "available; compute the answer yourself (with Python's integers and the formulas of the "
+                      "lesson).")
+#: an error of a call that tried Keras, TensorFlow or the grader's own modules (the NumPy-only lock's
+#: refusal, a failed import, a name the refused import left undefined)
+_LIBRARY_ERROR = re.compile(r"\b(tensorflow|keras|tf|layers|grader_utils)\b|" + re.escape(native_lock.MESSAGE))
 
 
 @dataclass
@@ -91,7 +103,8 @@ class TestSpec:
 @dataclass
 class TestResult:
     grade_id: str
-    status: str  # ok | wrong | timeout | crash | invalid | integrity | failed
+    status: str  # ok | dtype (right values, wrong dtype: DTYPE_SHARE of the points) | wrong | timeout | crash
+    #             | invalid | integrity | failed
     score: float
     max_score: float
     reason: str = ""
@@ -376,11 +389,13 @@ def grade_notebook(submission: Path, source_nb: Path, *, release_nb: Path | None
 
 
 def _result(spec: TestSpec, items: list[_Item], calls: list[dict], read: Callable[[int], Any], log: CallLog,
-            integrity: list[str], cell_errors: list[str] = ()) -> TestResult:  # type: ignore[assignment]
+            integrity: list[str], cell_errors: list[str] = (),  # type: ignore[assignment]
+            def_errors: dict[str, str] | None = None) -> TestResult:
     """The verdict on one test cell from the results of its calls (``read(i)``: call i's result as
     the sandbox wrote it). A call that was never answered is a crash: the kernel stopped first.
     ``cell_errors``: errors the student's cells raised so far (named when a function is missing or
-    raised: e.g. the import the NumPy-only lock refused)."""
+    raised: e.g. the import the NumPy-only lock refused); ``def_errors``: function name -> the error of
+    the cell that defines it (a function that is missing because its own cell stopped)."""
     # the same report as the test cell's: how many cases are wrong, one of them, the likely cause
     report = checks.SuiteReport(spec.calls[0].func, spec.calls[0].suite, len(items))
     status, reason, causes = "ok", "", []
@@ -406,14 +421,24 @@ def _result(spec: TestSpec, items: list[_Item], calls: list[dict], read: Callabl
             status, reason = call_status, f"{name}: {detail}"
             break
         if result is not None and not result.passed:
-            if raw.get("status") in ("missing", "raised"):
+            func = calls[item.indexes[0]]["func"]
+            if raw.get("status") == "missing" and def_errors and func in def_errors:
+                result = CheckResult(False, None, None, f"{func} is not defined: the cell that defines it "
+                                                        f"stopped with {def_errors[func]}")
+            elif raw.get("status") in ("missing", "raised"):
                 errors = [e for e in reversed(cell_errors)  # the latest first: nearest to the function
                           if "ImportError" in e or "ModuleNotFoundError" in e or raw.get("status") == "missing"]
                 if errors:
                     result = CheckResult(False, None, None, result.message + " (errors in your code cells: "
                                          + "; ".join(errors[:2]) + ")")
             report.failures.append((name, result))
-    if status == "ok" and not report.passed:
+    library = _library_error(spec, report)
+    if status == "ok" and library:
+        status, reason = "wrong", f"{report.name}: {ARITHMETIC_MESSAGE} What happened: {library}"
+    elif status == "ok" and not report.passed and report.only_dtype:
+        status = "dtype"
+        reason = dtype_reason(report, spec.points)
+    elif status == "ok" and not report.passed:
         status = "wrong"
         if any(c.model for c in spec.calls):  # one call per check: its own message says it all
             reason = " ".join(result.message for _, result in report.failures)
@@ -421,11 +446,31 @@ def _result(spec: TestSpec, items: list[_Item], calls: list[dict], read: Callabl
             reason = report.message()
             key, _ = report.likely_cause()
             causes = [key] if key else []
-    score = spec.points if status == "ok" else 0.0
+    score = spec.points if status == "ok" else spec.points * DTYPE_SHARE if status == "dtype" else 0.0
     notes = [n for n in integrity if spec.grade_id in n]
     if notes and status == "ok":  # the functions were judged on their own: the points stand, the note tells
         status = "integrity"
     return TestResult(spec.grade_id, status, score, spec.points, reason, notes, causes)
+
+
+def _library_error(spec: TestSpec, report: checks.SuiteReport) -> str:
+    """For an arithmetic exercise (:data:`ARITHMETIC_CHECKS`): the first error of a call that reached for
+    Keras, TensorFlow or the grader's own modules ('' when none did)."""
+    if not spec.calls or not all(c.check in ARITHMETIC_CHECKS for c in spec.calls):
+        return ""
+    for _, result in report.failures:
+        own = result.message.split(" (errors in your code cells: ")[0]  # not the other cells' errors
+        if result.expected is None and result.got is None and _LIBRARY_ERROR.search(own):
+            return own[:400]
+    return ""
+
+
+def dtype_reason(report: checks.SuiteReport, points: float) -> str:
+    """The reason of a ``dtype`` verdict: what is wrong, how to fix it, and the points kept."""
+    call, result = report.failures[0]
+    return (f"right values, wrong dtype: {report.name} returns the right values but not Keras' dtype in "
+            f"{len(report.failures)} of {report.total} {report.suite} cases. Wrong case: {call}. {result.message} "
+            f"This test keeps {DTYPE_SHARE_TEXT} of its points ({points * DTYPE_SHARE:g} of {points:g}).")
 
 
 def read_record(path: Path) -> list[TestResult]:

@@ -158,6 +158,7 @@ class SandboxedExecute(Execute):
         self._results: dict[str, TestResult] = {}
         self._integrity: list[str] = []
         self._cell_errors: list[str] = []
+        self._def_errors: dict[str, str] = {}
         self._probes: _Probes | None = None
 
     # ------------------------------------------------------------------ the run
@@ -199,7 +200,7 @@ class SandboxedExecute(Execute):
             return _failed(specs, f"the grader could not plan this notebook ({type(exc).__name__}: {exc})"[:400])
         numpy_only = not any(c.get("keras") for c in self._calls)
         self._log = CallLog(call_seconds=ctx.call_seconds if numpy_only else max(ctx.call_seconds, 120))
-        self._results, self._hung, self._cell_errors = {}, set(), []
+        self._results, self._hung, self._cell_errors, self._def_errors = {}, set(), [], {}
         try:
             _, _, problem = self._run_kernel(nb, resources, km, numpy_only=numpy_only, folder=folder)
         except GradingError as exc:
@@ -266,7 +267,10 @@ class SandboxedExecute(Execute):
         cell, resources = super().preprocess_cell(cell, resources, index)
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error" and len(self._cell_errors) < 20:
-                self._cell_errors.append(f"code cell {index}: {out.get('ename')}: {str(out.get('evalue'))[:300]}")
+                error = f"{out.get('ename')}: {str(out.get('evalue'))[:300]}"
+                self._cell_errors.append(f"code cell {index}: {error}")
+                for name in _defined_functions(cell.get("source", "")):
+                    self._def_errors[name] = error
         return cell, resources
 
     def _judge(self, grade_id: str, resources: Any, index: int) -> TestResult:
@@ -284,7 +288,8 @@ class SandboxedExecute(Execute):
                 batch += item.indexes
         self._calls_in_kernel(batch, probes, resources, index)
         try:
-            return _result(spec, items, self._calls, probes.result, self._log, self._integrity, self._cell_errors)
+            return _result(spec, items, self._calls, probes.result, self._log, self._integrity, self._cell_errors,
+                           self._def_errors)
         except GradingError:
             raise
         except Exception as exc:  # noqa: BLE001
@@ -353,6 +358,17 @@ class SandboxedExecute(Execute):
             outs.append(note)
             return note
         return super().output(outs, msg, display_id, cell_index)
+
+
+def _defined_functions(source: Any) -> list[str]:
+    """Names of the functions a code cell defines at its top level (none when it does not parse)."""
+    import ast
+
+    try:
+        tree = ast.parse(source if isinstance(source, str) else "".join(source))
+    except (SyntaxError, ValueError):
+        return []
+    return [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
 
 
 def _metadata_path(resources: Any) -> Path | None:

@@ -17,6 +17,9 @@ students' files, and reach the network. Here every autograde kernel instead gets
   ``bwrap``, removed when the kernel is shut down), and per-process limits on memory, CPU time,
   file size and processes (``prlimit``); its own stdout/stderr (outside the notebook's outputs)
   go nowhere;
+* in the NumPy-only notebooks (01, 02), the grader's own modules that compute answers
+  (:data:`MASKED_GRADER_MODULES`: Keras' ground truth, the checks and their NumPy helpers) replaced
+  by stubs whose import says why it is refused;
 * a cap on the outputs each cell can produce (a cell printing without end fills the grader's
   memory otherwise), and the course's Python kernel whatever kernelspec the notebook names.
 
@@ -42,8 +45,8 @@ from traitlets import Integer, List, Unicode
 from .isolation import SandboxCgroup, SandboxUser
 from .sandbox import Limits, bwrap_args, chown_for_sandbox, sandbox_cgroup, sandbox_identity
 
-__all__ = ["SandboxedKernelManager", "KERNEL_LIMITS", "PASS_ENV", "copy_workdir", "refused_entries",
-           "zero_notebook_scores"]
+__all__ = ["SandboxedKernelManager", "KERNEL_LIMITS", "MASKED_GRADER_MODULES", "PASS_ENV", "copy_workdir",
+           "grader_module_masks", "refused_entries", "zero_notebook_scores"]
 
 #: TensorFlow reserves a lot of address space at import, so the memory limit is generous;
 #: it still stops a memory bomb long before the machine runs out.
@@ -109,8 +112,9 @@ class SandboxedKernelManager(AsyncKernelManager):
         hide = [Path(p) for p in (self.hide or _default_hide())]
         limits = Limits(cpu_seconds=self.cpu_seconds, memory_bytes=self.memory_bytes, processes=self.processes,
                         file_bytes=KERNEL_LIMITS.file_bytes)
+        extra = grader_module_masks() if SandboxedKernelManager.numpy_only else []
         prefix = bwrap_args(self._scratch, hide=hide, expose=[_COURSE_ROOT / "grader_utils"], env=env,
-                            limits=limits, user=self._user)
+                            limits=limits, user=self._user, extra=extra)
         # the sandbox's working folder is the scratch root; start the kernel in the copy of the notebook's folder
         i = prefix.index("--chdir")
         prefix[i + 1] = str(work)
@@ -176,6 +180,41 @@ class SandboxedKernelManager(AsyncKernelManager):
         if self._scratch is not None and not restart:
             shutil.rmtree(self._scratch, ignore_errors=True)
             self._scratch = None
+
+
+#: the grader's own modules that compute answers (Keras' ground truth, the checks and their helpers,
+#: the diagnoses' NumPy variants): masked in the kernels of the NumPy-only notebooks (01, 02), whose
+#: exercises are arithmetic or NumPy code the student writes. The kernel keeps what it needs to be
+#: called (``probe``, ``protocol``, ``native_lock``, ``locked_kernel``, ``quiet``).
+MASKED_GRADER_MODULES = ("truth", "checks", "feedback", "cases", "compare", "shapes", "figures", "engine",
+                         "model_checks", "model_engine", "graded_run", "secure_grade", "report")
+#: what importing a masked module says while grading
+MASKED_MESSAGE = ("grader_utils.{name} is not available while this notebook is graded: its exercises are "
+                  "arithmetic or NumPy code that you write. Under grading, Keras and the grader's own "
+                  "functions are not available; compute the answer yourself.")
+_MASKS: list[Path] = []
+
+
+def grader_module_masks() -> list[str]:
+    """bwrap arguments that put a stub over each of :data:`MASKED_GRADER_MODULES` (its import raises
+    ImportError with :data:`MASKED_MESSAGE`) and an empty folder over ``grader_utils/__pycache__``
+    (the compiled copies). The stubs are written once per grading process, read-only."""
+    package = _COURSE_ROOT / "grader_utils"
+    if not _MASKS or not _MASKS[0].is_dir():
+        folder = Path(tempfile.mkdtemp(prefix="grader-masks-"))
+        for name in MASKED_GRADER_MODULES:
+            stub = folder / f"{name}.py"
+            stub.write_text(f"raise ImportError({MASKED_MESSAGE.format(name=name)!r})\n")
+            os.chmod(stub, 0o444)
+        os.chmod(folder, 0o555)
+        _MASKS[:] = [folder]
+    args: list[str] = []
+    for name in MASKED_GRADER_MODULES:
+        if (package / f"{name}.py").exists():
+            args += ["--ro-bind", str(_MASKS[0] / f"{name}.py"), str(package / f"{name}.py")]
+    if (package / "__pycache__").is_dir():
+        args += ["--tmpfs", str(package / "__pycache__")]
+    return args
 
 
 #: most bytes of the notebook's folder copied into the kernel's scratch folder

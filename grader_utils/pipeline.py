@@ -166,7 +166,7 @@ def submission_score(db_url: str, assignment: str, student: str) -> tuple[float,
 def _summarise(outcome: Outcome, graded: dict[str, list[Any]]) -> None:
     for notebook, results in graded.items():
         for r in results:
-            if r.status not in ("ok", "wrong"):
+            if r.status not in ("ok", "wrong", "dtype"):
                 outcome.problems.append(f"{notebook}/{r.grade_id}: {r.status} ({r.reason[:120]})")
             outcome.causes += r.causes
 

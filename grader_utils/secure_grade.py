@@ -42,7 +42,8 @@ __all__ = ["secure_grade", "main"]
 
 def put_verdicts(nb: Any, results: list[TestResult]) -> None:
     """Make the engine's verdicts the outputs of the notebook's test cells: ``PASSED ...`` (full
-    points for nbgrader) or an error with the reason (0 points). A test cell without a verdict
+    points for nbgrader), ``PARTIAL ...`` with the score as the cell's result (part of the points:
+    right values, wrong dtype) or an error with the reason (0 points). A test cell without a verdict
     gets an error too: nothing but a verdict gives points."""
     by_id = {r.grade_id: r for r in results}
     for cell in nb.cells:
@@ -51,7 +52,14 @@ def put_verdicts(nb: Any, results: list[TestResult]) -> None:
             continue
         result = by_id.get(meta.get("grade_id"))
         cell.execution_count = None
-        if result is not None and result.score > 0:
+        if result is not None and 0 < result.score < result.max_score:
+            # partial points (right values, wrong dtype): nbgrader reads a test cell's number result as
+            # its score (nbgrader.utils.determine_grade); the message goes first, on stdout
+            text = f"PARTIAL {result.grade_id}: {result.score:g} of {result.max_score:g} points. {result.reason}\n"
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text),
+                            nbformat.v4.new_output("execute_result", data={"text/plain": repr(float(result.score))},
+                                                   execution_count=None)]
+        elif result is not None and result.score > 0:
             text = f"PASSED {result.grade_id} (checked by the course's grader)\n"
             cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]
         else:
@@ -161,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     for student, notebooks in sorted(graded.items()):
         for name, results in notebooks.items():
             engine_results = results
-            problems = [f"{r.grade_id}: {r.status}" for r in engine_results if r.status not in ("ok", "wrong")]
+            problems = [f"{r.grade_id}: {r.status}" for r in engine_results if r.status not in ("ok", "wrong", "dtype")]
             score = sum(r.score for r in engine_results)
             total = sum(r.max_score for r in engine_results)
             print(f"{student:>12} {name}: {score:g}/{total:g} verified by the sandboxed grader"

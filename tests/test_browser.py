@@ -243,6 +243,16 @@ def test_instructor_sees_assignments_and_grades(browser, graded_course: Path, sc
     expect(cell).to_contain_text(f"Score: {table['students'][student][failed]:.1f} / {table['max'][failed]:.1f}")
     expect(cell).to_be_in_viewport()
     expect(page.locator(f".cell:has(a[name='{failed}'])")).to_contain_text("AssertionError")
+    # long messages wrap: at 1280 px every test output, and each "Likely cause" line, fits in the viewport
+    # without horizontal scrolling (measured in the page: no output overflows its box or the window)
+    boxes = page.evaluate("""() => [...document.querySelectorAll('.output_area pre, .output_subarea pre')].map(e => ({
+        text: e.innerText, right: e.getBoundingClientRect().right, scroll: e.scrollWidth, client: e.clientWidth}))""")
+    likely = [b for b in boxes if "Likely cause" in b["text"]]
+    assert likely, f"no 'Likely cause' message on {feedback}"
+    width = VIEWPORT["width"]
+    for box in boxes:
+        assert box["right"] <= width and box["scroll"] <= box["client"] + 1, (box["text"][:200], box)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= width
     save_screenshot(page, "feedback", shots, readme=True)
     page.close()
 

@@ -5,6 +5,7 @@ exercise, a failure (not a crash) when the student's code raises, and copies of 
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 import numpy as np
@@ -226,3 +227,40 @@ def test_max_pool_check_refuses_keras_doing_the_work():
 
     with pytest.raises(AssertionError, match="must use NumPy only"):
         checks.check_max_pool2d(truth.max_pool2d, "basic")
+
+
+def test_a_dtype_slip_fails_the_visible_check_and_says_how_to_fix_it():
+    float64 = lambda *a, **k: ref.max_pool2d(*a, **k).astype(np.float64)  # noqa: E731
+    with pytest.raises(AssertionError) as info:
+        checks.check_max_pool2d(float64, "basic")
+    message = str(info.value)
+    assert message.startswith("max_pool2d: right values, wrong dtype in")
+    assert "dtype=x.dtype" in message and "keeps 3/4 of its points" in message
+    wrong = lambda *a, **k: (ref.max_pool2d(*a, **k) + 1).astype(np.float64)  # noqa: E731
+    with pytest.raises(AssertionError) as info:
+        checks.check_max_pool2d(wrong, "basic")
+    assert "right values" not in str(info.value) and "values are right" not in str(info.value)
+
+
+def test_a_failed_check_shows_a_short_plain_message_in_a_real_kernel():
+    """In an IPython kernel (JupyterLab, nbgrader's Validate and feedback) a failed check's output is
+    its message, first and whole, without the frames of the course's check functions."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    code = ("from grader_utils.checks import check_dense_param_count\n"
+            "def dense_param_count(input_shape, units):\n"
+            "    return input_shape[-1] * units  # forgets the biases\n"
+            "check_dense_param_count(dense_param_count, 'basic')")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    NotebookClient(nb, kernel_name="python3", timeout=120, allow_errors=True).execute()
+    [error] = [o for o in nb.cells[0].outputs if o.output_type == "error"]
+    namespace: dict = {}
+    exec(code.replace("check_dense_param_count(dense_param_count, 'basic')", ""), namespace)
+    report = checks.run_suite(namespace["dense_param_count"], "dense_param_count",
+                              suite_cases("dense_param_count", "basic"), checks.verdict_dense_param_count, "basic")
+    expected = report.message().splitlines()
+    assert error.ename == "CheckFailed" and error.evalue == report.message()
+    plain = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in error.traceback]
+    assert plain == ["Check failed: " + expected[0], *expected[1:]], plain
+    assert "Likely cause" in plain[-1] and not any("checks.py" in line or "Traceback" in line for line in plain)

@@ -94,6 +94,21 @@ def test_dtype_is_checked_before_non_finite_and_values():
     assert "dtype=x.dtype" in result.message
 
 
+def test_a_wrong_dtype_says_whether_the_values_are_right():
+    """Cast to the expected dtype, right values (within the tolerance) are a dtype slip only
+    (``values_ok``, which the grader rewards in part); wrong values are not."""
+    right = compare_arrays(EXPECTED.astype(np.float64), EXPECTED)
+    assert right.details == {"problem": "dtype", "values_ok": True}
+    assert "(the values are right)" in right.message and "dtype=x.dtype" in right.message
+    nearly = EXPECTED.astype(np.float64) * (1 + RTOL / 10)  # float64 noise inside the tolerance
+    assert compare_arrays(nearly, EXPECTED).details["values_ok"]
+    for wrong in (EXPECTED.astype(np.float64) + 1, np.where(EXPECTED > 1, np.nan, EXPECTED).astype(np.float64),
+                  EXPECTED.astype(np.int32)):
+        result = compare_arrays(wrong, EXPECTED)
+        assert result.details == {"problem": "dtype", "values_ok": False}, wrong
+        assert "values are right" not in result.message
+
+
 def test_non_finite_is_checked_before_values():
     got = EXPECTED.copy()
     got[0, 1] += 5          # a wrong value first in C order

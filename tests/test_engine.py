@@ -18,6 +18,7 @@ import pytest
 
 from conftest import ROOT
 from grader_utils import engine
+from grader_utils.compare import DTYPE_SHARE
 from grader_utils.sandbox import Limits, available
 
 pytestmark = [pytest.mark.sandbox,
@@ -105,7 +106,6 @@ CASES: dict[str, tuple[str, str, dict[str, float]]] = {
     "list instead of array": ("", LOOPS.replace("    return out", "    return out.tolist()"), ZERO),
     "scalar instead of array": ("", "def max_pool2d(x, pool_size, strides=None, padding='valid'):\n    return 0.0", ZERO),
     "NaN everywhere": ("", LOOPS.replace("    return out", "    return out * np.nan"), ZERO),
-    "float64 result": ("", LOOPS.replace("    return out", "    return out.astype(np.float64)"), ZERO),
     "input transformer blanks later cells": ("get_ipython().input_transformers_cleanup.append(lambda lines: [])",
                                              LOOPS, ZERO),
     "pre_run_cell hook, custom exc, showtraceback": (cell('''
@@ -183,6 +183,14 @@ def _hard_coded() -> str:
 
 CASES["hard-coded visible answers"] = ("", _hard_coded(), BASIC_ONLY)
 
+#: right values in float64 (Keras gives float32): a dtype slip keeps DTYPE_SHARE of each test's points
+FLOAT64 = LOOPS.replace("out = np.empty((ho, wo, c), dtype=x.dtype)", "out = np.empty((ho, wo, c))")
+assert FLOAT64 != LOOPS
+CASES["right values, float64"] = ("", FLOAT64, {k: v * DTYPE_SHARE for k, v in TESTS.items()})
+CASES["right values, cast to float64 at the end"] = (
+    "", LOOPS.replace("    return out", "    return out.astype(np.float64)"), {k: v * DTYPE_SHARE for k, v in TESTS.items()})
+CASES["wrong values, float64"] = ("", FLOAT64.replace("out[i, j] = x[", "out[i, j] = 1 + x["), ZERO)
+
 
 def make_submission(tmp: Path, extra: str, answer: str, mutate=None) -> Path:
     nb = nbformat.read(RELEASE, as_version=4)
@@ -212,7 +220,7 @@ def test_adversarial_submission_earns_exactly_what_it_should(name, tmp_path):
                 wall_seconds=15 if ("loop in a cell" in name or "ignores the interrupt" in name) else 180)
     assert {k: v[1] for k, v in got.items()} == expected, got
     for grade_id, (status, score, reason) in got.items():
-        assert (status == "ok") == (score > 0), (grade_id, status, reason)
+        assert (status in ("ok", "dtype")) == (score > 0), (grade_id, status, reason)
         assert status == "ok" or reason, "every lost point needs a reason"
 
 
@@ -398,3 +406,133 @@ def test_vectorization_is_judged_by_time_measured_outside_the_sandbox(tmp_path):
     fake_clock = _conv_notebook(tmp_path, "import time\ntime.perf_counter = lambda: 0.0\ntime.monotonic = lambda: 0.0\n"
                                 + PIXEL_LOOP_FAST)
     assert fake_clock.status == "wrong" and "loop over the output pixels" in fake_clock.reason, fake_clock
+
+
+def test_a_dtype_slip_keeps_part_of_the_points_and_says_why(tmp_path):
+    """max_pool2d right in float64: every test is ``dtype`` with DTYPE_SHARE of its points and a reason
+    that says so; the test cell's output gives nbgrader the same partial score; the visible check in
+    the student's own kernel still fails and says how to fix it."""
+    from nbgrader.utils import determine_grade
+
+    from grader_utils import checks
+    from grader_utils.cases import suite_cases
+    from grader_utils.secure_grade import put_verdicts
+
+    path = make_submission(tmp_path, "", FLOAT64)
+    results = engine.grade_notebook(path, SOURCE, release_nb=RELEASE, hide=[ROOT], call_seconds=3, only=set(TESTS))
+    assert {r.grade_id: r.status for r in results} == {k: "dtype" for k in TESTS}
+    for r in results:
+        assert 0 < r.score == r.max_score * DTYPE_SHARE < r.max_score, r
+        assert r.reason.startswith("right values, wrong dtype: max_pool2d") and "float64" in r.reason, r.reason
+        assert "3/4 of its points" in r.reason and "dtype=x.dtype" in r.reason, r.reason
+    # what nbgrader's own autograde (SaveAutoGrades) reads from the test cells' outputs
+    nb = nbformat.read(path, as_version=4)
+    put_verdicts(nb, results)
+    cells = {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")}
+    for r in results:
+        assert determine_grade(cells[r.grade_id]) == (r.score, r.max_score)
+        assert "right values, wrong dtype" in cells[r.grade_id].outputs[0]["text"]
+    # the visible check fails in the notebook, with the fix
+    namespace: dict = {}
+    exec("import numpy as np\nfrom grader_utils.shapes import as_pair as to_pair\n" + FLOAT64, namespace)
+    with pytest.raises(AssertionError) as info:
+        checks.check_max_pool2d(namespace["max_pool2d"], "basic")
+    assert "right values, wrong dtype" in str(info.value) and "dtype=x.dtype" in str(info.value)
+    report = checks.run_suite(namespace["max_pool2d"], "max_pool2d", suite_cases("pool2d_values", "basic"),
+                              checks.verdict_max_pool2d, "basic")
+    assert report.only_dtype and len(report.failures) == report.total
+
+
+def _notebook_with(tmp_path: Path, assignment: str, answers: dict[str, str]) -> tuple[Path, Path, Path]:
+    """(submission, source, release) of ``assignment``'s notebook with the answer cells replaced."""
+    source = next((ROOT / "source" / assignment).glob("*.ipynb"))
+    release = ROOT / "release" / assignment / source.name
+    nb = nbformat.read(release, as_version=4)
+    for c in nb.cells:
+        if c.metadata.get("nbgrader", {}).get("grade_id") in answers:
+            c.source = answers[c.metadata["nbgrader"]["grade_id"]]
+    path = tmp_path / source.name
+    nbformat.write(nb, path)
+    return path, source, release
+
+
+KERAS_SHAPE = """
+def conv2d_output_shape(input_shape, filters, kernel_size, strides=1, padding="valid"):
+    layer = keras.layers.Conv2D(filters, kernel_size, strides=strides, padding=padding)
+    return tuple(int(v) for v in layer.compute_output_shape((None, *input_shape))[1:])
+"""
+TRUTH_SHAPE = """
+def pool2d_output_shape(input_shape, pool_size, strides=None, padding="valid"):
+    from grader_utils import truth
+    return truth.pool2d_output_shape(input_shape, pool_size, strides, padding)
+"""
+
+
+def test_arithmetic_answers_from_keras_or_the_grader_score_zero_and_say_why(tmp_path):
+    """conv2d_output_shape built from a Keras layer and pool2d_output_shape from grader_utils.truth are
+    right in the student's own kernel, but under grading both score 0 with the arithmetic message."""
+    from grader_utils import checks
+
+    namespace: dict = {}
+    exec("import keras\n" + KERAS_SHAPE + TRUTH_SHAPE, namespace)
+    checks.check_conv2d_output_shape(namespace["conv2d_output_shape"], "basic")  # right answers, here
+    checks.check_pool2d_output_shape(namespace["pool2d_output_shape"], "basic")
+    path, source, release = _notebook_with(tmp_path, ASSIGNMENT, {"conv2d_output_shape": KERAS_SHAPE,
+                                                                 "pool2d_output_shape": TRUTH_SHAPE})
+    only = {"conv2d_output_shape__basic", "pool2d_output_shape__basic"}
+    results = engine.grade_notebook(path, source, release_nb=release, hide=[ROOT], call_seconds=3, only=only)
+    assert {r.grade_id for r in results} == only
+    for r in results:
+        assert (r.status, r.score) == ("wrong", 0.0), r
+        assert engine.ARITHMETIC_MESSAGE in r.reason, r.reason
+    by_id = {r.grade_id: r.reason for r in results}
+    assert "keras" in by_id["conv2d_output_shape__basic"]  # what happened: the name the refused import left out
+    assert "grader_utils.truth is not available" in by_id["pool2d_output_shape__basic"]
+
+
+WHOLE_ARRAY = """
+from grader_utils.checks import _whole_array_conv
+
+def conv2d(x, kernel, bias, strides=(1, 1), padding="valid"):
+    return _whole_array_conv(x, kernel, bias, strides, padding)
+"""
+COMPILED_COPY = """
+import glob, importlib.machinery, os
+import grader_utils
+
+def conv2d(x, kernel, bias, strides=(1, 1), padding="valid"):
+    [pyc] = glob.glob(os.path.join(grader_utils.__path__[0], "__pycache__", "checks.*.pyc"))
+    checks = importlib.machinery.SourcelessFileLoader("grader_utils.checks", pyc).load_module()
+    return checks._whole_array_conv(x, kernel, bias, strides, padding)
+"""
+
+
+@pytest.mark.parametrize("answer", [WHOLE_ARRAY, COMPILED_COPY], ids=["import", "compiled copy"])
+def test_the_graders_own_numpy_helpers_give_no_answer_under_grading(tmp_path, answer):
+    """checks._whole_array_conv (NumPy, used to time conv2d_fast) computes conv2d: right in the
+    student's own kernel, but in the graded kernel of notebook 01 the grader's modules are masked."""
+    import importlib.util
+    import py_compile
+
+    from grader_utils import checks
+
+    # its compiled copy exists, as in a course whose Python writes bytecode
+    pyc = Path(importlib.util.cache_from_source(checks.__file__))
+    made = [p for p in (pyc.parent, pyc) if not p.exists()]
+    py_compile.compile(checks.__file__, cfile=str(pyc), doraise=True)
+    try:
+        namespace: dict = {}
+        exec(answer, namespace)
+        checks.check_conv2d(namespace["conv2d"], "basic")  # a right answer, here
+        path, source, release = _notebook_with(tmp_path, "01_convolution", {"conv2d": answer})
+        [result] = engine.grade_notebook(path, source, release_nb=release, hide=[ROOT], call_seconds=5,
+                                         only={"conv2d__basic"})
+    finally:
+        for p in reversed(made):
+            try:
+                p.unlink() if p.is_file() else p.rmdir()
+            except OSError:
+                pass
+    assert (result.status, result.score) == ("wrong", 0.0), result
+    if answer is WHOLE_ARRAY:
+        assert "grader_utils.checks is not available while this notebook is graded" in result.reason, result.reason

@@ -95,6 +95,27 @@ def test_every_notebook_has_an_engine_record(graded_course, assignment):
         assert records, f"no grading record in {nb_dir}"
         for record in records:
             tests = json.loads(record.read_text())["tests"]
-            assert tests and all(t["status"] in ("ok", "wrong", "timeout", "crash", "invalid", "integrity", "kernel")
+            assert tests and all(t["status"] in ("ok", "dtype", "wrong", "timeout", "crash", "invalid", "integrity", "kernel")
                                  for t in tests)
             assert all(t["reason"] for t in tests if t["status"] not in ("ok",)), record
+
+
+@pytest.mark.parametrize("assignment", sorted(EXPECTED))
+def test_test_cell_outputs_give_nbgrader_the_gradebook_scores(graded_course, scores, assignment):
+    """nbgrader's own scoring of each autograded test cell (what SaveAutoGrades and the formgrader's
+    Autograde read) equals the gradebook's score, partial points included (a dtype slip keeps part)."""
+    from nbgrader.utils import determine_grade
+
+    table, partial = scores[assignment], []
+    for student in EXPECTED[assignment]:
+        for nb_path in (graded_course / "autograded" / student / assignment).glob("*.ipynb"):
+            for cell in _test_cells(nb_path):
+                gid = cell.metadata["nbgrader"]["grade_id"]
+                got, _ = determine_grade(cell)
+                assert got == table["students"][student][gid], (student, gid, cell.outputs)
+                if 0 < got < table["max"][gid]:
+                    partial.append(gid)
+                    assert "right values, wrong dtype" in cell.outputs[0]["text"]
+    expected_partial = [t for s in EXPECTED[assignment].values() for t, v in s.items()
+                        if 0 < v < table["max"][t]]
+    assert sorted(partial) == sorted(expected_partial)
