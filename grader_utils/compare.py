@@ -26,6 +26,7 @@ values of size 1..40 over 200 random cases; a real mistake moves values by ~1.)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -39,7 +40,7 @@ __all__ = ["DTYPE_SHARE", "DTYPE_SHARE_TEXT", "RTOL", "ATOL", "CONV_RTOL", "CONV
 #: :mod:`engine`). A dtype slip is not a wrong algorithm; the visible check still fails and says how
 #: to fix it.
 DTYPE_SHARE = 0.75
-DTYPE_SHARE_TEXT = "3/4"
+DTYPE_SHARE_TEXT = str(Fraction(DTYPE_SHARE))  # "3/4"
 
 RTOL = 1e-5
 ATOL = 1e-6

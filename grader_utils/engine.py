@@ -57,6 +57,8 @@ CHECKS: dict[str, tuple[str, Callable[[Case, Any], CheckResult]]] = checks.CHECK
 TIMED = {("check_conv2d_fast", "large")}
 #: checks of Keras models (assignment 03): models come back as JSON, see :mod:`model_engine`
 MODEL_CHECKS = model_engine.MODEL_CHECKS
+#: statuses that are a verdict on the answers (the others are problems of the run: timeout, crash, ...)
+VERDICT_STATUSES = ("ok", "wrong", "dtype")
 #: exercises that are shape and parameter arithmetic: under grading, answers built with Keras layers or
 #: the grader's own functions (unavailable there) score 0 with :data:`ARITHMETIC_MESSAGE`
 ARITHMETIC_CHECKS = frozenset({"check_conv2d_output_shape", "check_pool2d_output_shape",

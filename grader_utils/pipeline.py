@@ -164,9 +164,11 @@ def submission_score(db_url: str, assignment: str, student: str) -> tuple[float,
 
 
 def _summarise(outcome: Outcome, graded: dict[str, list[Any]]) -> None:
+    from .engine import VERDICT_STATUSES
+
     for notebook, results in graded.items():
         for r in results:
-            if r.status not in ("ok", "wrong", "dtype"):
+            if r.status not in VERDICT_STATUSES:
                 outcome.problems.append(f"{notebook}/{r.grade_id}: {r.status} ({r.reason[:120]})")
             outcome.causes += r.causes
 

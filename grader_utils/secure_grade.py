@@ -34,7 +34,7 @@ from typing import Any
 
 import nbformat
 
-from .engine import TestResult, grade_notebook, read_specs, write_record
+from .engine import VERDICT_STATUSES, TestResult, grade_notebook, read_specs, write_record
 from .secret import course_secret
 
 __all__ = ["secure_grade", "main"]
@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     for student, notebooks in sorted(graded.items()):
         for name, results in notebooks.items():
             engine_results = results
-            problems = [f"{r.grade_id}: {r.status}" for r in engine_results if r.status not in ("ok", "wrong", "dtype")]
+            problems = [f"{r.grade_id}: {r.status}" for r in engine_results if r.status not in VERDICT_STATUSES]
             score = sum(r.score for r in engine_results)
             total = sum(r.max_score for r in engine_results)
             print(f"{student:>12} {name}: {score:g}/{total:g} verified by the sandboxed grader"

@@ -245,20 +245,6 @@ def conv2d_param_count(in_channels: int, filters: int, kernel_size: int | IntPai
     return one + (c_in - 1) * (two - one)
 
 
-def _full_dense_param_count(input_shape: Sequence[int], units: int) -> int:
-    """The slow way (a whole ``Sequential``), kept for the test of the fast one."""
-    _, params = sequential_summary(input_shape, [("flatten", {}), ("dense", {"units": int(units)})])
-    return params[1]
-
-
-def _full_conv2d_param_count(in_channels: int, filters: int, kernel_size: int | IntPair) -> int:
-    """The slow way (a whole ``Sequential``), kept for the test of the fast one."""
-    kh, kw = as_pair(kernel_size)
-    _, params = sequential_summary((kh, kw, int(in_channels)),
-                                   [("conv2d", {"filters": int(filters), "kernel_size": (kh, kw)})])
-    return params[0]
-
-
 def make_layer(kind: str, kwargs: Mapping[str, Any]) -> Any:
     """A Keras layer from a ``(kind, kwargs)`` spec, e.g. ``("conv2d", {"filters": 8,
     "kernel_size": 3})``. Raises ``ValueError`` for an unknown kind."""
