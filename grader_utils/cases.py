@@ -316,11 +316,13 @@ def conv_random(rng: np.random.Generator, n: int = 30) -> list[Case]:
 
 def conv_large(rng: np.random.Generator, n: int = 2) -> list[Case]:
     """Large enough that a Python loop over output pixels is easy to tell from vectorized code by
-    the time it takes (measured by the grader, outside the student's process): a loop over the
-    25,600 output pixels of the first shape takes about 100 times as long as NumPy on whole arrays.
+    the time it takes (measured by the grader, outside the student's process): the first shape has a
+    million output pixels, the second (strided) 798,400; a loop over them takes seconds even with one
+    matrix product per pixel, 60 to 100 times as long as whole-array NumPy (``benchmarks`` and
+    ``tests/test_reference_solutions.py`` measure both). Few channels keep the vectorized answers cheap.
     Shapes alternate between two fixed ones; values are random."""
-    shapes = [((160, 160, 4), (3, 3, 4, 8), {"strides": (1, 1), "padding": "same"}),
-              ((120, 100, 3), (4, 5, 3, 6), {"strides": (2, 1), "padding": "valid"})]
+    shapes = [((1000, 1000, 1), (3, 3, 1, 1), {"strides": (1, 1), "padding": "same"}),
+              ((1600, 1000, 1), (2, 3, 1, 2), {"strides": (2, 1), "padding": "valid"})]
     cases = []
     for i in range(n):
         x_shape, k_shape, kwargs = shapes[i % 2]

@@ -196,6 +196,16 @@ def _timed_verdict(name: str, verdict: Callable[[Case, Any], CheckResult]
     return judge
 
 
+def second_try_needed(case: Case, seconds: float) -> bool:
+    """Whether a timed case whose first call took ``seconds`` (measured from outside) is worth a
+    second call, of which the faster counts: not when the first is well inside every possible limit
+    (under half of :data:`checks.TIME_FLOOR`), nor when it took over twice the limit (a loop over
+    pixels, which takes seconds per call: a second try would only cost the class's grading time)."""
+    if seconds < checks.TIME_FLOOR / 2:
+        return False
+    return seconds <= 2 * checks.time_limit(case)
+
+
 def _model_call(node: ast.Call) -> CheckCall:
     """A model check call: its leading arguments name the student's functions, its keywords are
     literals or function names (``build=build_cifar_model``). Anything else is not gradable (0 points)."""
@@ -264,11 +274,14 @@ class CallLog:
     call_seconds: float = 20.0
     elapsed: dict[int, float] = field(default_factory=dict)
     timeouts: set[int] = field(default_factory=set)
+    #: calls the grading process chose not to make: a timed case's second try when the first one
+    #: already settles the verdict (see :func:`second_try_needed`)
+    skipped: set[int] = field(default_factory=set)
 
 
 @dataclass
 class _Item:
-    """One case of a test cell: the calls made for it (a timed case is called twice and the
+    """One case of a test cell: the calls made for it (a timed case is called up to twice and the
     faster call counts), and its verdict ``verdict(case, value)`` or, timed, ``(case, value, seconds)``."""
 
     indexes: list[int]
@@ -403,20 +416,21 @@ def _result(spec: TestSpec, items: list[_Item], calls: list[dict], read: Callabl
     status, reason, causes = "ok", "", []
     for item in items:
         name = item.case.call_text(calls[item.indexes[0]]["func"])
-        if any(i in log.timeouts for i in item.indexes):
+        made = [i for i in item.indexes if i not in log.skipped] or item.indexes[:1]
+        if any(i in log.timeouts for i in made):
             status, reason = "timeout", f"{name} did not return within {log.call_seconds:g} s"
             break
-        if not all(i in log.elapsed for i in item.indexes):
+        if not all(i in log.elapsed for i in made):
             status, reason = "crash", f"the notebook's kernel stopped before {name} returned"
             break
         try:
-            raws = [read(i) for i in item.indexes]
+            raws = [read(i) for i in made]
             if not all(isinstance(r, dict) for r in raws):
                 raise protocol.ProtocolError("a result is not a record")
         except Exception as exc:  # noqa: BLE001  (whatever the files hold, it is the sandbox's fault)
             status, reason = "invalid", f"malformed result ({type(exc).__name__}: {str(exc)[:200]})"
             break
-        seconds = min(log.elapsed[i] for i in item.indexes)
+        seconds = min(log.elapsed[i] for i in made)
         raw = raws[0]
         call_status, result, detail = _judge(item, raw, seconds)
         if call_status in ("timeout", "invalid"):

@@ -536,3 +536,18 @@ def test_the_graders_own_numpy_helpers_give_no_answer_under_grading(tmp_path, an
     assert (result.status, result.score) == ("wrong", 0.0), result
     if answer is WHOLE_ARRAY:
         assert "grader_utils.checks is not available while this notebook is graded" in result.reason, result.reason
+
+
+def test_a_timed_case_is_tried_twice_only_near_its_limit():
+    """The second call of a timed case (the faster counts) is made only where it can change the
+    verdict: not after a call far inside every limit, nor after a pixel loop's seconds."""
+    from grader_utils import checks
+    from grader_utils.cases import suite_cases
+    from grader_utils.engine import second_try_needed
+
+    case = suite_cases("conv2d", "large")[0]
+    limit = checks.time_limit(case)
+    assert limit >= checks.TIME_FLOOR
+    assert not second_try_needed(case, checks.TIME_FLOOR / 4)
+    assert second_try_needed(case, limit * 1.2)
+    assert not second_try_needed(case, limit * 3)
