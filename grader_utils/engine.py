@@ -226,12 +226,19 @@ def _model_call(node: ast.Call) -> CheckCall:
                      None, funcs, kwargs)
 
 
-def release_demo_cells(release_nb: Path | None) -> dict[str, str]:
-    """{cell id: source} of the release notebook's cells tagged ``demo`` (lesson demos and figures)."""
+def release_code_cells(release_nb: Path | None, tag: str | None = None) -> dict[str, str]:
+    """{cell id: source} of the release notebook's code cells (only those tagged ``tag`` if given):
+    what a student's notebook holds where the student changed nothing."""
     if release_nb is None or not Path(release_nb).exists():
         return {}
     nb = nbformat.read(release_nb, as_version=4)
-    return {c.get("id", ""): c.source for c in nb.cells if "demo" in c.get("metadata", {}).get("tags", [])}
+    return {c.get("id", ""): c.source for c in nb.cells if c.get("cell_type") == "code"
+            and (tag is None or tag in c.get("metadata", {}).get("tags", []))}
+
+
+def release_demo_cells(release_nb: Path | None) -> dict[str, str]:
+    """{cell id: source} of the release notebook's cells tagged ``demo`` (lesson demos and figures)."""
+    return release_code_cells(release_nb, "demo")
 
 
 def _student_cells(nb: Any, specs: list[TestSpec], demos: dict[str, str] | None = None) -> tuple[list[str], list[str]]:

@@ -551,3 +551,16 @@ def test_a_timed_case_is_tried_twice_only_near_its_limit():
     assert not second_try_needed(case, checks.TIME_FLOOR / 4)
     assert second_try_needed(case, limit * 1.2)
     assert not second_try_needed(case, limit * 3)
+
+
+def test_a_raising_answer_is_explained_by_the_students_own_cells_only(tmp_path):
+    """The release's setup cell imports Keras, which the NumPy-only kernel refuses: that error is
+    not the student's, so a function that raises is explained by its own error, and an import the
+    student wrote (refused) is named."""
+    raising = "def max_pool2d(x, pool_size, strides=None, padding='valid'):\n    raise ValueError('oops')\n"
+    got = grade(make_submission(tmp_path, "", raising))
+    status, score, reason = got["max_pool2d__basic"]
+    assert (status, score) == ("wrong", 0.0) and "ValueError: oops" in reason, got
+    assert "errors in your code cells" not in reason and "code cell 1" not in reason, reason
+    own_import = grade(make_submission(tmp_path, "import scipy.signal", raising))["max_pool2d__basic"][2]
+    assert "errors in your code cells" in own_import and "scipy" in own_import, own_import
