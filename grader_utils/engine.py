@@ -69,7 +69,18 @@ ARITHMETIC_MESSAGE = ("this exercise is arithmetic: under grading, Keras and the
                       "lesson).")
 #: an error of a call that tried Keras, TensorFlow or the grader's own modules (the NumPy-only lock's
 #: refusal, a failed import, a name the refused import left undefined)
-_LIBRARY_ERROR = re.compile(r"\b(tensorflow|keras|tf|layers|grader_utils)\b|" + re.escape(native_lock.MESSAGE))
+#: the errors a call gets when it reaches for Keras, TensorFlow or the grader's own modules under grading:
+#: the name the setup cell's refused import left undefined, the native lock's refusal, a masked module
+_LIBRARY_ERROR = re.compile(r"NameError: name '(keras|layers|tf|tensorflow|truth|checks)' is not defined|"
+                            + re.escape(native_lock.MESSAGE) + "|"
+                            + r"grader_utils\.\w+ is not available while this notebook is graded")
+
+
+def reached_for_a_library(message: str) -> bool:
+    """Whether an error message (from the sandbox: only ever used to choose which reason to give)
+    says the call reached for Keras, TensorFlow or the grader's modules; an unrelated error that
+    merely mentions "layers" does not count."""
+    return bool(_LIBRARY_ERROR.search(message))
 
 
 @dataclass
@@ -483,7 +494,7 @@ def _library_error(spec: TestSpec, report: checks.SuiteReport) -> str:
         return ""
     for _, result in report.failures:
         own = result.message.split(" (errors in your code cells: ")[0]  # not the other cells' errors
-        if result.expected is None and result.got is None and _LIBRARY_ERROR.search(own):
+        if result.expected is None and result.got is None and reached_for_a_library(own):
             return own[:400]
     return ""
 
