@@ -455,13 +455,15 @@ def time_limit(case: Case) -> float:
     return max(TIME_FLOOR, TIME_FACTOR * reference_seconds(case))
 
 
-def slow_message(name: str, seconds: float, case: Case, limit: float) -> str:
-    """What a student reads when a vectorized exercise is as slow as a loop over pixels."""
-    return (f"{name} took {seconds:.2f} s on {case.call_text(name)}; the limit is {limit:.2f} s "
-            f"({TIME_FACTOR:g} times what whole-array NumPy takes on this machine). That is the speed of a "
-            f"Python loop over the output pixels. Vectorize it: loop at most over the kernel offsets "
-            f"(kh * kw steps) and let NumPy do each step on whole arrays (slicing, einsum, tensordot, "
-            f"sliding_window_view).")
+def slow_message(name: str, seconds: float, case: Case, limit: float, finished: bool = True) -> str:
+    """What a student reads when a vectorized exercise is as slow as a loop over pixels (``finished``
+    False: the call was stopped after ``seconds``, already well over the limit)."""
+    took = (f"{name} took {seconds:.2f} s" if finished else f"{name} did not finish within {seconds:g} s")
+    return (f"{took} on {case.call_text(name)}; the limit is {limit:.2f} s "
+            f"({TIME_FACTOR:g} times what whole-array NumPy takes on this machine, at least {TIME_FLOOR:g} s). "
+            f"That is the speed of a Python loop over the output pixels. Vectorize it: loop at most over the "
+            f"kernel offsets (kh * kw steps) and let NumPy do each step on whole arrays (slicing, einsum, "
+            f"tensordot, sliding_window_view).")
 
 
 def check_conv2d_fast(func: Callable[..., Any], suite: str = "basic", seed: int = 0,

@@ -34,6 +34,7 @@ import ast
 import hashlib
 import hmac
 import json
+import math
 import os
 import re
 import tempfile
@@ -207,6 +208,25 @@ def _timed_verdict(name: str, verdict: Callable[[Case, Any], CheckResult]
     return judge
 
 
+#: a timed call runs for at most this many times its limit: beyond it, it has failed the rule anyway
+TIMED_ALARM_FACTOR = 3
+
+
+def timed_call_seconds(limit: float, call_seconds: float) -> int:
+    """The alarm of a timed call whose time limit is ``limit`` (:func:`checks.time_limit`): long enough
+    to measure any answer that could pass (three times the limit, at least 2 s), short enough that a
+    loop over a million pixels costs the class's grading a few seconds rather than ``call_seconds``."""
+    return int(min(call_seconds, max(2, math.ceil(TIMED_ALARM_FACTOR * limit))))
+
+
+def _too_slow(func: str, item: _Item, log: CallLog, made: list[int]) -> CheckResult:
+    """The verdict on a timed call that ran out of its alarm: the time rule is broken."""
+    limit = checks.time_limit(item.case)
+    alarm = max(log.alarms.get(i, int(log.call_seconds)) for i in made)
+    return CheckResult(False, limit, None, checks.slow_message(func, alarm, item.case, limit, finished=False),
+                       {"problem": "rule"})
+
+
 def second_try_needed(case: Case, seconds: float) -> bool:
     """Whether a timed case whose first call took ``seconds`` (measured from outside) is worth a
     second call, of which the faster counts: not when the first is well inside every possible limit
@@ -295,6 +315,8 @@ class CallLog:
     #: calls the grading process chose not to make: a timed case's second try when the first one
     #: already settles the verdict (see :func:`second_try_needed`)
     skipped: set[int] = field(default_factory=set)
+    #: the alarm of a call when it is not ``call_seconds`` (timed calls: :func:`timed_call_seconds`)
+    alarms: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -435,6 +457,9 @@ def _result(spec: TestSpec, items: list[_Item], calls: list[dict], read: Callabl
     for item in items:
         name = item.case.call_text(calls[item.indexes[0]]["func"])
         made = [i for i in item.indexes if i not in log.skipped] or item.indexes[:1]
+        if item.timed and any(i in log.timeouts for i in made):  # slower than its alarm: the rule is broken
+            report.failures.append((name, _too_slow(calls[item.indexes[0]]["func"], item, log, made)))
+            continue
         if any(i in log.timeouts for i in made):
             status, reason = "timeout", f"{name} did not return within {log.call_seconds:g} s"
             break
@@ -451,6 +476,9 @@ def _result(spec: TestSpec, items: list[_Item], calls: list[dict], read: Callabl
         seconds = min(log.elapsed[i] for i in made)
         raw = raws[0]
         call_status, result, detail = _judge(item, raw, seconds)
+        if call_status == "timeout" and item.timed:
+            report.failures.append((name, _too_slow(calls[item.indexes[0]]["func"], item, log, made)))
+            continue
         if call_status in ("timeout", "invalid"):
             status, reason = call_status, f"{name}: {detail}"
             break

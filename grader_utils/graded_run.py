@@ -34,9 +34,10 @@ from traitlets import Integer, Unicode
 
 from nbgrader.preprocessors import Execute
 
-from . import protocol
+from . import checks, protocol
 from .engine import (CallLog, GradingError, TestResult, TestSpec, _Item, _plan, _result, _student_cells,
-                     read_specs, release_code_cells, release_demo_cells, second_try_needed, submission_digest, write_record)
+                     read_specs, release_code_cells, release_demo_cells, second_try_needed, submission_digest,
+                     timed_call_seconds, write_record)
 from .kernel_sandbox import SandboxedKernelManager, refused_entries, zero_notebook_scores
 
 __all__ = ["GradingContext", "SandboxedExecute"]
@@ -289,11 +290,12 @@ class SandboxedExecute(Execute):
                 self._calls_in_kernel(batch, probes, resources, index)
                 batch = []
                 first, *others = item.indexes
-                self._calls_in_kernel([first], probes, resources, index)
+                alarm = timed_call_seconds(checks.time_limit(item.case), self._log.call_seconds)
+                self._calls_in_kernel([first], probes, resources, index, alarm)
                 for i in others:
                     seconds = self._log.elapsed.get(first)
                     if seconds is not None and probes.has_result(first) and second_try_needed(item.case, seconds):
-                        self._calls_in_kernel([i], probes, resources, index)
+                        self._calls_in_kernel([i], probes, resources, index, alarm)
                     else:
                         self._log.skipped.add(i)
             else:
@@ -315,9 +317,10 @@ class SandboxedExecute(Execute):
             self._probes = _Probes(folder)
         return self._probes
 
-    def _calls_in_kernel(self, indexes: list[int], probes: _Probes, resources: Any, index: int) -> None:
+    def _calls_in_kernel(self, indexes: list[int], probes: _Probes, resources: Any, index: int,
+                         alarm: int | None = None) -> None:
         """Make calls ``indexes`` in the kernel in one request, timed from here (from the moment their
-        inputs exist until the kernel answers)."""
+        inputs exist until the kernel answers); each may run ``alarm`` seconds (default: call_seconds)."""
         todo = []
         for i in indexes:
             if self._calls[i]["func"] in self._hung:
@@ -326,7 +329,9 @@ class SandboxedExecute(Execute):
                 todo.append(i)
         if not todo:
             return
-        seconds = int(self._log.call_seconds)
+        seconds = int(self._log.call_seconds) if alarm is None else int(alarm)
+        if alarm is not None:
+            self._log.alarms.update({i: seconds for i in todo})
         source = (_probe_source(todo[0], probes.path, seconds) if len(todo) == 1 else
                   f"__import__('grader_utils.probe').probe.run_many({todo!r}, {str(probes.path)!r}, {seconds})")
         probe = NotebookNode(cell_type="code", source=source, metadata={}, outputs=[], execution_count=None,

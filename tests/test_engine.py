@@ -543,6 +543,24 @@ def test_a_timed_case_is_tried_twice_only_near_its_limit():
     assert not second_try_needed(case, limit * 3)
 
 
+def test_a_timed_call_is_stopped_soon_after_it_has_failed_the_rule():
+    """A pixel loop on a million pixels is stopped at three times the limit (not after call_seconds),
+    and is then judged by the time rule, with the loop message."""
+    from grader_utils import checks
+    from grader_utils.cases import suite_cases
+    from grader_utils.engine import TIMED_ALARM_FACTOR, timed_call_seconds
+
+    case = suite_cases("conv2d", "large")[0]
+    assert timed_call_seconds(0.9, 20) == 3  # the limit on a quiet machine: a loop stops at 3 s, not 20
+    assert timed_call_seconds(checks.TIME_FLOOR, 20) == 2
+    assert timed_call_seconds(6.1, 20) == 19  # a loaded machine: the limit grows, and the alarm with it
+    assert timed_call_seconds(0.9, 1) == 1  # never longer than the call limit itself
+    alarm = timed_call_seconds(checks.time_limit(case), 20)
+    assert alarm >= TIMED_ALARM_FACTOR * checks.TIME_FLOOR
+    message = checks.slow_message("conv2d_fast", alarm, case, checks.time_limit(case), finished=False)
+    assert f"did not finish within {alarm:g} s" in message and "loop over the output pixels" in message
+
+
 def test_a_raising_answer_is_explained_by_the_students_own_cells_only(tmp_path):
     """The release's setup cell imports Keras, which the NumPy-only kernel refuses: that error is
     not the student's, so a function that raises is explained by its own error, and an import the
