@@ -342,9 +342,10 @@ def receptive_field(layers: Sequence[tuple[str, Mapping[str, Any]]]) -> tuple[in
     and kwargs as the Keras layer's (kernel_size / pool_size, strides, padding; Keras' defaults).
 
     Measured with TensorFlow: the gradient of the middle output pixel with respect to the input, through
-    layers with the stack's windows, strides and paddings (:func:`_probe_layer`); the region is the bounding box of the non-zero gradient (with a
-    stride larger than a kernel it has gaps; the box spans them). The input grows until the box keeps
-    its size when the input doubles and never touches the input's border, so no padding cuts it.
+    layers with the stack's windows, strides and paddings (:func:`_probe_layer`); the region is the
+    bounding box of the non-zero gradient (with a stride larger than a kernel it has gaps; the box spans
+    them). The input grows until the box keeps its size when the input doubles and touches the input's
+    border at neither size, so no padding cuts it.
     Raises ``ValueError`` for an unknown kind, or a stack whose region needs an input over 4096 pixels."""
     layers = [(kind, dict(kwargs)) for kind, kwargs in layers]
     for kind, kwargs in layers:
