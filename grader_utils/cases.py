@@ -227,6 +227,72 @@ def sequential_edge() -> list[Case]:
     ]
 
 
+# --- assignment 03: receptive_field -----------------------------------------------------
+
+#: the conv/pool part of the TensorFlow CNN tutorial's model (03's suggested CIFAR-10 model)
+CIFAR_STACK: list[tuple[str, dict[str, Any]]] = [
+    ("conv2d", {"filters": 32, "kernel_size": (3, 3), "activation": "relu"}),
+    ("max_pooling2d", {"pool_size": (2, 2)}),
+    ("conv2d", {"filters": 64, "kernel_size": (3, 3), "activation": "relu"}),
+    ("max_pooling2d", {"pool_size": (2, 2)}),
+    ("conv2d", {"filters": 64, "kernel_size": (3, 3), "activation": "relu"}),
+]
+
+
+def receptive_field_basic() -> list[Case]:
+    """The lesson's stacks, then ones where each classic mistake gives a wrong size."""
+    return [
+        Case(([("conv2d", {"filters": 8, "kernel_size": 3})],)),
+        Case(([("conv2d", {"filters": 8, "kernel_size": 3}), ("conv2d", {"filters": 8, "kernel_size": 3})],)),
+        Case((LESSON_MODEL[:3],)),
+        Case((CIFAR_STACK,)),
+        Case(([("conv2d", {"filters": 16, "kernel_size": 5, "strides": 2, "padding": "same"}),
+               ("max_pooling2d", {"pool_size": 3, "strides": 2}),
+               ("conv2d", {"filters": 16, "kernel_size": [3, 1]}),
+               ("average_pooling2d", {"pool_size": (2, 3), "strides": (1, 2), "padding": "same"})],)),
+    ]
+
+
+def receptive_field_random(rng: np.random.Generator, n: int = 30) -> list[Case]:
+    """1 to 5 conv/pool layers, rectangular kernels and strides; strides stop growing once their
+    product along an axis reaches 16, so regions stay under a few hundred pixels."""
+    cases = []
+    for _ in range(n):
+        layers: list[tuple[str, dict[str, Any]]] = []
+        jump = [1, 1]
+        for _ in range(int(rng.integers(1, 6))):
+            kind = str(rng.choice(["conv2d", "conv2d", "max_pooling2d", "average_pooling2d"]))
+            kwargs: dict[str, Any] = {}
+            size = _size(rng, 1, 5) if kind == "conv2d" else _size(rng, 1, 3)
+            strides: Any = _size(rng, 1, 3)
+            if kind == "conv2d":
+                kwargs = {"filters": int(rng.integers(1, 65)), "kernel_size": size}
+                if rng.random() < 0.6:
+                    kwargs["strides"] = strides
+                else:
+                    strides = 1
+            else:
+                kwargs = {"pool_size": size}
+                if rng.random() < 0.4:
+                    strides = size  # Keras' default: strides = pool_size
+                else:
+                    kwargs["strides"] = strides
+            if rng.random() < 0.5:
+                kwargs["padding"] = str(rng.choice(["valid", "same"]))
+            pair = _pair(strides)
+            if max(j * s for j, s in zip(jump, pair)) > 16:  # keep the region small: no further stride
+                if kind == "conv2d":
+                    kwargs.pop("strides", None)
+                    pair = (1, 1)
+                else:
+                    kwargs["strides"] = 1
+                    pair = (1, 1)
+            jump = [j * s for j, s in zip(jump, pair)]
+            layers.append((kind, kwargs))
+        cases.append(Case((layers,)))
+    return cases
+
+
 # --- assignment 01: parameter counts -------------------------------------------------
 
 def dense_params_basic() -> list[Case]:
@@ -369,6 +435,10 @@ SUITES: dict[str, dict[str, Callable[..., list[Case]]]] = {
         "basic": lambda rng, n=None: sequential_basic(),
         "edge": lambda rng, n=None: sequential_edge(),
         "random": sequential_random,
+    },
+    "receptive_field": {
+        "basic": lambda rng, n=None: receptive_field_basic(),
+        "random": receptive_field_random,
     },
 }
 

@@ -54,6 +54,8 @@ __all__ = [
     "check_correlate2d",
     "check_conv2d",
     "check_conv2d_fast",
+    "verdict_receptive_field",
+    "check_receptive_field",
     "CHECK_FAMILIES",
 ]
 
@@ -204,6 +206,15 @@ def verdict_conv2d(case: Case, got: Any) -> CheckResult:
                                                                        CONV_RTOL, CONV_ATOL)))
 
 
+def verdict_receptive_field(case: Case, got: Any) -> CheckResult:
+    (layers,) = case.args
+    expected = truth.receptive_field(layers)
+    result = compare_int_tuple(got, expected, what="The returned (height, width)")
+    if result.passed or result.details.get("problem") in ("type", "length"):
+        return result
+    return _with_hints(result, _safe(lambda: feedback.receptive_field_hints(layers, got, expected)))
+
+
 def _list_problem(got: Any, n: int, what: str) -> str | None:
     if not isinstance(got, list):
         return f"{what} should be a list with one entry per layer, but it is a {type(got).__name__}."
@@ -259,6 +270,7 @@ CHECK_FAMILIES: dict[str, tuple[str, Verdict]] = {
     "check_correlate2d": ("correlate2d", verdict_correlate2d),
     "check_conv2d": ("conv2d", verdict_conv2d),
     "check_conv2d_fast": ("conv2d", verdict_conv2d),
+    "check_receptive_field": ("receptive_field", verdict_receptive_field),
 }
 
 class _Refused(Exception):
@@ -407,6 +419,12 @@ def check_correlate2d(func: Callable[..., Any], suite: str = "basic", seed: int 
 def check_conv2d(func: Callable[..., Any], suite: str = "basic", seed: int = 0, n: int | None = None) -> None:
     """Exercise ``conv2d(x, kernel, bias, strides, padding)``; x: (H, W, C_in). NumPy only."""
     return _check(func, "conv2d", *CHECK_FAMILIES["check_conv2d"], suite, seed, n, numpy_only=True)
+
+
+def check_receptive_field(func: Callable[..., Any], suite: str = "basic", seed: int = 0,
+                          n: int | None = None) -> None:
+    """Exercise ``receptive_field(layers)`` -> (height, width) of the input region one output pixel sees."""
+    return _check(func, "receptive_field", *CHECK_FAMILIES["check_receptive_field"], suite, seed, n)
 
 
 #: the time rule of ``conv2d_fast`` on its ``large`` suite: at most TIME_FACTOR times as long as

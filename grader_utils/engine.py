@@ -64,7 +64,7 @@ VERDICT_STATUSES = ("ok", "wrong", "dtype")
 #: the grader's own functions (unavailable there) score 0 with :data:`ARITHMETIC_MESSAGE`
 ARITHMETIC_CHECKS = frozenset({"check_conv2d_output_shape", "check_pool2d_output_shape",
                                "check_sequential_output_shapes", "check_sequential_param_counts",
-                               "check_dense_param_count", "check_conv2d_param_count"})
+                               "check_dense_param_count", "check_conv2d_param_count", "check_receptive_field"})
 ARITHMETIC_MESSAGE = ("this exercise is arithmetic: under grading, Keras and the grader's own functions are not "
                       "available; compute the answer yourself (with Python's integers and the formulas of the "
                       "lesson).")

@@ -29,6 +29,7 @@ __all__ = [
     "diagnose_pool_values",
     "diagnose_sequential_shapes",
     "diagnose_sequential_params",
+    "receptive_field_hints",
     "HINTS",
 ]
 
@@ -90,6 +91,18 @@ HINTS: dict[str, str] = {
                         "(kh, kw, C_in, C_out): kernel[:, :, c_in, c_out].",
     "kernel_transposed": "You index the kernel as kernel[b, a] (columns first). Its layout is "
                          "(kh, kw, ...): kernel[a, b] multiplies x[i + a, j + b].",
+    "rf_strides_ignored": "You added up (k - 1) over the layers and ignored the strides. After a layer with "
+                          "stride s, one step of the next layer is s input pixels: each layer adds (k - 1) * j, "
+                          "where the jump j is the product of the strides of the layers before it.",
+    "rf_kernels_multiplied": "You multiplied the kernel sizes. Receptive fields grow by adding, not multiplying: "
+                             "each layer adds (k - 1) * j, where the jump j is the product of the strides of "
+                             "the layers before it.",
+    "rf_pooling_skipped": "You left out the pooling layers. A pooling window is a window too: it adds "
+                          "(pool_size - 1) * j, and its strides (by default the pool size) multiply the jump j "
+                          "of every later layer.",
+    "rf_own_stride": "You multiplied each layer's (k - 1) by its own stride. What counts is the jump j of its "
+                     "input, the product of the strides of the layers before it: first r += (k - 1) * j, then "
+                     "j *= s.",
     "off_by_one": "The output size is off by one. Along each axis there are "
                   "floor((size after padding - kernel) / stride) + 1 window positions: the +1 counts the first "
                   "one (for 'valid' and stride 1: H - kh + 1 rows, W - kw + 1 columns).",
@@ -416,3 +429,47 @@ def diagnose_sequential_params(input_shape: Sequence[int], layers: Sequence[tupl
                 hint = HINTS["params_in_pool"]
             return where + (" " + hint if hint else "")
     return None
+
+
+# --- receptive field -----------------------------------------------------------------
+
+def _geometry(kind: str, kwargs: Mapping[str, Any]) -> tuple[tuple[int, int], tuple[int, int]]:
+    """(kernel, strides) of a conv/pool spec as Keras reads it (pooling strides default to pool_size)."""
+    if kind == "conv2d":
+        return as_pair(kwargs["kernel_size"]), as_pair(kwargs.get("strides", 1))
+    k = as_pair(kwargs["pool_size"])
+    return k, (k if kwargs.get("strides") is None else as_pair(kwargs["strides"]))
+
+
+def _rf_variants(layers: Sequence[tuple[str, Mapping[str, Any]]]) -> dict[str, Callable[[], tuple[int, ...]]]:
+    """The (height, width) each classic mistake gives: Keras' answer for a changed stack (strides of 1,
+    no pooling layers) or the wrong formula itself (kernel sizes multiplied, each layer's own stride)."""
+    geometry = [_geometry(kind, kwargs) for kind, kwargs in layers]
+    unit = [(kind, {**kwargs, "strides": 1}) for kind, kwargs in layers]
+    return {
+        "rf_pooling_skipped": lambda: truth.receptive_field([spec for spec in layers if spec[0] == "conv2d"]),
+        "rf_strides_ignored": lambda: truth.receptive_field(unit),
+        "rf_own_stride": lambda: tuple(1 + sum((k[a] - 1) * s[a] for k, s in geometry) for a in (0, 1)),
+        "rf_kernels_multiplied": lambda: tuple(int(np.prod([k[a] for k, _ in geometry])) for a in (0, 1)),
+    }
+
+
+def receptive_field_hints(layers: Sequence[tuple[str, Mapping[str, Any]]], got: Any,
+                          expected: tuple[int, int]) -> list[str]:
+    """Keys of :data:`HINTS` that explain a wrong ``receptive_field(layers)`` result ``got``;
+    expected: Keras' ``(height, width)``."""
+    if not (isinstance(got, (tuple, list)) and len(got) == 2):
+        return []
+    try:
+        got = tuple(int(v) for v in got)
+    except (TypeError, ValueError):
+        return []
+    expected = tuple(int(v) for v in expected)
+    keys = []
+    if got == expected[::-1] and expected[0] != expected[1]:
+        keys.append("swapped_height_width")
+    for key, compute in _rf_variants(layers).items():
+        variant = tuple(int(v) for v in compute())
+        if variant != expected and variant == got:
+            keys.append(key)
+    return keys

@@ -35,9 +35,9 @@ from traitlets import Integer, Unicode
 from nbgrader.preprocessors import Execute
 
 from . import checks, protocol
-from .engine import (CallLog, GradingError, TestResult, TestSpec, _Item, _plan, _result, _student_cells,
-                     read_specs, release_code_cells, release_demo_cells, second_try_needed, submission_digest,
-                     timed_call_seconds, write_record)
+from .engine import (ARITHMETIC_CHECKS, CallLog, GradingError, TestResult, TestSpec, _Item, _plan, _result,
+                     _student_cells, read_specs, release_code_cells, release_demo_cells, second_try_needed,
+                     submission_digest, timed_call_seconds, write_record)
 from .kernel_sandbox import SandboxedKernelManager, refused_entries, zero_notebook_scores
 
 __all__ = ["GradingContext", "SandboxedExecute"]
@@ -164,6 +164,7 @@ class SandboxedExecute(Execute):
         self._cell_errors: list[str] = []
         self._def_errors: dict[str, str] = {}
         self._probes: _Probes | None = None
+        self._mask_grader = False  # arithmetic exercises in a Keras notebook (see kernel_sandbox)
 
     # ------------------------------------------------------------------ the run
 
@@ -204,6 +205,7 @@ class SandboxedExecute(Execute):
         except Exception as exc:  # noqa: BLE001
             return _failed(specs, f"the grader could not plan this notebook ({type(exc).__name__}: {exc})"[:400])
         numpy_only = not any(c.get("keras") for c in self._calls)
+        self._mask_grader = any(c.check in ARITHMETIC_CHECKS for s in specs for c in s.calls)
         self._log = CallLog(call_seconds=ctx.call_seconds if numpy_only else max(ctx.call_seconds, 120))
         self._results, self._hung, self._cell_errors, self._def_errors = {}, set(), [], {}
         try:
@@ -232,6 +234,7 @@ class SandboxedExecute(Execute):
         self._cell_bytes, self._total_bytes = {}, 0
         SandboxedKernelManager.submission_dir = folder
         SandboxedKernelManager.numpy_only = numpy_only
+        SandboxedKernelManager.mask_grader = self._mask_grader and not numpy_only
         old = os.environ.get("GRADER_ENGINE")
         os.environ["GRADER_ENGINE"] = "1"
         problem = ""
@@ -247,6 +250,7 @@ class SandboxedExecute(Execute):
                 manager.force_cleanup()  # a kernel that died or would not stop leaves nothing behind
             SandboxedKernelManager.submission_dir = None
             SandboxedKernelManager.numpy_only = False
+            SandboxedKernelManager.mask_grader = False
             if self._probes is not None:
                 self._probes.close()
                 self._probes = None

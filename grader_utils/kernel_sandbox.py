@@ -45,8 +45,8 @@ from traitlets import Integer, List, Unicode
 from .isolation import SandboxCgroup, SandboxUser
 from .sandbox import Limits, bwrap_args, chown_for_sandbox, sandbox_cgroup, sandbox_identity
 
-__all__ = ["SandboxedKernelManager", "KERNEL_LIMITS", "MASKED_GRADER_MODULES", "PASS_ENV", "copy_workdir",
-           "grader_module_masks", "refused_entries", "zero_notebook_scores"]
+__all__ = ["SandboxedKernelManager", "KERNEL_LIMITS", "MASKED_GRADER_MODULES", "KERAS_MASKED_GRADER_MODULES",
+           "PASS_ENV", "copy_workdir", "grader_module_masks", "refused_entries", "zero_notebook_scores"]
 
 #: TensorFlow reserves a lot of address space at import, so the memory limit is generous;
 #: it still stops a memory bomb long before the machine runs out.
@@ -73,6 +73,8 @@ class SandboxedKernelManager(AsyncKernelManager):
     submission_dir: Path | None = None
     #: start the kernel locked to NumPy and the standard library (:mod:`native_lock`, :mod:`locked_kernel`)
     numpy_only: bool = False
+    #: a Keras kernel that runs arithmetic exercises too: mask :data:`KERAS_MASKED_GRADER_MODULES`
+    mask_grader: bool = False
     #: the folder through which the grading process makes calls into this kernel (see :mod:`probe`)
     probe_folder: Path | None = None
     #: scratch folders this process's kernels used (each removed when its kernel is shut down)
@@ -112,7 +114,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         hide = [Path(p) for p in (self.hide or _default_hide())]
         limits = Limits(cpu_seconds=self.cpu_seconds, memory_bytes=self.memory_bytes, processes=self.processes,
                         file_bytes=KERNEL_LIMITS.file_bytes)
-        extra = grader_module_masks() if SandboxedKernelManager.numpy_only else []
+        extra = grader_module_masks() if SandboxedKernelManager.numpy_only else \
+            grader_module_masks(KERAS_MASKED_GRADER_MODULES) if SandboxedKernelManager.mask_grader else []
         prefix = bwrap_args(self._scratch, hide=hide, expose=[_COURSE_ROOT / "grader_utils"], env=env,
                             limits=limits, user=self._user, extra=extra)
         # the sandbox's working folder is the scratch root; start the kernel in the copy of the notebook's folder
@@ -188,6 +191,10 @@ class SandboxedKernelManager(AsyncKernelManager):
 #: called (``probe``, ``protocol``, ``native_lock``, ``locked_kernel``, ``quiet``).
 MASKED_GRADER_MODULES = ("truth", "checks", "feedback", "cases", "compare", "shapes", "figures", "engine",
                          "model_checks", "model_engine", "graded_run", "secure_grade", "report")
+#: the same in the kernels of notebooks that build Keras models and also have arithmetic exercises (03's
+#: ``receptive_field``): all but what the model calls need in the kernel (``model_engine`` and the
+#: ``compare``/``shapes`` it imports), so the ground truth is out of the student's reach there too
+KERAS_MASKED_GRADER_MODULES = tuple(m for m in MASKED_GRADER_MODULES if m not in ("compare", "shapes", "model_engine"))
 #: what importing a masked module says while grading
 MASKED_MESSAGE = ("grader_utils.{name} is not available while this notebook is graded: its exercises are "
                   "arithmetic or NumPy code that you write. Under grading, Keras and the grader's own "
@@ -195,8 +202,8 @@ MASKED_MESSAGE = ("grader_utils.{name} is not available while this notebook is g
 _MASKS: list[Path] = []
 
 
-def grader_module_masks() -> list[str]:
-    """bwrap arguments that put a stub over each of :data:`MASKED_GRADER_MODULES` (its import raises
+def grader_module_masks(names: tuple[str, ...] = MASKED_GRADER_MODULES) -> list[str]:
+    """bwrap arguments that put a stub over each of ``names`` (its import raises
     ImportError with :data:`MASKED_MESSAGE`) and an empty folder over ``grader_utils/__pycache__``
     (the compiled copies). The stubs are written once per grading process, read-only."""
     package = _COURSE_ROOT / "grader_utils"
@@ -209,7 +216,7 @@ def grader_module_masks() -> list[str]:
         os.chmod(folder, 0o555)
         _MASKS[:] = [folder]
     args: list[str] = []
-    for name in MASKED_GRADER_MODULES:
+    for name in names:
         if (package / f"{name}.py").exists():
             args += ["--ro-bind", str(_MASKS[0] / f"{name}.py"), str(package / f"{name}.py")]
     if (package / "__pycache__").is_dir():

@@ -38,6 +38,8 @@ __all__ = [
     "make_layer",
     "build_sequential",
     "sequential_summary",
+    "RECEPTIVE_FIELD_KINDS",
+    "receptive_field",
 ]
 
 #: The layer kinds of the ``(kind, kwargs)`` specs used by the course, mapped
@@ -277,3 +279,87 @@ def sequential_summary(
     shapes = [_shape(layer.output.shape) for layer in model.layers]
     params = [int(layer.count_params()) for layer in model.layers]
     return shapes, params
+
+
+#: The layer kinds a ``receptive_field`` stack may hold.
+RECEPTIVE_FIELD_KINDS = ("conv2d", "max_pooling2d", "average_pooling2d")
+
+
+def _probe_layer(kind: str, kwargs: Mapping[str, Any]) -> Any:
+    """A Keras layer whose output pixels depend on the same input windows as the spec's layer, and
+    whose gradient reaches every position of each window: ``AveragePooling2D`` with the spec's window
+    (kernel_size or pool_size), strides (Keras' defaults: 1 for ``conv2d``, the pool size for pooling)
+    and padding (TensorFlow's 'same' pads convolution and pooling alike).
+
+    Why not the spec's own layer: a ``MaxPooling2D`` output depends on its whole window (any value
+    in it can be the largest) but its gradient flows to the largest value only, so it would show
+    one path, not the region. A ``Conv2D`` with a kernel of ones would do (the number of filters and
+    the activation do not change which inputs a pixel depends on), but TensorFlow's Conv2D gradient
+    also computes the kernel's gradient, and that kills the process (double free) for some
+    geometries, e.g. a 1x1 kernel with stride 2 on a 128x128 input. tests/test_truth.py checks
+    that real Conv2D and MaxPooling2D layers depend on the regions measured here."""
+    keras = quiet_tensorflow()
+    if kind not in RECEPTIVE_FIELD_KINDS:
+        raise ValueError(f"unknown layer kind {kind!r}; expected one of {list(RECEPTIVE_FIELD_KINDS)}")
+    padding = check_padding(kwargs.get("padding", "valid"))
+    if kind == "conv2d":
+        window, strides = as_pair(kwargs["kernel_size"]), as_pair(kwargs.get("strides", 1))
+    else:
+        window = as_pair(kwargs["pool_size"])
+        strides = window if kwargs.get("strides") is None else as_pair(kwargs["strides"])
+    return keras.layers.AveragePooling2D(window, strides=strides, padding=padding)
+
+
+def _gradient_extent(layers: Sequence[tuple[str, Mapping[str, Any]]], size: tuple[int, int]
+                     ) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """Run the probe stack on a ``size`` input and take the gradient of the output pixel nearest the middle
+    with respect to the input. Returns per axis (first, last) index of the non-zero gradient, or ``None``
+    when the input is too small for the stack (an empty output)."""
+    import tensorflow as tf
+
+    quiet_tensorflow()
+    with silenced_stderr():
+        x = tf.constant(np.ones((1, *size, 1), np.float32))
+        with tf.GradientTape(watch_accessed_variables=False) as tape:  # the input's gradient only
+            tape.watch(x)
+            y = x
+            for kind, kwargs in layers:
+                layer = _probe_layer(kind, kwargs)
+                window = as_pair(kwargs["kernel_size"] if kind == "conv2d" else kwargs["pool_size"])
+                if any(k > int(d) for k, d in zip(window, y.shape[1:3])):
+                    return None  # never a window larger than its input: TensorFlow can crash on it
+                y = layer(y)
+            pixel = y[0, int(y.shape[1]) // 2, int(y.shape[2]) // 2, 0]
+        grad = tape.gradient(pixel, x).numpy()[0, :, :, 0]
+    rows, cols = np.nonzero(grad > 0)
+    return (int(rows.min()), int(rows.max())), (int(cols.min()), int(cols.max()))
+
+
+@_memo
+def receptive_field(layers: Sequence[tuple[str, Mapping[str, Any]]]) -> tuple[int, int]:
+    """``(height, width)`` of the input region that one output pixel of the stack depends on, for a pixel
+    away from the borders. ``layers``: ``(kind, kwargs)`` specs, kind in :data:`RECEPTIVE_FIELD_KINDS`
+    and kwargs as the Keras layer's (kernel_size / pool_size, strides, padding; Keras' defaults).
+
+    Measured with TensorFlow: the gradient of the middle output pixel with respect to the input, through
+    layers with the stack's windows, strides and paddings (:func:`_probe_layer`); the region is the
+    bounding box of the non-zero gradient (with a stride larger than a kernel it has gaps; the box spans
+    them). The input grows until the box keeps its size when the input doubles and touches the input's
+    border at neither size, so no padding cuts it.
+    Raises ``ValueError`` for an unknown kind, or a stack whose region needs an input over 4096 pixels."""
+    layers = [(kind, dict(kwargs)) for kind, kwargs in layers]
+    for kind, kwargs in layers:
+        _probe_layer(kind, kwargs)  # ValueError for an unknown kind or a bad argument, before any work
+    size = [16, 16]
+    while max(size) <= 4096:
+        small, large = _gradient_extent(layers, tuple(size)), _gradient_extent(layers, (2 * size[0], 2 * size[1]))
+        if small is not None and large is not None:
+            grow = [not (0 < s[0] and s[1] < n - 1 and 0 < g[0] and g[1] < 2 * n - 1
+                         and s[1] - s[0] == g[1] - g[0])
+                    for s, g, n in zip(small, large, size)]
+        else:
+            grow = [True, True]
+        if not any(grow):
+            return (small[0][1] - small[0][0] + 1, small[1][1] - small[1][0] + 1)
+        size = [2 * n if g else n for n, g in zip(size, grow)]
+    raise ValueError("the receptive field of this stack needs an input larger than 4096 pixels")

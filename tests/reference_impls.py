@@ -197,6 +197,30 @@ def sequential_param_counts(input_shape: Sequence[int],
     return counts
 
 
+# --- assignment 03: receptive_field ---------------------------------------------------------
+
+def layer_geometry(kind: str, kw: Mapping[str, Any]) -> tuple[IntPair, IntPair]:
+    """(kernel, strides) of a conv/pool spec, with Keras' defaults (pooling strides = pool_size)."""
+    if kind == "conv2d":
+        return to_pair(kw["kernel_size"]), to_pair(kw.get("strides", 1))
+    k = to_pair(kw["pool_size"])
+    return k, (k if kw.get("strides") is None else to_pair(kw["strides"]))
+
+
+def receptive_field(layers: Sequence[tuple[str, Mapping[str, Any]]]) -> IntPair:
+    """The closed form, per axis: ``r = 1 + sum over layers of (k_l - 1) * (product of the strides of
+    the layers before l)``, i.e. the recurrence ``r += (k - 1) * j; j *= s`` from ``r = j = 1``."""
+    size = []
+    for axis in (0, 1):
+        r, j = 1, 1
+        for kind, kw in layers:
+            k, s = layer_geometry(kind, kw)
+            r += (k[axis] - 1) * j
+            j *= s[axis]
+        size.append(r)
+    return size[0], size[1]
+
+
 #: exercise name -> correct implementation
 CORRECT = {
     "conv2d_output_shape": conv2d_output_shape,
@@ -209,4 +233,5 @@ CORRECT = {
     "conv2d_param_count": conv2d_param_count,
     "correlate2d": correlate2d,
     "conv2d": conv2d,
+    "receptive_field": receptive_field,
 }

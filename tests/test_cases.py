@@ -31,6 +31,7 @@ NOTEBOOK_SEEDS = {
     ("pool2d_values", "same_padding"): [2023, 2025],
     ("pool2d_values", "random"): [2024, 2026],
     ("sequential", "random"): [2027, 2028],
+    ("receptive_field", "random"): [2031],
 }
 
 
@@ -156,6 +157,9 @@ def _valid(family: str, case: Case) -> None:
     elif family in ("correlate2d", "conv2d"):
         out = getattr(truth, family)(*case.args, **case.kwargs)
         assert out.size > 0 and np.isfinite(out).all(), case.call_text(family)
+    elif family == "receptive_field":
+        size = truth.receptive_field(*case.args)
+        assert min(size) >= 1 and all(kind in truth.RECEPTIVE_FIELD_KINDS for kind, _ in case.args[0])
     else:
         pytest.fail(f"no Keras check written for the suite family {family!r}")
 
@@ -172,3 +176,16 @@ def test_lesson_model_is_the_lessons_stack():
     kinds = [kind for kind, _ in cases.LESSON_MODEL]
     assert kinds == ["conv2d", "conv2d", "max_pooling2d", "flatten", "dense"]
     assert cases.sequential_basic()[0].args == ((28, 56, 3), cases.LESSON_MODEL)
+
+
+def test_receptive_field_cases_cover_what_the_exercise_is_about():
+    """Every layer kind, default and given pooling strides, rectangular kernels and strides, both paddings."""
+    stacks = [c.args[0] for c in suite_cases("receptive_field", "random", seed=0)]
+    specs = [spec for stack in stacks for spec in stack]
+    assert {kind for kind, _ in specs} == {"conv2d", "max_pooling2d", "average_pooling2d"}
+    pools = [kw for kind, kw in specs if kind != "conv2d"]
+    assert any("strides" not in kw for kw in pools) and any("strides" in kw for kw in pools)
+    assert any(isinstance(kw.get("kernel_size", kw.get("pool_size")), tuple) for _, kw in specs)
+    assert any(isinstance(kw.get("strides"), tuple) and kw["strides"][0] != kw["strides"][1] for _, kw in specs)
+    assert {kw.get("padding") for _, kw in specs} >= {"valid", "same", None}
+    assert max(len(s) for s in stacks) >= 4

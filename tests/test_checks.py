@@ -48,6 +48,9 @@ EXERCISES: dict[str, tuple[Any, Any, Any]] = {
     "correlate2d": (
         checks.check_correlate2d, ref.correlate2d,
         lambda image, kernel: ref.correlate2d(image, kernel[::-1, ::-1].copy())),
+    "receptive_field": (
+        checks.check_receptive_field, ref.receptive_field,
+        lambda layers: tuple(r + 1 for r in ref.receptive_field(layers))),
     "conv2d": (
         checks.check_conv2d, ref.conv2d,
         lambda x, kernel, bias, strides=(1, 1), padding="valid":
@@ -264,3 +267,16 @@ def test_a_failed_check_shows_a_short_plain_message_in_a_real_kernel():
     plain = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in error.traceback]
     assert plain == ["Check failed: " + expected[0], *expected[1:]], plain
     assert "Likely cause" in plain[-1] and not any("checks.py" in line or "Traceback" in line for line in plain)
+
+
+def test_receptive_field_verdict_wants_a_tuple_of_two_ints():
+    case = suite_cases("receptive_field", "basic")[2]  # the lesson's model: a rectangular region
+    size = ref.receptive_field(*case.args)
+    assert checks.verdict_receptive_field(case, size).passed
+    assert checks.verdict_receptive_field(case, (np.int64(size[0]), np.int64(size[1]))).passed
+    as_list = checks.verdict_receptive_field(case, list(size))
+    assert not as_list.passed and "should be a tuple of ints" in as_list.message
+    floats = checks.verdict_receptive_field(case, (float(size[0]), float(size[1])))
+    assert not floats.passed and "should contain only ints" in floats.message
+    one = checks.verdict_receptive_field(case, size[:1])
+    assert not one.passed and "should have 2 entries" in one.message

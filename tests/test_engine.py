@@ -572,3 +572,58 @@ def test_a_raising_answer_is_explained_by_the_students_own_cells_only(tmp_path):
     assert "errors in your code cells" not in reason and "code cell 1" not in reason, reason
     own_import = grade(make_submission(tmp_path, "import scipy.signal", raising))["max_pool2d__basic"][2]
     assert "errors in your code cells" in own_import and "scipy" in own_import, own_import
+
+
+LESSON_MODEL_ANSWER = """
+def build_lesson_model():
+    return keras.Sequential([
+        keras.Input(shape=(28, 56, 3)),
+        layers.Conv2D(8, (3, 3), padding="same", activation="relu"),
+        layers.Conv2D(5, (3, 2), strides=(2, 3), padding="valid", activation="relu"),
+        layers.MaxPooling2D((3, 3)),
+        layers.Flatten(),
+        layers.Dense(3, activation="softmax"),
+    ])
+"""
+RF_RECURRENCE = """
+def receptive_field(layers):
+    r, j = [1, 1], [1, 1]
+    for kind, kwargs in layers:
+        window = kwargs["kernel_size"] if kind == "conv2d" else kwargs["pool_size"]
+        default = 1 if kind == "conv2d" else window
+        k = to_pair(window)
+        s = to_pair(kwargs.get("strides") or default)
+        for a in (0, 1):
+            r[a] += (k[a] - 1) * j[a]
+            j[a] *= s[a]
+    return (r[0], r[1])
+"""
+RF_FROM_TRUTH = """
+def receptive_field(layers):
+    from grader_utils import truth
+    return truth.receptive_field(layers)
+"""
+
+
+@pytest.mark.parametrize("answer,expected", [(RF_RECURRENCE, ("ok", 1.0)), (RF_FROM_TRUTH, ("wrong", 0.0))],
+                         ids=["recurrence", "from-truth"])
+def test_receptive_field_in_the_keras_notebook_is_arithmetic_too(tmp_path, answer, expected):
+    """03's kernel builds Keras models, so it is not locked to NumPy; still grader_utils.truth (whose
+    receptive_field is the ground truth) is masked there, while the model checks keep working."""
+    from grader_utils import checks
+
+    namespace: dict = {}
+    exec("def to_pair(v):\n    return (int(v[0]), int(v[1])) if isinstance(v, (tuple, list)) else (int(v), int(v))\n"
+         + answer, namespace)
+    checks.check_receptive_field(namespace["receptive_field"], "basic")  # a right answer, here
+    path, source, release = _notebook_with(tmp_path, "03_building_a_cnn", {"receptive_field": answer,
+                                                                          "build_lesson_model": LESSON_MODEL_ANSWER})
+    only = {"receptive_field__basic", "build_lesson_model__layers"}
+    results = {r.grade_id: r for r in engine.grade_notebook(path, source, release_nb=release, hide=[ROOT],
+                                                             call_seconds=20, only=only)}
+    assert (results["build_lesson_model__layers"].status, results["build_lesson_model__layers"].score) == \
+        ("ok", 2.0), results["build_lesson_model__layers"]
+    rf = results["receptive_field__basic"]
+    assert (rf.status, rf.score) == expected, rf
+    if answer is RF_FROM_TRUTH:
+        assert engine.ARITHMETIC_MESSAGE in rf.reason and "grader_utils.truth is not available" in rf.reason, rf.reason

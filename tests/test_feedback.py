@@ -376,6 +376,70 @@ def test_sequential_diagnosis_names_the_first_wrong_layer():
     assert "layer 2 (max_pooling2d): got 16, Keras gives 0." in message
 
 
+# --- every mistake gets its hint: receptive field -----------------------------------------------------
+
+def rf_impl(ignore_strides: bool = False, multiply: bool = False, skip_pooling: bool = False,
+            own_stride: bool = False, swap: bool = False) -> Callable[..., tuple[int, int]]:
+    """A student's ``receptive_field`` with the given mistake, written from its description."""
+
+    def receptive_field(layers):
+        size = []
+        for axis in (0, 1):
+            r, j = 1, 1
+            for kind, kw in layers:
+                if skip_pooling and kind != "conv2d":
+                    continue
+                k, s = (v[axis] for v in ref.layer_geometry(kind, kw))
+                if multiply:
+                    r *= k
+                elif ignore_strides:
+                    r += k - 1
+                elif own_stride:
+                    r += (k - 1) * s
+                else:
+                    r += (k - 1) * j
+                j *= s
+            size.append(r)
+        return (size[1], size[0]) if swap else (size[0], size[1])
+
+    return receptive_field
+
+
+RF_MISTAKES = {
+    "rf_strides_ignored": rf_impl(ignore_strides=True),
+    "rf_kernels_multiplied": rf_impl(multiply=True),
+    "rf_pooling_skipped": rf_impl(skip_pooling=True),
+    "rf_own_stride": rf_impl(own_stride=True),
+    "swapped_height_width": rf_impl(swap=True),
+}
+
+
+@pytest.mark.parametrize("key", list(RF_MISTAKES))
+@pytest.mark.parametrize("suite,seed", [("basic", 0), ("random", 2031)])
+def test_receptive_field_mistake_is_named(key, suite, seed):
+    cases = suite_cases("receptive_field", suite, seed=seed)
+    report = checks.run_suite(RF_MISTAKES[key], "receptive_field", cases, checks.verdict_receptive_field, suite)
+    assert not report.passed
+    assert report.likely_cause()[0] == key
+    assert "Likely cause" in report.message() and HINTS[key] in report.message()
+
+
+def test_no_receptive_field_diagnosis_fires_on_a_correct_answer():
+    for case in suite_cases("receptive_field", "basic") + suite_cases("receptive_field", "random", seed=3):
+        (layers,) = case.args
+        got = ref.receptive_field(layers)
+        assert feedback.receptive_field_hints(layers, got, truth.receptive_field(layers)) == []
+        wrong = (got[0] + 1, got[1])  # a wrong answer that is none of the mistakes
+        keys = feedback.receptive_field_hints(layers, wrong, truth.receptive_field(layers))
+        assert all(RF_MISTAKES[k](layers) == wrong for k in keys)
+
+
+def test_correct_receptive_field_passes_the_notebooks_suites(capsys):
+    for suite, seed in [("basic", 0), ("random", 2031), ("random", 3)]:
+        checks.check_receptive_field(ref.receptive_field, suite, seed=seed)
+        assert capsys.readouterr().out.startswith("PASSED receptive_field: ")
+
+
 def test_every_shape_pool_and_sequential_hint_is_exercised():
     assert SHAPE_POOL_SEQUENTIAL_KEYS <= set(HINTS)
     assert COVERED == SHAPE_POOL_SEQUENTIAL_KEYS

@@ -93,8 +93,9 @@ def facts_01(keras) -> set[str]:
 
 
 def facts_03(keras) -> set[str]:
-    """Facts stated in 03_building_a_cnn: the lesson model's shapes and counts, and the
-    parameter count of the TensorFlow CNN tutorial's model."""
+    """Facts stated in 03_building_a_cnn: the lesson model's shapes and counts, the
+    parameter count of the TensorFlow CNN tutorial's model, and the receptive fields after each layer
+    of the lesson's model and of the tutorial's conv/pool stack."""
     L = keras.layers
     model = lesson_model(keras)
     facts = {str(model.count_params()), str(model.layers[3].output.shape[1])}
@@ -105,6 +106,11 @@ def facts_03(keras) -> set[str]:
                                  L.Conv2D(64, 3, activation="relu"), L.Flatten(), L.Dense(64, activation="relu"),
                                  L.Dense(10)])
     facts.add(str(tutorial.count_params()))
+    from grader_utils import truth  # receptive fields: TensorFlow's gradient (checked in test_truth.py)
+    from grader_utils.cases import CIFAR_STACK, LESSON_MODEL
+
+    for stack in (LESSON_MODEL[:3], CIFAR_STACK):
+        facts |= {_text(truth.receptive_field(stack[:n])) for n in range(1, len(stack) + 1)}
     return facts
 
 
@@ -148,7 +154,7 @@ def _cells(path, *ids):
 
 @pytest.mark.parametrize("filters", [1, 4, 17, 32])
 def test_first_layer_cells_draw_every_map_that_fits_for_any_width(keras, filters):
-    """Section 3.5 runs for every first Conv2D the exercise allows (issue #12, item 6): all filters, and
+    """Section 3.6 runs for every first Conv2D the exercise allows (issue #12, item 6): all filters, and
     min(17, filters) feature maps next to the image."""
     import matplotlib
 
@@ -176,7 +182,7 @@ def test_first_layer_cells_draw_every_map_that_fits_for_any_width(keras, filters
 
 
 def test_probabilities_to_label_cell_shows_softmax_output_and_its_argmax(keras, capsys):
-    """Section 3.4 shows with numbers that softmax gives probabilities and argmax the label (item 7)."""
+    """Section 3.5 shows with numbers that softmax gives probabilities and argmax the label (item 7)."""
     L = keras.layers
     model = keras.Sequential([keras.Input(shape=(4,)), L.Dense(10, activation="softmax")])
     probabilities = np.asarray(model.predict(np.random.default_rng(1).normal(size=(3, 4)), verbose=0))
@@ -188,3 +194,20 @@ def test_probabilities_to_label_cell_shows_softmax_output_and_its_argmax(keras, 
     label = int(probabilities[0].argmax())
     assert f"they add up to {probabilities[0].sum():.3f}" in out and "1.000" in out
     assert f"predicted label: {label} = 'c{label}'" in out
+
+
+def test_receptive_field_demo_cell_prints_the_regions_the_text_states(capsys):
+    """Section 3.2's demo cell asks TensorFlow's gradient; its stacks are the lesson's model and the
+    tutorial's conv/pool stack, and what it prints is what the bold numbers of the text say."""
+    from grader_utils import truth
+    from grader_utils.cases import CIFAR_STACK, LESSON_MODEL
+
+    (cell,) = _cells(ROOT / "source" / "03_building_a_cnn" / "building_a_cnn.ipynb", "receptive-field-demo")
+    ns: dict = {}
+    exec(cell, ns)
+    for stack, spec in ((ns["lesson_stack"], LESSON_MODEL[:3]), (ns["cifar_stack"], CIFAR_STACK)):
+        assert truth.receptive_field(stack) == truth.receptive_field(spec)
+        assert [kind for kind, _ in stack] == [kind for kind, _ in spec]
+    out = capsys.readouterr().out.splitlines()
+    assert out == [f"{name}, after each layer: {[truth.receptive_field(spec[:n]) for n in range(1, len(spec) + 1)]}"
+                   for name, spec in (("lesson model", LESSON_MODEL[:3]), ("CIFAR-10 model", CIFAR_STACK))]

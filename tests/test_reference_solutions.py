@@ -14,6 +14,7 @@ pytestmark = pytest.mark.keras
 NOTEBOOKS = {
     "01": ROOT / "source" / "01_convolution" / "convolution.ipynb",
     "02": ROOT / "source" / "02_padding_strides_pooling" / "padding_strides_pooling.ipynb",
+    "03": ROOT / "source" / "03_building_a_cnn" / "building_a_cnn.ipynb",
 }
 
 
@@ -50,6 +51,7 @@ def solutions():
     ("02", "conv2d", checks.verdict_conv2d, "conv2d", "same_padding", 100),
     ("02", "conv2d", checks.verdict_conv2d, "conv2d", "strides", 100),
     ("02", "conv2d_fast", checks.verdict_conv2d, "conv2d", "random", 200),
+    ("03", "receptive_field", checks.verdict_receptive_field, "receptive_field", "random", 200),
 ])
 def test_reference_solution_matches_keras(solutions, nb, name, verdict, family, suite, n):
     from grader_utils.cases import suite_cases

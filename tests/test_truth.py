@@ -291,6 +291,97 @@ def test_make_layer_rejects_an_unknown_kind():
         truth.make_layer("conv3d", {"filters": 1, "kernel_size": 1})
 
 
+# --- receptive field: TensorFlow's gradient vs. the closed form ------------------------------------------
+
+RF_CASES = (suite_cases("receptive_field", "basic") + suite_cases("receptive_field", "random", seed=14, n=120))
+
+
+def strides_ignored(layers) -> tuple[int, int]:
+    """A wrong closed form: 1 + sum of (k - 1), strides ignored."""
+    return ref.receptive_field([(kind, {**kw, "strides": 1}) for kind, kw in layers])
+
+
+def own_stride(layers) -> tuple[int, int]:
+    """A wrong closed form: each layer's (k - 1) times its own stride."""
+    geometry = [ref.layer_geometry(kind, kw) for kind, kw in layers]
+    return tuple(1 + sum((k[a] - 1) * s[a] for k, s in geometry) for a in (0, 1))  # type: ignore[return-value]
+
+
+def test_receptive_field_from_the_gradient_is_the_closed_form_on_many_stacks():
+    """r = 1 + sum (k_l - 1) * (product of the strides before l), per axis, on the lesson's stacks and
+    120 random ones (rectangular kernels and strides, both paddings, default pooling strides)."""
+    assert len(RF_CASES) == 125
+    for case in RF_CASES:
+        (layers,) = case.args
+        got = truth.receptive_field(layers)
+        assert got == ref.receptive_field(layers), case.call_text("receptive_field")
+        assert type(got) is tuple and all(type(d) is int for d in got)
+
+
+@pytest.mark.parametrize("wrong", [strides_ignored, own_stride], ids=lambda f: f.__name__)
+def test_receptive_field_from_the_gradient_tells_a_wrong_closed_form(wrong):
+    """The gradient measures the region: a formula that mishandles strides disagrees with it on most
+    random stacks (so the agreement above is not a formula compared with itself)."""
+    disagree = sum(truth.receptive_field(c.args[0]) != wrong(c.args[0]) for c in RF_CASES)
+    assert disagree > len(RF_CASES) // 2
+
+
+def test_receptive_field_of_the_lessons_stacks():
+    assert truth.receptive_field(LESSON_MODEL[:3]) == (9, 10)
+    assert truth.receptive_field([]) == (1, 1)
+    assert truth.receptive_field([("conv2d", {"filters": 1, "kernel_size": 1, "strides": 2}),
+                                  ("conv2d", {"filters": 1, "kernel_size": 3})]) == (5, 5)  # a region with gaps
+
+
+@pytest.mark.parametrize("layers", [
+    [("conv2d", {"kernel_size": 3}), ("max_pooling2d", {"pool_size": 2})],
+    [("max_pooling2d", {"pool_size": (3, 2), "strides": (2, 1)}), ("conv2d", {"kernel_size": (2, 3)}),
+     ("max_pooling2d", {"pool_size": 2, "padding": "same"})],
+    [("conv2d", {"kernel_size": 2, "strides": 3}), ("conv2d", {"kernel_size": (3, 2), "strides": (1, 2),
+                                                               "padding": "same"}), ("conv2d", {"kernel_size": 3})],
+    LESSON_MODEL[:3],
+], ids=["conv-pool", "pool-conv-pool", "strided-convs", "lesson"])
+def test_real_conv_and_max_pooling_layers_depend_on_the_region_truth_measures(keras, layers):
+    """truth measures regions through average pooling windows. The real layers: a Conv2D (random
+    positive kernel) and a MaxPooling2D, whose gradient reaches one input per window. Over many
+    random inputs every position of the region gets its turn, and the union is truth's region."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    real = []
+    for kind, kw in layers:
+        if kind == "conv2d":
+            kernel = keras.initializers.RandomUniform(0.5, 1.5, seed=1)
+            real.append(keras.layers.Conv2D(1, kw["kernel_size"], strides=kw.get("strides", 1),
+                                            padding=kw.get("padding", "valid"), kernel_initializer=kernel))
+        else:
+            real.append(keras.layers.MaxPooling2D(kw["pool_size"], strides=kw.get("strides"),
+                                                  padding=kw.get("padding", "valid")))
+    reached = np.zeros((40, 40), bool)
+    one_input = []
+    for _ in range(60):
+        x = tf.constant(rng.normal(size=(1, 40, 40, 1)).astype(np.float32))
+        with tf.GradientTape(watch_accessed_variables=False) as tape:
+            tape.watch(x)
+            y = x
+            for layer in real:
+                y = layer(y)
+            pixel = y[0, y.shape[1] // 2, y.shape[2] // 2, 0]
+        support = tape.gradient(pixel, x).numpy()[0, :, :, 0] != 0
+        one_input.append(support.sum())
+        reached |= support
+    rows, cols = np.nonzero(reached)
+    box = (int(rows.max() - rows.min() + 1), int(cols.max() - cols.min() + 1))
+    assert box == truth.receptive_field(layers)
+    if any(kind == "max_pooling2d" for kind, _ in layers):
+        assert max(one_input) < box[0] * box[1]  # a single max pooling gradient never shows the whole region
+
+
+def test_receptive_field_rejects_an_unknown_kind():
+    with pytest.raises(ValueError, match="unknown layer kind 'dense'"):
+        truth.receptive_field([("conv2d", {"kernel_size": 3}), ("dense", {"units": 2})])
+
+
 # --- invalid configurations ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("call", [
@@ -333,6 +424,7 @@ def call_every_truth_function() -> None:
     truth.make_layer("dense", {"units": 3})
     truth.build_sequential((28, 56, 3), LESSON_MODEL)
     truth.sequential_summary((28, 56, 3), LESSON_MODEL)
+    truth.receptive_field(LESSON_MODEL[:3])
     try:
         truth.conv2d_output_shape((3, 3, 1), 2, 4)
     except ValueError:

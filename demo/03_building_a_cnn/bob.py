@@ -1,5 +1,6 @@
-# Demo student "bob": forgets the strides of the lesson's second layer, and ends
-# his CIFAR model with logits (no softmax). His compile_model is right.
+# Demo student "bob": forgets the strides of the lesson's second layer, ignores
+# strides in the receptive field too (a sum of k - 1), and ends his CIFAR model
+# with logits (no softmax). His compile_model is right.
 
 # %% build_lesson_model
 def build_lesson_model():
@@ -11,6 +12,16 @@ def build_lesson_model():
         layers.Flatten(),
         layers.Dense(3, activation="softmax"),
     ])
+
+# %% receptive_field
+def receptive_field(layers):
+    # adds up (k - 1) per layer: forgets that strides spread the later windows out
+    r = [1, 1]
+    for kind, kwargs in layers:
+        k = to_pair(kwargs["kernel_size"] if kind == "conv2d" else kwargs["pool_size"])
+        r[0] += k[0] - 1
+        r[1] += k[1] - 1
+    return (r[0], r[1])
 
 # %% build_cifar_model
 def build_cifar_model(input_shape=(32, 32, 3), num_classes=10):
