@@ -1,6 +1,8 @@
 # Demo student "bob": learned 'same' padding from an old tutorial:
 # pad = (kernel - 1) // 2 on both sides, out = (n + 2 * pad - k) // s + 1.
-# Right for 'valid' and for odd kernels with stride 1; wrong otherwise.
+# That gives the right output size for 'valid' and for odd kernels (at any stride), the wrong
+# one for even kernels; his 'same' pooling pads symmetrically, so with a stride > 1 even
+# right-sized outputs hold the wrong windows.
 
 # %% conv2d_output_shape
 def conv2d_output_shape(input_shape, filters, kernel_size, strides=(1, 1), padding="valid"):
