@@ -74,6 +74,8 @@ def facts_02(keras) -> set[str]:
     facts.add(str(model.count_params()))
     facts.add(str(_out(L.Flatten(), tuple(model.layers[1].output.shape[1:]))[0]))
     facts.add(str(model.count_params() * np.dtype(model.weights[0].dtype).itemsize))
+    out = _out(L.Conv2D(1, (3, 3), padding="same"), (64, 64, 1))  # conv2d_fast: a 64x64 output's pixels
+    facts.add(str(out[0] * out[1]))
     facts.add(_text(_out(L.Conv1D(4, 3), (100, 2))))
     facts.add(_text(_out(L.Conv3D(4, 3), (16, 32, 32, 1))))
     facts.add(_text(_out(keras.Sequential([L.Conv2D(1, 3) for _ in range(5)]), (28, 28, 1))[:2]))
@@ -92,8 +94,6 @@ def facts_01(keras) -> set[str]:
     conv = L.Conv2D(32, (3, 3))
     conv.build((None, 32, 32, 3))
     facts |= {_text(conv.kernel.shape), str(conv.count_params()), str(int(np.prod(conv.kernel.shape[:3])))}
-    out = _out(L.Conv2D(1, (3, 3), padding="same"), (64, 64, 1))
-    facts.add(str(out[0] * out[1]))
     return facts
 
 
