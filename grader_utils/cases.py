@@ -55,6 +55,11 @@ def conv_shape_basic() -> list[Case]:
         Case(((32, 32, 3), 16, 5), {"padding": "same"}),
         Case(((200, 200, 3), 64, (7, 7)), {"strides": (2, 2), "padding": "valid"}),
         Case(((10, 10, 1), 4, (3, 3)), {"strides": (1, 1), "padding": "valid"}),
+        # 'same' with strides > 1: an even kernel (where the old symmetric formula gets the size wrong)
+        # and an odd one (where it gets the size right)
+        Case(((5, 5, 1), 1, 2), {"strides": 2, "padding": "same"}),
+        Case(((27, 28, 3), 4, (4, 3)), {"strides": (2, 3), "padding": "same"}),
+        Case(((6, 6, 1), 1, 3), {"strides": 2, "padding": "same"}),
     ]
 
 
@@ -124,6 +129,10 @@ def pool_values_basic() -> list[Case]:
         Case((x2, 2)),
         Case((x3, (3, 3)), {"strides": (1, 1), "padding": "valid"}),
         Case((x3, (2, 2)), {"strides": None, "padding": "valid"}),
+        # 'same': a window over the bottom/right border holding only negative values, and an odd window
+        # at stride 2 (one padded row and column, both at the bottom/right)
+        Case((12 - np.arange(25, dtype=np.float32).reshape(5, 5, 1), 2), {"padding": "same"}),
+        Case((x3, (3, 3)), {"strides": (2, 2), "padding": "same"}),
     ]
 
 
@@ -173,7 +182,7 @@ def sequential_basic() -> list[Case]:
             ("flatten", {}),
             ("dense", {"units": 10}),
         ])),
-        Case(((28, 28, 3), [("reshape", {"target_shape": (3, 784)}), ("dense", {"units": 4})])),
+        Case(((28, 28, 3), [("reshape", {"target_shape": (3, -1)}), ("dense", {"units": 4})])),
     ]
 
 
@@ -361,6 +370,13 @@ def conv_basic() -> list[Case]:
         Case((_normal(rng, 6, 7, 3), _normal(rng, 3, 3, 3, 4), _normal(rng, 4))),
         Case((_normal(rng, 5, 6, 2), _normal(rng, 2, 3, 2, 3), _normal(rng, 3)),
              {"strides": (1, 1), "padding": "valid"}),
+        # 'same': an odd kernel at stride 2 (padding only at the bottom), an even kernel at stride 1,
+        # an even kernel with rectangular strides
+        Case((_normal(rng, 6, 7, 2), _normal(rng, 3, 3, 2, 2), _normal(rng, 2)),
+             {"strides": (2, 2), "padding": "same"}),
+        Case((_normal(rng, 5, 5, 1), _normal(rng, 2, 2, 1, 2), _normal(rng, 2)), {"padding": "same"}),
+        Case((_normal(rng, 7, 8, 3), _normal(rng, 4, 2, 3, 2), _normal(rng, 2)),
+             {"strides": (2, 3), "padding": "same"}),
     ]
 
 

@@ -37,10 +37,12 @@ __all__ = [
 HINTS: dict[str, str] = {
     "same_floor": "With padding='same' Keras gives ceil(size / stride): a last, partial window still "
                   "produces an output. You rounded down.",
-    "same_symmetric_formula": "You used pad = (kernel - 1) / 2 on both sides, as older tutorials do. Keras' "
-                              "'same' pads only as much as needed for ceil(size / stride) outputs (any odd "
-                              "extra row/column goes at the bottom/right), so that formula is wrong for even "
-                              "kernels and for strides > 1.",
+    "same_symmetric_formula": "You used pad = (kernel - 1) // 2 on both sides, as older tutorials do. That "
+                              "gives Keras' output size for odd kernels (at any stride) but not for even ones. "
+                              "Keras' 'same' pads only as much as ceil(size / stride) outputs need, a total of "
+                              "max((out - 1) * stride + kernel - size, 0), with floor(total / 2) at the "
+                              "top/left and the rest at the bottom/right: with a stride > 1 even an output of "
+                              "the right size can hold the wrong windows.",
     "same_ignores_strides": "With padding='same' the output keeps the input size only when the stride is 1; "
                             "it is ceil(size / stride).",
     "valid_as_same": "padding='valid' adds no padding: windows must fit inside the input, so the output "
@@ -245,12 +247,20 @@ def _pool_variants(kind: str, x: np.ndarray, pool_size: Any, strides: Any,
         v["swapped_height_width"] = lambda: run(x, k[::-1], s[::-1], padding)
     if padding == "same":
         v["same_as_valid"] = lambda: run(x, k, s, "valid")
+        # the old tutorials' padding: (k - 1) // 2 on each side (only where the window fits the padded
+        # input: a 'valid' window larger than its input can kill TensorFlow, see tests/test_feedback.py)
+        sym = (((k[0] - 1) // 2,) * 2, ((k[1] - 1) // 2,) * 2, (0, 0))
+        symmetric_fits = all(n + 2 * p[0] >= kk for n, p, kk in zip(x.shape[:2], sym, k))
+        if kind == "max" and symmetric_fits:
+            v["same_symmetric_formula"] = lambda: run(np.pad(x, sym, constant_values=-np.inf), k, s, "valid")
         if kind == "max":
             v["same_extra_top_left"] = lambda: run(_padded(x, k, s, True, -np.inf), k, s, "valid")
             v["max_pads_zeros"] = lambda: run(_padded(x, k, s, False, 0.0), k, s, "valid")
         else:
             v["same_extra_top_left"] = lambda: _average_ignoring_padding(x, k, s, True)
             v["average_counts_padding"] = lambda: run(_padded(x, k, s, False, 0.0), k, s, "valid")
+            if symmetric_fits:
+                v["average_counts_padding_symmetric"] = lambda: run(np.pad(x, sym), k, s, "valid")
             v["average_counts_padding_top_left"] = lambda: run(_padded(x, k, s, True, 0.0), k, s, "valid")
     return v
 
@@ -278,8 +288,9 @@ def pool_value_hints(kind: str, args: Sequence[Any], kwargs: Mapping[str, Any], 
             continue  # the same array as a mistake already named (e.g. even padding: top/left is no extra)
         if np.allclose(got.astype(np.float64), variant, rtol=RTOL, atol=ATOL):
             matched.append(variant)
-            new = ["average_counts_padding", "same_extra_top_left"] \
-                if key == "average_counts_padding_top_left" else [key]
+            new = {"average_counts_padding_top_left": ["average_counts_padding", "same_extra_top_left"],
+                   "average_counts_padding_symmetric": ["same_symmetric_formula", "average_counts_padding"],
+                   }.get(key, [key])
             keys += [k for k in new if k not in keys]
     return keys
 

@@ -76,6 +76,11 @@ def facts_02(keras) -> set[str]:
     facts.add(str(model.count_params() * np.dtype(model.weights[0].dtype).itemsize))
     out = _out(L.Conv2D(1, (3, 3), padding="same"), (64, 64, 1))  # conv2d_fast: a 64x64 output's pixels
     facts.add(str(out[0] * out[1]))
+    facts.add(_text(_out(L.Conv1D(4, 3), (100, 2))))
+    facts.add(_text(_out(L.Conv3D(4, 3), (16, 32, 32, 1))))
+    facts.add(_text(_out(keras.Sequential([L.Conv2D(1, 3) for _ in range(5)]), (28, 28, 1))[:2]))
+    facts.add(_text(L.MaxPooling2D().pool_size))
+    facts.add(_text(_out(L.MaxPooling2D((1, 2)), (28, 28, 8))))
     return facts
 
 
@@ -211,3 +216,85 @@ def test_receptive_field_demo_cell_prints_the_regions_the_text_states(capsys):
     out = capsys.readouterr().out.splitlines()
     assert out == [f"{name}, after each layer: {[truth.receptive_field(spec[:n]) for n in range(1, len(spec) + 1)]}"
                    for name, spec in (("lesson model", LESSON_MODEL[:3]), ("CIFAR-10 model", CIFAR_STACK))]
+
+
+# --- the 'same' claims of 02 (issue #12, items 1 and 7): size and placement, computed by Keras -------------
+
+NB_02 = ROOT / "source" / "02_padding_strides_pooling" / "padding_strides_pooling.ipynb"
+
+
+def _old_formula(n: int, k: int, s: int) -> int:
+    """The tutorials' 'same': pad (k - 1) // 2 on both sides, then count windows."""
+    return (n + 2 * ((k - 1) // 2) - k) // s + 1
+
+
+def _run_cell(source: str, keras, capsys) -> str:
+    exec(source, {"np": np, "math": __import__("math"), "keras": keras, "layers": keras.layers})
+    return capsys.readouterr().out
+
+
+def test_same_size_claims_are_what_keras_computes(keras, capsys):
+    """The old formula's sizes against Keras' Conv2D: the text states the counts, and the lesson's counting
+    cell prints the same ones. Sizes come from the layer's shape inference; every 7th case also runs the
+    layer on a real input (the same size, or the test fails)."""
+    wrong, tried = {"odd": 0, "even": 0}, {"odd": 0, "even": 0}
+    for k in range(1, 8):
+        for s in range(1, 5):
+            for n in range(k, 30):
+                layer = keras.layers.Conv2D(1, (k, 1), strides=(s, 1), padding="same")
+                size = int(layer.compute_output_shape((1, n, 1, 1))[1])
+                if (sum(tried.values())) % 7 == 0:
+                    assert int(layer(np.zeros((1, n, 1, 1), "float32")).shape[1]) == size, (n, k, s)
+                parity = "odd" if k % 2 else "even"
+                tried[parity] += 1
+                wrong[parity] += _old_formula(n, k, s) != size
+    text = _markdown(NB_02)
+    assert wrong["odd"] == 0, "the lesson says the old formula never gets an odd kernel's size wrong"
+    assert f"try {tried['odd']} cases: it is never wrong" in text
+    assert f"wrong in {wrong['even']} of {tried['even']} cases" in text
+    (cell,) = _cells(NB_02, "same-size-count")
+    printed = _run_cell(cell, keras, capsys)
+    for parity in ("odd", "even"):
+        assert f"{parity} kernels: the old formula gives the wrong size in {wrong[parity]} of {tried[parity]} cases" \
+            in printed
+
+
+def test_same_placement_claim_is_what_keras_computes(keras, capsys):
+    """n = 6, k = 3, s = 2: the old formula's size is right (3) but its windows are not. Keras' 'same' and the
+    tutorials' symmetric padding (NumPy pads, Keras convolves 'valid'), with an all-ones kernel."""
+    L = keras.layers
+    image = np.arange(36, dtype="float32").reshape(1, 6, 6, 1)
+    ones = {"use_bias": False, "kernel_initializer": "ones"}
+    keras_same = np.asarray(L.Conv2D(1, 3, strides=2, padding="same", **ones)(image))[0, :, :, 0]
+    symmetric = np.asarray(L.Conv2D(1, 3, strides=2, **ones)(np.pad(image, ((0, 0), (1, 1), (1, 1), (0, 0)))))
+    symmetric = symmetric[0, :, :, 0]
+    assert keras_same.shape[0] == _old_formula(6, 3, 2) == symmetric.shape[0]
+    assert not np.array_equal(keras_same, symmetric)
+    text = _markdown(NB_02)
+    rows = [str(a[0].astype(int).tolist()) for a in (keras_same, symmetric)]
+    assert f"Keras' first output row is `{rows[0]}`, symmetric padding gives `{rows[1]}`" in text
+    (cell,) = _cells(NB_02, "same-placement")
+    printed = _run_cell(cell, keras, capsys)
+    assert str(keras_same.astype(int).tolist()) in printed and str(symmetric.astype(int).tolist()) in printed
+
+
+def test_upsampling_layers_named_in_the_lesson_give_what_it_says(keras):
+    """Issue #12, item 3: every layer the pooling section names for upsampling the 7x7 map gives 14x14."""
+    text = _markdown(NB_02)
+    sentence = text[text.index("upsampling it again by 2"):]
+    sentence = sentence[:sentence.index("not 15")]
+    named = re.findall(r"`((?:UpSampling2D|Conv2DTranspose)\(.*?\))`", sentence)
+    assert {n.split("(")[0] for n in named} == {"UpSampling2D", "Conv2DTranspose"}, named
+    assert "**(14, 14)**" in sentence
+    for expression in named:
+        layer = eval(expression, {**vars(keras.layers)})
+        assert _out(layer, (7, 7, 1))[:2] == (14, 14), expression
+
+
+def test_pooling_defaults_stated_in_the_lesson_are_keras_defaults(keras):
+    """Issue #12, item 2: pool_size is optional (default (2, 2)) and strides default to pool_size."""
+    text = _markdown(NB_02)
+    assert "Pooling has three arguments that matter here, all optional" in text
+    layer = keras.layers.MaxPooling2D()
+    assert f"default **{_text(layer.pool_size)}**" in text
+    assert tuple(layer.strides) == tuple(layer.pool_size)

@@ -1,6 +1,8 @@
 # Demo student "bob": learned 'same' padding from an old tutorial:
 # pad = (kernel - 1) // 2 on both sides, out = (n + 2 * pad - k) // s + 1.
-# Right for 'valid' and for odd kernels with stride 1; wrong otherwise.
+# That gives the right output size for 'valid' and for odd kernels (at any stride), the wrong
+# one for even kernels; his 'same' pooling pads symmetrically, so with a stride > 1 even
+# right-sized outputs hold the wrong windows.
 # His conv2d flips the kernel, as his correlate2d of notebook 1 did (a true
 # convolution; Keras computes cross-correlation). Did not try the optional conv2d_fast.
 
