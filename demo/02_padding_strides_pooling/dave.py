@@ -1,7 +1,8 @@
 # Demo student "dave": several classic bugs. Rounds 'same' down (floor),
 # ignores the strides in conv2d, treats strides=None in pooling as stride 1,
-# pads max pooling with zeros, returns float64 from average pooling, forgets
-# the biases when counting. No conv2d_fast.
+# pads max pooling with zeros, forgets the biases when counting, and returns
+# float64 from an otherwise right average pooling (a dtype slip: that exercise
+# keeps 3/4 of its points). No conv2d_fast.
 
 # %% conv2d_output_shape
 def conv2d_output_shape(input_shape, filters, kernel_size, strides=(1, 1), padding="valid"):
@@ -50,14 +51,21 @@ def max_pool2d(x, pool_size, strides=None, padding="valid"):
 
 # %% average_pool2d
 def average_pool2d(x, pool_size, strides=None, padding="valid"):
+    # right windows (the padding at the borders is not averaged), but float64: np.zeros' default dtype
     ph, pw = to_pair(pool_size)
     sh, sw = to_pair(pool_size if strides is None else strides)
     h, w, c = x.shape
-    ho, wo = (h - ph) // sh + 1, (w - pw) // sw + 1
+    if padding == "same":
+        ho, wo = -(-h // sh), -(-w // sw)
+        top = max((ho - 1) * sh + ph - h, 0) // 2
+        left = max((wo - 1) * sw + pw - w, 0) // 2
+    else:
+        ho, wo, top, left = (h - ph) // sh + 1, (w - pw) // sw + 1, 0, 0
     out = np.zeros((ho, wo, c))
     for i in range(ho):
         for j in range(wo):
-            out[i, j] = x[i * sh:i * sh + ph, j * sw:j * sw + pw].mean(axis=(0, 1))
+            r, q = i * sh - top, j * sw - left
+            out[i, j] = x[max(r, 0):r + ph, max(q, 0):q + pw].mean(axis=(0, 1))
     return out
 
 # %% sequential_output_shapes
