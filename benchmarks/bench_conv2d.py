@@ -19,7 +19,7 @@ import numpy as np
 from grader_utils import quiet_tensorflow, truth
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOK = ROOT / "source" / "01_convolution" / "convolution.ipynb"
+NOTEBOOK = ROOT / "source" / "02_padding_strides_pooling" / "padding_strides_pooling.ipynb"
 
 
 def reference_functions() -> dict:

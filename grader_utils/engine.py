@@ -69,7 +69,18 @@ ARITHMETIC_MESSAGE = ("this exercise is arithmetic: under grading, Keras and the
                       "lesson).")
 #: an error of a call that tried Keras, TensorFlow or the grader's own modules (the NumPy-only lock's
 #: refusal, a failed import, a name the refused import left undefined)
-_LIBRARY_ERROR = re.compile(r"\b(tensorflow|keras|tf|layers|grader_utils)\b|" + re.escape(native_lock.MESSAGE))
+#: the errors a call gets when it reaches for Keras, TensorFlow or the grader's own modules under grading:
+#: the name the setup cell's refused import left undefined, the native lock's refusal, a masked module
+_LIBRARY_ERROR = re.compile(r"NameError: name '(keras|layers|tf|tensorflow|truth|checks)' is not defined|"
+                            + re.escape(native_lock.MESSAGE) + "|"
+                            + r"grader_utils\.\w+ is not available while this notebook is graded")
+
+
+def reached_for_a_library(message: str) -> bool:
+    """Whether an error message (from the sandbox: only ever used to choose which reason to give)
+    says the call reached for Keras, TensorFlow or the grader's modules; an unrelated error that
+    merely mentions "layers" does not count."""
+    return bool(_LIBRARY_ERROR.search(message))
 
 
 @dataclass
@@ -226,12 +237,19 @@ def _model_call(node: ast.Call) -> CheckCall:
                      None, funcs, kwargs)
 
 
-def release_demo_cells(release_nb: Path | None) -> dict[str, str]:
-    """{cell id: source} of the release notebook's cells tagged ``demo`` (lesson demos and figures)."""
+def release_code_cells(release_nb: Path | None, tag: str | None = None) -> dict[str, str]:
+    """{cell id: source} of the release notebook's code cells (only those tagged ``tag`` if given):
+    what a student's notebook holds where the student changed nothing."""
     if release_nb is None or not Path(release_nb).exists():
         return {}
     nb = nbformat.read(release_nb, as_version=4)
-    return {c.get("id", ""): c.source for c in nb.cells if "demo" in c.get("metadata", {}).get("tags", [])}
+    return {c.get("id", ""): c.source for c in nb.cells if c.get("cell_type") == "code"
+            and (tag is None or tag in c.get("metadata", {}).get("tags", []))}
+
+
+def release_demo_cells(release_nb: Path | None) -> dict[str, str]:
+    """{cell id: source} of the release notebook's cells tagged ``demo`` (lesson demos and figures)."""
+    return release_code_cells(release_nb, "demo")
 
 
 def _student_cells(nb: Any, specs: list[TestSpec], demos: dict[str, str] | None = None) -> tuple[list[str], list[str]]:
@@ -476,7 +494,7 @@ def _library_error(spec: TestSpec, report: checks.SuiteReport) -> str:
         return ""
     for _, result in report.failures:
         own = result.message.split(" (errors in your code cells: ")[0]  # not the other cells' errors
-        if result.expected is None and result.got is None and _LIBRARY_ERROR.search(own):
+        if result.expected is None and result.got is None and reached_for_a_library(own):
             return own[:400]
     return ""
 

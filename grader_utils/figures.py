@@ -149,7 +149,7 @@ def draw_channels(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray) -> Any:
 
     x: (H, W, C_in); kernel: (kh, kw, C_in, C_out); bias: (C_out,). Top row: the input channels. Then, per
     filter o, a row of kernel slices ``kernel[:, :, c, o]`` and a row of their correlations with the input
-    channels, summed with the bias ``b[o]`` into output channel o (the last column). Numbers from Keras."""
+    channels, summed with the bias ``bias[o]`` into output channel o (the last column). Numbers from Keras."""
     import matplotlib.pyplot as plt
 
     x = np.asarray(x, dtype=np.float32)
@@ -159,7 +159,7 @@ def draw_channels(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray) -> Any:
     kh, kw, c_in, c_out = kernel.shape
     h, w = x.shape[:2]
     ho, wo = out.shape[:2]
-    fig = plt.figure(figsize=(2.1 * (c_in + 1), 0.5 * (h + c_out * (kh + ho)) + 0.6 * (1 + 2 * c_out)))
+    fig = plt.figure(figsize=(2.5 * (c_in + 1), 0.5 * (h + c_out * (kh + ho)) + 0.6 * (1 + 2 * c_out)))
     grid = fig.add_gridspec(1 + 2 * c_out, c_in + 1, height_ratios=[h] + [kh, ho] * c_out)
     for c in range(c_in):
         ax = fig.add_subplot(grid[0, c])
@@ -176,17 +176,17 @@ def draw_channels(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray) -> Any:
             ax = fig.add_subplot(grid[1 + 2 * o, c])
             _grid(ax, kernel[:, :, c, o])
             _centred(ax, kh, kw, kh, w)
-            ax.set_title(f"filter {o}: k[:, :, {c}, {o}]", fontsize=9, color=color)
+            ax.set_title(f"filter {o}: kernel[:, :, {c}, {o}]", fontsize=9, color=color)
             ax = fig.add_subplot(grid[2 + 2 * o, c])
             _grid(ax, partials[o, c])
             _centred(ax, ho, wo, ho, w)
-            ax.set_title(f"channel {c} \u22c6 k[:, :, {c}, {o}]", fontsize=9)
+            ax.set_title(f"channel {c} \u22c6 kernel[:, :, {c}, {o}]", fontsize=9)
             sign = "-" if bias[o] < 0 else "+"
             ax.text(1.12, 0.5, "+" if c < c_in - 1 else f"{sign} {abs(bias[o]):g} =", ha="center", va="center",
                     fontsize=12, transform=ax.transAxes)
         ax = fig.add_subplot(grid[1 + 2 * o, c_in])
         ax.axis("off")
-        ax.text(0.5, 0.3, f"bias b[{o}] = {bias[o]:g}", ha="center", va="center", fontsize=9, color=color,
+        ax.text(0.5, 0.3, f"bias[{o}] = {bias[o]:g}", ha="center", va="center", fontsize=9, color=color,
                 transform=ax.transAxes)
         ax = fig.add_subplot(grid[2 + 2 * o, c_in])
         _grid(ax, out[:, :, o])

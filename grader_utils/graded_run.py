@@ -36,7 +36,7 @@ from nbgrader.preprocessors import Execute
 
 from . import protocol
 from .engine import (CallLog, GradingError, TestResult, TestSpec, _Item, _plan, _result, _student_cells,
-                     read_specs, release_demo_cells, second_try_needed, submission_digest, write_record)
+                     read_specs, release_code_cells, release_demo_cells, second_try_needed, submission_digest, write_record)
 from .kernel_sandbox import SandboxedKernelManager, refused_entries, zero_notebook_scores
 
 __all__ = ["GradingContext", "SandboxedExecute"]
@@ -151,6 +151,9 @@ class SandboxedExecute(Execute):
         self._cell_bytes: dict[int, int] = {}
         self._total_bytes = 0
         self._demo_cells: dict[str, str] = {}
+        #: the release's code cells: an error in one the student left unchanged (e.g. the setup cell's
+        #: Keras import, refused in a NumPy-only kernel) is not one of "your code cells"
+        self._release_cells: dict[str, str] = {}
         self._plan: dict[str, tuple[TestSpec, list[_Item]]] = {}
         self._calls: list[dict] = []
         self._log = CallLog()
@@ -193,6 +196,7 @@ class SandboxedExecute(Execute):
             return [TestResult(s.grade_id, "invalid", 0.0, s.points, reason) for s in specs]
         try:
             self._demo_cells = release_demo_cells(ctx.release_nb)
+            self._release_cells = release_code_cells(ctx.release_nb)
             cells, self._integrity = _student_cells(nb, specs, self._demo_cells)
             self._calls, plan = _plan(specs, ctx.secret, ctx.context, submission_digest(cells))
             self._plan = {spec.grade_id: (spec, items) for spec, items in plan}
@@ -265,10 +269,12 @@ class SandboxedExecute(Execute):
                 self._results[grade_id] = self._judge(grade_id, resources, index)
             return cell, resources
         cell, resources = super().preprocess_cell(cell, resources, index)
+        unchanged = self._release_cells.get(cell.get("id", "")) == cell.get("source")
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error" and len(self._cell_errors) < 20:
                 error = f"{out.get('ename')}: {str(out.get('evalue'))[:300]}"
-                self._cell_errors.append(f"code cell {index}: {error}")
+                if not unchanged:
+                    self._cell_errors.append(f"code cell {index}: {error}")
                 for name in _defined_functions(cell.get("source", "")):
                     self._def_errors[name] = error
         return cell, resources

@@ -43,7 +43,7 @@ def same_pads(size: int, k: int, s: int) -> tuple[int, int]:
     return total // 2, total - total // 2
 
 
-# --- exercises 1 and 2: shapes ---------------------------------------------------------
+# --- exercises 1 and 4: shapes ---------------------------------------------------------
 
 def conv2d_output_shape(input_shape: Sequence[int], filters: int, kernel_size: Any,
                         strides: Any = (1, 1), padding: str = "valid") -> tuple[int, int, int]:
@@ -60,7 +60,7 @@ def pool2d_output_shape(input_shape: Sequence[int], pool_size: Any, strides: Any
     return out_length(h, ph, sh, padding), out_length(w, pw, sw, padding), c
 
 
-# --- exercises 3 and 4: pooled values --------------------------------------------------
+# --- exercises 5 and 6: pooled values --------------------------------------------------
 
 def pool2d(x: np.ndarray, kind: str, pool_size: Any, strides: Any = None,
            padding: str = "valid") -> np.ndarray:
@@ -155,7 +155,7 @@ def conv2d_param_count(in_channels: int, filters: int, kernel_size: Any) -> int:
     return (kh * kw * int(in_channels) + 1) * int(filters)
 
 
-# --- exercise 5: Sequential stacks -------------------------------------------------------
+# --- exercise 7: Sequential stacks -------------------------------------------------------
 
 def sequential_output_shapes(input_shape: Sequence[int],
                              layers: Sequence[tuple[str, Mapping[str, Any]]]) -> list[tuple[int, ...]]:

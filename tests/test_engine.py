@@ -352,17 +352,8 @@ def test_engine_reports_like_the_test_cell_with_the_likely_cause(tmp_path):
 
 
 def _conv_notebook(tmp_path, conv2d_fast: str):
-    """Notebook 01 with the instructor's conv2d_fast replaced."""
-    import nbformat as nbf
-
-    src = ROOT / "source" / "01_convolution" / "convolution.ipynb"
-    release = ROOT / "release" / "01_convolution" / "convolution.ipynb"
-    nb = nbf.read(release, as_version=4)
-    for cell in nb.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") == "conv2d_fast":
-            cell.source = conv2d_fast
-    path = tmp_path / "convolution.ipynb"
-    nbf.write(nb, path)
+    """Notebook 02 (where conv2d_fast is) with the instructor's conv2d_fast replaced."""
+    path, src, release = _notebook_with(tmp_path, ASSIGNMENT, {"conv2d_fast": conv2d_fast})
     return engine.grade_notebook(path, src, release_nb=release, hide=[ROOT], only={"conv2d_fast__vectorized"})[0]
 
 
@@ -392,8 +383,7 @@ def test_vectorization_is_judged_by_time_measured_outside_the_sandbox(tmp_path):
     solution passes."""
     import nbformat as nbf
 
-    solution = next(c.source for c in nbf.read(ROOT / "source" / "01_convolution" / "convolution.ipynb",
-                                                as_version=4).cells
+    solution = next(c.source for c in nbf.read(SOURCE, as_version=4).cells
                     if c.metadata.get("nbgrader", {}).get("grade_id") == "conv2d_fast")
     solution = "\n".join(line for line in solution.splitlines() if "SOLUTION" not in line)
     assert _conv_notebook(tmp_path, solution).status == "ok"
@@ -510,7 +500,7 @@ def conv2d(x, kernel, bias, strides=(1, 1), padding="valid"):
 @pytest.mark.parametrize("answer", [WHOLE_ARRAY, COMPILED_COPY], ids=["import", "compiled copy"])
 def test_the_graders_own_numpy_helpers_give_no_answer_under_grading(tmp_path, answer):
     """checks._whole_array_conv (NumPy, used to time conv2d_fast) computes conv2d: right in the
-    student's own kernel, but in the graded kernel of notebook 01 the grader's modules are masked."""
+    student's own kernel, but in the graded kernel of notebook 02 the grader's modules are masked."""
     import importlib.util
     import py_compile
 
@@ -524,7 +514,7 @@ def test_the_graders_own_numpy_helpers_give_no_answer_under_grading(tmp_path, an
         namespace: dict = {}
         exec(answer, namespace)
         checks.check_conv2d(namespace["conv2d"], "basic")  # a right answer, here
-        path, source, release = _notebook_with(tmp_path, "01_convolution", {"conv2d": answer})
+        path, source, release = _notebook_with(tmp_path, ASSIGNMENT, {"conv2d": answer})
         [result] = engine.grade_notebook(path, source, release_nb=release, hide=[ROOT], call_seconds=5,
                                          only={"conv2d__basic"})
     finally:
@@ -551,3 +541,16 @@ def test_a_timed_case_is_tried_twice_only_near_its_limit():
     assert not second_try_needed(case, checks.TIME_FLOOR / 4)
     assert second_try_needed(case, limit * 1.2)
     assert not second_try_needed(case, limit * 3)
+
+
+def test_a_raising_answer_is_explained_by_the_students_own_cells_only(tmp_path):
+    """The release's setup cell imports Keras, which the NumPy-only kernel refuses: that error is
+    not the student's, so a function that raises is explained by its own error, and an import the
+    student wrote (refused) is named."""
+    raising = "def max_pool2d(x, pool_size, strides=None, padding='valid'):\n    raise ValueError('oops')\n"
+    got = grade(make_submission(tmp_path, "", raising))
+    status, score, reason = got["max_pool2d__basic"]
+    assert (status, score) == ("wrong", 0.0) and "ValueError: oops" in reason, got
+    assert "errors in your code cells" not in reason and "code cell 1" not in reason, reason
+    own_import = grade(make_submission(tmp_path, "import scipy.signal", raising))["max_pool2d__basic"][2]
+    assert "errors in your code cells" in own_import and "scipy" in own_import, own_import

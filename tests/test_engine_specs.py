@@ -29,3 +29,19 @@ def test_every_test_cell_is_graded_by_the_engine():
     engine_ids = {s.grade_id for s in specs}
     assert {"max_pool2d__random", "conv2d__same_padding", "conv2d_fast__vectorized",
             "build_cifar_model__training"} <= engine_ids
+
+
+def test_library_errors_are_told_from_wrong_answers_that_mention_layers():
+    """The arithmetic message is given for what the locked kernel does to Keras/grader calls, and not
+    for a student's own error that happens to say "layers"."""
+    from grader_utils import native_lock
+    from grader_utils.engine import reached_for_a_library
+    from grader_utils.kernel_sandbox import MASKED_MESSAGE
+
+    assert reached_for_a_library("NameError: name 'keras' is not defined")
+    assert reached_for_a_library("NameError: name 'layers' is not defined")
+    assert reached_for_a_library(f"ImportError: tensorflow/_pywrap.so is compiled code: {native_lock.MESSAGE}.")
+    assert reached_for_a_library("ImportError: " + MASKED_MESSAGE.format(name="truth"))
+    assert not reached_for_a_library("KeyError: 'layers'")
+    assert not reached_for_a_library("ValueError: too many layers in the stack")
+    assert not reached_for_a_library("NameError: name 'layer' is not defined")

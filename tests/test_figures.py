@@ -67,7 +67,7 @@ def test_draw_channels_shows_what_keras_conv2d_computes():
         shown = [t.get_text() for t in panels[f"output channel {o}"].texts]
         assert shown == [f"{v:g}" for v in (expected[:, :, o] + 0.0).ravel()]
         for c in range(3):
-            shown = [t.get_text() for t in panels[f"channel {c} \u22c6 k[:, :, {c}, {o}]"].texts]
+            shown = [t.get_text() for t in panels[f"channel {c} \u22c6 kernel[:, :, {c}, {o}]"].texts]
             assert shown[:partials[o, c].size] == [f"{v:g}" for v in (partials[o, c] + 0.0).ravel()]
-    assert "- 2 =" in [t.get_text() for t in panels["channel 2 \u22c6 k[:, :, 2, 1]"].texts]
+    assert "- 2 =" in [t.get_text() for t in panels["channel 2 \u22c6 kernel[:, :, 2, 1]"].texts]
     plt.close("all")

@@ -262,8 +262,8 @@ def test_honest_numpy_and_matplotlib_keep_full_marks(tmp_path):
 
 @pytest.mark.sandbox
 @pytest.mark.parametrize("assignment,exercises", [
-    ("01_convolution", ("correlate2d", "conv2d", "conv2d_fast")),
-    ("02_padding_strides_pooling", ("max_pool2d", "average_pool2d"))])
+    ("01_convolution", ("correlate2d",)),
+    ("02_padding_strides_pooling", ("conv2d", "conv2d_fast", "max_pool2d", "average_pool2d"))])
 def test_instructor_solutions_keep_full_marks_under_the_lock(assignment, exercises):
     """The instructor's notebook, submitted as is: every NumPy-only test cell earns its points."""
     from grader_utils import engine

@@ -3,7 +3,7 @@
 The hog's answer cell starts as many threads and processes as it is allowed and keeps them alive
 (in nbgrader's kernel and in the engine's sandbox) while a correct student (the demo's alice) is
 graded by the other worker. With one shared sandbox user, alice's sandboxes could not start
-(``crash (exit 126)``, 0/17); with a user id per sandbox she gets 17/17 every round.
+(``crash (exit 126)``, 0 points); with a user id per sandbox she gets full marks every round.
 """
 
 from __future__ import annotations

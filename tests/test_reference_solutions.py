@@ -46,10 +46,10 @@ def solutions():
     ("01", "dense_param_count", checks.verdict_dense_param_count, "dense_param_count", "random", 300),
     ("01", "conv2d_param_count", checks.verdict_conv2d_param_count, "conv2d_param_count", "random", 300),
     ("01", "correlate2d", checks.verdict_correlate2d, "correlate2d", "random", 200),
-    ("01", "conv2d", checks.verdict_conv2d, "conv2d", "random", 200),
-    ("01", "conv2d", checks.verdict_conv2d, "conv2d", "same_padding", 100),
-    ("01", "conv2d", checks.verdict_conv2d, "conv2d", "strides", 100),
-    ("01", "conv2d_fast", checks.verdict_conv2d, "conv2d", "random", 200),
+    ("02", "conv2d", checks.verdict_conv2d, "conv2d", "random", 200),
+    ("02", "conv2d", checks.verdict_conv2d, "conv2d", "same_padding", 100),
+    ("02", "conv2d", checks.verdict_conv2d, "conv2d", "strides", 100),
+    ("02", "conv2d_fast", checks.verdict_conv2d, "conv2d", "random", 200),
 ])
 def test_reference_solution_matches_keras(solutions, nb, name, verdict, family, suite, n):
     from grader_utils.cases import suite_cases
@@ -65,9 +65,9 @@ def test_reference_conv2d_fast_is_vectorized(solutions):
     from grader_utils.cases import suite_cases
 
     cases = suite_cases("conv2d", "large")
-    fast = checks.run_suite(solutions["01"]["conv2d_fast"], "conv2d_fast", cases, checks.verdict_conv2d, "large",
+    fast = checks.run_suite(solutions["02"]["conv2d_fast"], "conv2d_fast", cases, checks.verdict_conv2d, "large",
                             numpy_only=True, max_seconds=checks.time_limit)
     assert fast.passed, fast.message()
-    loop = checks.run_suite(solutions["01"]["conv2d"], "conv2d_fast", cases, checks.verdict_conv2d, "large",
+    loop = checks.run_suite(solutions["02"]["conv2d"], "conv2d_fast", cases, checks.verdict_conv2d, "large",
                             numpy_only=True, max_seconds=checks.time_limit)
     assert loop.rule_broken and "loop over the output pixels" in loop.message()

@@ -1,6 +1,6 @@
-# Demo student "grace": lets SciPy and TensorFlow do the NumPy-only exercises,
-# with imports spelled so that a search for "import tensorflow" finds nothing.
-# Expected: the parameter counts score, exercises 3-5 score 0 with a message why.
+# Demo student "grace": lets SciPy do the NumPy-only correlate2d, with the
+# import spelled so that a search for "import scipy" finds nothing.
+# Expected: the parameter counts score, exercise 3 scores 0 with a message why.
 
 # %% dense_param_count
 def dense_param_count(input_shape, units):
@@ -18,14 +18,3 @@ signal = importlib.import_module("sci" + "py.signal")
 
 def correlate2d(image, kernel):
     return signal.correlate2d(image, kernel, mode="valid").astype(image.dtype)
-
-# %% conv2d
-import sys
-
-def conv2d(x, kernel, bias, strides=(1, 1), padding="valid"):
-    tf = sys.modules["tensor" + "flow"]
-    out = tf.nn.conv2d(x[None], kernel, strides=[1, *to_pair(strides), 1], padding=padding.upper())
-    return (out.numpy()[0] + bias).astype(x.dtype)
-
-# %% conv2d_fast
-conv2d_fast = conv2d

@@ -1,6 +1,8 @@
 # Demo student "bob": learned 'same' padding from an old tutorial:
 # pad = (kernel - 1) // 2 on both sides, out = (n + 2 * pad - k) // s + 1.
 # Right for 'valid' and for odd kernels with stride 1; wrong otherwise.
+# His conv2d flips the kernel, as his correlate2d of notebook 1 did (a true
+# convolution; Keras computes cross-correlation). Did not try the optional conv2d_fast.
 
 # %% conv2d_output_shape
 def conv2d_output_shape(input_shape, filters, kernel_size, strides=(1, 1), padding="valid"):
@@ -8,6 +10,23 @@ def conv2d_output_shape(input_shape, filters, kernel_size, strides=(1, 1), paddi
     sh, sw = to_pair(strides)
     ph, pw = ((kh - 1) // 2, (kw - 1) // 2) if padding == "same" else (0, 0)
     return ((input_shape[0] + 2 * ph - kh) // sh + 1, (input_shape[1] + 2 * pw - kw) // sw + 1, filters)
+
+# %% conv2d
+def conv2d(x, kernel, bias, strides=(1, 1), padding="valid"):
+    kernel = kernel[::-1, ::-1]
+    kh, kw, c_in, c_out = kernel.shape
+    sh, sw = to_pair(strides)
+    if padding == "same":
+        h, w = x.shape[:2]
+        th = max((-(-h // sh) - 1) * sh + kh - h, 0)
+        tw = max((-(-w // sw) - 1) * sw + kw - w, 0)
+        x = np.pad(x, ((th // 2, th - th // 2), (tw // 2, tw - tw // 2), (0, 0)))
+    h_out, w_out = (x.shape[0] - kh) // sh + 1, (x.shape[1] - kw) // sw + 1
+    out = np.zeros((h_out, w_out, c_out), dtype=x.dtype)
+    for i in range(h_out):
+        for j in range(w_out):
+            out[i, j] = np.tensordot(x[i * sh:i * sh + kh, j * sw:j * sw + kw], kernel, axes=3) + bias
+    return out
 
 # %% pool2d_output_shape
 def pool2d_output_shape(input_shape, pool_size, strides=None, padding="valid"):

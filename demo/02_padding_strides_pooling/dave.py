@@ -1,6 +1,7 @@
 # Demo student "dave": several classic bugs. Rounds 'same' down (floor),
-# treats strides=None in pooling as stride 1, pads max pooling with zeros,
-# returns float64 from average pooling, forgets the biases when counting.
+# ignores the strides in conv2d, treats strides=None in pooling as stride 1,
+# pads max pooling with zeros, returns float64 from average pooling, forgets
+# the biases when counting. No conv2d_fast.
 
 # %% conv2d_output_shape
 def conv2d_output_shape(input_shape, filters, kernel_size, strides=(1, 1), padding="valid"):
@@ -10,6 +11,19 @@ def conv2d_output_shape(input_shape, filters, kernel_size, strides=(1, 1), paddi
     if padding == "same":
         return (h // sh, w // sw, filters)
     return ((h - kh) // sh + 1, (w - kw) // sw + 1, filters)
+
+# %% conv2d
+def conv2d(x, kernel, bias, strides=(1, 1), padding="valid"):
+    kh, kw, c_in, c_out = kernel.shape
+    if padding == "same":
+        h, w = x.shape[:2]
+        x = np.pad(x, (((kh - 1) // 2, kh // 2), ((kw - 1) // 2, kw // 2), (0, 0)))
+    h_out, w_out = x.shape[0] - kh + 1, x.shape[1] - kw + 1
+    out = np.zeros((h_out, w_out, c_out), dtype=x.dtype)
+    for i in range(h_out):
+        for j in range(w_out):
+            out[i, j] = np.tensordot(x[i:i + kh, j:j + kw], kernel, axes=3) + bias
+    return out
 
 # %% pool2d_output_shape
 def pool2d_output_shape(input_shape, pool_size, strides=None, padding="valid"):
