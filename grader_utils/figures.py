@@ -12,7 +12,8 @@ import numpy as np
 from . import truth
 from .shapes import as_pair, same_padding_amounts
 
-__all__ = ["same_padding_amounts", "draw_same_padding", "draw_pooling", "draw_sliding_window", "photo"]
+__all__ = ["same_padding_amounts", "draw_same_padding", "draw_pooling", "draw_sliding_window", "channel_sums",
+           "draw_channels", "photo"]
 
 
 def _grid(ax: Any, values: np.ndarray, shade: np.ndarray | None = None, fmt: str = "{:g}") -> None:
@@ -116,6 +117,84 @@ def draw_sliding_window(image: np.ndarray, kernel: np.ndarray, position: tuple[i
     axes[2].set_title(f"output {out.shape[0]}x{out.shape[1]}: out[{i}, {j}] = {out[i, j]:g}", fontsize=10)
     fig.text(0.5, 0.01, f"out[{i}, {j}] = {terms}" if len(terms) < 160 else "", ha="center", fontsize=8)
     fig.tight_layout(rect=(0, 0.05, 1, 1))
+    return fig
+
+
+def channel_sums(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """What a multi-channel ``Conv2D`` ('valid', stride 1) adds up, computed by Keras.
+
+    x: (H, W, C_in); kernel: (kh, kw, C_in, C_out); bias: (C_out,).
+    Returns ``(partials, out)``: partials (C_out, C_in, H_out, W_out), where ``partials[o, c]`` is the
+    2-D cross-correlation of input channel c with the kernel slice ``kernel[:, :, c, o]`` (a one-filter
+    ``Conv2D``); and out (H_out, W_out, C_out), the output of ``Conv2D(C_out, (kh, kw))`` with these weights
+    (both from :mod:`grader_utils.truth`, which computes what the layer's ``call`` computes)."""
+    x = np.asarray(x, dtype=np.float32)
+    kernel = np.asarray(kernel, dtype=np.float32)
+    _, _, c_in, c_out = kernel.shape
+    partials = np.stack([np.stack([truth.correlate2d(x[:, :, c], kernel[:, :, c, o]) for c in range(c_in)])
+                         for o in range(c_out)])
+    return partials, truth.conv2d(x, kernel, bias)
+
+
+def _centred(ax: Any, h: int, w: int, rows: int, cols: int) -> None:
+    """Widen the limits of an ``h x w`` grid to ``rows x cols`` cells, so every panel has the same cell size."""
+    dh, dw = (rows - h) / 2 + 0.05, (cols - w) / 2 + 0.05
+    ax.set_xlim(-0.5 - dw, w - 0.5 + dw)
+    ax.set_ylim(h - 0.5 + dh, -0.5 - dh)
+    ax.axis("off")
+
+
+def draw_channels(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray) -> Any:
+    """Figure: how ``Conv2D(C_out, (kh, kw))`` turns C_in input channels into C_out feature maps.
+
+    x: (H, W, C_in); kernel: (kh, kw, C_in, C_out); bias: (C_out,). Top row: the input channels. Then, per
+    filter o, a row of kernel slices ``kernel[:, :, c, o]`` and a row of their correlations with the input
+    channels, summed with the bias ``bias[o]`` into output channel o (the last column). Numbers from Keras."""
+    import matplotlib.pyplot as plt
+
+    x = np.asarray(x, dtype=np.float32)
+    kernel = np.asarray(kernel, dtype=np.float32)
+    bias = np.asarray(bias, dtype=np.float32)
+    partials, out = (a + 0.0 for a in channel_sums(x, kernel, bias))  # + 0.0: no "-0" in the cells
+    kh, kw, c_in, c_out = kernel.shape
+    h, w = x.shape[:2]
+    ho, wo = out.shape[:2]
+    fig = plt.figure(figsize=(2.5 * (c_in + 1), 0.5 * (h + c_out * (kh + ho)) + 0.6 * (1 + 2 * c_out)))
+    grid = fig.add_gridspec(1 + 2 * c_out, c_in + 1, height_ratios=[h] + [kh, ho] * c_out)
+    for c in range(c_in):
+        ax = fig.add_subplot(grid[0, c])
+        _grid(ax, x[:, :, c])
+        _centred(ax, h, w, h, w)
+        ax.set_title(f"input channel {c}", fontsize=9)
+    ax = fig.add_subplot(grid[0, c_in])
+    ax.axis("off")
+    ax.text(0.5, 0.5, f"input {h}x{w}x{c_in}\nkernel {kh}x{kw}x{c_in}x{c_out}", ha="center", va="center",
+            fontsize=9, transform=ax.transAxes)
+    for o in range(c_out):
+        color = plt.cm.tab10.colors[o % 10]
+        for c in range(c_in):
+            ax = fig.add_subplot(grid[1 + 2 * o, c])
+            _grid(ax, kernel[:, :, c, o])
+            _centred(ax, kh, kw, kh, w)
+            ax.set_title(f"filter {o}: kernel[:, :, {c}, {o}]", fontsize=9, color=color)
+            ax = fig.add_subplot(grid[2 + 2 * o, c])
+            _grid(ax, partials[o, c])
+            _centred(ax, ho, wo, ho, w)
+            ax.set_title(f"channel {c} \u22c6 kernel[:, :, {c}, {o}]", fontsize=9)
+            sign = "-" if bias[o] < 0 else "+"
+            ax.text(1.12, 0.5, "+" if c < c_in - 1 else f"{sign} {abs(bias[o]):g} =", ha="center", va="center",
+                    fontsize=12, transform=ax.transAxes)
+        ax = fig.add_subplot(grid[1 + 2 * o, c_in])
+        ax.axis("off")
+        ax.text(0.5, 0.3, f"bias[{o}] = {bias[o]:g}", ha="center", va="center", fontsize=9, color=color,
+                transform=ax.transAxes)
+        ax = fig.add_subplot(grid[2 + 2 * o, c_in])
+        _grid(ax, out[:, :, o])
+        _centred(ax, ho, wo, ho, w)
+        ax.set_title(f"output channel {o}", fontsize=9, color=color)
+    fig.suptitle(f"Conv2D({c_out}, ({kh}, {kw})): each output channel sums the {c_in} input channels' correlations"
+                 " and its bias", fontsize=10)
+    fig.tight_layout()
     return fig
 
 

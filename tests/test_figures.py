@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from grader_utils import truth
-from grader_utils.figures import draw_pooling, draw_same_padding, same_padding_amounts
+from grader_utils.figures import (channel_sums, draw_channels, draw_pooling, draw_same_padding,
+                                  same_padding_amounts)
 
 matplotlib.use("Agg")
 pytestmark = pytest.mark.keras
@@ -30,4 +31,43 @@ def test_figures_draw():
     assert "output 3x3" in fig.axes[0].get_title()
     fig2 = draw_pooling(np.arange(24, dtype=np.float32).reshape(4, 6), 2)
     assert len(fig2.axes) == 3
+    plt.close("all")
+
+
+def test_draw_channels_shows_what_keras_conv2d_computes():
+    """Each output channel of a real Conv2D is the sum of one-filter Conv2D maps, one per input channel, plus
+    its bias; the figure's partial and output panels show exactly those numbers."""
+    import matplotlib.pyplot as plt
+
+    from grader_utils import quiet_tensorflow
+
+    keras = quiet_tensorflow()
+    rng = np.random.default_rng(5)
+    x = rng.integers(-3, 4, size=(5, 4, 3)).astype("float32")
+    kernel = rng.integers(-2, 3, size=(2, 3, 3, 2)).astype("float32")
+    bias = np.array([1.5, -2], "float32")
+    layer = keras.layers.Conv2D(2, (2, 3))
+    layer.build((None, 5, 4, 3))
+    layer.set_weights([kernel, bias])
+    expected = np.asarray(layer(x[None]))[0]  # (4, 2, 2)
+    partials, out = channel_sums(x, kernel, bias)
+    np.testing.assert_allclose(out, expected, atol=1e-5)
+    for o in range(2):
+        for c in range(3):
+            one = keras.layers.Conv2D(1, (2, 3), use_bias=False)
+            one.build((None, 5, 4, 1))
+            one.set_weights([kernel[:, :, c:c + 1, o:o + 1]])
+            alone = np.asarray(one(x[None, :, :, c:c + 1]))[0, :, :, 0]
+            np.testing.assert_allclose(partials[o, c], alone, atol=1e-5)
+        np.testing.assert_allclose(partials[o].sum(axis=0) + bias[o], expected[:, :, o], atol=1e-5)
+
+    fig = draw_channels(x, kernel, bias)
+    panels = {ax.get_title(): ax for ax in fig.axes}
+    for o in range(2):
+        shown = [t.get_text() for t in panels[f"output channel {o}"].texts]
+        assert shown == [f"{v:g}" for v in (expected[:, :, o] + 0.0).ravel()]
+        for c in range(3):
+            shown = [t.get_text() for t in panels[f"channel {c} \u22c6 kernel[:, :, {c}, {o}]"].texts]
+            assert shown[:partials[o, c].size] == [f"{v:g}" for v in (partials[o, c] + 0.0).ravel()]
+    assert "- 2 =" in [t.get_text() for t in panels["channel 2 \u22c6 kernel[:, :, 2, 1]"].texts]
     plt.close("all")

@@ -94,6 +94,21 @@ def facts_01(keras) -> set[str]:
     conv = L.Conv2D(32, (3, 3))
     conv.build((None, 32, 32, 3))
     facts |= {_text(conv.kernel.shape), str(conv.count_params()), str(int(np.prod(conv.kernel.shape[:3])))}
+    small = L.Conv2D(2, (2, 2))  # the many-channels figure: 3 input channels, 2 filters
+    small.build((None, 4, 4, 3))
+    facts.add(str(small.count_params()))
+    pointwise, per_pixel = L.Conv2D(16, 1), L.Dense(16)  # 1x1 convolution = Dense at every pixel
+    pointwise.build((None, 6, 6, 64))
+    per_pixel.build((None, 64))
+    facts |= {_text(pointwise.kernel.shape), _text(per_pixel.kernel.shape), str(pointwise.count_params()),
+              str(per_pixel.count_params())}
+    wide = keras.Sequential([keras.Input(shape=(32, 32, 256)), L.Conv2D(256, 3)])
+    bottleneck = keras.Sequential([keras.Input(shape=(32, 32, 256)), L.Conv2D(64, 1), L.Conv2D(256, 3)])
+    facts |= {str(wide.count_params()), str(bottleneck.count_params())}
+    facts |= {str(layer.count_params()) for layer in bottleneck.layers}
+    learner = L.Conv2D(1, 3, use_bias=False)  # the layer that learns an edge kernel
+    learner.build((None, 16, 16, 1))
+    facts.add(str(learner.count_params()))
     return facts
 
 
@@ -298,3 +313,70 @@ def test_pooling_defaults_stated_in_the_lesson_are_keras_defaults(keras):
     layer = keras.layers.MaxPooling2D()
     assert f"default **{_text(layer.pool_size)}**" in text
     assert tuple(layer.strides) == tuple(layer.pool_size)
+
+
+CONVOLUTION = ROOT / "source" / "01_convolution" / "convolution.ipynb"
+
+
+def _run_cells(*ids, **namespace) -> dict:
+    """Run cells of notebook 01 in one namespace (figures on matplotlib's Agg backend)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    for source in _cells(CONVOLUTION, *ids):
+        exec(source, namespace)
+    plt.close("all")
+    return namespace
+
+
+def test_channels_demo_is_the_sum_of_per_channel_correlations_plus_bias(keras):
+    """Section "Many input channels": the figure's layer is the one the text describes, and each output channel
+    of a real Conv2D equals the sum, over the input channels, of one-filter Conv2D maps, plus its bias."""
+    ns = _run_cells("cell-01", "channels-demo")
+    x, k, b, out = ns["x_small"], ns["k_small"], ns["b_small"], ns["out_small"]
+    assert x.shape == (4, 4, 3) and k.shape == (2, 2, 3, 2)  # "a 4x4 input with 3 channels", "2 filters 2x2"
+    assert not k[:, :, 1, 1].any() and k[:, :, 1, 0].any()  # "Filter 1 has zero weights on channel 1"
+    for o in range(2):
+        maps = []
+        for c in range(3):
+            one = keras.layers.Conv2D(1, (2, 2), use_bias=False)
+            one.build((None, 4, 4, 1))
+            one.set_weights([k[:, :, c:c + 1, o:o + 1]])
+            maps.append(np.asarray(one(x[None, :, :, c:c + 1]))[0, :, :, 0])
+        np.testing.assert_allclose(out[:, :, o], np.sum(maps, axis=0) + b[o], atol=1e-5)
+
+
+def test_pointwise_demo_shows_conv2d_1x1_equals_dense_at_every_pixel(keras):
+    """Section "1x1 convolutions": Conv2D(16, 1) and Dense(16) with the same weights give the same outputs
+    (compared here pixel by pixel, each pixel's 64 channels through the Dense layer alone)."""
+    ns = _run_cells("cell-01", "pointwise-demo")
+    x, y_conv, dense = ns["x_pixels"], ns["y_conv"], ns["per_pixel"]
+    assert x.shape[-1] == 64 and y_conv.shape[-1] == 16
+    for i, j in [(0, 0), (2, 5), (5, 3)]:
+        pixel = np.asarray(dense(x[:, i, j, :]))[0]
+        np.testing.assert_allclose(y_conv[0, i, j], pixel, rtol=1e-5, atol=1e-6)
+    assert ns["pointwise"].count_params() == dense.count_params()
+
+
+def test_learned_kernel_is_sobel_x_to_two_decimals(keras):
+    """Section "Learning a kernel from data": the notebook's own cell (same seed, data and steps) trains a
+    Conv2D(1, 3) that equals Sobel x to two decimals, as the text says (measured: largest error 0.001),
+    with the data sizes and the step count the text states."""
+    from grader_utils import truth
+
+    ns = _run_cells("cell-01", "cell-22", "learn-kernel-demo", correlate2d=truth.correlate2d)
+    sobel_x = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], dtype="float32")
+    assert np.array_equal(ns["sobel_x"], sobel_x)
+    learned = ns["learned"]
+    assert np.array_equal(np.round(learned, 2) + 0.0, sobel_x), learned
+    assert np.abs(ns["start"] - sobel_x).max() > 0.5  # it did start far from Sobel x
+    (text,) = _cells(CONVOLUTION, "learn-kernel-text")
+    images, history = ns["images"], ns["history"]
+    stated = {key: int(re.search(pattern, text).group(1)) for key, pattern in
+              [("images", r"(\d+) noise images"), ("batch", r"batches of (\d+)"), ("epochs", r"(\d+) passes"),
+               ("steps", r"(\d+) steps")]}
+    assert images.shape[0] == stated["images"] and history.params["epochs"] == stated["epochs"]
+    assert history.params["steps"] == -(-stated["images"] // stated["batch"])
+    assert int(ns["learner"].optimizer.iterations) == stated["steps"]
