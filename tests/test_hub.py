@@ -288,3 +288,42 @@ def test_the_instructor_has_the_formgrader_on_the_course(hub: Hub, instructor: r
     lab = instructor.get(f"{base}/lab", timeout=60).text
     config = _lab_page_config(lab)
     assert "@jupyter/nbgrader:formgrader" not in config.get("disabledExtensions", [])
+
+
+def _as(user: str, *cmd: str) -> subprocess.CompletedProcess:
+    """Run ``cmd`` as the Unix user ``user`` (as the hub runs their server), from their home."""
+    return subprocess.run(["runuser", "-u", user, "--", *cmd], capture_output=True, text=True, errors="replace",
+                          timeout=60, cwd=pwd.getpwnam(user).pw_dir)
+
+
+def test_students_cannot_read_each_other_the_course_or_the_hubs_secrets(hub: Hub, instructor: requests.Session
+                                                                        ) -> None:
+    s1, s2, teacher = hub.student(1), hub.student(2), hub.instructor
+    home2 = Path(pwd.getpwnam(s2).pw_dir)
+    course = Path(pwd.getpwnam(teacher).pw_dir) / "cnn-course"
+    instructor.get(f"{hub.url}/user/{teacher}/formgrader/api/assignments", timeout=120).raise_for_status()
+    assignment = sorted(p.name for p in (ROOT / "source").iterdir() if p.is_dir())[0]
+    solution = next((course / "source" / assignment).glob("*.ipynb"))
+    assert _as(s2, "sh", "-c", f"echo mine > {home2}/notes.txt").returncode == 0
+    # (path, who may read it): each must be readable by its owner, so a refusal below is a refusal of access
+    private = [(home2 / "notes.txt", s2), (course / "gradebook.db", teacher), (solution, teacher),
+               (hub.state / "private" / "accounts.txt", "root"),
+               (hub.state / "private" / "jupyterhub_cookie_secret", "root")]
+    for path, owner in private:
+        if owner != "root":
+            assert _as(owner, "cat", str(path)).returncode == 0, f"{owner} cannot read their own {path}"
+        assert path.exists(), path
+        denied = _as(s1, "cat", str(path))
+        assert denied.returncode != 0 and "Permission denied" in denied.stderr, f"{s1} can read {path}"
+    for folder in (home2, course, hub.state / "private", ROOT / "source", ROOT / "demo"):
+        assert _as(s1, "ls", str(folder)).returncode != 0, f"{s1} can list {folder}"
+    assert _as(s1, "ls", str(ROOT / "release")).returncode == 0  # the student version is everyone's
+
+
+def test_the_exchange_lets_students_add_but_not_remove_others_files(hub: Hub) -> None:
+    s1, s2 = hub.student(1), hub.student(2)
+    exchange = hub.state / "exchange"
+    assert _as(s1, "sh", "-c", f"echo one > {exchange}/from-s1 && echo two > {exchange}/from-s1-b").returncode == 0
+    assert _as(s2, "rm", "-f", str(exchange / "from-s1")).returncode != 0  # mode 1777: sticky
+    assert (exchange / "from-s1").exists()
+    assert _as(s1, "rm", str(exchange / "from-s1-b")).returncode == 0
