@@ -340,3 +340,31 @@ def test_the_exchange_lets_students_add_but_not_remove_others_files(hub: Hub) ->
     assert _as(s2, "rm", "-f", str(exchange / "from-s1")).returncode != 0  # mode 1777: sticky
     assert (exchange / "from-s1").exists()
     assert _as(s1, "rm", str(exchange / "from-s1-b")).returncode == 0
+
+
+def _server_xsrf(s: requests.Session, user: str) -> dict[str, str]:
+    return {"X-XSRFToken": s.cookies.get("_xsrf", path=f"/user/{user}/")}
+
+
+def test_the_instructor_releases_from_the_formgrader_and_the_student_fetches(
+        hub: Hub, instructor: requests.Session, student: requests.Session) -> None:
+    teacher, s1 = hub.instructor, hub.student(1)
+    assignment = sorted(p.name for p in (ROOT / "release").iterdir() if p.is_dir())[0]
+    tbase, sbase = f"{hub.url}/user/{teacher}", f"{hub.url}/user/{s1}"
+    for s, base in ((instructor, tbase), (student, sbase)):
+        assert s.get(f"{base}/lab", timeout=60).status_code == 200
+    r = instructor.post(f"{tbase}/formgrader/api/assignment/{assignment}/release", headers=_server_xsrf(
+        instructor, teacher), timeout=120)
+    assert r.status_code == 200 and r.json()["success"], r.text
+    outbound = hub.state / "exchange" / "cnn-course" / "outbound" / assignment
+    assert outbound.stat().st_uid == pwd.getpwnam(teacher).pw_uid
+    listed = student.get(f"{sbase}/assignments", params={"course_id": "cnn-course"}, timeout=60).json()
+    assert listed["success"], listed  # the student's nbgrader reads the hub's exchange
+    assert {(a["assignment_id"], a["status"]) for a in listed["value"]} == {(assignment, "released")}
+    r = student.post(f"{sbase}/assignments/fetch", headers=_server_xsrf(student, s1), timeout=120,
+                     data={"course_id": "cnn-course", "assignment_id": assignment})
+    assert r.status_code == 200 and r.json()["success"], r.text
+    entry = pwd.getpwnam(s1)
+    fetched = sorted((Path(entry.pw_dir) / assignment).glob("*.ipynb"))
+    assert [p.name for p in fetched] == sorted(p.name for p in (ROOT / "release" / assignment).glob("*.ipynb"))
+    assert all(p.stat().st_uid == entry.pw_uid for p in fetched)
