@@ -4,11 +4,15 @@
 #   make release regenerate the student versions in release/ from source/
 #   make grade   autograde everything in submitted/, then feedback and grades.csv
 #   make lab     JupyterLab with the nbgrader extensions, for this course directory
+#   make hub     (root) JupyterHub for a class: Unix accounts, PAM logins, nbgrader exchange (docs/hub.md)
 #   make screenshots  refresh docs/screenshots/ (the README's pictures) from the browser tests
 #   make bench   run the benchmarks in benchmarks/ (ratios measured within one run)
 #   make clean   remove grading output (submitted/, autograded/*, feedback/, gradebook.db, grades.csv)
 
-PYTHON ?= python3
+# As root, the virtualenv is made from the system's Python when it is recent enough: the hub's users run the
+# course's programs (make hub), and a root-only interpreter (e.g. pyenv under /root) is not theirs to run.
+PYTHON ?= $(shell [ "$$(id -u)" = 0 ] && /usr/bin/python3 -c 'import sys, venv, ensurepip; assert sys.version_info >= (3, 10)' \
+	2>/dev/null && echo /usr/bin/python3 || echo python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
@@ -17,7 +21,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 ASSIGNMENTS := $(sort $(notdir $(wildcard source/*)))
 
-.PHONY: install demo test test-fast release grade lab screenshots bench clean
+.PHONY: install demo test test-fast release grade lab hub screenshots bench clean
 
 install: $(STAMP)
 
@@ -91,6 +95,14 @@ lab: $(STAMP)
 	@echo "== open the URL with the token printed below (http://127.0.0.1:$(LAB_PORT)/lab?token=...); Ctrl-C stops it"
 	NBGRADER_EXCHANGE_ROOT=$(CURDIR)/exchange jupyter lab --ip=127.0.0.1 --port=$(LAB_PORT) \
 		--ServerApp.root_dir=$(CURDIR) $(if $(filter 0,$(shell id -u)),--allow-root)
+
+# JupyterHub for a class on this machine (root: it creates Unix users; see docs/hub.md). hub/setup.sh prepares
+# the accounts, the exchange and the instructor's course copy, and prints the URL and accounts; Ctrl-C stops
+# the hub, its proxy and every user's server.
+HUB_PORT ?= 8000
+hub: $(STAMP)
+	CNN_HUB_PORT=$(HUB_PORT) hub/setup.sh
+	CNN_HUB_PORT=$(HUB_PORT) exec jupyterhub -f $(CURDIR)/hub/jupyterhub_config.py
 
 clean:
 	rm -rf submitted feedback gradebook.db grades.csv grades-*.csv reports .pytest_cache
