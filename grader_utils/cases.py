@@ -45,7 +45,7 @@ def _pair(value: int | tuple[int, int]) -> tuple[int, int]:
     return (value, value) if isinstance(value, int) else value
 
 
-# --- exercise 1: conv2d_output_shape -------------------------------------------------
+# --- 02: conv2d_output_shape ---------------------------------------------------------
 
 def conv_shape_basic() -> list[Case]:
     return [
@@ -87,7 +87,7 @@ def conv_shape_random(rng: np.random.Generator, n: int = 200) -> list[Case]:
     return cases
 
 
-# --- exercise 2: pool2d_output_shape -------------------------------------------------
+# --- 02: pool2d_output_shape ---------------------------------------------------------
 
 def pool_shape_basic() -> list[Case]:
     return [
@@ -112,7 +112,7 @@ def pool_shape_random(rng: np.random.Generator, n: int = 200) -> list[Case]:
     return cases
 
 
-# --- exercises 3 and 4: max_pool2d, average_pool2d ------------------------------------
+# --- 02: max_pool2d, average_pool2d ---------------------------------------------------
 
 def _image(rng: np.random.Generator, h: int, w: int, c: int) -> np.ndarray:
     """Values of both signs (so a border padded with zeros changes a max)."""
@@ -159,7 +159,7 @@ def pool_values_random(rng: np.random.Generator, n: int = 60) -> list[Case]:
     return cases
 
 
-# --- exercise 5: sequential_output_shapes / sequential_param_counts -------------------
+# --- 02: sequential_output_shapes / sequential_param_counts ---------------------------
 
 LESSON_MODEL: list[tuple[str, dict[str, Any]]] = [
     ("conv2d", {"filters": 8, "kernel_size": (3, 3), "padding": "same", "activation": "relu"}),
@@ -236,7 +236,7 @@ def sequential_edge() -> list[Case]:
     ]
 
 
-# --- assignment 03: receptive_field -----------------------------------------------------
+# --- 03: receptive_field ----------------------------------------------------------------
 
 #: the conv/pool part of the TensorFlow CNN tutorial's model (03's suggested CIFAR-10 model)
 CIFAR_STACK: list[tuple[str, dict[str, Any]]] = [
@@ -302,7 +302,7 @@ def receptive_field_random(rng: np.random.Generator, n: int = 30) -> list[Case]:
     return cases
 
 
-# --- assignment 01: parameter counts -------------------------------------------------
+# --- 01: parameter counts ------------------------------------------------------------
 
 def dense_params_basic() -> list[Case]:
     return [Case(((200, 200, 3), 1)), Case(((28, 28, 1), 128)), Case(((32, 32, 3), 10)), Case(((120,), 3)),
@@ -326,7 +326,7 @@ def conv_params_random(rng: np.random.Generator, n: int = 40) -> list[Case]:
     return [Case((int(rng.integers(1, 257)), int(rng.integers(1, 257)), _size(rng, 1, 11))) for _ in range(n)]
 
 
-# --- assignment 01: correlate2d, conv2d, conv2d_fast ----------------------------------
+# --- 01: correlate2d; 02: conv2d, conv2d_fast -----------------------------------------
 
 def _normal(rng: np.random.Generator, *shape: int) -> np.ndarray:
     return rng.normal(0.0, 1.0, size=shape).astype(np.float32)
