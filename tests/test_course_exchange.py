@@ -74,3 +74,20 @@ def test_a_submission_over_the_size_limit_is_refused(tmp_path: Path) -> None:
     (sub / "big.bin").write_bytes(b"0" * 5000)
     with pytest.raises(Refused, match="larger"):
         _snapshot(sub, tmp_path / "copy", budget=4000)
+
+
+def test_student_ids_map_to_unix_users_through_the_configured_function() -> None:
+    import pwd
+
+    from traitlets.config import Config
+
+    from grader_utils.course_exchange import CourseExchangeCollect
+
+    me = pwd.getpwuid(os.getuid()).pw_name
+    assert CourseExchangeCollect().expected_uid(me) == os.getuid()  # default: the id is the user name
+    config = Config()
+    config.CourseExchangeCollect.unix_user_of = lambda student_id: student_id.removeprefix("id-")
+    collect = CourseExchangeCollect(config=config)
+    assert collect.expected_uid(f"id-{me}") == os.getuid()
+    with pytest.raises(Refused, match="no Unix user"):
+        CourseExchangeCollect().expected_uid(f"id-{me}")
