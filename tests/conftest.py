@@ -21,6 +21,13 @@ def assignments() -> list[str]:
     return sorted(p.name for p in (ROOT / "source").iterdir() if p.is_dir())
 
 
+def runnable_by_others(path: str) -> bool:
+    """Whether users other than root can run ``path`` (every folder on the way searchable, the file executable):
+    the hub's tests run the course's programs as the Unix users they create."""
+    p = Path(os.path.realpath(path))
+    return bool(p.stat().st_mode & 0o001) and all(d.stat().st_mode & 0o001 for d in p.parents)
+
+
 def nbgrader(course: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     """Run the real ``nbgrader`` command line in ``course``."""
     env = dict(os.environ, PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}")

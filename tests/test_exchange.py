@@ -24,18 +24,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, VENV_BIN
-
-
-def _runnable_by_others(path: str) -> bool:
-    p = Path(os.path.realpath(path))
-    return bool(p.stat().st_mode & 0o001) and all(d.stat().st_mode & 0o001 for d in p.parents)
+from conftest import ROOT, VENV_BIN, runnable_by_others
 
 
 pytestmark = [
     pytest.mark.hub,
     pytest.mark.skipif(os.geteuid() != 0, reason="creates Unix users and runs nbgrader as them: root only"),
-    pytest.mark.skipif(not _runnable_by_others(sys.executable),
+    pytest.mark.skipif(not runnable_by_others(sys.executable),
                        reason="this virtualenv's Python is root's only: rm -rf .venv && make install (as root)"),
 ]
 

@@ -25,20 +25,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, VENV_BIN
+from conftest import ROOT, VENV_BIN, runnable_by_others
 
-
-
-def _runnable_by_others(path: str) -> bool:
-    """Whether users other than root can run ``path`` (every folder on the way searchable, the file executable)."""
-    p = Path(os.path.realpath(path))
-    return bool(p.stat().st_mode & 0o001) and all(d.stat().st_mode & 0o001 for d in p.parents)
 
 
 pytestmark = [
     pytest.mark.hub,
     pytest.mark.skipif(os.geteuid() != 0, reason="the hub creates Unix users and starts servers as them: root only"),
-    pytest.mark.skipif(not _runnable_by_others(sys.executable),
+    pytest.mark.skipif(not runnable_by_others(sys.executable),
                        reason=f"this virtualenv's Python ({os.path.realpath(sys.executable)}) is root's only, so the "
                               "hub's users cannot run it: rm -rf .venv && make install (as root it then uses "
                               "/usr/bin/python3)"),
