@@ -192,18 +192,22 @@ def hidden_seed(secret: bytes, context: str, grade_id: str, check: str, seed: in
     return int.from_bytes(hmac.new(secret, message, hashlib.sha256).digest()[:8], "big")
 
 
+def _rule_broken(name: str, case: Case, seconds: float, limit: float, finished: bool = True) -> CheckResult:
+    """The verdict on a timed call slower than its limit (``finished`` False: stopped by its alarm after
+    ``seconds``)."""
+    return CheckResult(False, limit, seconds if finished else None,
+                       checks.slow_message(name, seconds, case, limit, finished=finished), {"problem": "rule"})
+
+
 def _timed_verdict(name: str, verdict: Callable[[Case, Any], CheckResult]
-                   ) -> Callable[[Case, Any, float], CheckResult]:
+                   ) -> Callable[[Case, Any, float, float], CheckResult]:
     """The verdict of a suite that is also timed (``conv2d_fast`` on large inputs): the seconds are
-    measured by the grading process, from the moment the call's input exists until its answer does."""
-    def judge(case: Case, value: Any, seconds: float) -> CheckResult:
+    measured by the grading process, from the moment the call's input exists until its answer does;
+    the limit is the case's, measured once (:meth:`_Item.time_limit`)."""
+    def judge(case: Case, value: Any, seconds: float, limit: float) -> CheckResult:
         result = verdict(case, value)
-        if not result.passed:
-            return result
-        limit = checks.time_limit(case)
-        if seconds > limit:
-            return CheckResult(False, limit, seconds, checks.slow_message(name, seconds, case, limit),
-                               {"problem": "rule"})
+        if result.passed and seconds > limit:
+            return _rule_broken(name, case, seconds, limit)
         return result
     return judge
 
@@ -221,20 +225,18 @@ def timed_call_seconds(limit: float, call_seconds: float) -> int:
 
 def _too_slow(func: str, item: _Item, log: CallLog, made: list[int]) -> CheckResult:
     """The verdict on a timed call that ran out of its alarm: the time rule is broken."""
-    limit = checks.time_limit(item.case)
     alarm = max(log.alarms.get(i, int(log.call_seconds)) for i in made)
-    return CheckResult(False, limit, None, checks.slow_message(func, alarm, item.case, limit, finished=False),
-                       {"problem": "rule"})
+    return _rule_broken(func, item.case, alarm, item.time_limit(), finished=False)
 
 
-def second_try_needed(case: Case, seconds: float) -> bool:
+def second_try_needed(limit: float, seconds: float) -> bool:
     """Whether a timed case whose first call took ``seconds`` (measured from outside) is worth a
     second call, of which the faster counts: not when the first is well inside every possible limit
     (under half of :data:`checks.TIME_FLOOR`), nor when it took over twice the limit (a loop over
     pixels, which takes seconds per call: a second try would only cost the class's grading time)."""
     if seconds < checks.TIME_FLOOR / 2:
         return False
-    return seconds <= 2 * checks.time_limit(case)
+    return seconds <= 2 * limit
 
 
 def _model_call(node: ast.Call) -> CheckCall:
@@ -328,6 +330,14 @@ class _Item:
     case: Case
     verdict: Callable[..., CheckResult]
     timed: bool = False
+    limit: float | None = None
+
+    def time_limit(self) -> float:
+        """A timed case's limit (:func:`checks.time_limit`), measured once, in the grading process, and
+        used for the call's alarm, the second try and the verdict alike."""
+        if self.limit is None:
+            self.limit = checks.time_limit(self.case)
+        return self.limit
 
 
 def _judge(item: _Item, raw: dict, seconds: float) -> tuple[str, CheckResult | None, str]:
@@ -341,7 +351,7 @@ def _judge(item: _Item, raw: dict, seconds: float) -> tuple[str, CheckResult | N
             return "wrong", CheckResult(False, None, None, f"It returned {value.description}, which is not plain "
                                                            "data (arrays, tuples, ints)."), ""
         try:
-            result = item.verdict(item.case, value, seconds) if item.timed else item.verdict(item.case, value)
+            result = item.verdict(item.case, value, seconds, item.time_limit()) if item.timed else item.verdict(item.case, value)
         except Exception as exc:  # noqa: BLE001
             raise GradingError(f"the verdict on {item.case.call_text('f')} raised {type(exc).__name__}: "
                                f"{str(exc)[:200]}") from exc

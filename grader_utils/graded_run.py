@@ -34,7 +34,7 @@ from traitlets import Integer, Unicode
 
 from nbgrader.preprocessors import Execute
 
-from . import checks, protocol
+from . import protocol
 from .engine import (ARITHMETIC_CHECKS, CallLog, GradingError, TestResult, TestSpec, _Item, _plan, _result,
                      _student_cells, read_specs, release_code_cells, release_demo_cells, second_try_needed,
                      submission_digest, timed_call_seconds, write_record)
@@ -294,11 +294,11 @@ class SandboxedExecute(Execute):
                 self._calls_in_kernel(batch, probes, resources, index)
                 batch = []
                 first, *others = item.indexes
-                alarm = timed_call_seconds(checks.time_limit(item.case), self._log.call_seconds)
+                alarm = timed_call_seconds(item.time_limit(), self._log.call_seconds)
                 self._calls_in_kernel([first], probes, resources, index, alarm)
                 for i in others:
                     seconds = self._log.elapsed.get(first)
-                    if seconds is not None and probes.has_result(first) and second_try_needed(item.case, seconds):
+                    if seconds is not None and probes.has_result(first) and second_try_needed(item.time_limit(), seconds):
                         self._calls_in_kernel([i], probes, resources, index, alarm)
                     else:
                         self._log.skipped.add(i)
