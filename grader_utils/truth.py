@@ -298,16 +298,20 @@ def _probe_layer(kind: str, kwargs: Mapping[str, Any]) -> Any:
     also computes the kernel's gradient, and that kills the process (double free) for some
     geometries, e.g. a 1x1 kernel with stride 2 on a 128x128 input. tests/test_truth.py checks
     that real Conv2D and MaxPooling2D layers depend on the regions measured here."""
-    keras = quiet_tensorflow()
+    window, strides, padding = _window_geometry(kind, kwargs)
+    return quiet_tensorflow().layers.AveragePooling2D(window, strides=strides, padding=padding)
+
+
+def _window_geometry(kind: str, kwargs: Mapping[str, Any]) -> tuple[IntPair, IntPair, str]:
+    """(window, strides, padding) of a ``receptive_field`` layer spec, with Keras' defaults (strides 1
+    for ``conv2d``, the pool size for pooling). Raises ``ValueError`` for an unknown kind."""
     if kind not in RECEPTIVE_FIELD_KINDS:
         raise ValueError(f"unknown layer kind {kind!r}; expected one of {list(RECEPTIVE_FIELD_KINDS)}")
     padding = check_padding(kwargs.get("padding", "valid"))
     if kind == "conv2d":
-        window, strides = as_pair(kwargs["kernel_size"]), as_pair(kwargs.get("strides", 1))
-    else:
-        window = as_pair(kwargs["pool_size"])
-        strides = window if kwargs.get("strides") is None else as_pair(kwargs["strides"])
-    return keras.layers.AveragePooling2D(window, strides=strides, padding=padding)
+        return as_pair(kwargs["kernel_size"]), as_pair(kwargs.get("strides", 1)), padding
+    window = as_pair(kwargs["pool_size"])
+    return window, (window if kwargs.get("strides") is None else as_pair(kwargs["strides"])), padding
 
 
 def _gradient_extent(layers: Sequence[tuple[str, Mapping[str, Any]]], size: tuple[int, int]
@@ -324,11 +328,10 @@ def _gradient_extent(layers: Sequence[tuple[str, Mapping[str, Any]]], size: tupl
             tape.watch(x)
             y = x
             for kind, kwargs in layers:
-                layer = _probe_layer(kind, kwargs)
-                window = as_pair(kwargs["kernel_size"] if kind == "conv2d" else kwargs["pool_size"])
+                window = _window_geometry(kind, kwargs)[0]
                 if any(k > int(d) for k, d in zip(window, y.shape[1:3])):
                     return None  # never a window larger than its input: TensorFlow can crash on it
-                y = layer(y)
+                y = _probe_layer(kind, kwargs)(y)
             pixel = y[0, int(y.shape[1]) // 2, int(y.shape[2]) // 2, 0]
         grad = tape.gradient(pixel, x).numpy()[0, :, :, 0]
     rows, cols = np.nonzero(grad > 0)
@@ -349,7 +352,7 @@ def receptive_field(layers: Sequence[tuple[str, Mapping[str, Any]]]) -> tuple[in
     Raises ``ValueError`` for an unknown kind, or a stack whose region needs an input over 4096 pixels."""
     layers = [(kind, dict(kwargs)) for kind, kwargs in layers]
     for kind, kwargs in layers:
-        _probe_layer(kind, kwargs)  # ValueError for an unknown kind or a bad argument, before any work
+        _window_geometry(kind, kwargs)  # ValueError for an unknown kind or a bad argument, before any work
     size = [16, 16]
     while max(size) <= 4096:
         small, large = _gradient_extent(layers, tuple(size)), _gradient_extent(layers, (2 * size[0], 2 * size[1]))
