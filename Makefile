@@ -15,6 +15,8 @@ PYTHON ?= $(shell [ "$$(id -u)" = 0 ] && /usr/bin/python3 -c 'import sys, venv, 
 	2>/dev/null && echo /usr/bin/python3 || echo python3)
 VENV := .venv
 PY := $(VENV)/bin/python
+# the course's command line (grader_utils/instructor/cli.py); every target below goes through it
+CNN := $(PY) -m grader_utils
 STAMP := $(VENV)/.installed-stamp
 # nbgrader runs helper programs (alembic, jupyter) by name: put the venv first on PATH.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
@@ -44,10 +46,7 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 release: $(STAMP)
-	@for a in $(ASSIGNMENTS); do \
-		echo "== release $$a"; \
-		nbgrader generate_assignment $$a --force --log-level=WARN || exit 1; \
-	done
+	$(CNN) release
 
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
@@ -55,23 +54,23 @@ grade: $(STAMP)
 	@graded="$$(for a in $(ASSIGNMENTS); do ls -d submitted/*/$$a >/dev/null 2>&1 && echo $$a; done)"; \
 	if [ -z "$$graded" ]; then echo "nothing in submitted/"; exit 0; fi; \
 	echo "== grade $$(echo $$graded) ($(JOBS) workers: sandboxed kernels, then the trusted engine)"; \
-	$(PY) -m grader_utils grade $$graded --jobs $(JOBS) || exit 1; \
-	for a in $$graded; do $(PY) -m grader_utils feedback $$a || exit 1; done
+	$(CNN) grade $$graded --jobs $(JOBS) || exit 1; \
+	for a in $$graded; do $(CNN) feedback $$a || exit 1; done
 	nbgrader export --log-level=ERROR
 	@echo "Grades: grades.csv; feedback: feedback/<student>/<assignment>/"
 
 demo: release
-	$(PY) -m grader_utils.course demo-submissions
+	$(CNN) demo
 	$(MAKE) --no-print-directory grade
 	@for a in $(ASSIGNMENTS); do \
 		if ls submitted/*/$$a >/dev/null 2>&1; then \
 			echo; echo "== scores: $$a (points / possible per exercise)"; \
-			$(PY) -m grader_utils.course table $$a; \
-			$(PY) -m grader_utils report $$a || exit 1; \
+			$(CNN) table $$a; \
+			$(CNN) report $$a || exit 1; \
 		fi; \
 	done
 	@echo; echo "== exports for a spreadsheet and the LMS"
-	@for f in csv canvas moodle; do $(PY) -m grader_utils export --format $$f || exit 1; done
+	@for f in csv canvas moodle; do $(CNN) export --format $$f || exit 1; done
 
 test: $(STAMP)
 	$(PY) -m pytest

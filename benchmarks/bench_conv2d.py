@@ -16,7 +16,8 @@ from pathlib import Path
 import nbformat
 import numpy as np
 
-from grader_utils import quiet_tensorflow, truth
+from grader_utils import quiet_tensorflow
+from grader_utils.judge import truth
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "source" / "02_padding_strides_pooling" / "padding_strides_pooling.ipynb"

@@ -35,7 +35,7 @@ BIN = Path(sys.executable).parent
 
 def make_course(assignments: list[str], sandboxed_config: bool = True) -> Path:
     """A private course copy with release/ generated and the demo class submitted."""
-    from grader_utils.course import build_demo_class
+    from grader_utils.instructor.demo import build_demo_class
 
     course = Path(tempfile.mkdtemp(prefix="bench-course-"))
     for name in ("source", "demo"):

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from training_families import BROKEN, GOOD, graded_verdict  # noqa: E402
 
-from grader_utils import model_checks as mc  # noqa: E402
+from grader_utils.judge import models as mc  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

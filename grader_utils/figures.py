@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from . import truth
-from .shapes import as_pair, same_padding_amounts
+from .judge import truth
+from .judge.shapes import as_pair, same_padding_amounts
 
 __all__ = ["same_padding_amounts", "draw_same_padding", "draw_pooling", "draw_sliding_window", "channel_sums",
            "draw_channels", "photo"]
@@ -127,7 +127,7 @@ def channel_sums(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray) -> tuple[n
     Returns ``(partials, out)``: partials (C_out, C_in, H_out, W_out), where ``partials[o, c]`` is the
     2-D cross-correlation of input channel c with the kernel slice ``kernel[:, :, c, o]`` (a one-filter
     ``Conv2D``); and out (H_out, W_out, C_out), the output of ``Conv2D(C_out, (kh, kw))`` with these weights
-    (both from :mod:`grader_utils.truth`, which computes what the layer's ``call`` computes)."""
+    (both from :mod:`grader_utils.judge.truth`, which computes what the layer's ``call`` computes)."""
     x = np.asarray(x, dtype=np.float32)
     kernel = np.asarray(kernel, dtype=np.float32)
     _, _, c_in, c_out = kernel.shape

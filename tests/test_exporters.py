@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from grader_utils.exporters import FORMATS, exercise_of, export
+from grader_utils.instructor.exporters import FORMATS, exercise_of, export
 from small_gradebook import AUTO, MANUAL, STUDENTS, build_gradebook, truth
 
 VENV_BIN = Path(sys.executable).parent

@@ -12,9 +12,9 @@ import os
 import pytest
 
 from conftest import ROOT
-from grader_utils import engine
-from grader_utils.course import build_submission, read_answers
-from grader_utils.sandbox import available
+from grader_utils.grading import engine
+from grader_utils.instructor.demo import build_submission, read_answers
+from grader_utils.sandbox.bwrap import available
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.keras, pytest.mark.slow,
               pytest.mark.skipif(not available() and not os.environ.get("CI"), reason="bubblewrap is not installed")]

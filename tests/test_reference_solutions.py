@@ -8,6 +8,8 @@ import pytest
 
 from conftest import ROOT
 from grader_utils import checks
+from grader_utils.judge import timing
+from grader_utils.judge import verdicts
 
 pytestmark = pytest.mark.keras
 
@@ -35,26 +37,26 @@ def solutions():
 
 
 @pytest.mark.parametrize("nb,name,verdict,family,suite,n", [
-    ("02", "conv2d_output_shape", checks.verdict_conv2d_output_shape, "conv2d_output_shape", "random", 400),
-    ("02", "conv2d_output_shape", checks.verdict_conv2d_output_shape, "conv2d_output_shape", "same_strides", 200),
-    ("02", "pool2d_output_shape", checks.verdict_pool2d_output_shape, "pool2d_output_shape", "random", 400),
-    ("02", "max_pool2d", checks.verdict_max_pool2d, "pool2d_values", "random", 300),
-    ("02", "max_pool2d", checks.verdict_max_pool2d, "pool2d_values", "same_padding", 200),
-    ("02", "average_pool2d", checks.verdict_average_pool2d, "pool2d_values", "random", 300),
-    ("02", "average_pool2d", checks.verdict_average_pool2d, "pool2d_values", "same_padding", 200),
-    ("02", "sequential_output_shapes", checks.verdict_sequential_output_shapes, "sequential", "random", 100),
-    ("02", "sequential_param_counts", checks.verdict_sequential_param_counts, "sequential", "random", 100),
-    ("01", "dense_param_count", checks.verdict_dense_param_count, "dense_param_count", "random", 300),
-    ("01", "conv2d_param_count", checks.verdict_conv2d_param_count, "conv2d_param_count", "random", 300),
-    ("01", "correlate2d", checks.verdict_correlate2d, "correlate2d", "random", 200),
-    ("02", "conv2d", checks.verdict_conv2d, "conv2d", "random", 200),
-    ("02", "conv2d", checks.verdict_conv2d, "conv2d", "same_padding", 100),
-    ("02", "conv2d", checks.verdict_conv2d, "conv2d", "strides", 100),
-    ("02", "conv2d_fast", checks.verdict_conv2d, "conv2d", "random", 200),
-    ("03", "receptive_field", checks.verdict_receptive_field, "receptive_field", "random", 200),
+    ("02", "conv2d_output_shape", verdicts.verdict_conv2d_output_shape, "conv2d_output_shape", "random", 400),
+    ("02", "conv2d_output_shape", verdicts.verdict_conv2d_output_shape, "conv2d_output_shape", "same_strides", 200),
+    ("02", "pool2d_output_shape", verdicts.verdict_pool2d_output_shape, "pool2d_output_shape", "random", 400),
+    ("02", "max_pool2d", verdicts.verdict_max_pool2d, "pool2d_values", "random", 300),
+    ("02", "max_pool2d", verdicts.verdict_max_pool2d, "pool2d_values", "same_padding", 200),
+    ("02", "average_pool2d", verdicts.verdict_average_pool2d, "pool2d_values", "random", 300),
+    ("02", "average_pool2d", verdicts.verdict_average_pool2d, "pool2d_values", "same_padding", 200),
+    ("02", "sequential_output_shapes", verdicts.verdict_sequential_output_shapes, "sequential", "random", 100),
+    ("02", "sequential_param_counts", verdicts.verdict_sequential_param_counts, "sequential", "random", 100),
+    ("01", "dense_param_count", verdicts.verdict_dense_param_count, "dense_param_count", "random", 300),
+    ("01", "conv2d_param_count", verdicts.verdict_conv2d_param_count, "conv2d_param_count", "random", 300),
+    ("01", "correlate2d", verdicts.verdict_correlate2d, "correlate2d", "random", 200),
+    ("02", "conv2d", verdicts.verdict_conv2d, "conv2d", "random", 200),
+    ("02", "conv2d", verdicts.verdict_conv2d, "conv2d", "same_padding", 100),
+    ("02", "conv2d", verdicts.verdict_conv2d, "conv2d", "strides", 100),
+    ("02", "conv2d_fast", verdicts.verdict_conv2d, "conv2d", "random", 200),
+    ("03", "receptive_field", verdicts.verdict_receptive_field, "receptive_field", "random", 200),
 ])
 def test_reference_solution_matches_keras(solutions, nb, name, verdict, family, suite, n):
-    from grader_utils.cases import suite_cases
+    from grader_utils.judge.cases import suite_cases
 
     cases = suite_cases(family, suite, seed=12345, n=n)
     report = checks.run_suite(solutions[nb][name], name, cases, verdict, suite, numpy_only=True)
@@ -64,12 +66,12 @@ def test_reference_solution_matches_keras(solutions, nb, name, verdict, family, 
 
 def test_reference_conv2d_fast_is_vectorized(solutions):
     """The instructor's conv2d_fast passes the time rule that the loop version fails."""
-    from grader_utils.cases import suite_cases
+    from grader_utils.judge.cases import suite_cases
 
     cases = suite_cases("conv2d", "large")
-    fast = checks.run_suite(solutions["02"]["conv2d_fast"], "conv2d_fast", cases, checks.verdict_conv2d, "large",
-                            numpy_only=True, max_seconds=checks.time_limit)
+    fast = checks.run_suite(solutions["02"]["conv2d_fast"], "conv2d_fast", cases, verdicts.verdict_conv2d, "large",
+                            numpy_only=True, max_seconds=timing.time_limit)
     assert fast.passed, fast.message()
-    loop = checks.run_suite(solutions["02"]["conv2d"], "conv2d_fast", cases, checks.verdict_conv2d, "large",
-                            numpy_only=True, max_seconds=checks.time_limit)
+    loop = checks.run_suite(solutions["02"]["conv2d"], "conv2d_fast", cases, verdicts.verdict_conv2d, "large",
+                            numpy_only=True, max_seconds=timing.time_limit)
     assert loop.rule_broken and "loop over the output pixels" in loop.message()

@@ -14,10 +14,10 @@ import pytest
 from matplotlib.image import imread
 from nbgrader.api import Gradebook
 
-from grader_utils import engine
-from grader_utils.exporters import exercise_of
-from grader_utils.feedback import HINTS
-from grader_utils.report import PROBLEM_STATUSES, class_stats, diagnosed_causes, write_report
+from grader_utils.grading import engine
+from grader_utils.instructor.exporters import exercise_of
+from grader_utils.judge.feedback import HINTS
+from grader_utils.instructor.report import PROBLEM_STATUSES, class_stats, diagnosed_causes, write_report
 from small_gradebook import LAYOUT, STUDENTS, build_gradebook, truth
 
 VENV_BIN = Path(sys.executable).parent
@@ -143,7 +143,7 @@ def test_report_html(course: Path, tmp_path: Path) -> None:
 
 def test_report_escaping_is_real(course: Path, tmp_path: Path) -> None:
     """Without escaping the same page would carry the script: the check above can fail."""
-    from grader_utils import report
+    from grader_utils.instructor import report
 
     stats = class_stats(course, ASSIGNMENT)
     original = report._e

@@ -1,11 +1,16 @@
 """The instructor's command line: ``cnn-course`` or ``python -m grader_utils``.
 
+    cnn-course release [ASSIGNMENT ...]          student versions in release/ (nbgrader generate_assignment)
+    cnn-course demo                              the demo class: submitted/ from demo/, its roster
+    cnn-course roster FILE                       students into the gradebook from a CSV
     cnn-course grade ASSIGNMENT [ASSIGNMENT ...] [--jobs N] [--student ID ...] [--scheduler ADDR]
+    cnn-course engine ASSIGNMENT [--student ID ...]   the trusted engine alone, one submission at a time
     cnn-course feedback ASSIGNMENT [--student ID ...]
-    cnn-course export --format csv|canvas|moodle [--to FILE] [--assignment NAME ...]
+    cnn-course table ASSIGNMENT [--json]         points per student and exercise
     cnn-course report ASSIGNMENT [--to FILE]
+    cnn-course export --format csv|canvas|moodle [--to FILE] [--assignment NAME ...]
 
-Run it in the course directory (or pass ``--root``). ``make grade`` and ``make demo`` wrap it.
+Run it in the course directory (or pass ``--root``). The Makefile's targets call it.
 """
 
 from __future__ import annotations
@@ -59,6 +64,35 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--identifier", choices=["email", "username", "lms_user_id"], default=None,
                    help="moodle: the column Moodle matches users by (default: email)")
     _common(e)
+
+    rel = sub.add_parser("release", help="generate the student versions in release/ (all assignments by default)",
+                         description="nbgrader generate_assignment for each assignment of source/: solutions and "
+                                     "hidden tests removed, the gradebook's points updated.")
+    rel.add_argument("assignment", nargs="*", help="assignments (default: every folder of source/)")
+    _common(rel)
+
+    d = sub.add_parser("demo", help="write the demo class's submissions (submitted/ from demo/ and release/)",
+                       description="Build submitted/<student>/<assignment>/ from demo/<assignment>/<student>.py and "
+                                   "the release notebooks, and load demo/students.csv into the gradebook.")
+    _common(d)
+
+    ro = sub.add_parser("roster", help="load students into the gradebook from a CSV",
+                        description="Create or update students from a CSV with nbgrader's columns "
+                                    "(id, first_name, last_name, email, lms_user_id).")
+    ro.add_argument("file", type=Path)
+    _common(ro)
+
+    t = sub.add_parser("table", help="print the per-student, per-exercise score table")
+    t.add_argument("assignment")
+    t.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    _common(t)
+
+    en = sub.add_parser("engine", help="grade with the trusted engine alone (no nbgrader autograde)",
+                        description="Grade submitted/<student>/ASSIGNMENT/ one submission at a time with the "
+                                    "sandboxed engine: records, autograded outputs and gradebook scores.")
+    en.add_argument("assignment")
+    en.add_argument("--student", action="append", help="grade only this student (repeatable)")
+    _common(en)
 
     r = sub.add_parser("report", help="HTML class report with figures",
                        description="Score distribution, pass rate per exercise and the diagnosed mistakes of a class.")
@@ -156,9 +190,71 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _release(args: argparse.Namespace) -> int:
+    from ..grading.layout import CourseLayout
+    from .pipeline import _api
+
+    layout = CourseLayout(args.root, args.db_url)
+    api = _api(layout.root, layout.db_url)
+    for assignment in args.assignment or layout.assignments():
+        print(f"== release {assignment}", flush=True)
+        result = api.generate_assignment(assignment, force=True)
+        if not result["success"]:
+            print(result.get("error") or result.get("log"))
+            return 1
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from .demo import build_demo_class
+
+    for student, assignment in build_demo_class(args.root.resolve(), args.db_url):
+        print(f"demo submission: {student} / {assignment}")
+    return 0
+
+
+def _roster(args: argparse.Namespace) -> int:
+    from ..grading.layout import course_db_url
+    from .roster import load_roster
+
+    ids = load_roster(args.file, course_db_url(args.root, args.db_url))
+    print(f"{len(ids)} student(s) in the gradebook")
+    return 0
+
+
+def _table(args: argparse.Namespace) -> int:
+    import json
+
+    from ..grading.layout import course_db_url
+    from .table import format_table, score_table
+
+    result = score_table(course_db_url(args.root, args.db_url), args.assignment)
+    print(json.dumps(result, indent=1, sort_keys=True) if args.json else format_table(result))
+    return 0
+
+
+def _engine(args: argparse.Namespace) -> int:
+    from ..grading.engine import VERDICT_STATUSES
+    from ..grading.secure_grade import secure_grade
+
+    graded = secure_grade(args.root, args.assignment, args.student, db_url=args.db_url)
+    for student, notebooks in sorted(graded.items()):
+        for name, results in notebooks.items():
+            problems = [f"{r.grade_id}: {r.status}" for r in results if r.status not in VERDICT_STATUSES]
+            score = sum(r.score for r in results)
+            total = sum(r.max_score for r in results)
+            print(f"{student:>12} {name}: {score:g}/{total:g} verified by the sandboxed grader"
+                  + (f" ({', '.join(problems)})" if problems else ""))
+    return 0
+
+
+COMMANDS = {"release": _release, "demo": _demo, "roster": _roster, "grade": _grade, "engine": _engine,
+            "feedback": _feedback, "table": _table, "report": _report, "export": _export}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return {"grade": _grade, "feedback": _feedback, "export": _export, "report": _report}[args.command](args)
+    return COMMANDS[args.command](args)
 
 
 if __name__ == "__main__":

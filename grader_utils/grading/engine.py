@@ -17,7 +17,7 @@ For one submitted notebook:
    and ``execve``), so no other native code (Pillow, a ``.so`` shipped in the notebook, another
    Python's packages, another program) can do the work. A lock that cannot be made exits the
    harness before any student code runs: a crash, 0 points.
-4. Judge every result here with the verdict functions of :mod:`checks` (TensorFlow ground
+4. Judge every result here with the verdicts of the exercise registry (:mod:`grader_utils.judge.registry`) (TensorFlow ground
    truth computed in this process). Nothing the sandbox says about itself counts: only the
    values it returns and the times measured from outside.
 5. Record per test cell a status (ok, wrong, timeout, crash, invalid, integrity), a
@@ -25,7 +25,7 @@ For one submitted notebook:
    (the caller then records the whole submission as failed, with 0 points).
 
 Checks of Keras models (assignment 03) go the same way: the model comes back as its Keras
-JSON and compile settings and is rebuilt and judged here (:mod:`model_engine`).
+JSON and compile settings and is rebuilt and judged here (:mod:`grader_utils.judge.model_verdicts`).
 """
 
 from __future__ import annotations
@@ -44,27 +44,21 @@ from typing import Any, Callable
 
 import nbformat
 
-from . import checks, model_engine, native_lock, protocol
-from .cases import Case, suite_cases
-from .compare import DTYPE_SHARE, DTYPE_SHARE_TEXT, CheckResult
-from .sandbox import Limits
+from ..judge import timing
+from ..judge.cases import Case, suite_cases
+from ..judge.compare import DTYPE_SHARE, DTYPE_SHARE_TEXT, CheckResult
+from ..judge.registry import ARRAY_EXERCISES, EXERCISES, MODEL_EXERCISES
+from ..judge.suite import SuiteReport
+from ..sandbox import native_lock, protocol
+from ..sandbox.bwrap import Limits
 
-__all__ = ["CHECKS", "GradingError", "TestSpec", "TestResult", "read_specs", "grade_notebook", "read_record",
+__all__ = ["GradingError", "TestSpec", "TestResult", "read_specs", "grade_notebook", "read_record",
            "write_record"]
 
-#: check function -> (case family, verdict): the same pairs the test cells use
-CHECKS: dict[str, tuple[str, Callable[[Case, Any], CheckResult]]] = checks.CHECK_FAMILIES
-#: suites whose calls are timed from outside the sandbox (the verdict limits the time)
-TIMED = {("check_conv2d_fast", "large")}
-#: checks of Keras models (assignment 03): models come back as JSON, see :mod:`model_engine`
-MODEL_CHECKS = model_engine.MODEL_CHECKS
 #: statuses that are a verdict on the answers (the others are problems of the run: timeout, crash, ...)
 VERDICT_STATUSES = ("ok", "wrong", "dtype")
-#: exercises that are shape and parameter arithmetic: under grading, answers built with Keras layers or
-#: the grader's own functions (unavailable there) score 0 with :data:`ARITHMETIC_MESSAGE`
-ARITHMETIC_CHECKS = frozenset({"check_conv2d_output_shape", "check_pool2d_output_shape",
-                               "check_sequential_output_shapes", "check_sequential_param_counts",
-                               "check_dense_param_count", "check_conv2d_param_count", "check_receptive_field"})
+#: under grading, answers to arithmetic exercises (``Exercise.arithmetic``) built with Keras layers or
+#: the grader's own functions (unavailable there) score 0 with this message
 ARITHMETIC_MESSAGE = ("this exercise is arithmetic: under grading, Keras and the grader's own functions are not "
                       "available; compute the answer yourself (with Python's integers and the formulas of the "
                       "lesson).")
@@ -97,7 +91,7 @@ class CheckCall:
 
     @property
     def model(self) -> bool:
-        return self.check in MODEL_CHECKS
+        return self.check in MODEL_EXERCISES
 
 
 @dataclass
@@ -111,7 +105,7 @@ class TestSpec:
 
     @property
     def engine(self) -> bool:
-        return bool(self.calls) and all(c.check in CHECKS or (c.model and c.funcs) for c in self.calls)
+        return bool(self.calls) and all(c.check in ARRAY_EXERCISES or (c.model and c.funcs) for c in self.calls)
 
 
 @dataclass
@@ -154,11 +148,11 @@ def read_specs(source_nb: Path) -> list[TestSpec]:
         calls = []
         hidden = _hidden_lines(cell.source)
         for node in ast.walk(ast.parse(cell.source)):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in MODEL_CHECKS:
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in MODEL_EXERCISES:
                 calls.append(_model_call(node))
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id.startswith("check_"):
                 try:
-                    if node.func.id not in CHECKS or not node.args or not isinstance(node.args[0], ast.Name):
+                    if node.func.id not in ARRAY_EXERCISES or not node.args or not isinstance(node.args[0], ast.Name):
                         raise ValueError("not a check the engine runs")
                     kwargs = {k.arg: _literal(k.value) for k in node.keywords if k.arg}
                 except ValueError:
@@ -196,7 +190,7 @@ def _rule_broken(name: str, case: Case, seconds: float, limit: float, finished: 
     """The verdict on a timed call slower than its limit (``finished`` False: stopped by its alarm after
     ``seconds``)."""
     return CheckResult(False, limit, seconds if finished else None,
-                       checks.slow_message(name, seconds, case, limit, finished=finished), {"problem": "rule"})
+                       timing.slow_message(name, seconds, case, limit, finished=finished), {"problem": "rule"})
 
 
 def _timed_verdict(name: str, verdict: Callable[[Case, Any], CheckResult]
@@ -217,7 +211,7 @@ TIMED_ALARM_FACTOR = 3
 
 
 def timed_call_seconds(limit: float, call_seconds: float) -> int:
-    """The alarm of a timed call whose time limit is ``limit`` (:func:`checks.time_limit`): long enough
+    """The alarm of a timed call whose time limit is ``limit`` (:func:`timing.time_limit`): long enough
     to measure any answer that could pass (three times the limit, at least 2 s), short enough that a
     loop over a million pixels costs the class's grading a few seconds rather than ``call_seconds``."""
     return int(min(call_seconds, max(2, math.ceil(TIMED_ALARM_FACTOR * limit))))
@@ -232,9 +226,9 @@ def _too_slow(func: str, item: _Item, log: CallLog, made: list[int]) -> CheckRes
 def second_try_needed(limit: float, seconds: float) -> bool:
     """Whether a timed case whose first call took ``seconds`` (measured from outside) is worth a
     second call, of which the faster counts: not when the first is well inside every possible limit
-    (under half of :data:`checks.TIME_FLOOR`), nor when it took over twice the limit (a loop over
+    (under half of :data:`timing.TIME_FLOOR`), nor when it took over twice the limit (a loop over
     pixels, which takes seconds per call: a second try would only cost the class's grading time)."""
-    if seconds < checks.TIME_FLOOR / 2:
+    if seconds < timing.TIME_FLOOR / 2:
         return False
     return seconds <= 2 * limit
 
@@ -243,7 +237,7 @@ def _model_call(node: ast.Call) -> CheckCall:
     """A model check call: its leading arguments name the student's functions, its keywords are
     literals or function names (``build=build_cifar_model``). Anything else is not gradable (0 points)."""
     check = node.func.id  # type: ignore[attr-defined]
-    count = MODEL_CHECKS[check][0]
+    count = MODEL_EXERCISES[check].functions
     try:
         if len(node.args) != count or not all(isinstance(a, ast.Name) for a in node.args):
             raise ValueError("unexpected arguments")
@@ -333,10 +327,10 @@ class _Item:
     limit: float | None = None
 
     def time_limit(self) -> float:
-        """A timed case's limit (:func:`checks.time_limit`), measured once, in the grading process, and
+        """A timed case's limit (:func:`timing.time_limit`), measured once, in the grading process, and
         used for the call's alarm, the second try and the verdict alike."""
         if self.limit is None:
-            self.limit = checks.time_limit(self.case)
+            self.limit = timing.time_limit(self.case)
         return self.limit
 
 
@@ -376,13 +370,16 @@ def _plan(specs: list[TestSpec], secret: bytes | None, context: str, digest: str
         items: list[_Item] = []
         for call in spec.calls:
             if call.model:
-                for sandbox_call, model_verdict in model_engine.plan(call.check, call.funcs, call.kwargs):
+                planner = MODEL_EXERCISES[call.check].plan
+                assert planner is not None
+                for sandbox_call, model_verdict in planner(call.funcs, call.kwargs):
                     case = Case((), dict(sandbox_call.get("kwargs", {})))  # shown as the call made
                     items.append(_Item([len(calls)], case, lambda case, value, v=model_verdict: v(value)))
                     calls.append(sandbox_call)
                 continue
-            family, verdict = CHECKS[call.check]
-            timed = (call.check, call.suite) in TIMED
+            ex = ARRAY_EXERCISES[call.check]
+            family, verdict = ex.family, ex.verdict
+            timed = call.suite in ex.timed
             seed = call.seed
             if call.hidden and secret is not None:
                 seed = hidden_seed(secret, context, spec.grade_id, call.check, call.seed, digest)
@@ -462,7 +459,7 @@ def _result(spec: TestSpec, items: list[_Item], calls: list[dict], read: Callabl
     raised: e.g. the import the NumPy-only lock refused); ``def_errors``: function name -> the error of
     the cell that defines it (a function that is missing because its own cell stopped)."""
     # the same report as the test cell's: how many cases are wrong, one of them, the likely cause
-    report = checks.SuiteReport(spec.calls[0].func, spec.calls[0].suite, len(items))
+    report = SuiteReport(spec.calls[0].func, spec.calls[0].suite, len(items))
     status, reason, causes = "ok", "", []
     for item in items:
         name = item.case.call_text(calls[item.indexes[0]]["func"])
@@ -525,10 +522,10 @@ def _result(spec: TestSpec, items: list[_Item], calls: list[dict], read: Callabl
     return TestResult(spec.grade_id, status, score, spec.points, reason, notes, causes)
 
 
-def _library_error(spec: TestSpec, report: checks.SuiteReport) -> str:
-    """For an arithmetic exercise (:data:`ARITHMETIC_CHECKS`): the first error of a call that reached for
+def _library_error(spec: TestSpec, report: SuiteReport) -> str:
+    """For an arithmetic exercise (``Exercise.arithmetic``): the first error of a call that reached for
     Keras, TensorFlow or the grader's own modules ('' when none did)."""
-    if not spec.calls or not all(c.check in ARITHMETIC_CHECKS for c in spec.calls):
+    if not spec.calls or not all(EXERCISES[c.check].arithmetic for c in spec.calls):
         return ""
     for _, result in report.failures:
         own = result.message.split(" (errors in your code cells: ")[0]  # not the other cells' errors
@@ -537,7 +534,7 @@ def _library_error(spec: TestSpec, report: checks.SuiteReport) -> str:
     return ""
 
 
-def dtype_reason(report: checks.SuiteReport, points: float) -> str:
+def dtype_reason(report: SuiteReport, points: float) -> str:
     """The reason of a ``dtype`` verdict: what is wrong, how to fix it, and the points kept."""
     call, result = report.failures[0]
     return (f"right values, wrong dtype: {report.name} returns the right values but not Keras' dtype in "

@@ -43,9 +43,9 @@ from traitlets import Integer, List, Unicode
 
 
 from .isolation import SandboxCgroup, SandboxUser
-from .sandbox import Limits, bwrap_args, chown_for_sandbox, sandbox_cgroup, sandbox_identity
+from .bwrap import Limits, bwrap_args, chown_for_sandbox, sandbox_cgroup, sandbox_identity
 
-__all__ = ["SandboxedKernelManager", "KERNEL_LIMITS", "MASKED_GRADER_MODULES", "KERAS_MASKED_GRADER_MODULES",
+__all__ = ["SandboxedKernelManager", "KERNEL_LIMITS", "MASKED_GRADER_MODULES",
            "PASS_ENV", "copy_workdir", "grader_module_masks", "refused_entries", "zero_notebook_scores"]
 
 #: TensorFlow reserves a lot of address space at import, so the memory limit is generous;
@@ -54,7 +54,7 @@ KERNEL_LIMITS = Limits(wall_seconds=0, cpu_seconds=900, memory_bytes=12 * 1024 *
                        file_bytes=256 * 1024 ** 2)
 #: variables of the grading process that the kernel may see (nbgrader's flags)
 PASS_ENV = ("NBGRADER_EXECUTION", "NBGRADER_VALIDATING", "GRADER_ENGINE", "GRADER_SYNTHETIC")
-_COURSE_ROOT = Path(__file__).resolve().parent.parent
+_COURSE_ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 class SandboxedKernelManager(AsyncKernelManager):
@@ -73,7 +73,7 @@ class SandboxedKernelManager(AsyncKernelManager):
     submission_dir: Path | None = None
     #: start the kernel locked to NumPy and the standard library (:mod:`native_lock`, :mod:`locked_kernel`)
     numpy_only: bool = False
-    #: a Keras kernel that runs arithmetic exercises too: mask :data:`KERAS_MASKED_GRADER_MODULES`
+    #: a graded kernel: the grader's judging modules are masked (:data:`MASKED_GRADER_MODULES`)
     mask_grader: bool = False
     #: the folder through which the grading process makes calls into this kernel (see :mod:`probe`)
     probe_folder: Path | None = None
@@ -102,7 +102,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.ip = str(self._scratch / "ipc")
         cmd, kw = await super()._async_pre_start_kernel(**kw)
         if SandboxedKernelManager.numpy_only:  # the same kernel, locked before any cell runs
-            cmd = [cmd[0], "-m", "grader_utils.locked_kernel", *cmd[cmd.index("ipykernel_launcher") + 1:]]
+            cmd = [cmd[0], "-m", "grader_utils.sandbox.locked_kernel", *cmd[cmd.index("ipykernel_launcher") + 1:]]
         os.chmod(self.connection_file, 0o644)
         self._release_isolation()
         # a user id of its own (the process limit is this kernel's alone) and, as root, a cgroup of its own
@@ -114,8 +114,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         hide = [Path(p) for p in (self.hide or _default_hide())]
         limits = Limits(cpu_seconds=self.cpu_seconds, memory_bytes=self.memory_bytes, processes=self.processes,
                         file_bytes=KERNEL_LIMITS.file_bytes)
-        extra = grader_module_masks() if SandboxedKernelManager.numpy_only else \
-            grader_module_masks(KERAS_MASKED_GRADER_MODULES) if SandboxedKernelManager.mask_grader else []
+        extra = grader_module_masks() if SandboxedKernelManager.mask_grader or SandboxedKernelManager.numpy_only \
+            else []
         prefix = bwrap_args(self._scratch, hide=hide, expose=[_COURSE_ROOT / "grader_utils"], env=env,
                             limits=limits, user=self._user, extra=extra)
         # the sandbox's working folder is the scratch root; start the kernel in the copy of the notebook's folder
@@ -185,16 +185,12 @@ class SandboxedKernelManager(AsyncKernelManager):
             self._scratch = None
 
 
-#: the grader's own modules that compute answers (Keras' ground truth, the checks and their helpers,
-#: the diagnoses' NumPy variants): masked in the kernels of the NumPy-only notebooks (01, 02), whose
-#: exercises are arithmetic or NumPy code the student writes. The kernel keeps what it needs to be
-#: called (``probe``, ``protocol``, ``native_lock``, ``locked_kernel``, ``quiet``).
-MASKED_GRADER_MODULES = ("truth", "checks", "feedback", "cases", "compare", "shapes", "figures", "engine",
-                         "model_checks", "model_engine", "graded_run", "secure_grade", "report")
-#: the same in the kernels of notebooks that build Keras models and also have arithmetic exercises (03's
-#: ``receptive_field``): all but what the model calls need in the kernel (``model_engine`` and the
-#: ``compare``/``shapes`` it imports), so the ground truth is out of the student's reach there too
-KERAS_MASKED_GRADER_MODULES = tuple(m for m in MASKED_GRADER_MODULES if m not in ("compare", "shapes", "model_engine"))
+#: what a graded kernel cannot import (each replaced by a stub whose import raises ImportError): the
+#: judging core (Keras' ground truth, cases, verdicts), the grading and instructor sides, and the
+#: notebook modules that compute answers (the checks, the figures). The kernel keeps what it needs
+#: to be called: the ``sandbox`` package (probe, protocol, model calls, the NumPy-only lock),
+#: ``quiet`` and ``datasets``.
+MASKED_GRADER_MODULES = ("judge", "grading", "instructor", "checks", "model_checks", "figures", "truth", "exporters")
 #: what importing a masked module says while grading
 MASKED_MESSAGE = ("grader_utils.{name} is not available while this notebook is graded: its exercises are "
                   "arithmetic or NumPy code that you write. Under grading, Keras and the grader's own "
@@ -203,21 +199,27 @@ _MASKS: list[Path] = []
 
 
 def grader_module_masks(names: tuple[str, ...] = MASKED_GRADER_MODULES) -> list[str]:
-    """bwrap arguments that put a stub over each of ``names`` (its import raises
-    ImportError with :data:`MASKED_MESSAGE`) and an empty folder over ``grader_utils/__pycache__``
-    (the compiled copies). The stubs are written once per grading process, read-only."""
+    """bwrap arguments that put a stub over each of ``names`` (a module ``grader_utils/<name>.py`` or a
+    package ``grader_utils/<name>/``, whose import then raises ImportError with :data:`MASKED_MESSAGE`)
+    and an empty folder over ``grader_utils/__pycache__`` (the compiled copies). The stubs are written
+    once per grading process, read-only."""
     package = _COURSE_ROOT / "grader_utils"
     if not _MASKS or not _MASKS[0].is_dir():
         folder = Path(tempfile.mkdtemp(prefix="grader-masks-"))
         for name in MASKED_GRADER_MODULES:
-            stub = folder / f"{name}.py"
-            stub.write_text(f"raise ImportError({MASKED_MESSAGE.format(name=name)!r})\n")
-            os.chmod(stub, 0o444)
+            text = f"raise ImportError({MASKED_MESSAGE.format(name=name)!r})\n"
+            (folder / name).mkdir()
+            for stub in (folder / f"{name}.py", folder / name / "__init__.py"):
+                stub.write_text(text)
+                os.chmod(stub, 0o444)
+            os.chmod(folder / name, 0o555)
         os.chmod(folder, 0o555)
         _MASKS[:] = [folder]
     args: list[str] = []
     for name in names:
-        if (package / f"{name}.py").exists():
+        if (package / name).is_dir():
+            args += ["--ro-bind", str(_MASKS[0] / name), str(package / name)]
+        elif (package / f"{name}.py").exists():
             args += ["--ro-bind", str(_MASKS[0] / f"{name}.py"), str(package / f"{name}.py")]
     if (package / "__pycache__").is_dir():
         args += ["--tmpfs", str(package / "__pycache__")]

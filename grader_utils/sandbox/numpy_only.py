@@ -50,9 +50,9 @@ def _package_dirs() -> dict[str, str]:
             dirs[os.path.realpath(loc).rstrip(os.sep) + os.sep] = name
             dirs[os.path.abspath(loc).rstrip(os.sep) + os.sep] = name
     # the course's own ground truth runs Keras (and remembers its answers): calling it is Keras doing the work
-    here = os.path.dirname(os.path.realpath(__file__))
-    for module in ("truth.py", "feedback.py", "figures.py"):
-        dirs[os.path.join(here, module)] = "grader_utils (Keras ground truth)"
+    package = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+    for module in ("judge/truth.py", "judge/feedback.py", "figures.py"):
+        dirs[os.path.join(package, *module.split("/"))] = "grader_utils (Keras ground truth)"
     return dirs
 
 

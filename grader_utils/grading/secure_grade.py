@@ -4,7 +4,7 @@ nbgrader's autograde already grades this way (the course's ``SandboxedExecute`` 
 :mod:`graded_run`). This module's command line grades the submissions again, e.g. after an
 autograde run with another configuration, and stores the verdicts:
 
-    python -m grader_utils.secure_grade ASSIGNMENT [--student ID ...] [--root DIR]
+    cnn-course engine ASSIGNMENT [--student ID ...] [--root DIR]
 
 For every submitted notebook it
 
@@ -25,16 +25,15 @@ graded independently.
 
 from __future__ import annotations
 
-import argparse
 import os
 import stat
-import sys
 from pathlib import Path
 from typing import Any
 
 import nbformat
 
-from .engine import VERDICT_STATUSES, TestResult, grade_notebook, read_specs, write_record
+from .engine import TestResult, grade_notebook, read_specs, write_record
+from .layout import course_db_url
 from .secret import course_secret
 
 __all__ = ["secure_grade", "main"]
@@ -140,7 +139,7 @@ def secure_grade(root: Path, assignment: str, students: list[str] | None = None,
                  db_url: str | None = None) -> dict[str, dict[str, list[TestResult]]]:
     """Grade every ``submitted/<student>/<assignment>/*.ipynb``; returns {student: {notebook: results}}."""
     root = Path(root).resolve()
-    db_url = db_url or f"sqlite:///{root / 'gradebook.db'}"
+    db_url = course_db_url(root, db_url)
     out: dict[str, dict[str, list[TestResult]]] = {}
     for source_nb in sorted((root / "source" / assignment).glob("*.ipynb")):
         name = source_nb.stem
@@ -148,7 +147,7 @@ def secure_grade(root: Path, assignment: str, students: list[str] | None = None,
             student = folder.parent.name
             if students and student not in students:
                 continue
-            from .kernel_sandbox import refused_entries
+            from ..sandbox.kernel import refused_entries
 
             results = grade_submitted(root, assignment, student, source_nb, refused_entries(folder))
             target = root / "autograded" / student / assignment
@@ -157,25 +156,3 @@ def secure_grade(root: Path, assignment: str, students: list[str] | None = None,
             store_scores(db_url, assignment, student, name, results)
             out.setdefault(student, {})[name] = results
     return out
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grader_utils.secure_grade", description=__doc__.split("\n\n")[0])
-    parser.add_argument("assignment")
-    parser.add_argument("--student", action="append", help="grade only this student (repeatable)")
-    parser.add_argument("--root", type=Path, default=Path.cwd(), help="course directory (default: .)")
-    args = parser.parse_args(argv)
-    graded = secure_grade(args.root, args.assignment, args.student)
-    for student, notebooks in sorted(graded.items()):
-        for name, results in notebooks.items():
-            engine_results = results
-            problems = [f"{r.grade_id}: {r.status}" for r in engine_results if r.status not in VERDICT_STATUSES]
-            score = sum(r.score for r in engine_results)
-            total = sum(r.max_score for r in engine_results)
-            print(f"{student:>12} {name}: {score:g}/{total:g} verified by the sandboxed grader"
-                  + (f" ({', '.join(problems)})" if problems else ""))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

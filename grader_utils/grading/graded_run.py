@@ -34,11 +34,11 @@ from traitlets import Integer, Unicode
 
 from nbgrader.preprocessors import Execute
 
-from . import protocol
-from .engine import (ARITHMETIC_CHECKS, CallLog, GradingError, TestResult, TestSpec, _Item, _plan, _result,
+from ..sandbox import protocol
+from .engine import (CallLog, GradingError, TestResult, TestSpec, _Item, _plan, _result,
                      _student_cells, read_specs, release_code_cells, release_demo_cells, second_try_needed,
                      submission_digest, timed_call_seconds, write_record)
-from .kernel_sandbox import SandboxedKernelManager, refused_entries, zero_notebook_scores
+from ..sandbox.kernel import SandboxedKernelManager, refused_entries, zero_notebook_scores
 
 __all__ = ["GradingContext", "SandboxedExecute"]
 
@@ -131,7 +131,7 @@ class _Probes:
 
 
 def _probe_source(index: int, folder: Path, seconds: int) -> str:
-    return f"__import__('grader_utils.probe').probe.run({index}, {str(folder)!r}, {seconds})"
+    return f"__import__('grader_utils.sandbox.probe').sandbox.probe.run({index}, {str(folder)!r}, {seconds})"
 
 
 class SandboxedExecute(Execute):
@@ -164,14 +164,14 @@ class SandboxedExecute(Execute):
         self._cell_errors: list[str] = []
         self._def_errors: dict[str, str] = {}
         self._probes: _Probes | None = None
-        self._mask_grader = False  # arithmetic exercises in a Keras notebook (see kernel_sandbox)
 
     # ------------------------------------------------------------------ the run
 
     def preprocess(self, nb: NotebookNode, resources: Any = None, km: Any = None) -> Any:
         ctx = self.grading or GradingContext.from_nbgrader(resources)
         if ctx is None:  # not a graded run (e.g. a test running a notebook): no verdicts, no points
-            nb, resources, _ = self._run_kernel(nb, resources, km, numpy_only=False, folder=_metadata_path(resources))
+            nb, resources, _ = self._run_kernel(nb, resources, km, numpy_only=False, folder=_metadata_path(resources),
+                                                mask=False)
             _put_verdicts(nb, [])
             return nb, resources
         if ctx.db_url:
@@ -205,11 +205,10 @@ class SandboxedExecute(Execute):
         except Exception as exc:  # noqa: BLE001
             return _failed(specs, f"the grader could not plan this notebook ({type(exc).__name__}: {exc})"[:400])
         numpy_only = not any(c.get("keras") for c in self._calls)
-        self._mask_grader = any(c.check in ARITHMETIC_CHECKS for s in specs for c in s.calls)
         self._log = CallLog(call_seconds=ctx.call_seconds if numpy_only else max(ctx.call_seconds, 120))
         self._results, self._hung, self._cell_errors, self._def_errors = {}, set(), [], {}
         try:
-            _, _, problem = self._run_kernel(nb, resources, km, numpy_only=numpy_only, folder=folder)
+            _, _, problem = self._run_kernel(nb, resources, km, numpy_only=numpy_only, folder=folder, mask=True)
         except GradingError as exc:
             return _failed(specs, f"the grader failed on this notebook ({exc})"[:400])
         out = []
@@ -229,12 +228,13 @@ class SandboxedExecute(Execute):
         return out
 
     def _run_kernel(self, nb: NotebookNode, resources: Any, km: Any, numpy_only: bool,
-                    folder: Path | None) -> tuple[NotebookNode, Any, str]:
-        """Run the notebook in the sandboxed kernel; returns (nb, resources, what stopped it early)."""
+                    folder: Path | None, mask: bool) -> tuple[NotebookNode, Any, str]:
+        """Run the notebook in the sandboxed kernel; returns (nb, resources, what stopped it early).
+        mask: the grader's judging modules are out of the kernel's reach (a graded run)."""
         self._cell_bytes, self._total_bytes = {}, 0
         SandboxedKernelManager.submission_dir = folder
         SandboxedKernelManager.numpy_only = numpy_only
-        SandboxedKernelManager.mask_grader = self._mask_grader and not numpy_only
+        SandboxedKernelManager.mask_grader = mask
         old = os.environ.get("GRADER_ENGINE")
         os.environ["GRADER_ENGINE"] = "1"
         problem = ""
@@ -337,7 +337,7 @@ class SandboxedExecute(Execute):
         if alarm is not None:
             self._log.alarms.update({i: seconds for i in todo})
         source = (_probe_source(todo[0], probes.path, seconds) if len(todo) == 1 else
-                  f"__import__('grader_utils.probe').probe.run_many({todo!r}, {str(probes.path)!r}, {seconds})")
+                  f"__import__('grader_utils.sandbox.probe').sandbox.probe.run_many({todo!r}, {str(probes.path)!r}, {seconds})")
         probe = NotebookNode(cell_type="code", source=source, metadata={}, outputs=[], execution_count=None,
                              id=f"grader-call-{todo[0]}")
         old_timeout = self.timeout

@@ -40,7 +40,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from .secret import course_secret
+from ..grading.layout import CourseLayout, course_db_url, load_course_config
+from ..grading.secret import course_secret
 
 __all__ = ["Outcome", "course_db_url", "submissions", "reset_auto_scores", "grade_task", "grade_assignment",
            "grade_assignments"]
@@ -66,35 +67,9 @@ class Outcome:
     phases: dict[str, float] = field(default_factory=dict)
 
 
-def course_db_url(root: Path, db_url: str | None = None) -> str:
-    """The gradebook URL: ``db_url``, else the course's ``CourseDirectory.db_url``, else
-    ``gradebook.db`` in ``root``; a SQLite URL gets a 60-second busy timeout (parallel writers), a
-    plain ``postgresql://`` URL the installed driver psycopg2 (``postgresql+psycopg2://``)."""
-    if db_url is None:
-        config = load_course_config(root)
-        db_url = config.CourseDirectory.get("db_url") or f"sqlite:///{Path(root).resolve() / 'gradebook.db'}"
-    if db_url.startswith("sqlite") and "?" not in db_url:
-        db_url += "?timeout=60"
-    scheme, sep, rest = db_url.partition("://")
-    if scheme in ("postgresql", "postgres"):  # SQLAlchemy 2.1 would pick psycopg 3; psycopg2 is the pinned driver
-        db_url = "postgresql+psycopg2://" + rest
-    return db_url
-
-
-def load_course_config(root: Path) -> Any:
-    from traitlets.config import Config
-    from traitlets.config.loader import PyFileConfigLoader
-
-    path = Path(root) / "nbgrader_config.py"
-    config = PyFileConfigLoader(path.name, path=str(path.parent)).load_config() if path.exists() else Config()
-    return config
-
-
 def submissions(root: Path, assignment: str, students: Iterable[str] | None = None) -> list[str]:
     """Students with a folder ``submitted/<student>/<assignment>/``, sorted."""
-    wanted = set(students or [])
-    found = sorted(p.parent.name for p in (Path(root) / "submitted").glob(f"*/{assignment}") if p.is_dir())
-    return [s for s in found if not wanted or s in wanted]
+    return CourseLayout(Path(root)).students(assignment, list(students or []))
 
 
 def reset_auto_scores(db_url: str, assignment: str, student: str) -> int:
@@ -164,7 +139,7 @@ def submission_score(db_url: str, assignment: str, student: str) -> tuple[float,
 
 
 def _summarise(outcome: Outcome, graded: dict[str, list[Any]]) -> None:
-    from .engine import VERDICT_STATUSES
+    from ..grading.engine import VERDICT_STATUSES
 
     for notebook, results in graded.items():
         for r in results:
@@ -181,7 +156,7 @@ def _record_paths(root: Path, assignment: str, student: str) -> dict[str, Path]:
 def fail_closed(root: Path, assignment: str, student: str, db_url: str, status: str, reason: str) -> str:
     """Leave a submission that could not be graded with 0 auto points and a record per notebook
     saying ``status`` (failed or timeout) and why; returns a note when even that failed."""
-    from .engine import TestResult, read_specs, write_record
+    from ..grading.engine import TestResult, read_specs, write_record
 
     notes = []
     try:
@@ -204,8 +179,8 @@ def grade_task(root: str | Path, assignment: str, student: str, db_url: str | No
     the sandbox and the trusted engine, see :mod:`kernel_sandbox`) must leave a complete record for
     every notebook; the gradebook then gets the records' scores. Any failure on the way leaves
     the whole submission at 0 with the reason in its records."""
-    from .engine import read_record
-    from .secure_grade import store_scores
+    from ..grading.engine import read_record
+    from ..grading.secure_grade import store_scores
 
     start = time.monotonic()
     root = Path(root).resolve()
@@ -248,7 +223,7 @@ def grade_task(root: str | Path, assignment: str, student: str, db_url: str | No
 
 
 def _max_score(root: Path, assignment: str) -> float:
-    from .engine import read_specs
+    from ..grading.engine import read_specs
 
     return float(sum(s.points for nb in sorted((root / "source" / assignment).glob("*.ipynb"))
                      for s in read_specs(nb)))
@@ -269,7 +244,7 @@ def grade_task_bounded(root: str, assignment: str, student: str, db_url: str, se
     """:func:`grade_task` in a child process of its own, killed (with everything it started) after
     ``seconds``: how a Dask worker grades, so that the per-submission limit holds there too."""
     task = {"root": root, "assignment": assignment, "student": student, "db_url": db_url}
-    proc = subprocess.Popen([sys.executable, "-m", "grader_utils.pipeline", "--one"], stdin=subprocess.PIPE,
+    proc = subprocess.Popen([sys.executable, "-m", "grader_utils.instructor.pipeline", "--one"], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True)
     try:
         out, _ = proc.communicate(json.dumps(task), timeout=seconds)
@@ -297,7 +272,7 @@ def _worker_main() -> int:
     """A worker: reads one JSON task per line on stdin, answers one JSON outcome per line."""
     out = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # anything else printed goes to the log, not into the answers
-    from .quiet import quiet_tensorflow
+    from ..quiet import quiet_tensorflow
 
     quiet_tensorflow()  # once per worker: the engine's ground truth needs Keras
     import nbgrader.apps  # noqa: F401
@@ -320,7 +295,7 @@ class _Worker:
         self.tmp = Path(tempfile.mkdtemp(prefix="gw-"))
         os.chmod(self.tmp, 0o755)
         env = dict(os.environ, TMPDIR=str(self.tmp))
-        self.proc = subprocess.Popen([sys.executable, "-m", "grader_utils.pipeline", "--worker"],
+        self.proc = subprocess.Popen([sys.executable, "-m", "grader_utils.instructor.pipeline", "--worker"],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
                                      text=True, bufsize=1, start_new_session=True, env=env)
         self.task: dict | None = None

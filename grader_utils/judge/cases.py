@@ -1,7 +1,7 @@
 """Test cases for the exercises: fixed basic ones and seeded random ones.
 
 A case is the arguments of one call of a student's function. Cases never hold
-expected answers: those come from :mod:`grader_utils.truth` at grading time.
+expected answers: those come from :mod:`grader_utils.judge.truth` at grading time.
 Random suites take a seed, so one notebook always gets the same cases.
 """
 

@@ -1,12 +1,12 @@
 """Trusted grading of assignment 03 (Keras models): models cross the sandbox as plain data.
 
-In the sandbox (:func:`sandbox_call`, run by :mod:`harness`) the student's function builds or
+In the sandbox (:func:`grader_utils.sandbox.model_call.sandbox_call`) the student's function builds or
 compiles a model; what comes back is the model's architecture as Keras JSON
 (``model.to_json()``) and its compile settings (``model.get_compile_config()``) as JSON text,
-never a live object. In the grading process (:data:`MODEL_CHECKS`) the model is rebuilt with
+never a live object. In the grading process (:func:`plan`) the model is rebuilt with
 ``keras.models.model_from_json`` (Keras' safe mode: no ``Lambda`` code, no unknown classes),
 compiled with ``compile_from_config`` and judged by the same functions as the test cells
-(:mod:`model_checks`), training included: the graded training run happens here, on the rebuilt
+(:mod:`.models`), training included: the graded training run happens here, on the rebuilt
 model, so nothing the student's process does can change its result.
 
 A check call in a test cell such as ``check_build_cifar_model(build_cifar_model,
@@ -19,46 +19,17 @@ from __future__ import annotations
 import json
 from typing import Any, Callable
 
+from ..quiet import quiet_tensorflow, silenced_stderr
 from .compare import CheckResult
+from .models import (problems_result, cifar_model_result, compile_result, lesson_model_result, reference_compile_model,
+                     second_call_result, training_result)
 
-__all__ = ["MODEL_CHECKS", "plan", "sandbox_call", "rebuild"]
+__all__ = ["Planner", "plan_lesson", "plan_cifar", "plan_compile", "plan_training", "rebuild", "model_size_problem"]
 
+#: a model exercise's planner: (the student's function names in the check call, its keyword arguments)
+#: -> [(one sandbox call as plain data, the verdict on what that call returns)]
+Planner = Callable[[list[str], dict], list[tuple[dict, Callable[[Any], CheckResult]]]]
 
-# --------------------------------------------------------------------------- in the sandbox
-
-def _to_json(model: Any, name: str) -> str:
-    if not hasattr(model, "to_json") or not hasattr(model, "layers"):
-        raise TypeError(f"{name} should return a Keras model, but it returned {type(model).__name__}")
-    return model.to_json()
-
-
-def sandbox_call(call: dict, ns: dict) -> dict:
-    """Run one model call in the student's process; returns plain data (strings, bools)."""
-    name = call["func"]
-    func = ns[name]
-    kind = call["keras"]
-    if kind == "model":
-        return {"model_json": _to_json(func(*call.get("args", []), **call.get("kwargs", {})), name)}
-    if kind == "twice":  # every call must return the model: both are judged (by what they are, not by identity)
-        first = _to_json(func(), name)
-        return {"model_json": first, "second_json": _to_json(func(), name)}
-    if kind == "compiled":
-        source = call["model"]
-        if "json" in source:
-            import keras
-
-            model = keras.models.model_from_json(source["json"])
-        else:
-            model = ns[source["func"]](**source.get("kwargs", {}))
-        out = func(model)
-        target = out if hasattr(out, "get_compile_config") and hasattr(out, "to_json") else None
-        config = target.get_compile_config() if target is not None else None
-        return {"model_json": (target or model).to_json(), "returned": type(out).__name__,
-                "compile_config": json.dumps(config, default=repr) if config is not None else None}
-    raise ValueError(f"unknown model call {kind!r}")
-
-
-# --------------------------------------------------------------------------- in the grading process
 
 #: the largest model the grading process rebuilds: weights (float32 values) and the values of all
 #: layers' outputs for one image; anything larger is refused from its JSON, before Keras builds it
@@ -118,8 +89,6 @@ def model_size_problem(model_json: str) -> str | None:
     grading process, or None. Reads the configuration only: no weights are made."""
     import math
 
-    from .quiet import quiet_tensorflow, silenced_stderr
-
     keras = quiet_tensorflow()
     if not isinstance(model_json, str) or len(model_json) > MAX_MODEL_JSON:
         return "the model's description is not valid or is too long"
@@ -163,8 +132,6 @@ def model_size_problem(model_json: str) -> str | None:
 def rebuild(model_json: str) -> Any:
     """A Keras model from its JSON architecture, in safe mode (no arbitrary code), once
     :func:`model_size_problem` has found it small enough to build (ValueError otherwise)."""
-    from .quiet import quiet_tensorflow, silenced_stderr
-
     keras = quiet_tensorflow()
     problem = model_size_problem(model_json)
     if problem:
@@ -189,26 +156,20 @@ def _compiled(value: Any) -> tuple[Any, CheckResult | None]:
     model, failure = _rebuilt(value, "compile_model")
     if failure is not None:
         return None, failure
-    from .model_checks import _report
-
     if value.get("compile_config") is None:
-        return None, _report("compile_model", [f"compile_model should return the compiled model, but it returned "
+        return None, problems_result("compile_model", [f"compile_model should return the compiled model, but it returned "
                                                f"{str(value.get('returned'))[:60]}"], "")
     try:
-        from .quiet import silenced_stderr
-
         with silenced_stderr():
             model.compile_from_config(json.loads(value["compile_config"]))
     except Exception as exc:
-        return None, _report("compile_model", [f"its compile settings could not be restored "
+        return None, problems_result("compile_model", [f"its compile settings could not be restored "
                                                f"({type(exc).__name__}: {str(exc).splitlines()[0][:200]})"], "")
     return model, None
 
 
 def _verdict_lesson(kwargs: dict) -> Callable[[Any], CheckResult]:
     def verdict(value: Any) -> CheckResult:
-        from .model_checks import lesson_model_result, second_call_result
-
         model, failure = _rebuilt(value, "build_lesson_model")
         if failure is not None:
             return failure
@@ -222,8 +183,6 @@ def _verdict_lesson(kwargs: dict) -> Callable[[Any], CheckResult]:
 
 def _verdict_cifar(kwargs: dict) -> Callable[[Any], CheckResult]:
     def verdict(value: Any) -> CheckResult:
-        from .model_checks import cifar_model_result
-
         model, failure = _rebuilt(value, "build_cifar_model")
         if failure is not None:
             return failure
@@ -234,8 +193,6 @@ def _verdict_cifar(kwargs: dict) -> Callable[[Any], CheckResult]:
 
 def _verdict_compile(kwargs: dict) -> Callable[[Any], CheckResult]:
     def verdict(value: Any) -> CheckResult:
-        from .model_checks import compile_result
-
         model, failure = _compiled(value)
         return failure if failure is not None else compile_result(model)
     return verdict
@@ -243,8 +200,6 @@ def _verdict_compile(kwargs: dict) -> Callable[[Any], CheckResult]:
 
 def _verdict_training(kwargs: dict) -> Callable[[Any], CheckResult]:
     def verdict(value: Any) -> CheckResult:
-        from .model_checks import training_result
-
         model, failure = _compiled(value)
         if failure is not None:
             return failure
@@ -263,23 +218,21 @@ def _verdict_training(kwargs: dict) -> Callable[[Any], CheckResult]:
 
 #: the reference model ``check_compile_model`` compiles when no ``build`` is given
 def _reference_json() -> str:
-    from .model_checks import reference_compile_model
-
     return reference_compile_model().to_json()
 
 
-def _plan_lesson(funcs: list[str], kwargs: dict) -> list[tuple[dict, Callable[[Any], CheckResult]]]:
+def plan_lesson(funcs: list[str], kwargs: dict) -> list[tuple[dict, Callable[[Any], CheckResult]]]:
     kind = "twice" if kwargs.get("fresh") else "model"
     return [({"func": funcs[0], "args": [], "kwargs": {}, "keras": kind}, _verdict_lesson(kwargs))]
 
 
-def _plan_cifar(funcs: list[str], kwargs: dict) -> list[tuple[dict, Callable[[Any], CheckResult]]]:
+def plan_cifar(funcs: list[str], kwargs: dict) -> list[tuple[dict, Callable[[Any], CheckResult]]]:
     call_kwargs = {"input_shape": tuple(kwargs.get("input_shape", (32, 32, 3))),
                    "num_classes": int(kwargs.get("num_classes", 10))}
     return [({"func": funcs[0], "args": [], "kwargs": call_kwargs, "keras": "model"}, _verdict_cifar(kwargs))]
 
 
-def _plan_compile(funcs: list[str], kwargs: dict) -> list[tuple[dict, Callable[[Any], CheckResult]]]:
+def plan_compile(funcs: list[str], kwargs: dict) -> list[tuple[dict, Callable[[Any], CheckResult]]]:
     build = kwargs.get("build")
     model = ({"func": build, "kwargs": {"input_shape": (32, 32, 3), "num_classes": 10}} if build
              else {"json": _reference_json()})
@@ -287,21 +240,7 @@ def _plan_compile(funcs: list[str], kwargs: dict) -> list[tuple[dict, Callable[[
              _verdict_compile(kwargs))]
 
 
-def _plan_training(funcs: list[str], kwargs: dict) -> list[tuple[dict, Callable[[Any], CheckResult]]]:
+def plan_training(funcs: list[str], kwargs: dict) -> list[tuple[dict, Callable[[Any], CheckResult]]]:
     model = {"func": funcs[0], "kwargs": {"input_shape": (32, 32, 3), "num_classes": 10}}
     return [({"func": funcs[1], "args": [], "kwargs": {}, "keras": "compiled", "model": model},
              _verdict_training(kwargs))]
-
-
-#: check function of a test cell -> (number of function-name arguments, planner)
-MODEL_CHECKS: dict[str, tuple[int, Callable[[list[str], dict], list[tuple[dict, Callable[[Any], CheckResult]]]]]] = {
-    "check_build_lesson_model": (1, _plan_lesson),
-    "check_build_cifar_model": (1, _plan_cifar),
-    "check_compile_model": (1, _plan_compile),
-    "check_training": (2, _plan_training),
-}
-
-
-def plan(check: str, funcs: list[str], kwargs: dict) -> list[tuple[dict, Callable[[Any], CheckResult]]]:
-    """Sandbox calls and their verdicts for one model check call of a test cell."""
-    return MODEL_CHECKS[check][1](funcs, kwargs)

@@ -14,7 +14,7 @@ reasons. Figures are PNG images drawn with matplotlib's Agg canvas (no pyplot, n
 embedded as base64, so the file can be mailed or archived alone. Everything that comes from
 students (reasons quote their output, names come from the roster) is HTML-escaped.
 
-A diagnosis is a key of :data:`grader_utils.feedback.HINTS`: a test entry's ``causes`` list
+A diagnosis is a key of :data:`grader_utils.judge.feedback.HINTS`: a test entry's ``causes`` list
 when the record has one, else every hint whose text occurs in the entry's ``reason``
 (:func:`diagnosed_causes`).
 """
@@ -31,7 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from .exporters import assignment_exercises, assignment_rows, exercise_of
-from .feedback import HINTS
+from ..grading.layout import course_db_url
+from ..judge.feedback import HINTS
 
 __all__ = ["PROBLEM_STATUSES", "diagnosed_causes", "read_records", "ClassStats", "class_stats", "write_report"]
 
@@ -92,7 +93,7 @@ def class_stats(root: Path, assignment: str, db_url: str | None = None) -> Class
     from nbgrader.api import Gradebook
 
     root = Path(root)
-    db_url = db_url or f"sqlite:///{root / 'gradebook.db'}"
+    db_url = course_db_url(root, db_url)
     with Gradebook(db_url) as gb:
         exercise_max = assignment_exercises(gb, assignment)
         rows = assignment_rows(gb, assignment)
