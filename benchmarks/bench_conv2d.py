@@ -3,7 +3,7 @@
 
 Prints seconds per call (best of several repeats) and each speed as a ratio to the
 loop version measured in this run. Run with `make bench` (or
-`.venv/bin/python benchmarks/bench_conv2d.py`); results go in the README.
+`.venv/bin/python benchmarks/bench_conv2d.py`); results go in docs/benchmarks.md.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ Prints seconds, seconds per submission and the ratios issue #11 asks about: para
 baseline (target: at least 3x faster), and parallel seconds per submission vs the floor (target:
 at most 1.1x); and sequential vs the baseline. Run with
 ``.venv/bin/python benchmarks/bench_grading.py [--jobs N] [--assignments ...]``; the latest
-results are in the README.
+results are in docs/benchmarks.md.
 """
 
 from __future__ import annotations
