@@ -18,7 +18,8 @@ from __future__ import annotations
 import copy
 import os
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .judge.cases import Case, suite_cases
 from .judge.compare import CheckFailed, CheckResult
@@ -35,8 +36,9 @@ class _Refused(Exception):
     """The call broke a rule of the exercise (not NumPy only, not vectorized)."""
 
 
-def _call(func: Callable[..., Any], name: str, case: Case, numpy_only: bool = False,
-          max_seconds: float | None = None) -> tuple[bool, Any]:
+def _call(
+    func: Callable[..., Any], name: str, case: Case, numpy_only: bool = False, max_seconds: float | None = None
+) -> tuple[bool, Any]:
     """Call the student's function on copies of the case's arguments.
 
     Returns (True, result) or (False, text of the exception). NotImplementedError
@@ -53,9 +55,9 @@ def _call(func: Callable[..., Any], name: str, case: Case, numpy_only: bool = Fa
             f"{name} is not implemented yet: replace `raise NotImplementedError()` with your code."
         ) from None
     except Exception as exc:  # the student's code failed: that is a wrong answer, not a grader crash
-        report = getattr(exc, "numpy_only_report", None)
-        if report is not None and not report.clean:
-            raise _Refused(report.message(name)) from None
+        failed = getattr(exc, "numpy_only_report", None)
+        if failed is not None and not failed.clean:
+            raise _Refused(failed.message(name)) from None
         return False, f"{type(exc).__name__}: {exc}"
     if not report.clean:
         raise _Refused(report.message(name))
@@ -64,9 +66,15 @@ def _call(func: Callable[..., Any], name: str, case: Case, numpy_only: bool = Fa
     return True, result
 
 
-def run_suite(func: Callable[..., Any], name: str, cases: list[Case], verdict: Verdict,
-              suite: str = "", numpy_only: bool = False,
-              max_seconds: Callable[[Case], float] | None = None) -> SuiteReport:
+def run_suite(
+    func: Callable[..., Any],
+    name: str,
+    cases: list[Case],
+    verdict: Verdict,
+    suite: str = "",
+    numpy_only: bool = False,
+    max_seconds: Callable[[Case], float] | None = None,
+) -> SuiteReport:
     """Call ``func`` on each case and judge each result with ``verdict``.
 
     numpy_only: the function must not run TensorFlow, SciPy & co. (see :mod:`grader_utils.sandbox.numpy_only`);
@@ -107,8 +115,15 @@ def _make_check(ex: Exercise) -> Callable[..., None]:
             print(f"{ex.function} ({suite}): graded by the course's sandboxed grader")
             return None
         assert ex.verdict is not None
-        report = run_suite(func, ex.function, suite_cases(ex.family, suite, seed=seed, n=n), ex.verdict, suite,
-                           ex.numpy_only, time_limit if suite in ex.timed else None)
+        report = run_suite(
+            func,
+            ex.function,
+            suite_cases(ex.family, suite, seed=seed, n=n),
+            ex.verdict,
+            suite,
+            ex.numpy_only,
+            time_limit if suite in ex.timed else None,
+        )
         if not report.passed:
             raise CheckFailed(report.message())
         print(report.message())

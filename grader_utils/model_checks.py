@@ -8,11 +8,18 @@ raises ``AssertionError`` naming the problems. Under grading the trusted engine 
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .judge.compare import CheckResult
-from .judge.models import (cifar_model_result, compile_result, lesson_model_result, reference_compile_model,
-                           second_call_result, training_result)
+from .judge.models import (
+    cifar_model_result,
+    compile_result,
+    lesson_model_result,
+    reference_compile_model,
+    second_call_result,
+    training_result,
+)
 from .quiet import silenced_stderr
 
 __all__ = ["check_build_lesson_model", "check_build_cifar_model", "check_compile_model", "check_training"]
@@ -24,8 +31,8 @@ def _call(func: Callable[..., Any], name: str, *args: Any, **kwargs: Any) -> Any
             return func(*args, **kwargs)
     except NotImplementedError:
         raise NotImplementedError(
-            f"{name} is not implemented yet: replace `raise NotImplementedError()` with your code.") from None
-
+            f"{name} is not implemented yet: replace `raise NotImplementedError()` with your code."
+        ) from None
 
 
 def _finish(check: str, result: CheckResult) -> None:
@@ -53,8 +60,9 @@ def check_build_lesson_model(build: Callable[[], Any], fresh: bool = False) -> N
     _finish("check_build_lesson_model", result)
 
 
-def check_build_cifar_model(build: Callable[..., Any], input_shape: tuple[int, ...] = (32, 32, 3),
-                            num_classes: int = 10) -> None:
+def check_build_cifar_model(
+    build: Callable[..., Any], input_shape: tuple[int, ...] = (32, 32, 3), num_classes: int = 10
+) -> None:
     """Exercise ``build_cifar_model(input_shape, num_classes)``. The parameter limit
     applies to the default CIFAR-10 configuration."""
     if _skipped("check_build_cifar_model"):

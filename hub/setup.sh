@@ -94,14 +94,14 @@ c.CourseDirectory.root = "$COURSE"
 c.CourseDirectory.course_id = "$COURSE_ID"
 c.Exchange.root = "$EXCHANGE"
 # collect refuses inbound folders in another student's name, symlinks and other non-plain files (docs/hub.md)
-c.ExchangeFactory.collect = "grader_utils.course_exchange.CourseExchangeCollect"
+c.ExchangeFactory.collect = "grader_utils.instructor.course_exchange.CourseExchangeCollect"
 PY
 write "$STATE/jupyter/student/nbgrader_config.py" <<PY
 c = get_config()  # noqa: F821
 c.CourseDirectory.course_id = "$COURSE_ID"
 c.Exchange.root = "$EXCHANGE"
 # submissions readable by the student and the instructor's group only (docs/hub.md)
-c.ExchangeFactory.submit = "grader_utils.course_exchange.CourseExchangeSubmit"
+c.ExchangeFactory.submit = "grader_utils.instructor.course_exchange.CourseExchangeSubmit"
 PY
 echo '{"ServerApp": {"jpserver_extensions": {}}}' | write "$STATE/jupyter/instructor/jupyter_server_config.json"
 write "$STATE/jupyter/student/jupyter_server_config.json" <<'JSON'

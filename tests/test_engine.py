@@ -17,7 +17,7 @@ import nbformat
 import pytest
 
 from conftest import ROOT
-from grader_utils.grading import engine
+from grader_utils.grading import engine, records, specs
 from grader_utils.judge.registry import EXERCISES
 from grader_utils.judge import timing
 from grader_utils.judge import verdicts
@@ -293,9 +293,9 @@ def test_deleted_solution_cell_scores_zero_with_a_reason(tmp_path):
 
 
 def test_record_is_written_atomically(tmp_path):
-    results = [engine.TestResult("a__b", "ok", 1.0, 1.0)]
+    results = [records.TestResult("a__b", "ok", 1.0, 1.0)]
     target = tmp_path / "grading.json"
-    engine.write_record(target, "s", "a", "n", results)
+    records.write_record(target, "s", "a", "n", results)
     assert json.loads(target.read_text())["tests"][0]["status"] == "ok"
     assert [p.name for p in tmp_path.iterdir()] == ["grading.json"]  # no temporary file left behind
 
@@ -322,7 +322,7 @@ def test_unchanged_demo_cells_are_skipped_but_edited_ones_run(tmp_path):
     nb = nbformat.read(RELEASE, as_version=4)
     demos = [c for c in nb.cells if "demo" in c.metadata.get("tags", [])]
     assert demos and all(c.cell_type == "code" for c in demos)
-    cells, _ = engine._student_cells(nb, engine.read_specs(SOURCE), engine.release_demo_cells(RELEASE))
+    cells, _ = specs.student_cells(nb, specs.read_specs(SOURCE), specs.release_demo_cells(RELEASE))
     assert not any(c.source in cells for c in demos)
 
 
@@ -347,7 +347,7 @@ def test_engine_reports_like_the_test_cell_with_the_likely_cause(tmp_path):
     # the kernel's own report on the same function says the same
     namespace: dict = {}
     exec("import numpy as np\nfrom grader_utils.judge.shapes import as_pair as to_pair\n" + top_first, namespace)
-    [call] = next(s for s in engine.read_specs(SOURCE) if s.grade_id == "max_pool2d__same_padding").calls
+    [call] = next(s for s in specs.read_specs(SOURCE) if s.grade_id == "max_pool2d__same_padding").calls
     ex = EXERCISES[call.check]
     family, verdict = ex.family, ex.verdict
     report = checks.run_suite(namespace["max_pool2d"], "max_pool2d", suite_cases(family, call.suite, seed=call.seed,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import ROOT, assignments
-from grader_utils.grading.engine import read_specs
+from grader_utils.grading.specs import read_specs
 from grader_utils.judge.registry import ARRAY_EXERCISES
 
 

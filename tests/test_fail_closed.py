@@ -24,7 +24,7 @@ A = "01_convolution"
 
 def _max_points() -> float:
     """The points of every test cell of the instructor's notebook of A."""
-    from grader_utils.grading.engine import read_specs
+    from grader_utils.grading.specs import read_specs
 
     return sum(spec.points for nb in (ROOT / "source" / A).glob("*.ipynb") for spec in read_specs(nb))
 
@@ -82,7 +82,7 @@ def test_a_failure_at_any_stage_leaves_zero_and_the_reason(course, monkeypatch, 
     from grader_utils.grading import graded_run
     from grader_utils.instructor import pipeline
     from grader_utils.sandbox import protocol
-    from grader_utils.grading import secure_grade
+    from grader_utils.grading import gradebook, secure_grade
 
     if stage == "protocol":  # results that cannot be decoded (any exception, not only ProtocolError)
         monkeypatch.setattr(protocol, "loads", _raise)
@@ -99,7 +99,7 @@ def test_a_failure_at_any_stage_leaves_zero_and_the_reason(course, monkeypatch, 
         monkeypatch.setattr(graded_run, "_plan", _raise)
         words = "the grader could not plan"
     elif stage == "gradebook write":
-        monkeypatch.setattr(secure_grade, "store_scores", _raise)
+        monkeypatch.setattr(gradebook, "store_scores", _raise)
         words = "injected failure"
     else:
         monkeypatch.setattr(pipeline, "read_record", _raise, raising=False)

@@ -210,7 +210,7 @@ def test_tampering_through_nbgrader_changes_nothing(course, first_run):
     assert scores["faker"] == 0.0
     from nbgrader.api import Gradebook
 
-    from grader_utils.grading.engine import read_specs
+    from grader_utils.grading.specs import read_specs
 
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         full = sum(spec.points for spec in read_specs(ROOT / "source" / A / NB))  # the instructor's points

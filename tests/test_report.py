@@ -14,10 +14,11 @@ import pytest
 from matplotlib.image import imread
 from nbgrader.api import Gradebook
 
-from grader_utils.grading import engine
+from grader_utils.grading import records
 from grader_utils.instructor.exporters import exercise_of
 from grader_utils.judge.feedback import HINTS
-from grader_utils.instructor.report import PROBLEM_STATUSES, class_stats, diagnosed_causes, write_report
+from grader_utils.grading.records import PROBLEM_STATUSES
+from grader_utils.instructor.report import class_stats, diagnosed_causes, write_report
 from small_gradebook import LAYOUT, STUDENTS, build_gradebook, truth
 
 VENV_BIN = Path(sys.executable).parent
@@ -68,9 +69,9 @@ def course(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             status, keys, _causes = tests.get(grade_id, ("ok", [], None))
             reason = "" if status == "ok" else reason_for(student, grade_id, status, keys)
             notes = ["test cell was duplicated"] if status == "integrity" else []
-            results.append(engine.TestResult(grade_id, status, points if status == "ok" else 0.0, points, reason, notes))
+            results.append(records.TestResult(grade_id, status, points if status == "ok" else 0.0, points, reason, notes))
         path = tmp_path / "autograded" / student / ASSIGNMENT / f"{NOTEBOOK}.grading.json"
-        engine.write_record(path, student, ASSIGNMENT, NOTEBOOK, results)
+        records.write_record(path, student, ASSIGNMENT, NOTEBOOK, results)
         record = json.loads(path.read_text())
         for test in record["tests"]:  # the engine's "causes" field where SPEC has it; records without it elsewhere
             causes = tests.get(test["grade_id"], ("ok", [], None))[2]
@@ -88,20 +89,26 @@ def pngs(page: str) -> list[bytes]:
 
 # --- diagnosed_causes ----------------------------------------------------------------
 
+def entry(**fields) -> records.TestResult:
+    """One test of a record as the report reads it back (the fields a record may lack take defaults)."""
+    return records.TestResult.from_dict({"grade_id": "conv2d__basic", "status": "wrong", "score": 0.0, "max_score": 1.0,
+                                         **fields})
+
+
 def test_causes_field_is_used_when_present() -> None:
     test = {"reason": f"wrong. Likely cause: {HINTS['same_floor']}", "causes": ["off_by_one", "nonsense", "off_by_one"]}
-    assert diagnosed_causes(test) == ["off_by_one"]  # unknown keys dropped, each once
-    assert diagnosed_causes({"reason": HINTS["same_floor"], "causes": []}) == []
+    assert diagnosed_causes(entry(**test)) == ["off_by_one"]  # unknown keys dropped, each once
+    assert diagnosed_causes(entry(reason="wrong shape", causes=[])) == []
 
 
 def test_causes_found_by_hint_text_in_reason() -> None:
     for key, text in HINTS.items():
-        assert diagnosed_causes({"reason": f"conv2d(x, k): got 1.0. Likely cause: {text}"}) == [key]
+        assert diagnosed_causes(entry(**{"reason": f"conv2d(x, k): got 1.0. Likely cause: {text}"})) == [key]
     both = {"reason": f"{HINTS['average_counts_padding']} {HINTS['same_extra_top_left']}"}
-    assert diagnosed_causes(both) == ["same_extra_top_left", "average_counts_padding"]  # HINTS order
-    assert diagnosed_causes({"reason": "wrong shape"}) == []
-    assert diagnosed_causes({"status": "ok", "reason": ""}) == []
-    assert diagnosed_causes({"reason": HINTS["same_floor"][:-5]}) == []  # a cut hint is no diagnosis
+    assert diagnosed_causes(entry(**both)) == ["same_extra_top_left", "average_counts_padding"]  # HINTS order
+    assert diagnosed_causes(entry(**{"reason": "wrong shape"})) == []
+    assert diagnosed_causes(entry(**{"status": "ok", "reason": ""})) == []
+    assert diagnosed_causes(entry(**{"reason": HINTS["same_floor"][:-5]})) == []  # a cut hint is no diagnosis
 
 
 # --- the report on hand-made records -------------------------------------------------------

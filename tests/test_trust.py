@@ -63,7 +63,7 @@ def _table_answer() -> str:
     seeds written in source/, and zeros otherwise."""
     from grader_utils.judge import truth
     from grader_utils.judge.cases import suite_cases
-    from grader_utils.grading.engine import read_specs
+    from grader_utils.grading.specs import read_specs
 
     table = []
     for spec in read_specs(ROOT / "source" / A / NB):

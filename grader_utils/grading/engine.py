@@ -17,9 +17,10 @@ For one submitted notebook:
    and ``execve``), so no other native code (Pillow, a ``.so`` shipped in the notebook, another
    Python's packages, another program) can do the work. A lock that cannot be made exits the
    harness before any student code runs: a crash, 0 points.
-4. Judge every result here with the verdicts of the exercise registry (:mod:`grader_utils.judge.registry`) (TensorFlow ground
-   truth computed in this process). Nothing the sandbox says about itself counts: only the
-   values it returns and the times measured from outside.
+4. Judge every result here with the verdicts of the exercise registry
+   (:mod:`grader_utils.judge.registry`; TensorFlow ground truth computed in this process).
+   Nothing the sandbox says about itself counts: only the values it returns and the times
+   measured from outside.
 5. Record per test cell a status (ok, wrong, timeout, crash, invalid, integrity), a
    reason and a score; a failure of the grading process itself raises :class:`GradingError`
    (the caller then records the whole submission as failed, with 0 points).
@@ -30,17 +31,14 @@ JSON and compile settings and is rebuilt and judged here (:mod:`grader_utils.jud
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import hmac
-import json
 import math
-import os
 import re
-import tempfile
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import nbformat
 
@@ -51,24 +49,28 @@ from ..judge.registry import ARRAY_EXERCISES, EXERCISES, MODEL_EXERCISES
 from ..judge.suite import SuiteReport
 from ..sandbox import native_lock, protocol
 from ..sandbox.bwrap import Limits
+from .records import Status, TestResult
+from .specs import TestSpec, read_specs, restore_test_cells
 
-__all__ = ["GradingError", "TestSpec", "TestResult", "read_specs", "grade_notebook", "read_record",
-           "write_record"]
+__all__ = ["GradingError", "grade_notebook", "hidden_seed", "submission_digest", "ARITHMETIC_MESSAGE"]
 
-#: statuses that are a verdict on the answers (the others are problems of the run: timeout, crash, ...)
-VERDICT_STATUSES = ("ok", "wrong", "dtype")
 #: under grading, answers to arithmetic exercises (``Exercise.arithmetic``) built with Keras layers or
 #: the grader's own functions (unavailable there) score 0 with this message
-ARITHMETIC_MESSAGE = ("this exercise is arithmetic: under grading, Keras and the grader's own functions are not "
-                      "available; compute the answer yourself (with Python's integers and the formulas of the "
-                      "lesson).")
+ARITHMETIC_MESSAGE = (
+    "this exercise is arithmetic: under grading, Keras and the grader's own functions are not "
+    "available; compute the answer yourself (with Python's integers and the formulas of the "
+    "lesson)."
+)
 #: an error of a call that tried Keras, TensorFlow or the grader's own modules (the NumPy-only lock's
 #: refusal, a failed import, a name the refused import left undefined)
 #: the errors a call gets when it reaches for Keras, TensorFlow or the grader's own modules under grading:
 #: the name the setup cell's refused import left undefined, the native lock's refusal, a masked module
-_LIBRARY_ERROR = re.compile(r"NameError: name '(keras|layers|tf|tensorflow|truth|checks)' is not defined|"
-                            + re.escape(native_lock.MESSAGE) + "|"
-                            + r"grader_utils\.\w+ is not available while this notebook is graded")
+_LIBRARY_ERROR = re.compile(
+    r"NameError: name '(keras|layers|tf|tensorflow|truth|checks)' is not defined|"
+    + re.escape(native_lock.MESSAGE)
+    + "|"
+    + r"grader_utils\.\w+ is not available while this notebook is graded"
+)
 
 
 def reached_for_a_library(message: str) -> bool:
@@ -76,96 +78,6 @@ def reached_for_a_library(message: str) -> bool:
     says the call reached for Keras, TensorFlow or the grader's modules; an unrelated error that
     merely mentions "layers" does not count."""
     return bool(_LIBRARY_ERROR.search(message))
-
-
-@dataclass
-class CheckCall:
-    check: str
-    func: str
-    suite: str
-    seed: int
-    n: int | None
-    funcs: list[str] = field(default_factory=list)  # model checks: the student's functions they call
-    kwargs: dict[str, Any] = field(default_factory=dict)  # model checks: their keyword arguments
-    hidden: bool = False  # written between BEGIN/END HIDDEN TESTS: its inputs come from the course secret
-
-    @property
-    def model(self) -> bool:
-        return self.check in MODEL_EXERCISES
-
-
-@dataclass
-class TestSpec:
-    """One test cell of the instructor's notebook."""
-
-    grade_id: str
-    points: float
-    calls: list[CheckCall]
-    source: str
-
-    @property
-    def engine(self) -> bool:
-        return bool(self.calls) and all(c.check in ARRAY_EXERCISES or (c.model and c.funcs) for c in self.calls)
-
-
-@dataclass
-class TestResult:
-    grade_id: str
-    status: str  # ok | dtype (right values, wrong dtype: DTYPE_SHARE of the points) | wrong | timeout | crash
-    #             | invalid | integrity | failed
-    score: float
-    max_score: float
-    reason: str = ""
-    notes: list[str] = field(default_factory=list)
-    causes: list[str] = field(default_factory=list)  # keys of feedback.HINTS naming the likely mistake
-
-
-def _literal(node: ast.AST) -> Any:
-    return ast.literal_eval(node)
-
-
-def _hidden_lines(source: str) -> set[int]:
-    """Line numbers (1-based) inside ``### BEGIN HIDDEN TESTS`` ... ``### END HIDDEN TESTS``."""
-    lines, hidden = set(), False
-    for number, line in enumerate(source.splitlines(), start=1):
-        if "### BEGIN HIDDEN TESTS" in line:
-            hidden = True
-        elif "### END HIDDEN TESTS" in line:
-            hidden = False
-        elif hidden:
-            lines.add(number)
-    return lines
-
-
-def read_specs(source_nb: Path) -> list[TestSpec]:
-    """The test cells of the instructor's notebook and the checks each one runs."""
-    nb = nbformat.read(source_nb, as_version=4)
-    specs = []
-    for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if not meta.get("grade") or cell.cell_type != "code":
-            continue
-        calls = []
-        hidden = _hidden_lines(cell.source)
-        for node in ast.walk(ast.parse(cell.source)):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in MODEL_EXERCISES:
-                calls.append(_model_call(node))
-            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id.startswith("check_"):
-                try:
-                    if node.func.id not in ARRAY_EXERCISES or not node.args or not isinstance(node.args[0], ast.Name):
-                        raise ValueError("not a check the engine runs")
-                    kwargs = {k.arg: _literal(k.value) for k in node.keywords if k.arg}
-                except ValueError:
-                    calls.append(CheckCall(node.func.id, "", "", 0, None))  # not gradable: the cell scores 0
-                    continue
-                suite = _literal(node.args[1]) if len(node.args) > 1 else kwargs.get("suite", "basic")
-                calls.append(CheckCall(node.func.id, node.args[0].id, suite, int(kwargs.get("seed", 0)),
-                                       kwargs.get("n")))
-            else:
-                continue
-            calls[-1].hidden = node.lineno in hidden
-        specs.append(TestSpec(meta["grade_id"], float(meta.get("points", 0)), calls, cell.source))
-    return specs
 
 
 def submission_digest(cells: list[str]) -> str:
@@ -189,20 +101,28 @@ def hidden_seed(secret: bytes, context: str, grade_id: str, check: str, seed: in
 def _rule_broken(name: str, case: Case, seconds: float, limit: float, finished: bool = True) -> CheckResult:
     """The verdict on a timed call slower than its limit (``finished`` False: stopped by its alarm after
     ``seconds``)."""
-    return CheckResult(False, limit, seconds if finished else None,
-                       timing.slow_message(name, seconds, case, limit, finished=finished), {"problem": "rule"})
+    return CheckResult(
+        False,
+        limit,
+        seconds if finished else None,
+        timing.slow_message(name, seconds, case, limit, finished=finished),
+        {"problem": "rule"},
+    )
 
 
-def _timed_verdict(name: str, verdict: Callable[[Case, Any], CheckResult]
-                   ) -> Callable[[Case, Any, float, float], CheckResult]:
+def _timed_verdict(
+    name: str, verdict: Callable[[Case, Any], CheckResult]
+) -> Callable[[Case, Any, float, float], CheckResult]:
     """The verdict of a suite that is also timed (``conv2d_fast`` on large inputs): the seconds are
     measured by the grading process, from the moment the call's input exists until its answer does;
     the limit is the case's, measured once (:meth:`_Item.time_limit`)."""
+
     def judge(case: Case, value: Any, seconds: float, limit: float) -> CheckResult:
         result = verdict(case, value)
         if result.passed and seconds > limit:
             return _rule_broken(name, case, seconds, limit)
         return result
+
     return judge
 
 
@@ -231,68 +151,6 @@ def second_try_needed(limit: float, seconds: float) -> bool:
     if seconds < timing.TIME_FLOOR / 2:
         return False
     return seconds <= 2 * limit
-
-
-def _model_call(node: ast.Call) -> CheckCall:
-    """A model check call: its leading arguments name the student's functions, its keywords are
-    literals or function names (``build=build_cifar_model``). Anything else is not gradable (0 points)."""
-    check = node.func.id  # type: ignore[attr-defined]
-    count = MODEL_EXERCISES[check].functions
-    try:
-        if len(node.args) != count or not all(isinstance(a, ast.Name) for a in node.args):
-            raise ValueError("unexpected arguments")
-        kwargs = {}
-        for k in node.keywords:
-            if not k.arg:
-                raise ValueError("**kwargs")
-            kwargs[k.arg] = k.value.id if isinstance(k.value, ast.Name) else _literal(k.value)
-    except ValueError:
-        return CheckCall(check, "", "", 0, None)
-    funcs = [a.id for a in node.args]  # type: ignore[attr-defined]
-    return CheckCall(check, funcs[0], "", int(kwargs.get("seed", 0)) if isinstance(kwargs.get("seed", 0), int) else 0,
-                     None, funcs, kwargs)
-
-
-def release_code_cells(release_nb: Path | None, tag: str | None = None) -> dict[str, str]:
-    """{cell id: source} of the release notebook's code cells (only those tagged ``tag`` if given):
-    what a student's notebook holds where the student changed nothing."""
-    if release_nb is None or not Path(release_nb).exists():
-        return {}
-    nb = nbformat.read(release_nb, as_version=4)
-    return {c.get("id", ""): c.source for c in nb.cells if c.get("cell_type") == "code"
-            and (tag is None or tag in c.get("metadata", {}).get("tags", []))}
-
-
-def release_demo_cells(release_nb: Path | None) -> dict[str, str]:
-    """{cell id: source} of the release notebook's cells tagged ``demo`` (lesson demos and figures)."""
-    return release_code_cells(release_nb, "demo")
-
-
-def _student_cells(nb: Any, specs: list[TestSpec], demos: dict[str, str] | None = None) -> tuple[list[str], list[str]]:
-    """The student's code cells to run (not test cells, not unchanged lesson demos), and integrity notes."""
-    test_ids = {s.grade_id for s in specs}
-    demos = demos or {}
-    seen: dict[str, int] = {}
-    cells, notes = [], []
-    for cell in nb.cells:
-        if cell.get("cell_type") != "code":
-            continue
-        if demos.get(cell.get("id", "")) == cell.get("source"):
-            continue  # an unchanged lesson demo: it defines nothing the tests call, and can be slow
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        grade_id = meta.get("grade_id")
-        if grade_id in test_ids or meta.get("grade"):
-            if not cell.get("metadata", {}).get("grader_restored"):
-                seen[grade_id] = seen.get(grade_id, 0) + 1
-            continue
-        source = cell.get("source", "")
-        cells.append(source if isinstance(source, str) else "".join(source))
-    for spec in specs:
-        if seen.get(spec.grade_id, 0) == 0:
-            notes.append(f"test cell {spec.grade_id} was deleted")
-        elif seen[spec.grade_id] > 1:
-            notes.append(f"test cell {spec.grade_id} appears {seen[spec.grade_id]} times")
-    return cells, notes
 
 
 class GradingError(RuntimeError):
@@ -334,7 +192,7 @@ class _Item:
         return self.limit
 
 
-def _judge(item: _Item, raw: dict, seconds: float) -> tuple[str, CheckResult | None, str]:
+def _judge(item: _Item, raw: dict, seconds: float) -> tuple[Status, CheckResult | None, str]:
     """(status, verdict, detail) for one case as the sandbox reported it: ``ok``/``wrong`` with the
     verdict, or ``timeout``/``invalid`` with a detail. A verdict that raises is the grader's own
     failure: :class:`GradingError`."""
@@ -342,25 +200,39 @@ def _judge(item: _Item, raw: dict, seconds: float) -> tuple[str, CheckResult | N
     if status == "returned":
         value = raw.get("value")
         if isinstance(value, protocol.Unsupported):
-            return "wrong", CheckResult(False, None, None, f"It returned {value.description}, which is not plain "
-                                                           "data (arrays, tuples, ints)."), ""
+            return (
+                Status.WRONG,
+                CheckResult(
+                    False,
+                    None,
+                    None,
+                    f"It returned {value.description}, which is not plain data (arrays, tuples, ints).",
+                ),
+                "",
+            )
         try:
-            result = item.verdict(item.case, value, seconds, item.time_limit()) if item.timed else item.verdict(item.case, value)
+            result = (
+                item.verdict(item.case, value, seconds, item.time_limit())
+                if item.timed
+                else item.verdict(item.case, value)
+            )
         except Exception as exc:  # noqa: BLE001
-            raise GradingError(f"the verdict on {item.case.call_text('f')} raised {type(exc).__name__}: "
-                               f"{str(exc)[:200]}") from exc
+            raise GradingError(
+                f"the verdict on {item.case.call_text('f')} raised {type(exc).__name__}: {str(exc)[:200]}"
+            ) from exc
         if not isinstance(result, CheckResult):
             raise GradingError(f"the verdict returned {type(result).__name__}, not a CheckResult")
-        return ("ok" if result.passed else "wrong"), result, ""
+        return (Status.OK if result.passed else Status.WRONG), result, ""
     if status == "timeout":
-        return "timeout", None, str(raw.get("detail", "timed out"))
+        return Status.TIMEOUT, None, str(raw.get("detail", "timed out"))
     if status in ("missing", "not_implemented", "raised"):
-        return "wrong", CheckResult(False, None, None, str(raw.get("detail", status))), ""
-    return "invalid", None, f"unexpected result {str(status)[:50]}"
+        return Status.WRONG, CheckResult(False, None, None, str(raw.get("detail", status))), ""
+    return Status.INVALID, None, f"unexpected result {str(status)[:50]}"
 
 
-def _plan(specs: list[TestSpec], secret: bytes | None, context: str, digest: str
-          ) -> tuple[list[dict], list[tuple[TestSpec, list[_Item]]]]:
+def _plan(
+    specs: list[TestSpec], secret: bytes | None, context: str, digest: str
+) -> tuple[list[dict], list[tuple[TestSpec, list[_Item]]]]:
     """The calls to make in the sandbox, in order, and per engine-graded test cell its cases."""
     calls: list[dict] = []
     plan: list[tuple[TestSpec, list[_Item]]] = []
@@ -379,6 +251,8 @@ def _plan(specs: list[TestSpec], secret: bytes | None, context: str, digest: str
                 continue
             ex = ARRAY_EXERCISES[call.check]
             family, verdict = ex.family, ex.verdict
+            if verdict is None:
+                raise GradingError(f"{call.check} has no verdict in the exercise registry")
             timed = call.suite in ex.timed
             seed = call.seed
             if call.hidden and secret is not None:
@@ -386,38 +260,35 @@ def _plan(specs: list[TestSpec], secret: bytes | None, context: str, digest: str
             for case in suite_cases(family, call.suite, seed=seed, n=call.n):
                 request = {"func": call.func, "args": list(case.args), "kwargs": dict(case.kwargs)}
                 copies = 2 if timed else 1
-                items.append(_Item(list(range(len(calls), len(calls) + copies)), case,
-                                   _timed_verdict(call.func, verdict) if timed else verdict, timed))
+                items.append(
+                    _Item(
+                        list(range(len(calls), len(calls) + copies)),
+                        case,
+                        _timed_verdict(call.func, verdict) if timed else verdict,
+                        timed,
+                    )
+                )
                 calls += [request] * copies
         plan.append((spec, items))
     return calls, plan
 
 
-def restore_test_cells(nb: Any, source_nb: Path) -> Any:
-    """``nb`` with its test cells as the instructor wrote them (as nbgrader's autograde restores them):
-    each test cell's source replaced by the instructor's, and a deleted one put back at the end."""
-    source = nbformat.read(source_nb, as_version=4)
-    tests = {c.metadata["nbgrader"]["grade_id"]: c for c in source.cells
-             if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")}
-    seen = set()
-    for cell in nb.cells:
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if grade_id in tests and cell.get("cell_type") == "code":
-            cell.source = tests[grade_id].source
-            cell.metadata["nbgrader"] = dict(tests[grade_id].metadata["nbgrader"])
-            seen.add(grade_id)
-    for grade_id, cell in tests.items():
-        if grade_id not in seen:
-            restored = nbformat.v4.new_code_cell(cell.source, metadata=dict(cell.metadata))
-            restored.metadata["grader_restored"] = True  # noted as deleted (integrity), graded all the same
-            nb.cells.append(restored)
-    return nb
+#: the sandbox's limits for one notebook graded by :func:`grade_notebook` (when not given)
+NOTEBOOK_LIMITS = Limits(wall_seconds=300)
 
 
-def grade_notebook(submission: Path, source_nb: Path, *, release_nb: Path | None = None,
-                   hide: list[Path] | None = None, limits: Limits = Limits(wall_seconds=300),
-                   call_seconds: int = 20, only: set[str] | None = None, secret: bytes | None = None,
-                   context: str = "") -> list[TestResult]:
+def grade_notebook(
+    submission: Path,
+    source_nb: Path,
+    *,
+    release_nb: Path | None = None,
+    hide: list[Path] | None = None,
+    limits: Limits = NOTEBOOK_LIMITS,
+    call_seconds: int = 20,
+    only: set[str] | None = None,
+    secret: bytes | None = None,
+    context: str = "",
+) -> list[TestResult]:
     """Grade one submitted notebook against the instructor's notebook ``source_nb``, the way
     autograding does (:mod:`graded_run`: one sandboxed kernel, the engine's calls at each test cell).
 
@@ -439,20 +310,34 @@ def grade_notebook(submission: Path, source_nb: Path, *, release_nb: Path | None
         nb = restore_test_cells(nb, source_nb)
     except Exception as exc:  # invalid JSON, wrong schema, unreadable file
         reason = f"the notebook could not be read ({type(exc).__name__}: {str(exc)[:200]})"
-        return [TestResult(s.grade_id, "invalid", 0.0, s.points, reason) for s in specs]
+        return [TestResult(s.grade_id, Status.INVALID, 0.0, s.points, reason) for s in specs]
     config = Config()
     if hide:
         config.SandboxedKernelManager.hide = [str(h) for h in hide]
-    ctx = GradingContext(source_nb=source_nb, release_nb=release_nb, secret=secret, context=context,
-                         call_seconds=call_seconds, only=only, submission_folder=Path(submission).parent)
+    ctx = GradingContext(
+        source_nb=source_nb,
+        release_nb=release_nb,
+        secret=secret,
+        context=context,
+        call_seconds=call_seconds,
+        only=only,
+        submission_folder=Path(submission).parent,
+    )
     ex = SandboxedExecute(config=config, grading=ctx, timeout=int(limits.wall_seconds), startup_timeout=120)
     ex.preprocess(nb, {"metadata": {"path": str(Path(submission).parent)}})
     return ctx.results
 
 
-def _result(spec: TestSpec, items: list[_Item], calls: list[dict], read: Callable[[int], Any], log: CallLog,
-            integrity: list[str], cell_errors: list[str] = (),  # type: ignore[assignment]
-            def_errors: dict[str, str] | None = None) -> TestResult:
+def _result(
+    spec: TestSpec,
+    items: list[_Item],
+    calls: list[dict],
+    read: Callable[[int], Any],
+    log: CallLog,
+    integrity: list[str],
+    cell_errors: list[str] = (),  # type: ignore[assignment]
+    def_errors: dict[str, str] | None = None,
+) -> TestResult:
     """The verdict on one test cell from the results of its calls (``read(i)``: call i's result as
     the sandbox wrote it). A call that was never answered is a crash: the kernel stopped first.
     ``cell_errors``: errors the student's cells raised so far (named when a function is missing or
@@ -460,7 +345,7 @@ def _result(spec: TestSpec, items: list[_Item], calls: list[dict], read: Callabl
     the cell that defines it (a function that is missing because its own cell stopped)."""
     # the same report as the test cell's: how many cases are wrong, one of them, the likely cause
     report = SuiteReport(spec.calls[0].func, spec.calls[0].suite, len(items))
-    status, reason, causes = "ok", "", []
+    status, reason, causes = Status.OK, "", []
     for item in items:
         name = item.case.call_text(calls[item.indexes[0]]["func"])
         made = [i for i in item.indexes if i not in log.skipped] or item.indexes[:1]
@@ -468,57 +353,68 @@ def _result(spec: TestSpec, items: list[_Item], calls: list[dict], read: Callabl
             report.failures.append((name, _too_slow(calls[item.indexes[0]]["func"], item, log, made)))
             continue
         if any(i in log.timeouts for i in made):
-            status, reason = "timeout", f"{name} did not return within {log.call_seconds:g} s"
+            status, reason = Status.TIMEOUT, f"{name} did not return within {log.call_seconds:g} s"
             break
         if not all(i in log.elapsed for i in made):
-            status, reason = "crash", f"the notebook's kernel stopped before {name} returned"
+            status, reason = Status.CRASH, f"the notebook's kernel stopped before {name} returned"
             break
         try:
             raws = [read(i) for i in made]
             if not all(isinstance(r, dict) for r in raws):
                 raise protocol.ProtocolError("a result is not a record")
         except Exception as exc:  # noqa: BLE001  (whatever the files hold, it is the sandbox's fault)
-            status, reason = "invalid", f"malformed result ({type(exc).__name__}: {str(exc)[:200]})"
+            status, reason = Status.INVALID, f"malformed result ({type(exc).__name__}: {str(exc)[:200]})"
             break
         seconds = min(log.elapsed[i] for i in made)
         raw = raws[0]
         call_status, result, detail = _judge(item, raw, seconds)
-        if call_status == "timeout" and item.timed:
+        if call_status == Status.TIMEOUT and item.timed:
             report.failures.append((name, _too_slow(calls[item.indexes[0]]["func"], item, log, made)))
             continue
-        if call_status in ("timeout", "invalid"):
+        if call_status in (Status.TIMEOUT, Status.INVALID):
             status, reason = call_status, f"{name}: {detail}"
             break
         if result is not None and not result.passed:
             func = calls[item.indexes[0]]["func"]
             if raw.get("status") == "missing" and def_errors and func in def_errors:
-                result = CheckResult(False, None, None, f"{func} is not defined: the cell that defines it "
-                                                        f"stopped with {def_errors[func]}")
+                result = CheckResult(
+                    False,
+                    None,
+                    None,
+                    f"{func} is not defined: the cell that defines it stopped with {def_errors[func]}",
+                )
             elif raw.get("status") in ("missing", "raised"):
-                errors = [e for e in reversed(cell_errors)  # the latest first: nearest to the function
-                          if "ImportError" in e or "ModuleNotFoundError" in e or raw.get("status") == "missing"]
+                errors = [
+                    e
+                    for e in reversed(cell_errors)  # the latest first: nearest to the function
+                    if "ImportError" in e or "ModuleNotFoundError" in e or raw.get("status") == "missing"
+                ]
                 if errors:
-                    result = CheckResult(False, None, None, result.message + " (errors in your code cells: "
-                                         + "; ".join(errors[:2]) + ")")
+                    result = CheckResult(
+                        False,
+                        None,
+                        None,
+                        result.message + " (errors in your code cells: " + "; ".join(errors[:2]) + ")",
+                    )
             report.failures.append((name, result))
     library = _library_error(spec, report)
-    if status == "ok" and library:
-        status, reason = "wrong", f"{report.name}: {ARITHMETIC_MESSAGE} What happened: {library}"
-    elif status == "ok" and not report.passed and report.only_dtype:
-        status = "dtype"
+    if status == Status.OK and library:
+        status, reason = Status.WRONG, f"{report.name}: {ARITHMETIC_MESSAGE} What happened: {library}"
+    elif status == Status.OK and not report.passed and report.only_dtype:
+        status = Status.DTYPE
         reason = dtype_reason(report, spec.points)
-    elif status == "ok" and not report.passed:
-        status = "wrong"
+    elif status == Status.OK and not report.passed:
+        status = Status.WRONG
         if any(c.model for c in spec.calls):  # one call per check: its own message says it all
             reason = " ".join(result.message for _, result in report.failures)
         else:
             reason = report.message()
             key, _ = report.likely_cause()
             causes = [key] if key else []
-    score = spec.points if status == "ok" else spec.points * DTYPE_SHARE if status == "dtype" else 0.0
+    score = spec.points if status == Status.OK else spec.points * DTYPE_SHARE if status == Status.DTYPE else 0.0
     notes = [n for n in integrity if spec.grade_id in n]
-    if notes and status == "ok":  # the functions were judged on their own: the points stand, the note tells
-        status = "integrity"
+    if notes and status == Status.OK:  # the functions were judged on their own: the points stand, the note tells
+        status = Status.INTEGRITY
     return TestResult(spec.grade_id, status, score, spec.points, reason, notes, causes)
 
 
@@ -537,29 +433,8 @@ def _library_error(spec: TestSpec, report: SuiteReport) -> str:
 def dtype_reason(report: SuiteReport, points: float) -> str:
     """The reason of a ``dtype`` verdict: what is wrong, how to fix it, and the points kept."""
     call, result = report.failures[0]
-    return (f"right values, wrong dtype: {report.name} returns the right values but not Keras' dtype in "
-            f"{len(report.failures)} of {report.total} {report.suite} cases. Wrong case: {call}. {result.message} "
-            f"This test keeps {DTYPE_SHARE_TEXT} of its points ({points * DTYPE_SHARE:g} of {points:g}).")
-
-
-def read_record(path: Path) -> list[TestResult]:
-    """The results of a record written by :func:`write_record` (ValueError when it is not one)."""
-    record = json.loads(Path(path).read_text())
-    tests = record.get("tests") if isinstance(record, dict) else None
-    if not isinstance(tests, list):
-        raise ValueError(f"{path} is not a grading record")
-    fields = set(TestResult.__dataclass_fields__)
-    return [TestResult(**{k: v for k, v in t.items() if k in fields}) for t in tests]
-
-
-def write_record(path: Path, student: str, assignment: str, notebook: str, results: list[TestResult]) -> None:
-    """Write the record of one notebook atomically (a reader sees the old file or the new one)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    record = {"student": student, "assignment": assignment, "notebook": notebook,
-              "tests": [asdict(r) for r in results]}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".grading-", suffix=".json")
-    with os.fdopen(fd, "w") as f:
-        json.dump(record, f, indent=1)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    return (
+        f"right values, wrong dtype: {report.name} returns the right values but not Keras' dtype in "
+        f"{len(report.failures)} of {report.total} {report.suite} cases. Wrong case: {call}. {result.message} "
+        f"This test keeps {DTYPE_SHARE_TEXT} of its points ({points * DTYPE_SHARE:g} of {points:g})."
+    )

@@ -30,15 +30,24 @@ from pathlib import Path
 from typing import Any
 
 from nbformat import NotebookNode
+from nbgrader.preprocessors import Execute
 from traitlets import Integer, Unicode
 
-from nbgrader.preprocessors import Execute
-
 from ..sandbox import protocol
-from .engine import (CallLog, GradingError, TestResult, TestSpec, _Item, _plan, _result,
-                     _student_cells, read_specs, release_code_cells, release_demo_cells, second_try_needed,
-                     submission_digest, timed_call_seconds, write_record)
-from ..sandbox.kernel import SandboxedKernelManager, refused_entries, zero_notebook_scores
+from ..sandbox.kernel import SandboxedKernelManager, refused_entries
+from .engine import (
+    CallLog,
+    GradingError,
+    _Item,
+    _plan,
+    _result,
+    second_try_needed,
+    submission_digest,
+    timed_call_seconds,
+)
+from .gradebook import zero_auto_scores
+from .records import Status, TestResult, write_record
+from .specs import TestSpec, read_specs, release_code_cells, release_demo_cells, student_cells
 
 __all__ = ["GradingContext", "SandboxedExecute"]
 
@@ -63,7 +72,7 @@ class GradingContext:
     results: list[TestResult] = field(default_factory=list)
 
     @classmethod
-    def from_nbgrader(cls, resources: Any) -> "GradingContext | None":
+    def from_nbgrader(cls, resources: Any) -> GradingContext | None:
         """The context of nbgrader's autograde (None when the resources are not nbgrader's)."""
         from .secret import course_secret
 
@@ -74,12 +83,16 @@ class GradingContext:
         except (KeyError, TypeError):
             return None
         root = autograded.parents[2]
-        return cls(source_nb=root / "source" / assignment / f"{notebook}.ipynb",
-                   release_nb=root / "release" / assignment / f"{notebook}.ipynb",
-                   secret=course_secret(root), context=f"{assignment}/{notebook}",
-                   submission_folder=root / "submitted" / student / assignment,
-                   record=autograded / f"{notebook}.grading.json", record_names=(student, assignment, notebook),
-                   db_url=info.get("db_url"))
+        return cls(
+            source_nb=root / "source" / assignment / f"{notebook}.ipynb",
+            release_nb=root / "release" / assignment / f"{notebook}.ipynb",
+            secret=course_secret(root),
+            context=f"{assignment}/{notebook}",
+            submission_folder=root / "submitted" / student / assignment,
+            record=autograded / f"{notebook}.grading.json",
+            record_names=(student, assignment, notebook),
+            db_url=info.get("db_url"),
+        )
 
 
 class _Probes:
@@ -105,7 +118,7 @@ class _Probes:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
 
-    def _read(self, name: str, max_bytes: int = 256 * 1024 ** 2) -> bytes:
+    def _read(self, name: str, max_bytes: int = 256 * 1024**2) -> bytes:
         fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=self.fd)
         with os.fdopen(fd, "rb") as f:
             st = os.fstat(f.fileno())
@@ -138,12 +151,15 @@ class SandboxedExecute(Execute):
     """nbgrader's Execute with the sandboxed kernel, output caps, and the engine's verdicts as the
     test cells' outputs (see the module docstring)."""
 
-    kernel_name = Unicode("python3", help="the kernel every submission runs in, whatever its metadata says"
-                          ).tag(config=True)
-    max_output_bytes = Integer(2 * 1024 ** 2, help="outputs kept per cell; the rest is dropped with a note"
-                               ).tag(config=True)
-    max_notebook_output_bytes = Integer(8 * 1024 ** 2, help="outputs kept for the whole notebook; the rest is "
-                                                            "dropped with a note").tag(config=True)
+    kernel_name = Unicode("python3", help="the kernel every submission runs in, whatever its metadata says").tag(
+        config=True
+    )
+    max_output_bytes = Integer(2 * 1024**2, help="outputs kept per cell; the rest is dropped with a note").tag(
+        config=True
+    )
+    max_notebook_output_bytes = Integer(
+        8 * 1024**2, help="outputs kept for the whole notebook; the rest is dropped with a note"
+    ).tag(config=True)
 
     def __init__(self, *args: Any, grading: GradingContext | None = None, **kwargs: Any) -> None:
         kwargs["kernel_manager_class"] = SandboxedKernelManager
@@ -170,13 +186,14 @@ class SandboxedExecute(Execute):
     def preprocess(self, nb: NotebookNode, resources: Any = None, km: Any = None) -> Any:
         ctx = self.grading or GradingContext.from_nbgrader(resources)
         if ctx is None:  # not a graded run (e.g. a test running a notebook): no verdicts, no points
-            nb, resources, _ = self._run_kernel(nb, resources, km, numpy_only=False, folder=_metadata_path(resources),
-                                                mask=False)
+            nb, resources, _ = self._run_kernel(
+                nb, resources, km, numpy_only=False, folder=_metadata_path(resources), mask=False
+            )
             _put_verdicts(nb, [])
             return nb, resources
         if ctx.db_url:
             n, a, s = ctx.record_names[2], ctx.record_names[1], ctx.record_names[0]
-            zero_notebook_scores(ctx.db_url, a, s, n)
+            zero_auto_scores(ctx.db_url, a, s, n)
         try:
             specs = [s for s in read_specs(ctx.source_nb) if ctx.only is None or s.grade_id in ctx.only]
         except Exception as exc:  # noqa: BLE001  (the instructor's notebook: the grader's own failure)
@@ -188,18 +205,22 @@ class SandboxedExecute(Execute):
         _put_verdicts(nb, results)
         return nb, resources
 
-    def _grade(self, nb: NotebookNode, resources: Any, km: Any, ctx: GradingContext,
-               specs: list[TestSpec]) -> list[TestResult]:
+    def _grade(
+        self, nb: NotebookNode, resources: Any, km: Any, ctx: GradingContext, specs: list[TestSpec]
+    ) -> list[TestResult]:
         folder = ctx.submission_folder
         refused = refused_entries(folder) if folder is not None and folder.is_dir() else []
         if refused:
-            reason = ("the submission holds entries that are not plain files, so it was not graded: "
-                      + ", ".join(refused[:5]) + ". Submit the files themselves.")
-            return [TestResult(s.grade_id, "invalid", 0.0, s.points, reason) for s in specs]
+            reason = (
+                "the submission holds entries that are not plain files, so it was not graded: "
+                + ", ".join(refused[:5])
+                + ". Submit the files themselves."
+            )
+            return [TestResult(s.grade_id, Status.INVALID, 0.0, s.points, reason) for s in specs]
         try:
             self._demo_cells = release_demo_cells(ctx.release_nb)
             self._release_cells = release_code_cells(ctx.release_nb)
-            cells, self._integrity = _student_cells(nb, specs, self._demo_cells)
+            cells, self._integrity = student_cells(nb, specs, self._demo_cells)
             self._calls, plan = _plan(specs, ctx.secret, ctx.context, submission_digest(cells))
             self._plan = {spec.grade_id: (spec, items) for spec, items in plan}
         except Exception as exc:  # noqa: BLE001
@@ -216,19 +237,34 @@ class SandboxedExecute(Execute):
             if spec.grade_id in self._results:
                 out.append(self._results[spec.grade_id])
             elif spec.grade_id not in self._plan:
-                out.append(TestResult(spec.grade_id, "invalid", 0.0, spec.points,
-                                      "this test cell calls no check the course's grader knows (only the course's "
-                                      "check_* functions give points)"))
+                out.append(
+                    TestResult(
+                        spec.grade_id,
+                        Status.INVALID,
+                        0.0,
+                        spec.points,
+                        "this test cell calls no check the course's grader knows (only the course's "
+                        "check_* functions give points)",
+                    )
+                )
             elif problem:
-                status = "timeout" if "Timeout" in problem else "crash"
+                status = Status.TIMEOUT if "Timeout" in problem else Status.CRASH
                 out.append(TestResult(spec.grade_id, status, 0.0, spec.points, f"{problem}, before this test"))
             else:
-                out.append(TestResult(spec.grade_id, "failed", 0.0, spec.points,
-                                      "the grader found no test cell to judge this test at"))
+                out.append(
+                    TestResult(
+                        spec.grade_id,
+                        Status.FAILED,
+                        0.0,
+                        spec.points,
+                        "the grader found no test cell to judge this test at",
+                    )
+                )
         return out
 
-    def _run_kernel(self, nb: NotebookNode, resources: Any, km: Any, numpy_only: bool,
-                    folder: Path | None, mask: bool) -> tuple[NotebookNode, Any, str]:
+    def _run_kernel(
+        self, nb: NotebookNode, resources: Any, km: Any, numpy_only: bool, folder: Path | None, mask: bool
+    ) -> tuple[NotebookNode, Any, str]:
         """Run the notebook in the sandboxed kernel; returns (nb, resources, what stopped it early).
         mask: the grader's judging modules are out of the kernel's reach (a graded run)."""
         self._cell_bytes, self._total_bytes = {}, 0
@@ -244,7 +280,8 @@ class SandboxedExecute(Execute):
         except GradingError:
             raise
         except Exception as exc:  # noqa: BLE001  (a kernel that died: the student's code ended it)
-            problem = f"the notebook's kernel stopped ({type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''})"
+            first = str(exc).splitlines()[0][:200] if str(exc) else ""
+            problem = f"the notebook's kernel stopped ({type(exc).__name__}: {first})"
         finally:
             for manager in [m for m in SandboxedKernelManager.live if m not in before]:
                 manager.force_cleanup()  # a kernel that died or would not stop leaves nothing behind
@@ -298,7 +335,11 @@ class SandboxedExecute(Execute):
                 self._calls_in_kernel([first], probes, resources, index, alarm)
                 for i in others:
                     seconds = self._log.elapsed.get(first)
-                    if seconds is not None and probes.has_result(first) and second_try_needed(item.time_limit(), seconds):
+                    if (
+                        seconds is not None
+                        and probes.has_result(first)
+                        and second_try_needed(item.time_limit(), seconds)
+                    ):
                         self._calls_in_kernel([i], probes, resources, index, alarm)
                     else:
                         self._log.skipped.add(i)
@@ -306,8 +347,9 @@ class SandboxedExecute(Execute):
                 batch += item.indexes
         self._calls_in_kernel(batch, probes, resources, index)
         try:
-            return _result(spec, items, self._calls, probes.result, self._log, self._integrity, self._cell_errors,
-                           self._def_errors)
+            return _result(
+                spec, items, self._calls, probes.result, self._log, self._integrity, self._cell_errors, self._def_errors
+            )
         except GradingError:
             raise
         except Exception as exc:  # noqa: BLE001
@@ -321,8 +363,9 @@ class SandboxedExecute(Execute):
             self._probes = _Probes(folder)
         return self._probes
 
-    def _calls_in_kernel(self, indexes: list[int], probes: _Probes, resources: Any, index: int,
-                         alarm: int | None = None) -> None:
+    def _calls_in_kernel(
+        self, indexes: list[int], probes: _Probes, resources: Any, index: int, alarm: int | None = None
+    ) -> None:
         """Make calls ``indexes`` in the kernel in one request, timed from here (from the moment their
         inputs exist until the kernel answers); each may run ``alarm`` seconds (default: call_seconds)."""
         todo = []
@@ -336,11 +379,16 @@ class SandboxedExecute(Execute):
         seconds = int(self._log.call_seconds) if alarm is None else int(alarm)
         if alarm is not None:
             self._log.alarms.update({i: seconds for i in todo})
-        source = (_probe_source(todo[0], probes.path, seconds) if len(todo) == 1 else
-                  f"__import__('grader_utils.sandbox.probe').sandbox.probe.run_many({todo!r}, {str(probes.path)!r}, {seconds})")
-        probe = NotebookNode(cell_type="code", source=source, metadata={}, outputs=[], execution_count=None,
-                             id=f"grader-call-{todo[0]}")
-        old_timeout = self.timeout
+        source = (
+            _probe_source(todo[0], probes.path, seconds)
+            if len(todo) == 1
+            else f"__import__('grader_utils.sandbox.probe').sandbox.probe.run_many("
+            f"{todo!r}, {str(probes.path)!r}, {seconds})"
+        )
+        probe = NotebookNode(
+            cell_type="code", source=source, metadata={}, outputs=[], execution_count=None, id=f"grader-call-{todo[0]}"
+        )
+        old_timeout = self.timeout  # type: ignore[has-type]  # a traitlet of nbclient
         self.timeout = min(seconds * len(todo), seconds + 5 * len(todo)) + CALL_GRACE
         test_cell = self.nb.cells[index]
         start = time.monotonic()
@@ -352,8 +400,7 @@ class SandboxedExecute(Execute):
             self.timeout = old_timeout
             self.nb.cells[index] = test_cell  # nbclient puts the cell it ran at that index: the test cell stays
         elapsed = time.monotonic() - start
-        timed_out = any(o.get("output_type") == "error" and o.get("ename") == "CellTimeoutError"
-                        for o in probe.outputs)
+        timed_out = any(o.get("output_type") == "error" and o.get("ename") == "CellTimeoutError" for o in probe.outputs)
         for i in todo:
             if timed_out and not probes.has_result(i):
                 self._log.timeouts.add(i)
@@ -361,8 +408,9 @@ class SandboxedExecute(Execute):
             else:
                 self._log.elapsed[i] = elapsed
 
-    def output(self, outs: list[NotebookNode], msg: dict, display_id: str | None,
-               cell_index: int) -> NotebookNode | None:
+    def output(
+        self, outs: list[NotebookNode], msg: dict, display_id: str | None, cell_index: int
+    ) -> NotebookNode | None:
         content = msg.get("content", {})
         size = len(str(content.get("text", ""))) + sum(len(str(v)) for v in content.get("data", {}).values())
         used = self._cell_bytes.get(cell_index, 0)
@@ -373,8 +421,11 @@ class SandboxedExecute(Execute):
         if used > limit or total > whole:
             return None
         if used + size > limit or total + size > whole:
-            what = (f"this cell printed more than {limit // 1024} KiB" if used + size > limit
-                    else f"the notebook printed more than {whole // 1024 ** 2} MiB")
+            what = (
+                f"this cell printed more than {limit // 1024} KiB"
+                if used + size > limit
+                else f"the notebook printed more than {whole // 1024**2} MiB"
+            )
             note = NotebookNode(output_type="stream", name="stdout", text=f"\n[output truncated: {what}]\n")
             outs.append(note)
             return note
@@ -398,7 +449,7 @@ def _metadata_path(resources: Any) -> Path | None:
 
 
 def _failed(specs: list[TestSpec], reason: str) -> list[TestResult]:
-    return [TestResult(s.grade_id, "failed", 0.0, s.points, reason) for s in specs]
+    return [TestResult(s.grade_id, Status.FAILED, 0.0, s.points, reason) for s in specs]
 
 
 def _put_verdicts(nb: NotebookNode, results: list[TestResult]) -> None:

@@ -39,15 +39,24 @@ try:  # Jinja >= 3
 except ImportError:  # pragma: no cover
     from jinja2 import contextfilter as pass_context  # type: ignore[attr-defined,no-redef]
 
-__all__ = ["CSP", "FEEDBACK_CSS", "InertFeedbackExporter", "InertOutputs", "harden_page", "markdown_to_safe_html",
-           "sanitize_html"]
+__all__ = [
+    "CSP",
+    "FEEDBACK_CSS",
+    "InertFeedbackExporter",
+    "InertOutputs",
+    "harden_page",
+    "markdown_to_safe_html",
+    "sanitize_html",
+]
 
 #: The policy of every feedback page. A <meta> policy cannot set frame-ancestors or sandbox; everything else
 #: that could run or fetch is closed. 'unsafe-inline' styles: nbconvert and nbgrader inline all their CSS.
 #: MathJax (nbgrader's template loads it from cdnjs) is blocked on purpose: formulas show as LaTeX source.
-CSP = ("default-src 'none'; script-src 'none'; object-src 'none'; frame-src 'none'; connect-src 'none'; "
-       "img-src data:; style-src 'unsafe-inline'; font-src 'none'; media-src 'none'; base-uri 'none'; "
-       "form-action 'none'")
+CSP = (
+    "default-src 'none'; script-src 'none'; object-src 'none'; frame-src 'none'; connect-src 'none'; "
+    "img-src data:; style-src 'unsafe-inline'; font-src 'none'; media-src 'none'; base-uri 'none'; "
+    "form-action 'none'"
+)
 
 #: Added to every feedback page: long lines of test output (the course's one-line "Likely cause ..."
 #: messages) wrap instead of running off the right edge of nbgrader's feedback panel.
@@ -59,14 +68,78 @@ div.output_subarea pre, div.output_area pre, div.output_text pre, div.output_err
 }
 """
 
-TAGS = {"a", "abbr", "acronym", "b", "blockquote", "br", "caption", "code", "col", "colgroup", "dd", "del",
-        "details", "div", "dl", "dt", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd",
-        "li", "ol", "p", "pre", "q", "s", "samp", "small", "span", "strong", "sub", "summary", "sup", "table",
-        "tbody", "td", "tfoot", "th", "thead", "tr", "tt", "u", "ul", "var"}
+TAGS = {
+    "a",
+    "abbr",
+    "acronym",
+    "b",
+    "blockquote",
+    "br",
+    "caption",
+    "code",
+    "col",
+    "colgroup",
+    "dd",
+    "del",
+    "details",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "img",
+    "ins",
+    "kbd",
+    "li",
+    "ol",
+    "p",
+    "pre",
+    "q",
+    "s",
+    "samp",
+    "small",
+    "span",
+    "strong",
+    "sub",
+    "summary",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
+    "tt",
+    "u",
+    "ul",
+    "var",
+}
 #: elements whose content is no text for a reader: removed with their content before bleach (which would
 #: otherwise keep e.g. a script's source as visible text)
-DROP_WITH_CONTENT = ["script", "style", "template", "noscript", "iframe", "object", "embed", "applet", "title",
-                     "textarea", "select", "svg", "math", "head"]
+DROP_WITH_CONTENT = [
+    "script",
+    "style",
+    "template",
+    "noscript",
+    "iframe",
+    "object",
+    "embed",
+    "applet",
+    "title",
+    "textarea",
+    "select",
+    "svg",
+    "math",
+    "head",
+]
 PROTOCOLS = {"http", "https", "mailto", "data"}  # data: is then allowed on <img> only (see _allowed_attribute)
 SAFE_IMAGE_SRC = re.compile(r"^data:image/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/=\s]*$")
 #: Pygments' short token classes, its "highlight" block, nbconvert's heading anchors, pandas' tables
@@ -103,8 +176,9 @@ def sanitize_html(html: str) -> str:
         if not SAFE_IMAGE_SRC.match(str(image.get("src", ""))):
             alt = str(image.get("alt", "")).strip()
             image.replace_with(f"[image not shown in the feedback{': ' + alt if alt else ''}]")
-    return bleach.clean(str(soup), tags=TAGS, attributes=_allowed_attribute, protocols=PROTOCOLS, strip=True,
-                        strip_comments=True)
+    return bleach.clean(
+        str(soup), tags=TAGS, attributes=_allowed_attribute, protocols=PROTOCOLS, strip=True, strip_comments=True
+    )
 
 
 def markdown_to_safe_html(source: str, attachments: dict | None = None) -> str:
@@ -125,6 +199,8 @@ def _text(value: Any) -> str:
 
 
 KEPT_AS_IS = ("text/plain", "text/latex", "image/png", "image/jpeg")  # escaped by the template / data: images
+
+
 def _metadata_value_ok(key: str, value: Any) -> bool:
     if key in ("width", "height"):
         return isinstance(value, int) and not isinstance(value, bool)
@@ -150,8 +226,12 @@ def inert_output(output: dict) -> nbformat.NotebookNode:
         name = output.get("name") if output.get("name") in ("stdout", "stderr") else "stdout"
         return nbformat.v4.new_output("stream", name=name, text=_text(output.get("text", "")))
     if kind == "error":
-        return nbformat.v4.new_output("error", ename=str(output.get("ename", "")), evalue=str(output.get("evalue", "")),
-                                      traceback=[str(line) for line in output.get("traceback", [])])
+        return nbformat.v4.new_output(
+            "error",
+            ename=str(output.get("ename", "")),
+            evalue=str(output.get("evalue", "")),
+            traceback=[str(line) for line in output.get("traceback", [])],
+        )
     data_in = output.get("data", {}) if kind in ("display_data", "execute_result") else {}
     data: dict[str, Any] = {key: data_in[key] for key in KEPT_AS_IS if key in data_in}
     for key in ("text/plain", "text/latex"):
@@ -169,8 +249,9 @@ def inert_output(output: dict) -> nbformat.NotebookNode:
     metadata = _safe_metadata(output.get("metadata", {}) or {})
     if kind == "execute_result":
         count = output.get("execution_count")
-        return nbformat.v4.new_output("execute_result", data=data, metadata=metadata,
-                                      execution_count=count if isinstance(count, int) else None)
+        return nbformat.v4.new_output(
+            "execute_result", data=data, metadata=metadata, execution_count=count if isinstance(count, int) else None
+        )
     return nbformat.v4.new_output("display_data", data=data, metadata=metadata)
 
 
@@ -210,10 +291,10 @@ def harden_page(page: str) -> str:
     closed = HEAD_CLOSE.search(page, opened.end()) if opened else None
     if not opened or not closed:
         raise ValueError("feedback page has no <head>...</head>: cannot add its Content-Security-Policy")
-    head = SCRIPT.sub("", page[opened.end():closed.start()])
+    head = SCRIPT.sub("", page[opened.end() : closed.start()])
     meta = f'\n<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
     style = f'<style type="text/css">{FEEDBACK_CSS}</style>\n'
-    return page[:opened.end()] + meta + head + style + page[closed.start():]
+    return page[: opened.end()] + meta + head + style + page[closed.start() :]
 
 
 class InertFeedbackExporter(HTMLExporter):
@@ -224,6 +305,8 @@ class InertFeedbackExporter(HTMLExporter):
     def markdown2html(self, context: Any, source: str) -> str:
         return sanitize_html(super().markdown2html(context, source))
 
-    def from_notebook_node(self, nb: Any, resources: dict | None = None, **kw: Any) -> tuple[str, dict]:
+    def from_notebook_node(  # type: ignore[override]  # (HTML text, as HTMLExporter returns)
+        self, nb: Any, resources: dict | None = None, **kw: Any
+    ) -> tuple[str, dict]:
         output, resources = super().from_notebook_node(nb, resources, **kw)
         return harden_page(output), resources

@@ -52,13 +52,18 @@ class CourseLayout:
         else ``sqlite:///<root>/gradebook.db`` (normalized, see :func:`_normalized`)."""
         url = self.explicit_db_url
         if url is None:
-            url = load_course_config(self.root).CourseDirectory.get("db_url") or f"sqlite:///{self.root / 'gradebook.db'}"
+            url = (
+                load_course_config(self.root).CourseDirectory.get("db_url") or f"sqlite:///{self.root / 'gradebook.db'}"
+            )
         return _normalized(url)
 
     def assignments(self) -> list[str]:
         """Every assignment: the folders of ``source/``, sorted."""
-        return sorted(p.name for p in (self.root / "source").iterdir() if p.is_dir()) \
-            if (self.root / "source").is_dir() else []
+        return (
+            sorted(p.name for p in (self.root / "source").iterdir() if p.is_dir())
+            if (self.root / "source").is_dir()
+            else []
+        )
 
     def source(self, assignment: str) -> Path:
         return self.root / "source" / assignment

@@ -32,11 +32,14 @@ from typing import Any
 
 import nbformat
 
-from .engine import TestResult, grade_notebook, read_specs, write_record
+from .engine import grade_notebook
+from .gradebook import store_scores
 from .layout import course_db_url
+from .records import Status, TestResult, write_record
 from .secret import course_secret
+from .specs import read_specs
 
-__all__ = ["secure_grade", "main"]
+__all__ = ["secure_grade", "put_verdicts", "store_scores", "failed_results"]
 
 
 def put_verdicts(nb: Any, results: list[TestResult]) -> None:
@@ -55,17 +58,26 @@ def put_verdicts(nb: Any, results: list[TestResult]) -> None:
             # partial points (right values, wrong dtype): nbgrader reads a test cell's number result as
             # its score (nbgrader.utils.determine_grade); the message goes first, on stdout
             text = f"PARTIAL {result.grade_id}: {result.score:g} of {result.max_score:g} points. {result.reason}\n"
-            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text),
-                            nbformat.v4.new_output("execute_result", data={"text/plain": repr(float(result.score))},
-                                                   execution_count=None)]
+            cell.outputs = [
+                nbformat.v4.new_output("stream", name="stdout", text=text),
+                nbformat.v4.new_output(
+                    "execute_result", data={"text/plain": repr(float(result.score))}, execution_count=None
+                ),
+            ]
         elif result is not None and result.score > 0:
             text = f"PASSED {result.grade_id} (checked by the course's grader)\n"
             cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]
         else:
-            reason = (f"{result.status}: {result.reason}" + (f" [{'; '.join(result.notes)}]" if result.notes else "")
-                      if result is not None else "failed: the course's grader gave no verdict for this test")
-            cell.outputs = [nbformat.v4.new_output("error", ename="AssertionError", evalue=reason,
-                                                   traceback=[f"AssertionError: {reason}"])]
+            reason = (
+                f"{result.status}: {result.reason}" + (f" [{'; '.join(result.notes)}]" if result.notes else "")
+                if result is not None
+                else "failed: the course's grader gave no verdict for this test"
+            )
+            cell.outputs = [
+                nbformat.v4.new_output(
+                    "error", ename="AssertionError", evalue=reason, traceback=[f"AssertionError: {reason}"]
+                )
+            ]
 
 
 def _rewrite_outputs(autograded_nb: Path, results: list[TestResult]) -> None:
@@ -80,63 +92,63 @@ def _rewrite_outputs(autograded_nb: Path, results: list[TestResult]) -> None:
     os.chmod(autograded_nb, mode)
 
 
-def grade_submitted(root: Path, assignment: str, student: str, source_nb: Path,
-                    refused: list[str] | None = None) -> list[TestResult]:
+def grade_submitted(
+    root: Path, assignment: str, student: str, source_nb: Path, refused: list[str] | None = None
+) -> list[TestResult]:
     """The engine's results for one submitted notebook; never raises (fail closed: a failure of the
     grader is a ``failed`` result for every test, with the reason)."""
     name = source_nb.stem
     submission = root / "submitted" / student / assignment / source_nb.name
     try:
         if refused:
-            return [TestResult(s.grade_id, "invalid", 0.0, s.points,
-                               "the submission holds entries that are not plain files, so it was not graded: "
-                               + ", ".join(refused[:5]) + ". Submit the files themselves.")
-                    for s in read_specs(source_nb)]
+            return [
+                TestResult(
+                    s.grade_id,
+                    Status.INVALID,
+                    0.0,
+                    s.points,
+                    "the submission holds entries that are not plain files, so it was not graded: "
+                    + ", ".join(refused[:5])
+                    + ". Submit the files themselves.",
+                )
+                for s in read_specs(source_nb)
+            ]
         if submission.is_symlink() or (submission.exists() and not submission.is_file()):
-            return [TestResult(s.grade_id, "invalid", 0.0, s.points, "the notebook is not a regular file "
-                               "(a link or a device); it was not read") for s in read_specs(source_nb)]
+            return [
+                TestResult(
+                    s.grade_id,
+                    Status.INVALID,
+                    0.0,
+                    s.points,
+                    "the notebook is not a regular file (a link or a device); it was not read",
+                )
+                for s in read_specs(source_nb)
+            ]
         if not submission.exists():
-            return [TestResult(s.grade_id, "invalid", 0.0, s.points, "the notebook is missing from the submission")
-                    for s in read_specs(source_nb)]
-        return grade_notebook(submission, source_nb, hide=[root],
-                              release_nb=root / "release" / assignment / source_nb.name,
-                              secret=course_secret(root), context=f"{assignment}/{name}")
+            return [
+                TestResult(s.grade_id, Status.INVALID, 0.0, s.points, "the notebook is missing from the submission")
+                for s in read_specs(source_nb)
+            ]
+        return grade_notebook(
+            submission,
+            source_nb,
+            hide=[root],
+            release_nb=root / "release" / assignment / source_nb.name,
+            secret=course_secret(root),
+            context=f"{assignment}/{name}",
+        )
     except Exception as exc:  # noqa: BLE001  (fail closed: the grader's failure is never a score)
-        return failed_results(source_nb, f"the grader failed on this notebook ({type(exc).__name__}: "
-                                         f"{str(exc)[:300]})")
-
-
-def store_scores(db_url: str, assignment: str, student: str, notebook: str, results: list[TestResult]) -> int:
-    """Make the gradebook's auto scores of the notebook the engine's: each autograded test cell gets
-    its verdict's score, or 0 when there is none. Manually graded cells are not touched. Returns
-    how many scores were set."""
-    from nbgrader.api import Gradebook, MissingEntry
-
-    by_id = {r.grade_id: r for r in results}
-    changed = 0
-    with Gradebook(db_url) as gb:
-        try:
-            submitted = gb.find_submission_notebook(notebook, assignment, student)
-        except MissingEntry:
-            return 0
-        for grade in submitted.grades:
-            result = by_id.get(grade.name)
-            if result is None and grade.auto_score is None:
-                continue  # a manually graded answer: not the engine's
-            grade.auto_score = float(result.score) if result is not None else 0.0
-            grade.needs_manual_grade = False
-            changed += 1
-        gb.db.commit()
-    return changed
+        return failed_results(source_nb, f"the grader failed on this notebook ({type(exc).__name__}: {str(exc)[:300]})")
 
 
 def failed_results(source_nb: Path, reason: str) -> list[TestResult]:
     """Every test of a notebook as ``failed``: 0 points and why."""
-    return [TestResult(s.grade_id, "failed", 0.0, s.points, reason) for s in read_specs(source_nb)]
+    return [TestResult(s.grade_id, Status.FAILED, 0.0, s.points, reason) for s in read_specs(source_nb)]
 
 
-def secure_grade(root: Path, assignment: str, students: list[str] | None = None,
-                 db_url: str | None = None) -> dict[str, dict[str, list[TestResult]]]:
+def secure_grade(
+    root: Path, assignment: str, students: list[str] | None = None, db_url: str | None = None
+) -> dict[str, dict[str, list[TestResult]]]:
     """Grade every ``submitted/<student>/<assignment>/*.ipynb``; returns {student: {notebook: results}}."""
     root = Path(root).resolve()
     db_url = course_db_url(root, db_url)

@@ -25,60 +25,94 @@ __all__ = ["main", "build_parser"]
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--root", type=Path, default=Path.cwd(), help="course directory (default: the current one)")
-    p.add_argument("--db-url", default=None, help="gradebook URL (default: the course's CourseDirectory.db_url, "
-                                                  "else sqlite:///<root>/gradebook.db); e.g. postgresql://...")
+    p.add_argument(
+        "--db-url",
+        default=None,
+        help="gradebook URL (default: the course's CourseDirectory.db_url, "
+        "else sqlite:///<root>/gradebook.db); e.g. postgresql://...",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cnn-course", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    g = sub.add_parser("grade", help="autograde submissions in parallel, each in its own sandboxed kernel",
-                       description="Autograde submitted/<student>/ASSIGNMENT/ for every student (or those given): "
-                                   "nbgrader's autograde with sandboxed kernels, then the trusted engine's verdicts. "
-                                   "A broken submission affects only its student; every auto score is replaced.")
+    g = sub.add_parser(
+        "grade",
+        help="autograde submissions in parallel, each in its own sandboxed kernel",
+        description="Autograde submitted/<student>/ASSIGNMENT/ for every student (or those given): "
+        "nbgrader's autograde with sandboxed kernels, then the trusted engine's verdicts. "
+        "A broken submission affects only its student; every auto score is replaced.",
+    )
     g.add_argument("assignment", nargs="+", help="one or more assignments (graded by the same workers)")
-    g.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1,
-                   help="worker processes (default: the number of CPUs)")
+    g.add_argument(
+        "--jobs", "-j", type=int, default=os.cpu_count() or 1, help="worker processes (default: the number of CPUs)"
+    )
     g.add_argument("--student", action="append", help="grade only this student (repeatable)")
-    g.add_argument("--scheduler", help="address of a Dask scheduler (e.g. tcp://10.0.0.5:8786): run the tasks on "
-                                       "its workers, which need this course directory at the same path")
-    g.add_argument("--timeout", type=float, default=None,
-                   help="seconds per submission before it is stopped (default: 600 per notebook)")
+    g.add_argument(
+        "--scheduler",
+        help="address of a Dask scheduler (e.g. tcp://10.0.0.5:8786): run the tasks on "
+        "its workers, which need this course directory at the same path",
+    )
+    g.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        help="seconds per submission before it is stopped (default: 600 per notebook)",
+    )
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
     _common(g)
 
-    f = sub.add_parser("feedback", help="write feedback HTML (hidden tests never shown)",
-                       description="nbgrader generate_feedback for the graded submissions: "
-                                   "feedback/<student>/ASSIGNMENT/<notebook>.html")
+    f = sub.add_parser(
+        "feedback",
+        help="write feedback HTML (hidden tests never shown)",
+        description="nbgrader generate_feedback for the graded submissions: "
+        "feedback/<student>/ASSIGNMENT/<notebook>.html",
+    )
     f.add_argument("assignment")
     f.add_argument("--student", action="append", help="only this student (repeatable)")
     _common(f)
 
-    e = sub.add_parser("export", help="export grades for a spreadsheet or an LMS",
-                       description="Write the gradebook as a per-exercise CSV, a Canvas gradebook import or a Moodle "
-                                   "grade import file (see grader_utils/exporters.py for the columns).")
+    e = sub.add_parser(
+        "export",
+        help="export grades for a spreadsheet or an LMS",
+        description="Write the gradebook as a per-exercise CSV, a Canvas gradebook import or a Moodle "
+        "grade import file (see grader_utils/exporters.py for the columns).",
+    )
     e.add_argument("--format", choices=["csv", "canvas", "moodle"], default="csv")
     e.add_argument("--to", type=Path, default=None, help="output file (default: grades-<format>.csv)")
     e.add_argument("--assignment", action="append", help="only this assignment (repeatable)")
-    e.add_argument("--identifier", choices=["email", "username", "lms_user_id"], default=None,
-                   help="moodle: the column Moodle matches users by (default: email)")
+    e.add_argument(
+        "--identifier",
+        choices=["email", "username", "lms_user_id"],
+        default=None,
+        help="moodle: the column Moodle matches users by (default: email)",
+    )
     _common(e)
 
-    rel = sub.add_parser("release", help="generate the student versions in release/ (all assignments by default)",
-                         description="nbgrader generate_assignment for each assignment of source/: solutions and "
-                                     "hidden tests removed, the gradebook's points updated.")
+    rel = sub.add_parser(
+        "release",
+        help="generate the student versions in release/ (all assignments by default)",
+        description="nbgrader generate_assignment for each assignment of source/: solutions and "
+        "hidden tests removed, the gradebook's points updated.",
+    )
     rel.add_argument("assignment", nargs="*", help="assignments (default: every folder of source/)")
     _common(rel)
 
-    d = sub.add_parser("demo", help="write the demo class's submissions (submitted/ from demo/ and release/)",
-                       description="Build submitted/<student>/<assignment>/ from demo/<assignment>/<student>.py and "
-                                   "the release notebooks, and load demo/students.csv into the gradebook.")
+    d = sub.add_parser(
+        "demo",
+        help="write the demo class's submissions (submitted/ from demo/ and release/)",
+        description="Build submitted/<student>/<assignment>/ from demo/<assignment>/<student>.py and "
+        "the release notebooks, and load demo/students.csv into the gradebook.",
+    )
     _common(d)
 
-    ro = sub.add_parser("roster", help="load students into the gradebook from a CSV",
-                        description="Create or update students from a CSV with nbgrader's columns "
-                                    "(id, first_name, last_name, email, lms_user_id).")
+    ro = sub.add_parser(
+        "roster",
+        help="load students into the gradebook from a CSV",
+        description="Create or update students from a CSV with nbgrader's columns "
+        "(id, first_name, last_name, email, lms_user_id).",
+    )
     ro.add_argument("file", type=Path)
     _common(ro)
 
@@ -87,15 +121,21 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--json", action="store_true", help="print JSON instead of a table")
     _common(t)
 
-    en = sub.add_parser("engine", help="grade with the trusted engine alone (no nbgrader autograde)",
-                        description="Grade submitted/<student>/ASSIGNMENT/ one submission at a time with the "
-                                    "sandboxed engine: records, autograded outputs and gradebook scores.")
+    en = sub.add_parser(
+        "engine",
+        help="grade with the trusted engine alone (no nbgrader autograde)",
+        description="Grade submitted/<student>/ASSIGNMENT/ one submission at a time with the "
+        "sandboxed engine: records, autograded outputs and gradebook scores.",
+    )
     en.add_argument("assignment")
     en.add_argument("--student", action="append", help="grade only this student (repeatable)")
     _common(en)
 
-    r = sub.add_parser("report", help="HTML class report with figures",
-                       description="Score distribution, pass rate per exercise and the diagnosed mistakes of a class.")
+    r = sub.add_parser(
+        "report",
+        help="HTML class report with figures",
+        description="Score distribution, pass rate per exercise and the diagnosed mistakes of a class.",
+    )
     r.add_argument("assignment")
     r.add_argument("--to", type=Path, default=None, help="output file (default: reports/<assignment>.html)")
     _common(r)
@@ -124,8 +164,16 @@ def _grade(args: argparse.Namespace) -> int:
         bar.set_postfix_str(f"{outcome.student}: {outcome.status}", refresh=False)
         bar.update(1)
 
-    outcomes = grade_assignments(root, args.assignment, args.student, jobs=args.jobs, db_url=args.db_url,
-                                 scheduler=args.scheduler, task_seconds=args.timeout, on_done=done)
+    outcomes = grade_assignments(
+        root,
+        args.assignment,
+        args.student,
+        jobs=args.jobs,
+        db_url=args.db_url,
+        scheduler=args.scheduler,
+        task_seconds=args.timeout,
+        on_done=done,
+    )
     bar.close()
     print(summary(outcomes))
     return 0
@@ -133,7 +181,9 @@ def _grade(args: argparse.Namespace) -> int:
 
 def summary(outcomes) -> str:
     """A table per submission and a line of counts: graded / failed / timed out, with reasons."""
-    counts = {k: sum(o.status == k for o in outcomes) for k in ("graded", "failed", "timeout")}
+    from ..grading.records import SubmissionStatus
+
+    counts = {k.value: sum(o.status == k for o in outcomes) for k in SubmissionStatus}
     several = len({o.assignment for o in outcomes}) > 1
     label = (lambda o: f"{o.student} ({o.assignment})") if several else (lambda o: o.student)
     width = max([len(label(o)) for o in outcomes] + [7])
@@ -142,8 +192,10 @@ def summary(outcomes) -> str:
         notes = "; ".join(([o.reason] if o.reason else []) + o.problems[:3])
         score = f"{o.score:g}/{o.max_score:g}" if o.max_score else "-"
         lines.append(f"{label(o):<{width}}  {o.status:<7}  {score:>11}  {o.seconds:7.1f}  {notes}")
-    lines.append(f"{counts['graded']} graded, {counts['failed']} failed, {counts['timeout']} timed out "
-                 f"(records: autograded/<student>/<assignment>/<notebook>.grading.json)")
+    lines.append(
+        f"{counts['graded']} graded, {counts['failed']} failed, {counts['timeout']} timed out "
+        f"(records: autograded/<student>/<assignment>/<notebook>.grading.json)"
+    )
     return "\n".join(lines)
 
 
@@ -234,22 +286,32 @@ def _table(args: argparse.Namespace) -> int:
 
 
 def _engine(args: argparse.Namespace) -> int:
-    from ..grading.engine import VERDICT_STATUSES
     from ..grading.secure_grade import secure_grade
 
     graded = secure_grade(args.root, args.assignment, args.student, db_url=args.db_url)
     for student, notebooks in sorted(graded.items()):
         for name, results in notebooks.items():
-            problems = [f"{r.grade_id}: {r.status}" for r in results if r.status not in VERDICT_STATUSES]
+            problems = [f"{r.grade_id}: {r.status}" for r in results if not r.status.is_verdict]
             score = sum(r.score for r in results)
             total = sum(r.max_score for r in results)
-            print(f"{student:>12} {name}: {score:g}/{total:g} verified by the sandboxed grader"
-                  + (f" ({', '.join(problems)})" if problems else ""))
+            print(
+                f"{student:>12} {name}: {score:g}/{total:g} verified by the sandboxed grader"
+                + (f" ({', '.join(problems)})" if problems else "")
+            )
     return 0
 
 
-COMMANDS = {"release": _release, "demo": _demo, "roster": _roster, "grade": _grade, "engine": _engine,
-            "feedback": _feedback, "table": _table, "report": _report, "export": _export}
+COMMANDS = {
+    "release": _release,
+    "demo": _demo,
+    "roster": _roster,
+    "grade": _grade,
+    "engine": _engine,
+    "feedback": _feedback,
+    "table": _table,
+    "report": _report,
+    "export": _export,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

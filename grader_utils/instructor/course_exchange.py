@@ -1,7 +1,7 @@
 """The course's nbgrader exchange on a shared machine (the hub; issue #14, item 3): nobody submits in another
 student's name, and no student reads another's submission.
 
-Collect. 
+Collect.
 nbgrader's exchange is a world-writable folder: a submission is a folder ``inbound/{student_id}+{assignment}+
 {timestamp}+{random}`` that the student's own `nbgrader submit` creates, and nothing stops a student from making
 such a folder by hand. nbgrader's default `collect` trusts the name: it takes the newest folder per claimed
@@ -43,7 +43,6 @@ import shutil
 import stat
 import tempfile
 from collections.abc import Callable
-from typing import Optional
 
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.exchange.default.collect import ExchangeCollect, groupby
@@ -141,8 +140,8 @@ class CourseExchangeCollect(ExchangeCollect):
 
     unix_user_of = CallableTrait(
         help="Maps a student id (the first part of an inbound folder's name) to the Unix user name that must own "
-             "the folder. On JupyterHub ids are Unix user names (the default, the identity); set it in "
-             "nbgrader_config.py when ids differ, e.g. c.CourseExchangeCollect.unix_user_of = lambda i: 's' + i."
+        "the folder. On JupyterHub ids are Unix user names (the default, the identity); set it in "
+        "nbgrader_config.py when ids differ, e.g. c.CourseExchangeCollect.unix_user_of = lambda i: 's' + i."
     ).tag(config=True)
 
     @default("unix_user_of")
@@ -157,7 +156,7 @@ class CourseExchangeCollect(ExchangeCollect):
         except KeyError:
             raise Refused(f"claims student id {student_id!r}, but there is no Unix user {user!r}") from None
 
-    def refusal(self, path: str, student_id: str) -> Optional[str]:
+    def refusal(self, path: str, student_id: str) -> str | None:
         """Why the inbound folder ``path`` claiming ``student_id`` is not collected, or None if it may be."""
         try:
             st = os.lstat(path)
@@ -175,26 +174,30 @@ class CourseExchangeCollect(ExchangeCollect):
 
     def init_src(self) -> None:
         """As nbgrader's, but refused folders are dropped before the newest submission per student is chosen."""
-        if self.coursedir.course_id == '':
+        if self.coursedir.course_id == "":
             self.fail("No course id specified. Re-run with --course flag.")
         self.course_path = os.path.join(self.root, self.coursedir.course_id)
-        self.inbound_path = os.path.join(self.course_path, 'inbound')
+        self.inbound_path = os.path.join(self.course_path, "inbound")
         if not os.path.isdir(self.inbound_path):
-            self.fail("Course not found: {}".format(self.inbound_path))
+            self.fail(f"Course not found: {self.inbound_path}")
         if not os.access(self.inbound_path, os.R_OK | os.X_OK):
-            self.fail("You don't have read permissions for the directory: {}".format(self.inbound_path))
-        student_id = self.coursedir.student_id if self.coursedir.student_id else '*'
-        pattern = os.path.join(self.inbound_path, '{}+{}+*'.format(student_id, self.coursedir.assignment_id))
+            self.fail(f"You don't have read permissions for the directory: {self.inbound_path}")
+        student_id = self.coursedir.student_id if self.coursedir.student_id else "*"
+        pattern = os.path.join(self.inbound_path, f"{student_id}+{self.coursedir.assignment_id}+*")
         records = []
         for path in sorted(glob.glob(pattern)):
             rec = self._path_to_record(path)
-            why = self.refusal(path, rec['username'])
+            why = self.refusal(path, rec["username"])
             if why:
-                self.log.warning("Not collecting %s: %s (a submission in another student's name, or a link to "
-                                 "files that are not the student's?)", path, why)
+                self.log.warning(
+                    "Not collecting %s: %s (a submission in another student's name, or a link to "
+                    "files that are not the student's?)",
+                    path,
+                    why,
+                )
             else:
                 records.append(rec)
-        usergroups = groupby(records, lambda item: item['username'])
+        usergroups = groupby(records, lambda item: item["username"])
         with Gradebook(self.coursedir.db_url, self.coursedir.course_id) as gb:
             try:
                 self.duedate = gb.find_assignment(self.coursedir.assignment_id).duedate
@@ -203,20 +206,25 @@ class CourseExchangeCollect(ExchangeCollect):
         self.src_records = []
         for v in usergroups.values():
             ordered = self._sort_by_timestamp(v)
-            before = [r for r in ordered if self.duedate is not None and r['timestamp'] <= self.duedate]
+            before = [r for r in ordered if self.duedate is not None and r["timestamp"] <= self.duedate]
             self.src_records.append(before[0] if self.before_duedate and before else ordered[0])
 
     def do_copy(self, src: str, dest: str, log=None) -> None:
         """Snapshot ``src`` without following links (refusing what :func:`_check_entry` refuses), then copy the
         snapshot to ``dest`` with nbgrader's copy (its ignore/include patterns and size limits)."""
-        student_id = self._path_to_record(src)['username']
+        student_id = self._path_to_record(src)["username"]
         work = tempfile.mkdtemp(prefix=".collect-", dir=os.path.dirname(dest))
         try:
             parent = os.open(os.path.dirname(src), _DIR_FLAGS)
             try:
                 snap = os.path.join(work, "s")
-                snapshot(parent, os.path.basename(src), snap, self.expected_uid(student_id),
-                         [1000 * self.coursedir.max_dir_size])
+                snapshot(
+                    parent,
+                    os.path.basename(src),
+                    snap,
+                    self.expected_uid(student_id),
+                    [1000 * self.coursedir.max_dir_size],
+                )
             finally:
                 os.close(parent)
         except (Refused, OSError) as e:

@@ -36,8 +36,9 @@ def read_answers(path: Path) -> dict[str, str]:
 def build_submission(release_nb: Path, answers: dict[str, str], dest: Path) -> None:
     """Write ``release_nb`` with the answered solution cells replaced to ``dest``."""
     nb = nbformat.read(release_nb, as_version=4)
-    solution_ids = {c.metadata["nbgrader"]["grade_id"] for c in nb.cells
-                    if c.metadata.get("nbgrader", {}).get("solution")}
+    solution_ids = {
+        c.metadata["nbgrader"]["grade_id"] for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")
+    }
     unknown = set(answers) - solution_ids
     if unknown:
         raise ValueError(f"{release_nb.name}: no solution cells {sorted(unknown)} (have {sorted(solution_ids)})")

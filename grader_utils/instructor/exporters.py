@@ -69,16 +69,26 @@ the Map from/Map to step. Neither import was run against a live LMS.
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.plugins import ExportPlugin
 from traitlets import Dict, Enum, Unicode
 
-__all__ = ["exercise_of", "StudentRow", "assignment_exercises", "assignment_rows",
-           "ExerciseCsvExporter", "CanvasExporter", "MoodleExporter", "FORMATS", "export"]
+__all__ = [
+    "exercise_of",
+    "StudentRow",
+    "assignment_exercises",
+    "assignment_rows",
+    "ExerciseCsvExporter",
+    "CanvasExporter",
+    "MoodleExporter",
+    "FORMATS",
+    "export",
+]
 
 
 def exercise_of(grade_id: str) -> str:
@@ -133,9 +143,17 @@ def assignment_rows(gb: Gradebook, assignment: str, students: Iterable[str] | No
     for st in gb.students:
         if wanted is not None and st.id not in wanted:
             continue
-        row = StudentRow(assignment, st.id, st.first_name or "", st.last_name or "", st.email or "",
-                         st.lms_user_id or "", "", dict.fromkeys(exercises, 0.0),
-                         max_score=float(a.max_score or 0.0))
+        row = StudentRow(
+            assignment,
+            st.id,
+            st.first_name or "",
+            st.last_name or "",
+            st.email or "",
+            st.lms_user_id or "",
+            "",
+            dict.fromkeys(exercises, 0.0),
+            max_score=float(a.max_score or 0.0),
+        )
         try:
             sub = gb.find_submission(assignment, st.id)
         except MissingEntry:
@@ -198,8 +216,11 @@ class ExerciseCsvExporter(_Exporter):
         for rows in by_assignment.values():
             for r in rows:
                 cells = [_num(r.exercises[e]) if e in r.exercises else "" for e in exercises]
-                out.append([r.assignment, r.student_id, r.last_name, r.first_name, r.email, r.lms_user_id,
-                            r.timestamp] + cells + [_num(r.late_penalty), _num(r.total), _num(r.max_score)])
+                out.append(
+                    [r.assignment, r.student_id, r.last_name, r.first_name, r.email, r.lms_user_id, r.timestamp]
+                    + cells
+                    + [_num(r.late_penalty), _num(r.total), _num(r.max_score)]
+                )
         return out
 
 
@@ -208,8 +229,10 @@ class CanvasExporter(_Exporter):
 
     default_name = "grades_canvas.csv"
     STUDENT_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
-    assignment_ids = Dict(help="{nbgrader assignment: Canvas assignment id}: the column becomes "
-                               "'name (id)' so Canvas updates that assignment").tag(config=True)
+    assignment_ids = Dict(
+        help="{nbgrader assignment: Canvas assignment id}: the column becomes "
+        "'name (id)' so Canvas updates that assignment"
+    ).tag(config=True)
     section = Unicode("", help="value of the Section column (Canvas does not use it to match)").tag(config=True)
 
     def column(self, assignment: str) -> str:
@@ -221,8 +244,10 @@ class CanvasExporter(_Exporter):
         by_assignment = self._rows(gb)
         names = list(by_assignment)
         header = self.STUDENT_COLUMNS + [self.column(a) for a in names]
-        maxes = {a: (rows[0].max_score if rows else float(gb.find_assignment(a).max_score or 0))
-                 for a, rows in by_assignment.items()}
+        maxes = {
+            a: (rows[0].max_score if rows else float(gb.find_assignment(a).max_score or 0))
+            for a, rows in by_assignment.items()
+        }
         out = [header, ["Points Possible", "", "", "", ""] + [_num(maxes[a]) for a in names]]
         per_student: dict[str, dict[str, StudentRow]] = {}
         for a, rows in by_assignment.items():
@@ -231,8 +256,9 @@ class CanvasExporter(_Exporter):
         for student_id, rows_by_a in per_student.items():
             first = next(iter(rows_by_a.values()))
             name = ", ".join(p for p in (first.last_name, first.first_name) if p) or student_id
-            out.append([name, first.lms_user_id, "", student_id, self.section]
-                       + [_num(rows_by_a[a].total) for a in names])
+            out.append(
+                [name, first.lms_user_id, "", student_id, self.section] + [_num(rows_by_a[a].total) for a in names]
+            )
         return out
 
 
@@ -240,15 +266,27 @@ class MoodleExporter(_Exporter):
     """Moodle's "Import grades from CSV": one row per student, one column per assignment."""
 
     default_name = "grades_moodle.csv"
-    COLUMNS = {"username": "Username", "email": "Email address", "first_name": "First name",
-               "last_name": "Last name", "lms_user_id": "LMS user ID"}
-    identifier = Enum(["email", "username", "lms_user_id"], default_value="email",
-                      help="the column Moodle maps users by; it comes first and must be set for "
-                           "every student").tag(config=True)
+    COLUMNS = {
+        "username": "Username",
+        "email": "Email address",
+        "first_name": "First name",
+        "last_name": "Last name",
+        "lms_user_id": "LMS user ID",
+    }
+    identifier = Enum(
+        ["email", "username", "lms_user_id"],
+        default_value="email",
+        help="the column Moodle maps users by; it comes first and must be set for every student",
+    ).tag(config=True)
 
     def _value(self, r: StudentRow, key: str) -> str:
-        return {"username": r.student_id, "email": r.email, "first_name": r.first_name,
-                "last_name": r.last_name, "lms_user_id": r.lms_user_id}[key]
+        return {
+            "username": r.student_id,
+            "email": r.email,
+            "first_name": r.first_name,
+            "last_name": r.last_name,
+            "lms_user_id": r.lms_user_id,
+        }[key]
 
     def table(self, gb: Gradebook) -> list[list[str]]:
         by_assignment = self._rows(gb)
@@ -259,12 +297,17 @@ class MoodleExporter(_Exporter):
         for a, rows in by_assignment.items():
             for r in rows:
                 per_student.setdefault(r.student_id, {})[a] = r
-        missing = [s for s, rows_by_a in per_student.items()
-                   if not self._value(next(iter(rows_by_a.values())), self.identifier)]
+        missing = [
+            s
+            for s, rows_by_a in per_student.items()
+            if not self._value(next(iter(rows_by_a.values())), self.identifier)
+        ]
         if missing:
-            raise ValueError(f"no {self.identifier} for students {missing}: Moodle would give their grades "
-                             f"to another user; set them (e.g. nbgrader db student add) or choose "
-                             f"another MoodleExporter.identifier")
+            raise ValueError(
+                f"no {self.identifier} for students {missing}: Moodle would give their grades "
+                f"to another user; set them (e.g. nbgrader db student add) or choose "
+                f"another MoodleExporter.identifier"
+            )
         for rows_by_a in per_student.values():
             first = next(iter(rows_by_a.values()))
             out.append([self._value(first, k) for k in keys] + [_num(rows_by_a[a].total) for a in names])
@@ -272,12 +315,10 @@ class MoodleExporter(_Exporter):
 
 
 #: format name -> exporter class (the ``fmt`` of :func:`export`)
-FORMATS: dict[str, type[_Exporter]] = {"csv": ExerciseCsvExporter, "canvas": CanvasExporter,
-                                       "moodle": MoodleExporter}
+FORMATS: dict[str, type[_Exporter]] = {"csv": ExerciseCsvExporter, "canvas": CanvasExporter, "moodle": MoodleExporter}
 
 
-def export(db_url: str, fmt: str, path: Path, assignments: list[str] | None = None,
-           **options: Any) -> Path:
+def export(db_url: str, fmt: str, path: Path, assignments: list[str] | None = None, **options: Any) -> Path:
     """Write the grades of ``db_url``'s gradebook in format ``fmt`` (csv, canvas, moodle) to ``path``.
 
     assignments: only these (default: all); options: the exporter's traits, e.g.

@@ -24,50 +24,38 @@ from __future__ import annotations
 import base64
 import html
 import io
-import json
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .exporters import assignment_exercises, assignment_rows, exercise_of
 from ..grading.layout import course_db_url
+from ..grading.records import PROBLEM_STATUSES, NotebookRecord, TestResult
 from ..judge.feedback import HINTS
+from .exporters import assignment_exercises, assignment_rows, exercise_of
 
 __all__ = ["PROBLEM_STATUSES", "diagnosed_causes", "read_records", "ClassStats", "class_stats", "write_report"]
 
-#: statuses of the engine's records that the report lists one by one
-PROBLEM_STATUSES = ("failed", "timeout", "crash", "invalid", "integrity")
+
+def diagnosed_causes(test: TestResult) -> list[str]:
+    """Keys of :data:`HINTS` diagnosed for one test of a ``grading.json`` record.
+
+    The test's ``causes`` when it has any (unknown keys dropped), else the keys whose hint text
+    occurs in its ``reason`` (records written before causes were recorded); each key once, in the
+    order given (or of :data:`HINTS`)."""
+    if test.causes:
+        return list(dict.fromkeys(c for c in test.causes if isinstance(c, str) and c in HINTS))
+    return [key for key, text in HINTS.items() if text in test.reason] if test.reason else []
 
 
-def diagnosed_causes(test: dict) -> list[str]:
-    """Keys of :data:`HINTS` diagnosed for one test entry of a ``grading.json`` record.
-
-    The entry's ``causes`` list when present (unknown keys dropped), else the keys whose hint
-    text occurs in its ``reason``; each key once, in the order given (or of :data:`HINTS`)."""
-    causes = test.get("causes")
-    if isinstance(causes, list):
-        return list(dict.fromkeys(c for c in causes if isinstance(c, str) and c in HINTS))
-    reason = test.get("reason")
-    if not isinstance(reason, str) or not reason:
-        return []
-    return [key for key, text in HINTS.items() if text in reason]
-
-
-def read_records(root: Path, assignment: str) -> tuple[list[dict], list[str]]:
+def read_records(root: Path, assignment: str) -> tuple[list[NotebookRecord], list[str]]:
     """The assignment's ``grading.json`` records, and the files that could not be read."""
     records, unreadable = [], []
     for path in sorted(Path(root).glob(f"autograded/*/{assignment}/*.grading.json")):
         try:
-            record = json.loads(path.read_text(encoding="utf-8"))
-            if not isinstance(record, dict) or not isinstance(record.get("tests"), list):
-                raise ValueError("not a record")
+            records.append(NotebookRecord.read(path))
         except (OSError, ValueError):
             unreadable.append(str(path.relative_to(root)))
-            continue
-        record.setdefault("student", path.parent.parent.name)
-        record.setdefault("notebook", path.name[: -len(".grading.json")])
-        records.append(record)
     return records, unreadable
 
 
@@ -100,35 +88,55 @@ def class_stats(root: Path, assignment: str, db_url: str | None = None) -> Class
         max_score = float(gb.find_assignment(assignment).max_score or 0.0)
     submitted = [r for r in rows if r.submitted]
     n = len(submitted)
-    full = {e: sum(r.exercises.get(e, 0.0) >= m - 1e-9 for r in submitted) / n if n else 0.0
-            for e, m in exercise_max.items()}
+    full = {
+        e: sum(r.exercises.get(e, 0.0) >= m - 1e-9 for r in submitted) / n if n else 0.0
+        for e, m in exercise_max.items()
+    }
     mean = {e: sum(r.exercises.get(e, 0.0) for r in submitted) / n if n else 0.0 for e in exercise_max}
 
     records, unreadable = read_records(root, assignment)
     hit: dict[tuple[str, str], set[str]] = defaultdict(set)
     problems = []
     for record in records:
-        for test in record["tests"]:
-            if not isinstance(test, dict):
-                continue
-            grade_id = str(test.get("grade_id", ""))
+        for test in record.tests:
             for cause in diagnosed_causes(test):
-                hit[exercise_of(grade_id), cause].add(str(record["student"]))
-            if test.get("status") in PROBLEM_STATUSES:
-                problems.append({"student": str(record["student"]), "notebook": str(record["notebook"]),
-                                 "grade_id": grade_id, "status": str(test["status"]),
-                                 "reason": str(test.get("reason", "")),
-                                 "notes": [str(x) for x in test.get("notes", []) if x]})
+                hit[exercise_of(test.grade_id), cause].add(record.student)
+            if test.status in PROBLEM_STATUSES:
+                problems.append(
+                    {
+                        "student": record.student,
+                        "notebook": record.notebook,
+                        "grade_id": test.grade_id,
+                        "status": test.status.value,
+                        "reason": str(test.reason),
+                        "notes": [str(x) for x in test.notes if x],
+                    }
+                )
     order = list(exercise_max)
-    causes = {k: len(v) for k, v in sorted(hit.items(), key=lambda kv: (
-        order.index(kv[0][0]) if kv[0][0] in order else len(order), -len(kv[1]), kv[0][1]))}
-    return ClassStats(assignment, max_score, {r.student_id: r.total for r in submitted},
-                      [r.student_id for r in rows if not r.submitted], exercise_max, full, mean, causes,
-                      problems=problems, unreadable=unreadable,
-                      names={r.student_id: f"{r.first_name} {r.last_name}".strip() for r in rows})
+    causes = {
+        k: len(v)
+        for k, v in sorted(
+            hit.items(),
+            key=lambda kv: (order.index(kv[0][0]) if kv[0][0] in order else len(order), -len(kv[1]), kv[0][1]),
+        )
+    }
+    return ClassStats(
+        assignment,
+        max_score,
+        {r.student_id: r.total for r in submitted},
+        [r.student_id for r in rows if not r.submitted],
+        exercise_max,
+        full,
+        mean,
+        causes,
+        problems=problems,
+        unreadable=unreadable,
+        names={r.student_id: f"{r.first_name} {r.last_name}".strip() for r in rows},
+    )
 
 
 # --- figures ---------------------------------------------------------------------------
+
 
 def _png(fig: Any) -> str:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -147,10 +155,14 @@ def _figures(stats: ClassStats) -> dict[str, str]:
     fig = Figure(figsize=(6, 3))
     ax = fig.add_subplot()
     top = max(stats.max_score, 1.0)
-    ax.hist(list(stats.totals.values()), bins=min(20, max(int(top), 1)), range=(0, top), color="#4477aa",
-            edgecolor="white")
-    ax.set(xlabel=f"total score (of {stats.max_score:g})", ylabel="students",
-           title=f"Score distribution ({len(stats.totals)} submissions)")
+    ax.hist(
+        list(stats.totals.values()), bins=min(20, max(int(top), 1)), range=(0, top), color="#4477aa", edgecolor="white"
+    )
+    ax.set(
+        xlabel=f"total score (of {stats.max_score:g})",
+        ylabel="students",
+        title=f"Score distribution ({len(stats.totals)} submissions)",
+    )
     figs["scores"] = _png(fig)
 
     fig = Figure(figsize=(6, 0.5 + 0.4 * max(len(stats.exercise_max), 1)))
@@ -166,12 +178,13 @@ def _figures(stats: ClassStats) -> dict[str, str]:
         ax = fig.add_subplot()
         ax.barh(labels, list(stats.causes.values())[::-1], color="#cc6677")
         ax.set(xlabel="students", title="Diagnosed mistakes")
-        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.xaxis.get_major_locator().set_params(integer=True)  # type: ignore[call-arg]  # (MaxNLocator)
         figs["causes"] = _png(fig)
     return figs
 
 
 # --- HTML --------------------------------------------------------------------------------
+
 
 def _e(x: Any) -> str:
     return html.escape(str(x), quote=True)
@@ -190,38 +203,61 @@ def _img(b64: str, alt: str) -> str:
 def render(stats: ClassStats) -> str:
     """The report's HTML (every value escaped)."""
     figs = _figures(stats)
-    parts = [f"<h1>Class report: {_e(stats.assignment)}</h1>",
-             f"<p>{len(stats.totals)} submissions; no submission: {_e(', '.join(stats.not_submitted) or 'none')}.</p>",
-             "<h2>Score distribution</h2>", _img(figs["scores"], "histogram of total scores"),
-             _table(["student", "name", "total", "max"],
-                    [[s, stats.names.get(s, ""), f"{t:g}", f"{stats.max_score:g}"]
-                     for s, t in sorted(stats.totals.items())]),
-             "<h2>Exercises</h2>", _img(figs["exercises"], "share of students with full marks per exercise"),
-             _table(["exercise", "points", "full marks", "mean score"],
-                    [[e, f"{m:g}", f"{100 * stats.full_marks[e]:.0f}%", f"{stats.mean[e]:.2f}"]
-                     for e, m in stats.exercise_max.items()]),
-             "<h2>Diagnosed mistakes</h2>"]
+    parts = [
+        f"<h1>Class report: {_e(stats.assignment)}</h1>",
+        f"<p>{len(stats.totals)} submissions; no submission: {_e(', '.join(stats.not_submitted) or 'none')}.</p>",
+        "<h2>Score distribution</h2>",
+        _img(figs["scores"], "histogram of total scores"),
+        _table(
+            ["student", "name", "total", "max"],
+            [[s, stats.names.get(s, ""), f"{t:g}", f"{stats.max_score:g}"] for s, t in sorted(stats.totals.items())],
+        ),
+        "<h2>Exercises</h2>",
+        _img(figs["exercises"], "share of students with full marks per exercise"),
+        _table(
+            ["exercise", "points", "full marks", "mean score"],
+            [
+                [e, f"{m:g}", f"{100 * stats.full_marks[e]:.0f}%", f"{stats.mean[e]:.2f}"]
+                for e, m in stats.exercise_max.items()
+            ],
+        ),
+        "<h2>Diagnosed mistakes</h2>",
+    ]
     if stats.causes:
-        parts += [_img(figs["causes"], "number of students per diagnosed mistake"),
-                  _table(["exercise", "mistake", "students", "what the student was told"],
-                         [[e, c, n, HINTS[c]] for (e, c), n in stats.causes.items()])]
+        parts += [
+            _img(figs["causes"], "number of students per diagnosed mistake"),
+            _table(
+                ["exercise", "mistake", "students", "what the student was told"],
+                [[e, c, n, HINTS[c]] for (e, c), n in stats.causes.items()],
+            ),
+        ]
     else:
         parts.append("<p>No diagnosed mistakes in the grading records.</p>")
     parts.append("<h2>Tests that did not run normally</h2>")
     if stats.problems:
-        parts.append(_table(["student", "notebook", "test", "status", "reason", "notes"],
-                            [[p["student"], p["notebook"], p["grade_id"], p["status"], p["reason"],
-                              "; ".join(p["notes"])] for p in stats.problems]))
+        parts.append(
+            _table(
+                ["student", "notebook", "test", "status", "reason", "notes"],
+                [
+                    [p["student"], p["notebook"], p["grade_id"], p["status"], p["reason"], "; ".join(p["notes"])]
+                    for p in stats.problems
+                ],
+            )
+        )
     else:
         parts.append("<p>None: every test ended ok or wrong.</p>")
     if stats.unreadable:
         parts.append(f"<p>Unreadable records: {_e(', '.join(stats.unreadable))}</p>")
-    style = ("body{font-family:sans-serif;max-width:60em;margin:auto}table{border-collapse:collapse;margin:1em 0}"
-             "td,th{border:1px solid #ccc;padding:2px 6px;text-align:left;vertical-align:top}"
-             "td{white-space:pre-wrap}")
-    return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>Class report: {_e(stats.assignment)}</title><style>{style}</style></head>"
-            f"<body>{''.join(parts)}</body></html>\n")
+    style = (
+        "body{font-family:sans-serif;max-width:60em;margin:auto}table{border-collapse:collapse;margin:1em 0}"
+        "td,th{border:1px solid #ccc;padding:2px 6px;text-align:left;vertical-align:top}"
+        "td{white-space:pre-wrap}"
+    )
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>Class report: {_e(stats.assignment)}</title><style>{style}</style></head>"
+        f"<body>{''.join(parts)}</body></html>\n"
+    )
 
 
 def write_report(root: Path, assignment: str, out: Path, db_url: str | None = None) -> Path:

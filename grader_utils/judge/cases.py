@@ -7,8 +7,9 @@ Random suites take a seed, so one notebook always gets the same cases.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -47,6 +48,7 @@ def _pair(value: int | tuple[int, int]) -> tuple[int, int]:
 
 # --- 02: conv2d_output_shape ---------------------------------------------------------
 
+
 def conv_shape_basic() -> list[Case]:
     return [
         Case(((28, 56, 3), 8, (3, 3)), {"strides": (1, 1), "padding": "same"}),
@@ -70,8 +72,12 @@ def conv_shape_same_strided(rng: np.random.Generator, n: int = 40) -> list[Case]
         stride = (int(rng.integers(2, 5)), int(rng.integers(2, 5)))
         h, w = (int(rng.integers(5, 60)) for _ in range(2))
         kernel = (int(rng.integers(1, 8)), int(rng.integers(1, 8)))
-        cases.append(Case(((h, w, int(rng.integers(1, 5))), int(rng.integers(1, 65)), kernel),
-                          {"strides": stride, "padding": "same"}))
+        cases.append(
+            Case(
+                ((h, w, int(rng.integers(1, 5))), int(rng.integers(1, 65)), kernel),
+                {"strides": stride, "padding": "same"},
+            )
+        )
     return cases
 
 
@@ -82,12 +88,17 @@ def conv_shape_random(rng: np.random.Generator, n: int = 200) -> list[Case]:
         kh, kw = int(rng.integers(1, min(h, 9) + 1)), int(rng.integers(1, min(w, 9) + 1))
         kernel: int | tuple[int, int] = kh if (kh == kw and rng.random() < 0.5) else (kh, kw)
         strides = _size(rng, 1, 4)
-        cases.append(Case(((h, w, int(rng.integers(1, 9))), int(rng.integers(1, 129)), kernel),
-                          {"strides": strides, "padding": str(rng.choice(["valid", "same"]))}))
+        cases.append(
+            Case(
+                ((h, w, int(rng.integers(1, 9))), int(rng.integers(1, 129)), kernel),
+                {"strides": strides, "padding": str(rng.choice(["valid", "same"]))},
+            )
+        )
     return cases
 
 
 # --- 02: pool2d_output_shape ---------------------------------------------------------
+
 
 def pool_shape_basic() -> list[Case]:
     return [
@@ -107,12 +118,17 @@ def pool_shape_random(rng: np.random.Generator, n: int = 200) -> list[Case]:
         ph, pw = int(rng.integers(1, min(h, 6) + 1)), int(rng.integers(1, min(w, 6) + 1))
         pool: int | tuple[int, int] = ph if (ph == pw and rng.random() < 0.5) else (ph, pw)
         strides = None if rng.random() < 0.4 else _size(rng, 1, 4)
-        cases.append(Case(((h, w, int(rng.integers(1, 17))), pool),
-                          {"strides": strides, "padding": str(rng.choice(["valid", "same"]))}))
+        cases.append(
+            Case(
+                ((h, w, int(rng.integers(1, 17))), pool),
+                {"strides": strides, "padding": str(rng.choice(["valid", "same"]))},
+            )
+        )
     return cases
 
 
 # --- 02: max_pool2d, average_pool2d ---------------------------------------------------
+
 
 def _image(rng: np.random.Generator, h: int, w: int, c: int) -> np.ndarray:
     """Values of both signs (so a border padded with zeros changes a max)."""
@@ -121,8 +137,9 @@ def _image(rng: np.random.Generator, h: int, w: int, c: int) -> np.ndarray:
 
 def pool_values_basic() -> list[Case]:
     x1 = np.arange(16, dtype=np.float32).reshape(4, 4, 1)
-    x2 = np.array([[1, -2, 3, 0, 5], [4, 6, -1, 2, 2], [0, 1, 7, -3, 1], [2, 2, 2, 8, -4], [9, 0, 1, 1, 3]],
-                  dtype=np.float32).reshape(5, 5, 1)
+    x2 = np.array(
+        [[1, -2, 3, 0, 5], [4, 6, -1, 2, 2], [0, 1, 7, -3, 1], [2, 2, 2, 8, -4], [9, 0, 1, 1, 3]], dtype=np.float32
+    ).reshape(5, 5, 1)
     x3 = (np.arange(6 * 6 * 2, dtype=np.float32).reshape(6, 6, 2) % 7) - 3
     return [
         Case((x1, (2, 2))),
@@ -163,8 +180,7 @@ def pool_values_random(rng: np.random.Generator, n: int = 60) -> list[Case]:
 
 LESSON_MODEL: list[tuple[str, dict[str, Any]]] = [
     ("conv2d", {"filters": 8, "kernel_size": (3, 3), "padding": "same", "activation": "relu"}),
-    ("conv2d", {"filters": 5, "kernel_size": (3, 2), "strides": (2, 3), "padding": "valid",
-                "activation": "relu"}),
+    ("conv2d", {"filters": 5, "kernel_size": (3, 2), "strides": (2, 3), "padding": "valid", "activation": "relu"}),
     ("max_pooling2d", {"pool_size": (3, 3)}),
     ("flatten", {}),
     ("dense", {"units": 3, "activation": "softmax"}),
@@ -174,14 +190,19 @@ LESSON_MODEL: list[tuple[str, dict[str, Any]]] = [
 def sequential_basic() -> list[Case]:
     return [
         Case(((28, 56, 3), LESSON_MODEL)),
-        Case(((32, 32, 3), [
-            ("conv2d", {"filters": 32, "kernel_size": 3, "activation": "relu"}),
-            ("max_pooling2d", {"pool_size": 2}),
-            ("conv2d", {"filters": 64, "kernel_size": 3, "activation": "relu"}),
-            ("max_pooling2d", {"pool_size": 2}),
-            ("flatten", {}),
-            ("dense", {"units": 10}),
-        ])),
+        Case(
+            (
+                (32, 32, 3),
+                [
+                    ("conv2d", {"filters": 32, "kernel_size": 3, "activation": "relu"}),
+                    ("max_pooling2d", {"pool_size": 2}),
+                    ("conv2d", {"filters": 64, "kernel_size": 3, "activation": "relu"}),
+                    ("max_pooling2d", {"pool_size": 2}),
+                    ("flatten", {}),
+                    ("dense", {"units": 10}),
+                ],
+            )
+        ),
         Case(((28, 28, 3), [("reshape", {"target_shape": (3, -1)}), ("dense", {"units": 4})])),
     ]
 
@@ -195,8 +216,12 @@ def _random_stack(rng: np.random.Generator, h: int, w: int) -> list[tuple[str, d
         if kind == "conv2d":
             k = (int(rng.integers(1, min(h, 5) + 1)), int(rng.integers(1, min(w, 5) + 1)))
             s = _size(rng, 1, 3)
-            kwargs: dict[str, Any] = {"filters": int(rng.integers(1, 33)), "kernel_size": k,
-                                      "strides": s, "padding": padding}
+            kwargs: dict[str, Any] = {
+                "filters": int(rng.integers(1, 33)),
+                "kernel_size": k,
+                "strides": s,
+                "padding": padding,
+            }
         else:
             k = (int(rng.integers(1, min(h, 3) + 1)), int(rng.integers(1, min(w, 3) + 1)))
             kwargs = {"pool_size": k, "padding": padding}
@@ -231,8 +256,17 @@ def sequential_edge() -> list[Case]:
     return [
         Case(((8, 8, 3), [("conv2d", {"filters": 4, "kernel_size": [3, 3]}), ("dense", {"units": 2})])),
         Case(((12, 10, 2), [("reshape", {"target_shape": (-1, 4)}), ("dense", {"units": 3})])),
-        Case(((7, 7, 1), [("average_pooling2d", {"pool_size": 2, "padding": "same"}), ("flatten", {}),
-                          ("reshape", {"target_shape": (4, 4)}), ("dense", {"units": 5})])),
+        Case(
+            (
+                (7, 7, 1),
+                [
+                    ("average_pooling2d", {"pool_size": 2, "padding": "same"}),
+                    ("flatten", {}),
+                    ("reshape", {"target_shape": (4, 4)}),
+                    ("dense", {"units": 5}),
+                ],
+            )
+        ),
     ]
 
 
@@ -255,10 +289,16 @@ def receptive_field_basic() -> list[Case]:
         Case(([("conv2d", {"filters": 8, "kernel_size": 3}), ("conv2d", {"filters": 8, "kernel_size": 3})],)),
         Case((LESSON_MODEL[:3],)),
         Case((CIFAR_STACK,)),
-        Case(([("conv2d", {"filters": 16, "kernel_size": 5, "strides": 2, "padding": "same"}),
-               ("max_pooling2d", {"pool_size": 3, "strides": 2}),
-               ("conv2d", {"filters": 16, "kernel_size": [3, 1]}),
-               ("average_pooling2d", {"pool_size": (2, 3), "strides": (1, 2), "padding": "same"})],)),
+        Case(
+            (
+                [
+                    ("conv2d", {"filters": 16, "kernel_size": 5, "strides": 2, "padding": "same"}),
+                    ("max_pooling2d", {"pool_size": 3, "strides": 2}),
+                    ("conv2d", {"filters": 16, "kernel_size": [3, 1]}),
+                    ("average_pooling2d", {"pool_size": (2, 3), "strides": (1, 2), "padding": "same"}),
+                ],
+            )
+        ),
     ]
 
 
@@ -304,9 +344,15 @@ def receptive_field_random(rng: np.random.Generator, n: int = 30) -> list[Case]:
 
 # --- 01: parameter counts ------------------------------------------------------------
 
+
 def dense_params_basic() -> list[Case]:
-    return [Case(((200, 200, 3), 1)), Case(((28, 28, 1), 128)), Case(((32, 32, 3), 10)), Case(((120,), 3)),
-            Case(((4, 6, 5), 3))]
+    return [
+        Case(((200, 200, 3), 1)),
+        Case(((28, 28, 1), 128)),
+        Case(((32, 32, 3), 10)),
+        Case(((120,), 3)),
+        Case(((4, 6, 5), 3)),
+    ]
 
 
 def dense_params_random(rng: np.random.Generator, n: int = 40) -> list[Case]:
@@ -318,8 +364,7 @@ def dense_params_random(rng: np.random.Generator, n: int = 40) -> list[Case]:
 
 
 def conv_params_basic() -> list[Case]:
-    return [Case((3, 32, 3)), Case((3, 8, (3, 3))), Case((8, 5, (3, 2))), Case((64, 64, (1, 1))),
-            Case((1, 16, 5))]
+    return [Case((3, 32, 3)), Case((3, 8, (3, 3))), Case((8, 5, (3, 2))), Case((64, 64, (1, 1))), Case((1, 16, 5))]
 
 
 def conv_params_random(rng: np.random.Generator, n: int = 40) -> list[Case]:
@@ -327,6 +372,7 @@ def conv_params_random(rng: np.random.Generator, n: int = 40) -> list[Case]:
 
 
 # --- 01: correlate2d; 02: conv2d, conv2d_fast -----------------------------------------
+
 
 def _normal(rng: np.random.Generator, *shape: int) -> np.ndarray:
     return rng.normal(0.0, 1.0, size=shape).astype(np.float32)
@@ -336,8 +382,12 @@ def correlate_basic() -> list[Case]:
     image = np.arange(30, dtype=np.float32).reshape(5, 6) % 7
     edge = np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]], dtype=np.float32)
     corner = np.array([[1, 2], [0, 0]], dtype=np.float32)
-    return [Case((image, edge)), Case((image, corner)), Case((image, np.ones((1, 1), np.float32))),
-            Case((image[:3, :3].copy(), edge))]
+    return [
+        Case((image, edge)),
+        Case((image, corner)),
+        Case((image, np.ones((1, 1), np.float32))),
+        Case((image[:3, :3].copy(), edge)),
+    ]
 
 
 def correlate_random(rng: np.random.Generator, n: int = 30) -> list[Case]:
@@ -349,15 +399,18 @@ def correlate_random(rng: np.random.Generator, n: int = 30) -> list[Case]:
     return cases
 
 
-def _conv_case(rng: np.random.Generator, padding: str, strides: Any, max_side: int = 12,
-               square_channels: bool = False) -> Case:
+def _conv_case(
+    rng: np.random.Generator, padding: str, strides: Any, max_side: int = 12, square_channels: bool = False
+) -> Case:
     h, w = int(rng.integers(1, max_side + 1)), int(rng.integers(1, max_side + 1))
     c_in = int(rng.integers(1, 5))
     c_out = c_in if square_channels else int(rng.integers(1, 5))
     kh_max, kw_max = (min(h, 5), min(w, 5)) if padding == "valid" else (5, 5)
     kh, kw = int(rng.integers(1, kh_max + 1)), int(rng.integers(1, kw_max + 1))
-    return Case((_normal(rng, h, w, c_in), _normal(rng, kh, kw, c_in, c_out), _normal(rng, c_out)),
-                {"strides": strides, "padding": padding})
+    return Case(
+        (_normal(rng, h, w, c_in), _normal(rng, kh, kw, c_in, c_out), _normal(rng, c_out)),
+        {"strides": strides, "padding": padding},
+    )
 
 
 def conv_basic() -> list[Case]:
@@ -368,15 +421,18 @@ def conv_basic() -> list[Case]:
     return [
         Case((x, k, np.array([0.5], np.float32))),
         Case((_normal(rng, 6, 7, 3), _normal(rng, 3, 3, 3, 4), _normal(rng, 4))),
-        Case((_normal(rng, 5, 6, 2), _normal(rng, 2, 3, 2, 3), _normal(rng, 3)),
-             {"strides": (1, 1), "padding": "valid"}),
+        Case(
+            (_normal(rng, 5, 6, 2), _normal(rng, 2, 3, 2, 3), _normal(rng, 3)), {"strides": (1, 1), "padding": "valid"}
+        ),
         # 'same': an odd kernel at stride 2 (padding only at the bottom), an even kernel at stride 1,
         # an even kernel with rectangular strides
-        Case((_normal(rng, 6, 7, 2), _normal(rng, 3, 3, 2, 2), _normal(rng, 2)),
-             {"strides": (2, 2), "padding": "same"}),
+        Case(
+            (_normal(rng, 6, 7, 2), _normal(rng, 3, 3, 2, 2), _normal(rng, 2)), {"strides": (2, 2), "padding": "same"}
+        ),
         Case((_normal(rng, 5, 5, 1), _normal(rng, 2, 2, 1, 2), _normal(rng, 2)), {"padding": "same"}),
-        Case((_normal(rng, 7, 8, 3), _normal(rng, 4, 2, 3, 2), _normal(rng, 2)),
-             {"strides": (2, 3), "padding": "same"}),
+        Case(
+            (_normal(rng, 7, 8, 3), _normal(rng, 4, 2, 3, 2), _normal(rng, 2)), {"strides": (2, 3), "padding": "same"}
+        ),
     ]
 
 
@@ -387,13 +443,19 @@ def conv_same(rng: np.random.Generator, n: int = 20) -> list[Case]:
 
 def conv_strided(rng: np.random.Generator, n: int = 20) -> list[Case]:
     """'valid' padding with strides > 1, rectangular strides included."""
-    return [_conv_case(rng, "valid", (int(rng.integers(1, 4)), int(rng.integers(2, 4))), max_side=14,
-                       square_channels=i % 3 == 0) for i in range(n)]
+    return [
+        _conv_case(
+            rng, "valid", (int(rng.integers(1, 4)), int(rng.integers(2, 4))), max_side=14, square_channels=i % 3 == 0
+        )
+        for i in range(n)
+    ]
 
 
 def conv_random(rng: np.random.Generator, n: int = 30) -> list[Case]:
-    return [_conv_case(rng, str(rng.choice(["valid", "same"])), _size(rng, 1, 3),
-                       square_channels=i % 4 == 0) for i in range(n)]
+    return [
+        _conv_case(rng, str(rng.choice(["valid", "same"])), _size(rng, 1, 3), square_channels=i % 4 == 0)
+        for i in range(n)
+    ]
 
 
 def conv_large(rng: np.random.Generator, n: int = 2) -> list[Case]:
@@ -403,8 +465,10 @@ def conv_large(rng: np.random.Generator, n: int = 2) -> list[Case]:
     matrix product per pixel, 60 to 100 times as long as whole-array NumPy (``benchmarks`` and
     ``tests/test_reference_solutions.py`` measure both). Few channels keep the vectorized answers cheap.
     Shapes alternate between two fixed ones; values are random."""
-    shapes = [((1000, 1000, 1), (3, 3, 1, 1), {"strides": (1, 1), "padding": "same"}),
-              ((1600, 1000, 1), (2, 3, 1, 2), {"strides": (2, 1), "padding": "valid"})]
+    shapes: list[tuple[tuple[int, int, int], tuple[int, int, int, int], dict[str, Any]]] = [
+        ((1000, 1000, 1), (3, 3, 1, 1), {"strides": (1, 1), "padding": "same"}),
+        ((1600, 1000, 1), (2, 3, 1, 2), {"strides": (2, 1), "padding": "valid"}),
+    ]
     cases = []
     for i in range(n):
         x_shape, k_shape, kwargs = shapes[i % 2]
@@ -464,7 +528,8 @@ def suite_cases(family: str, suite: str, seed: int = 0, n: int | None = None) ->
     try:
         factory = SUITES[family][suite]
     except KeyError:
-        raise ValueError(f"no suite {suite!r} for {family!r}; known: "
-                         f"{ {f: sorted(s) for f, s in SUITES.items()} }") from None
+        raise ValueError(
+            f"no suite {suite!r} for {family!r}; known: { {f: sorted(s) for f, s in SUITES.items()} }"
+        ) from None
     rng = np.random.default_rng(seed)
     return factory(rng) if n is None else factory(rng, n)

@@ -33,7 +33,19 @@ import numpy as np
 
 from .shapes import is_int
 
-__all__ = ["DTYPE_SHARE", "DTYPE_SHARE_TEXT", "RTOL", "ATOL", "CONV_RTOL", "CONV_ATOL", "CheckFailed", "CheckResult", "compare_arrays", "compare_int_tuple", "compare_int"]
+__all__ = [
+    "DTYPE_SHARE",
+    "DTYPE_SHARE_TEXT",
+    "RTOL",
+    "ATOL",
+    "CONV_RTOL",
+    "CONV_ATOL",
+    "CheckFailed",
+    "CheckResult",
+    "compare_arrays",
+    "compare_int_tuple",
+    "compare_int",
+]
 
 #: the share of a test's points that the grader keeps for an answer whose only fault is its dtype:
 #: every case has the right shape and, cast to Keras' dtype, the right values (status ``dtype`` of
@@ -131,38 +143,57 @@ def compare_arrays(
     """
     expected = np.asarray(expected)
     if type(got) is not np.ndarray:
-        return _fail(expected.shape, _describe(got),
-                     f"{what} should be a NumPy array (np.ndarray), but it is {_describe(got)}.",
-                     problem="type")
+        return _fail(
+            expected.shape,
+            _describe(got),
+            f"{what} should be a NumPy array (np.ndarray), but it is {_describe(got)}.",
+            problem="type",
+        )
     if got.shape != expected.shape:
-        return _fail(expected.shape, got.shape,
-                     f"{what} has shape {got.shape}; Keras gives shape {expected.shape}.",
-                     problem="shape")
+        return _fail(
+            expected.shape,
+            got.shape,
+            f"{what} has shape {got.shape}; Keras gives shape {expected.shape}.",
+            problem="shape",
+        )
     if got.dtype != expected.dtype:
         values_ok = _values_right_after_cast(got, expected, rtol, atol)
-        return _fail(str(expected.dtype), str(got.dtype),
-                     f"{what} has dtype {got.dtype}; Keras gives {expected.dtype}"
-                     + (" (the values are right)" if values_ok else "")
-                     + ". Keep the input's dtype, e.g. create the result with np.zeros(..., dtype=x.dtype) "
-                       "or return result.astype(x.dtype).",
-                     problem="dtype", values_ok=values_ok)
+        return _fail(
+            str(expected.dtype),
+            str(got.dtype),
+            f"{what} has dtype {got.dtype}; Keras gives {expected.dtype}"
+            + (" (the values are right)" if values_ok else "")
+            + ". Keep the input's dtype, e.g. create the result with np.zeros(..., dtype=x.dtype) "
+            "or return result.astype(x.dtype).",
+            problem="dtype",
+            values_ok=values_ok,
+        )
     finite = np.isfinite(expected)
     bad = finite & ~np.isfinite(got)
     if bad.any():
         index = tuple(int(i) for i in np.argwhere(bad)[0])
-        return _fail(expected[index], got[index],
-                     f"{what} has {int(bad.sum())} NaN or infinite value(s) where Keras has finite "
-                     f"numbers, first at index {index} (value {_number(got[index])}).",
-                     problem="nonfinite", index=index)
+        return _fail(
+            expected[index],
+            got[index],
+            f"{what} has {int(bad.sum())} NaN or infinite value(s) where Keras has finite "
+            f"numbers, first at index {index} (value {_number(got[index])}).",
+            problem="nonfinite",
+            index=index,
+        )
     close = np.isclose(got, expected, rtol=rtol, atol=atol, equal_nan=True)
     if not close.all():
         wrong = np.argwhere(~close)
         index = tuple(int(i) for i in wrong[0])
         error = float(np.max(np.abs(got[~close].astype(np.float64) - expected[~close].astype(np.float64))))
-        return _fail(expected[index], got[index],
-                     f"{what} has {len(wrong)} of {expected.size} values wrong (largest error {error:.3g}); "
-                     f"first at index {index}: got {_number(got[index])}, Keras gives {_number(expected[index])}.",
-                     problem="values", index=index, count=len(wrong))
+        return _fail(
+            expected[index],
+            got[index],
+            f"{what} has {len(wrong)} of {expected.size} values wrong (largest error {error:.3g}); "
+            f"first at index {index}: got {_number(got[index])}, Keras gives {_number(expected[index])}.",
+            problem="values",
+            index=index,
+            count=len(wrong),
+        )
     return CheckResult(True, expected.shape, got.shape)
 
 
@@ -173,8 +204,11 @@ def _int_tuple_problem(got: Any, length: int | None) -> str | None:
         return f"should have {length} entries, but it has {len(got)}: {got!r}"
     for value in got:
         if not is_int(value):
-            hint = " (use // or int(...); math.ceil returns an int, np.ceil a float)" \
-                if isinstance(value, (float, np.floating)) else ""
+            hint = (
+                " (use // or int(...); math.ceil returns an int, np.ceil a float)"
+                if isinstance(value, (float, np.floating))
+                else ""
+            )
             return f"should contain only ints, but it contains {value!r} of type {type(value).__name__}{hint}"
     return None
 
@@ -195,9 +229,7 @@ def compare_int_tuple(got: Any, expected: tuple[int, ...], *, what: str = "the s
 def compare_int(got: Any, expected: int, *, what: str = "the count") -> CheckResult:
     """Compare an integer answer (e.g. a parameter count) with the expected int."""
     if not is_int(got):
-        return _fail(expected, _describe(got), f"{what} should be an int, but it is {_describe(got)}.",
-                     problem="type")
+        return _fail(expected, _describe(got), f"{what} should be an int, but it is {_describe(got)}.", problem="type")
     if int(got) != int(expected):
-        return _fail(int(expected), int(got), f"{what} is {int(got)}; Keras gives {int(expected)}.",
-                     problem="values")
+        return _fail(int(expected), int(got), f"{what} is {int(got)}; Keras gives {int(expected)}.", problem="values")
     return CheckResult(True, int(expected), int(got))

@@ -10,7 +10,8 @@ Functions return ``None`` when no known mistake matches.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -36,78 +37,76 @@ __all__ = [
 #: Every message a diagnosis can give, by key (tests check each one can fire).
 HINTS: dict[str, str] = {
     "same_floor": "With padding='same' Keras gives ceil(size / stride): a last, partial window still "
-                  "produces an output. You rounded down.",
+    "produces an output. You rounded down.",
     "same_symmetric_formula": "You used pad = (kernel - 1) // 2 on both sides, as older tutorials do. That "
-                              "gives Keras' output size for odd kernels (at any stride) but not for even ones. "
-                              "Keras' 'same' pads only as much as ceil(size / stride) outputs need, a total of "
-                              "max((out - 1) * stride + kernel - size, 0), with floor(total / 2) at the "
-                              "top/left and the rest at the bottom/right: with a stride > 1 even an output of "
-                              "the right size can hold the wrong windows.",
+    "gives Keras' output size for odd kernels (at any stride) but not for even ones. "
+    "Keras' 'same' pads only as much as ceil(size / stride) outputs need, a total of "
+    "max((out - 1) * stride + kernel - size, 0), with floor(total / 2) at the "
+    "top/left and the rest at the bottom/right: with a stride > 1 even an output of "
+    "the right size can hold the wrong windows.",
     "same_ignores_strides": "With padding='same' the output keeps the input size only when the stride is 1; "
-                            "it is ceil(size / stride).",
+    "it is ceil(size / stride).",
     "valid_as_same": "padding='valid' adds no padding: windows must fit inside the input, so the output "
-                     "shrinks to floor((size - kernel) / stride) + 1.",
+    "shrinks to floor((size - kernel) / stride) + 1.",
     "valid_rounded_up": "With padding='valid' a last window that does not fit is dropped: round "
-                        "(size - kernel) / stride down, then add 1.",
+    "(size - kernel) / stride down, then add 1.",
     "valid_missing_plus_one": "You forgot the +1: the first window position counts too, so the output is "
-                              "floor((size - kernel) / stride) + 1.",
+    "floor((size - kernel) / stride) + 1.",
     "valid_ignores_strides": "You ignored the strides: with stride s only every s-th window position is used.",
     "swapped_height_width": "Height and width are swapped somewhere: in Keras, sizes like (3, 2) mean "
-                            "(rows, columns), i.e. (height, width).",
+    "(rows, columns), i.e. (height, width).",
     "channels_not_filters": "The last dimension of a Conv2D output is the number of filters, not the number "
-                            "of input channels.",
-    "pool_changes_channels": "Pooling works on each channel separately, so the number of channels stays "
-                             "the same.",
+    "of input channels.",
+    "pool_changes_channels": "Pooling works on each channel separately, so the number of channels stays the same.",
     "pool_strides_none_as_one": "strides=None means strides = pool_size (windows that do not overlap), "
-                                "not a stride of 1.",
+    "not a stride of 1.",
     "pool_size_as_strides": "You used pool_size where strides was meant: when strides are given, the window "
-                            "moves by strides, whatever its size.",
+    "moves by strides, whatever its size.",
     "same_extra_top_left": "Your 'same' padding puts the extra row/column at the top/left. Keras (like "
-                           "TensorFlow) puts floor(total / 2) at the top/left and the rest at the bottom/right.",
+    "TensorFlow) puts floor(total / 2) at the top/left and the rest at the bottom/right.",
     "average_counts_padding": "Your average counts the padded zeros. In Keras' AveragePooling2D with "
-                              "padding='same' a border window averages only the input values inside it.",
+    "padding='same' a border window averages only the input values inside it.",
     "max_pads_zeros": "Your 'same' max pooling pads with zeros, so a border window of negative values "
-                      "returns 0. Padding must never win a max: ignore it (or pad with -inf).",
+    "returns 0. Padding must never win a max: ignore it (or pad with -inf).",
     "same_as_valid": "The output has the 'valid' shape although padding='same' was asked for.",
     "params_no_bias": "The parameter count is short by exactly the number of biases: a Conv2D or Dense layer "
-                      "has one bias per filter/unit.",
+    "has one bias per filter/unit.",
     "params_in_pool": "Pooling, Flatten and Reshape layers have no parameters (0).",
     "conv_params_no_channels": "A Conv2D kernel spans all input channels: kernel_h * kernel_w * channels_in "
-                               "weights per filter, plus one bias.",
+    "weights per filter, plus one bias.",
     "dense_on_last_axis": "Dense on a tensor with more than one axis acts on the last axis only "
-                          "(each position gets its own copy of the same units).",
+    "(each position gets its own copy of the same units).",
     "flipped_kernel": "Your result is a true convolution: the kernel is flipped (rotated by 180 degrees). "
-                      "Keras' Conv2D computes cross-correlation: out[i, j] = sum of x[i + a, j + b] * k[a, b], "
-                      "with no flip.",
-    "missing_bias": "Your result is right except for the bias: add bias[c_out] to every value of output "
-                    "channel c_out.",
+    "Keras' Conv2D computes cross-correlation: out[i, j] = sum of x[i + a, j + b] * k[a, b], "
+    "with no flip.",
+    "missing_bias": "Your result is right except for the bias: add bias[c_out] to every value of output channel c_out.",
     "applied_relu": "Your result has the negative values set to 0, as a ReLU would. The exercise asks for "
-                    "Conv2D without activation.",
+    "Conv2D without activation.",
     "conv_same_symmetric": "Your 'same' padding pads (kernel - 1) // 2 on each side. Keras pads a total of "
-                           "max((out - 1) * stride + kernel - size, 0) with floor(total / 2) before and the rest "
-                           "after (bottom/right).",
+    "max((out - 1) * stride + kernel - size, 0) with floor(total / 2) before and the rest "
+    "after (bottom/right).",
     "strides_ignored": "Your output is the stride-1 result: apply the strides, moving the window by "
-                       "strides[0] rows and strides[1] columns.",
+    "strides[0] rows and strides[1] columns.",
     "strides_swapped": "Your strides act on the wrong axes: strides = (rows, columns), i.e. (height, width).",
     "channels_swapped": "You index the kernel as kernel[:, :, c_out, c_in]. Keras' layout is "
-                        "(kh, kw, C_in, C_out): kernel[:, :, c_in, c_out].",
+    "(kh, kw, C_in, C_out): kernel[:, :, c_in, c_out].",
     "kernel_transposed": "You index the kernel as kernel[b, a] (columns first). Its layout is "
-                         "(kh, kw, ...): kernel[a, b] multiplies x[i + a, j + b].",
+    "(kh, kw, ...): kernel[a, b] multiplies x[i + a, j + b].",
     "rf_strides_ignored": "You added up (k - 1) over the layers and ignored the strides. After a layer with "
-                          "stride s, one step of the next layer is s input pixels: each layer adds (k - 1) * j, "
-                          "where the jump j is the product of the strides of the layers before it.",
+    "stride s, one step of the next layer is s input pixels: each layer adds (k - 1) * j, "
+    "where the jump j is the product of the strides of the layers before it.",
     "rf_kernels_multiplied": "You multiplied the kernel sizes. Receptive fields grow by adding, not multiplying: "
-                             "each layer adds (k - 1) * j, where the jump j is the product of the strides of "
-                             "the layers before it.",
+    "each layer adds (k - 1) * j, where the jump j is the product of the strides of "
+    "the layers before it.",
     "rf_pooling_skipped": "You left out the pooling layers. A pooling window is a window too: it adds "
-                          "(pool_size - 1) * j, and its strides (by default the pool size) multiply the jump j "
-                          "of every later layer.",
+    "(pool_size - 1) * j, and its strides (by default the pool size) multiply the jump j "
+    "of every later layer.",
     "rf_own_stride": "You multiplied each layer's (k - 1) by its own stride. What counts is the jump j of its "
-                     "input, the product of the strides of the layers before it: first r += (k - 1) * j, then "
-                     "j *= s.",
+    "input, the product of the strides of the layers before it: first r += (k - 1) * j, then "
+    "j *= s.",
     "off_by_one": "The output size is off by one. Along each axis there are "
-                  "floor((size after padding - kernel) / stride) + 1 window positions: the +1 counts the first "
-                  "one (for 'valid' and stride 1: H - kh + 1 rows, W - kw + 1 columns).",
+    "floor((size after padding - kernel) / stride) + 1 window positions: the +1 counts the first "
+    "one (for 'valid' and stride 1: H - kh + 1 rows, W - kw + 1 columns).",
 }
 
 
@@ -116,6 +115,7 @@ def _ceil_div(a: int, b: int) -> int:
 
 
 # --- shapes -----------------------------------------------------------------------
+
 
 def _spatial_variants(size: int, k: int, s: int, padding: str, strides_given: bool, pool: bool) -> dict[str, int]:
     """Wrong output lengths along one axis, by mistake key."""
@@ -137,8 +137,16 @@ def _spatial_variants(size: int, k: int, s: int, padding: str, strides_given: bo
     return v
 
 
-def _shape_hints(input_shape: Sequence[int], k: Any, s: Any, padding: str, got: Any,
-                 expected: tuple[int, int, int], pool: bool, strides_given: bool) -> list[str]:
+def _shape_hints(
+    input_shape: Sequence[int],
+    k: Any,
+    s: Any,
+    padding: str,
+    got: Any,
+    expected: tuple[int, ...],
+    pool: bool,
+    strides_given: bool,
+) -> list[str]:
     """Keys of every known mistake that turns ``expected`` into ``got``, most specific first."""
     if not (isinstance(got, tuple) and len(got) == 3):
         return []
@@ -164,43 +172,59 @@ def _shape_hints(input_shape: Sequence[int], k: Any, s: Any, padding: str, got: 
     return keys
 
 
-def conv_shape_hints(args: Sequence[Any], kwargs: Mapping[str, Any], got: Any,
-                     expected: tuple[int, int, int]) -> list[str]:
+def conv_shape_hints(args: Sequence[Any], kwargs: Mapping[str, Any], got: Any, expected: tuple[int, ...]) -> list[str]:
     """Keys of :data:`HINTS` that explain a wrong ``conv2d_output_shape`` result."""
     input_shape, _filters, kernel_size = args[:3]
-    return _shape_hints(input_shape, kernel_size, kwargs.get("strides", (1, 1)),
-                        kwargs.get("padding", "valid"), got, expected, pool=False, strides_given=True)
+    return _shape_hints(
+        input_shape,
+        kernel_size,
+        kwargs.get("strides", (1, 1)),
+        kwargs.get("padding", "valid"),
+        got,
+        expected,
+        pool=False,
+        strides_given=True,
+    )
 
 
-def pool_shape_hints(args: Sequence[Any], kwargs: Mapping[str, Any], got: Any,
-                     expected: tuple[int, int, int]) -> list[str]:
+def pool_shape_hints(args: Sequence[Any], kwargs: Mapping[str, Any], got: Any, expected: tuple[int, ...]) -> list[str]:
     """Keys of :data:`HINTS` that explain a wrong ``pool2d_output_shape`` result."""
     input_shape, pool_size = args[:2]
     strides = kwargs.get("strides")
-    return _shape_hints(input_shape, pool_size, pool_size if strides is None else strides,
-                        kwargs.get("padding", "valid"), got, expected, pool=True,
-                        strides_given=strides is not None)
+    return _shape_hints(
+        input_shape,
+        pool_size,
+        pool_size if strides is None else strides,
+        kwargs.get("padding", "valid"),
+        got,
+        expected,
+        pool=True,
+        strides_given=strides is not None,
+    )
 
 
 def _first(keys: list[str]) -> str | None:
     return HINTS[keys[0]] if keys else None
 
 
-def diagnose_conv_shape(args: Sequence[Any], kwargs: Mapping[str, Any], got: Any,
-                        expected: tuple[int, int, int]) -> str | None:
+def diagnose_conv_shape(
+    args: Sequence[Any], kwargs: Mapping[str, Any], got: Any, expected: tuple[int, ...]
+) -> str | None:
     """args/kwargs: a ``conv2d_output_shape`` call; got: its result; expected: Keras'.
     Returns the most specific hint, or ``None``."""
     return _first(conv_shape_hints(args, kwargs, got, expected))
 
 
-def diagnose_pool_shape(args: Sequence[Any], kwargs: Mapping[str, Any], got: Any,
-                        expected: tuple[int, int, int]) -> str | None:
+def diagnose_pool_shape(
+    args: Sequence[Any], kwargs: Mapping[str, Any], got: Any, expected: tuple[int, ...]
+) -> str | None:
     """args/kwargs: a ``pool2d_output_shape`` call; got: its result; expected: Keras'.
     Returns the most specific hint, or ``None``."""
     return _first(pool_shape_hints(args, kwargs, got, expected))
 
 
 # --- pooled values -------------------------------------------------------------------
+
 
 def _same_pads(size: int, k: int, s: int, extra_first: bool) -> tuple[int, int]:
     """Keras' 'same' padding along one axis, or (extra_first) the mistake that puts the extra first."""
@@ -220,8 +244,9 @@ def _average_ignoring_padding(x: np.ndarray, k: tuple[int, int], s: tuple[int, i
     return (total / count).astype(np.float32)
 
 
-def _computed(variants: Mapping[str, Callable[[], np.ndarray]],
-              shape: tuple[int, ...]) -> Iterator[tuple[str, np.ndarray]]:
+def _computed(
+    variants: Mapping[str, Callable[[], np.ndarray]], shape: tuple[int, ...]
+) -> Iterator[tuple[str, np.ndarray]]:
     """Each variant that Keras can compute here and that has ``shape``."""
     for key, compute in variants.items():
         try:
@@ -232,8 +257,9 @@ def _computed(variants: Mapping[str, Callable[[], np.ndarray]],
             yield key, variant
 
 
-def _pool_variants(kind: str, x: np.ndarray, pool_size: Any, strides: Any,
-                   padding: str) -> dict[str, Callable[[], np.ndarray]]:
+def _pool_variants(
+    kind: str, x: np.ndarray, pool_size: Any, strides: Any, padding: str
+) -> dict[str, Callable[[], np.ndarray]]:
     k = as_pair(pool_size)
     s = k if strides is None else as_pair(strides)
     padding = padding.lower()
@@ -265,8 +291,9 @@ def _pool_variants(kind: str, x: np.ndarray, pool_size: Any, strides: Any,
     return v
 
 
-def pool_value_hints(kind: str, args: Sequence[Any], kwargs: Mapping[str, Any], got: Any,
-                     expected: np.ndarray) -> list[str]:
+def pool_value_hints(
+    kind: str, args: Sequence[Any], kwargs: Mapping[str, Any], got: Any, expected: np.ndarray
+) -> list[str]:
     """Keys of :data:`HINTS` that explain a wrong ``max_pool2d``/``average_pool2d`` array.
 
     kind: 'max' or 'average'; args/kwargs: the call ``(x, pool_size, strides=, padding=)``."""
@@ -280,23 +307,26 @@ def pool_value_hints(kind: str, args: Sequence[Any], kwargs: Mapping[str, Any], 
             return shape_keys
     keys: list[str] = []
     matched: list[np.ndarray] = []
-    for key, variant in _computed(_pool_variants(kind, x, pool_size, kwargs.get("strides"),
-                                                 kwargs.get("padding", "valid")), got.shape):
+    for key, variant in _computed(
+        _pool_variants(kind, x, pool_size, kwargs.get("strides"), kwargs.get("padding", "valid")), got.shape
+    ):
         if variant.shape == expected.shape and np.allclose(variant, expected, rtol=RTOL, atol=ATOL):
             continue
         if any(np.allclose(variant, m, rtol=RTOL, atol=ATOL) for m in matched):
             continue  # the same array as a mistake already named (e.g. even padding: top/left is no extra)
         if np.allclose(got.astype(np.float64), variant, rtol=RTOL, atol=ATOL):
             matched.append(variant)
-            new = {"average_counts_padding_top_left": ["average_counts_padding", "same_extra_top_left"],
-                   "average_counts_padding_symmetric": ["same_symmetric_formula", "average_counts_padding"],
-                   }.get(key, [key])
+            new = {
+                "average_counts_padding_top_left": ["average_counts_padding", "same_extra_top_left"],
+                "average_counts_padding_symmetric": ["same_symmetric_formula", "average_counts_padding"],
+            }.get(key, [key])
             keys += [k for k in new if k not in keys]
     return keys
 
 
-def diagnose_pool_values(kind: str, args: Sequence[Any], kwargs: Mapping[str, Any], got: Any,
-                         expected: np.ndarray) -> str | None:
+def diagnose_pool_values(
+    kind: str, args: Sequence[Any], kwargs: Mapping[str, Any], got: Any, expected: np.ndarray
+) -> str | None:
     """kind: 'max' or 'average'; args/kwargs: the call ``(x, pool_size, strides=, padding=)``;
     got: the student's array; expected: Keras' array. Returns a hint or ``None``."""
     keys = pool_value_hints(kind, args, kwargs, got, expected)
@@ -307,8 +337,10 @@ def diagnose_pool_values(kind: str, args: Sequence[Any], kwargs: Mapping[str, An
 
 # --- convolution values ------------------------------------------------------------
 
-def _conv_variants(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray, strides: Any,
-                   padding: str) -> dict[str, Callable[[], np.ndarray]]:
+
+def _conv_variants(
+    x: np.ndarray, kernel: np.ndarray, bias: np.ndarray, strides: Any, padding: str
+) -> dict[str, Callable[[], np.ndarray]]:
     s = as_pair(strides)
     padding = padding.lower()
     kh, kw, c_in, c_out = kernel.shape
@@ -331,13 +363,15 @@ def _conv_variants(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray, strides:
         v["same_as_valid"] = lambda: run(x, kernel, bias, s, "valid")
         sym = ((kh - 1) // 2, (kw - 1) // 2)
         v["conv_same_symmetric"] = lambda: run(
-            np.pad(x, ((sym[0], sym[0]), (sym[1], sym[1]), (0, 0))), kernel, bias, s, "valid")
+            np.pad(x, ((sym[0], sym[0]), (sym[1], sym[1]), (0, 0))), kernel, bias, s, "valid"
+        )
         v["same_extra_top_left"] = lambda: run(_padded(x, (kh, kw), s, True, 0.0), kernel, bias, s, "valid")
     return v
 
 
-def conv_value_hints(args: Sequence[Any], kwargs: Mapping[str, Any], got: Any, expected: np.ndarray,
-                     rtol: float, atol: float) -> list[str]:
+def conv_value_hints(
+    args: Sequence[Any], kwargs: Mapping[str, Any], got: Any, expected: np.ndarray, rtol: float, atol: float
+) -> list[str]:
     """Keys of :data:`HINTS` that explain a wrong ``conv2d(x, kernel, bias, strides, padding)`` array.
 
     x: (H, W, C_in); kernel: (kh, kw, C_in, C_out); bias: (C_out,)."""
@@ -346,16 +380,18 @@ def conv_value_hints(args: Sequence[Any], kwargs: Mapping[str, Any], got: Any, e
     x, kernel, bias = (np.asarray(a, dtype=np.float32) for a in args[:3])
     wrong_shape = got.shape != expected.shape
     keys = []
-    for key, variant in _computed(_conv_variants(x, kernel, bias, kwargs.get("strides", (1, 1)),
-                                                 kwargs.get("padding", "valid")), got.shape):
-        if wrong_shape:  # the shape alone tells the mistake, even if the values have a second one
+    for key, variant in _computed(
+        _conv_variants(x, kernel, bias, kwargs.get("strides", (1, 1)), kwargs.get("padding", "valid")), got.shape
+    ):
+        if (
+            wrong_shape
+            or not np.allclose(variant, expected, rtol=rtol, atol=atol)
+            and np.allclose(got.astype(np.float64), variant, rtol=rtol, atol=atol)
+        ):  # the shape alone tells the mistake, even if the values have a second one
             keys.append(key)
-        elif not np.allclose(variant, expected, rtol=rtol, atol=atol) and \
-                np.allclose(got.astype(np.float64), variant, rtol=rtol, atol=atol):
-            keys.append(key)
-    if not keys and wrong_shape and got.shape[2] == expected.shape[2]:
-        if all(abs(g - e) <= 1 for g, e in zip(got.shape[:2], expected.shape[:2])):
-            keys.append("off_by_one")
+    near = all(abs(g - e) <= 1 for g, e in zip(got.shape[:2], expected.shape[:2]))
+    if not keys and wrong_shape and got.shape[2] == expected.shape[2] and near:
+        keys.append("off_by_one")
     return keys
 
 
@@ -370,25 +406,32 @@ def correlate_hints(args: Sequence[Any], got: Any, expected: np.ndarray, rtol: f
     keys = []
     if kernel.shape[0] > 1 or kernel.shape[1] > 1:
         flipped = truth.correlate2d(image, kernel[::-1, ::-1])
-        if not np.allclose(flipped, expected, rtol=rtol, atol=atol) and \
-                np.allclose(got.astype(np.float64), flipped, rtol=rtol, atol=atol):
+        if not np.allclose(flipped, expected, rtol=rtol, atol=atol) and np.allclose(
+            got.astype(np.float64), flipped, rtol=rtol, atol=atol
+        ):
             keys.append("flipped_kernel")
     if kernel.shape[0] == kernel.shape[1] > 1:
         transposed = truth.correlate2d(image, kernel.T)
-        if not np.allclose(transposed, expected, rtol=rtol, atol=atol) and \
-                np.allclose(got.astype(np.float64), transposed, rtol=rtol, atol=atol):
+        if not np.allclose(transposed, expected, rtol=rtol, atol=atol) and np.allclose(
+            got.astype(np.float64), transposed, rtol=rtol, atol=atol
+        ):
             keys.append("kernel_transposed")
     return keys
 
 
 # --- sequential stacks ---------------------------------------------------------------
 
+
 def _layer_text(index: int, kind: str) -> str:
     return f"layer {index + 1} ({kind})"
 
 
-def diagnose_sequential_shapes(input_shape: Sequence[int], layers: Sequence[tuple[str, Mapping[str, Any]]],
-                               got: list[tuple[int, ...]], expected: list[tuple[int, ...]]) -> str | None:
+def diagnose_sequential_shapes(
+    input_shape: Sequence[int],
+    layers: Sequence[tuple[str, Mapping[str, Any]]],
+    got: list[tuple[int, ...]],
+    expected: list[tuple[int, ...]],
+) -> str | None:
     """Name the first layer whose output shape is wrong and, where it can, why."""
     if not isinstance(got, list) or len(got) != len(expected):
         return None
@@ -399,13 +442,19 @@ def diagnose_sequential_shapes(input_shape: Sequence[int], layers: Sequence[tupl
             where = f"The first wrong shape is {_layer_text(i, kind)}: got {g_tuple}, Keras gives {e}."
             hint = None
             if kind == "conv2d" and len(previous) == 3:
-                hint = diagnose_conv_shape((previous, kwargs["filters"], kwargs["kernel_size"]),
-                                           {"strides": kwargs.get("strides", (1, 1)),
-                                            "padding": kwargs.get("padding", "valid")}, g_tuple, e)
+                hint = diagnose_conv_shape(
+                    (previous, kwargs["filters"], kwargs["kernel_size"]),
+                    {"strides": kwargs.get("strides", (1, 1)), "padding": kwargs.get("padding", "valid")},
+                    g_tuple,
+                    e,
+                )
             elif kind.endswith("pooling2d") and len(previous) == 3:
-                hint = diagnose_pool_shape((previous, kwargs["pool_size"]),
-                                           {"strides": kwargs.get("strides"),
-                                            "padding": kwargs.get("padding", "valid")}, g_tuple, e)
+                hint = diagnose_pool_shape(
+                    (previous, kwargs["pool_size"]),
+                    {"strides": kwargs.get("strides"), "padding": kwargs.get("padding", "valid")},
+                    g_tuple,
+                    e,
+                )
             elif kind == "dense" and len(previous) > 1:
                 hint = HINTS["dense_on_last_axis"]
             return where + (" " + hint if hint else "")
@@ -413,9 +462,13 @@ def diagnose_sequential_shapes(input_shape: Sequence[int], layers: Sequence[tupl
     return None
 
 
-def diagnose_sequential_params(input_shape: Sequence[int], layers: Sequence[tuple[str, Mapping[str, Any]]],
-                               got: list[int], expected: list[int],
-                               shapes: list[tuple[int, ...]]) -> str | None:
+def diagnose_sequential_params(
+    input_shape: Sequence[int],
+    layers: Sequence[tuple[str, Mapping[str, Any]]],
+    got: list[int],
+    expected: list[int],
+    shapes: list[tuple[int, ...]],
+) -> str | None:
     """Name the first layer whose parameter count is wrong and, where it can, why.
 
     shapes: Keras' output shapes of the layers (to know each layer's input)."""
@@ -444,6 +497,7 @@ def diagnose_sequential_params(input_shape: Sequence[int], layers: Sequence[tupl
 
 # --- receptive field -----------------------------------------------------------------
 
+
 def _geometry(kind: str, kwargs: Mapping[str, Any]) -> tuple[tuple[int, int], tuple[int, int]]:
     """(kernel, strides) of a conv/pool spec as Keras reads it (pooling strides default to pool_size)."""
     if kind == "conv2d":
@@ -465,8 +519,9 @@ def _rf_variants(layers: Sequence[tuple[str, Mapping[str, Any]]]) -> dict[str, C
     }
 
 
-def receptive_field_hints(layers: Sequence[tuple[str, Mapping[str, Any]]], got: Any,
-                          expected: tuple[int, int]) -> list[str]:
+def receptive_field_hints(
+    layers: Sequence[tuple[str, Mapping[str, Any]]], got: Any, expected: tuple[int, int]
+) -> list[str]:
     """Keys of :data:`HINTS` that explain a wrong ``receptive_field(layers)`` result ``got``;
     expected: Keras' ``(height, width)``."""
     if not (isinstance(got, (tuple, list)) and len(got) == 2):
@@ -475,7 +530,7 @@ def receptive_field_hints(layers: Sequence[tuple[str, Mapping[str, Any]]], got: 
         got = tuple(int(v) for v in got)
     except (TypeError, ValueError):
         return []
-    expected = tuple(int(v) for v in expected)
+    expected = (int(expected[0]), int(expected[1]))
     keys = []
     if got == expected[::-1] and expected[0] != expected[1]:
         keys.append("swapped_height_width")

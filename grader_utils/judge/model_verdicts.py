@@ -17,12 +17,20 @@ input_shape=(28, 28, 1), num_classes=10)`` becomes one sandbox call
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..quiet import quiet_tensorflow, silenced_stderr
 from .compare import CheckResult
-from .models import (problems_result, cifar_model_result, compile_result, lesson_model_result, reference_compile_model,
-                     second_call_result, training_result)
+from .models import (
+    cifar_model_result,
+    compile_result,
+    lesson_model_result,
+    problems_result,
+    reference_compile_model,
+    second_call_result,
+    training_result,
+)
 
 __all__ = ["Planner", "plan_lesson", "plan_cifar", "plan_compile", "plan_training", "rebuild", "model_size_problem"]
 
@@ -38,22 +46,79 @@ MAX_MODEL_ACTIVATIONS = 4_000_000
 MAX_MODEL_JSON = 2_000_000
 #: layers without weights that the grading process rebuilds
 _WEIGHTLESS = {
-    "InputLayer", "Flatten", "Reshape", "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
-    "GaussianNoise", "GaussianDropout", "AlphaDropout", "Activation", "ReLU", "LeakyReLU", "ELU", "Softmax",
-    "MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "AveragePooling1D", "AveragePooling2D", "AveragePooling3D",
-    "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D", "GlobalMaxPooling1D",
-    "GlobalMaxPooling2D", "GlobalMaxPooling3D", "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D", "Cropping1D",
-    "Cropping2D", "Cropping3D", "UpSampling1D", "UpSampling2D", "UpSampling3D", "Rescaling", "Resizing",
-    "CenterCrop", "RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast",
-    "RandomCrop", "RandomBrightness", "Permute", "RepeatVector", "ActivityRegularization", "Identity",
+    "InputLayer",
+    "Flatten",
+    "Reshape",
+    "Dropout",
+    "SpatialDropout1D",
+    "SpatialDropout2D",
+    "SpatialDropout3D",
+    "GaussianNoise",
+    "GaussianDropout",
+    "AlphaDropout",
+    "Activation",
+    "ReLU",
+    "LeakyReLU",
+    "ELU",
+    "Softmax",
+    "MaxPooling1D",
+    "MaxPooling2D",
+    "MaxPooling3D",
+    "AveragePooling1D",
+    "AveragePooling2D",
+    "AveragePooling3D",
+    "GlobalAveragePooling1D",
+    "GlobalAveragePooling2D",
+    "GlobalAveragePooling3D",
+    "GlobalMaxPooling1D",
+    "GlobalMaxPooling2D",
+    "GlobalMaxPooling3D",
+    "ZeroPadding1D",
+    "ZeroPadding2D",
+    "ZeroPadding3D",
+    "Cropping1D",
+    "Cropping2D",
+    "Cropping3D",
+    "UpSampling1D",
+    "UpSampling2D",
+    "UpSampling3D",
+    "Rescaling",
+    "Resizing",
+    "CenterCrop",
+    "RandomFlip",
+    "RandomRotation",
+    "RandomZoom",
+    "RandomTranslation",
+    "RandomContrast",
+    "RandomCrop",
+    "RandomBrightness",
+    "Permute",
+    "RepeatVector",
+    "ActivityRegularization",
+    "Identity",
     "UnitNormalization",
 }
 
 
 #: layers with weights whose number the grading process computes from their configuration
-_WEIGHTED = {"Dense", "Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose",
-             "SeparableConv1D", "SeparableConv2D", "DepthwiseConv1D", "DepthwiseConv2D", "BatchNormalization",
-             "LayerNormalization", "GroupNormalization", "Embedding", "PReLU"}
+_WEIGHTED = {
+    "Dense",
+    "Conv1D",
+    "Conv2D",
+    "Conv3D",
+    "Conv1DTranspose",
+    "Conv2DTranspose",
+    "Conv3DTranspose",
+    "SeparableConv1D",
+    "SeparableConv2D",
+    "DepthwiseConv1D",
+    "DepthwiseConv2D",
+    "BatchNormalization",
+    "LayerNormalization",
+    "GroupNormalization",
+    "Embedding",
+    "PReLU",
+}
 
 
 def _weights(layer: Any, in_shape: tuple, out_shape: tuple) -> int | None:
@@ -84,6 +149,9 @@ def _weights(layer: Any, in_shape: tuple, out_shape: tuple) -> int | None:
     return None
 
 
+_BUILT_IN = "(use Keras' convolution, pooling and Dense layers)"
+
+
 def model_size_problem(model_json: str) -> str | None:
     """Why the model described by ``model_json`` is too large (or too unusual) to rebuild in the
     grading process, or None. Reads the configuration only: no weights are made."""
@@ -95,8 +163,9 @@ def model_size_problem(model_json: str) -> str | None:
     try:
         config = json.loads(model_json)
         if config.get("class_name") != "Sequential":
-            return (f"the grader rebuilds keras.Sequential models only, and this is a "
-                    f"{str(config.get('class_name'))[:40]}")
+            return (
+                f"the grader rebuilds keras.Sequential models only, and this is a {str(config.get('class_name'))[:40]}"
+            )
         layers = config["config"]["layers"]
         shape: tuple | None = tuple(config["config"].get("build_input_shape") or ()) or None
         params = activations = 0
@@ -107,7 +176,7 @@ def model_size_problem(model_json: str) -> str | None:
                     shape = tuple(entry["config"].get("batch_shape") or entry["config"].get("batch_input_shape"))
                     continue
                 if name not in _WEIGHTLESS and name not in _WEIGHTED:
-                    return f"the grader does not rebuild {name[:40]} layers (use Keras' convolution, pooling and Dense layers)"
+                    return f"the grader does not rebuild {name[:40]} layers {_BUILT_IN}"
                 # without its build_config a layer is made, not built: no weights are allocated
                 layer = keras.layers.deserialize({k: v for k, v in entry.items() if k != "build_config"})
                 if shape is None:
@@ -116,16 +185,19 @@ def model_size_problem(model_json: str) -> str | None:
                 if name not in _WEIGHTLESS:
                     count = _weights(layer, shape, out)
                     if count is None:
-                        return f"the grader does not rebuild {name} layers (use Keras' convolution, pooling and Dense layers)"
+                        return f"the grader does not rebuild {name} layers {_BUILT_IN}"
                     params += count
                 activations += math.prod(int(d or 1) for d in out[1:])
                 if params > MAX_MODEL_PARAMS or activations > MAX_MODEL_ACTIVATIONS:
-                    return (f"it is far too large to train here ({params:,} weights, {activations:,} output values "
-                            f"per image by layer {len(layers)}; the grader stops at {MAX_MODEL_PARAMS:,} and "
-                            f"{MAX_MODEL_ACTIVATIONS:,})")
+                    return (
+                        f"it is far too large to train here ({params:,} weights, {activations:,} output values "
+                        f"per image by layer {len(layers)}; the grader stops at {MAX_MODEL_PARAMS:,} and "
+                        f"{MAX_MODEL_ACTIVATIONS:,})"
+                    )
                 shape = out
     except Exception as exc:  # noqa: BLE001  (malformed configuration)
-        return f"its description could not be read ({type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''})"
+        first = str(exc).splitlines()[0][:160] if str(exc) else ""
+        return f"its description could not be read ({type(exc).__name__}: {first})"
     return None
 
 
@@ -146,10 +218,14 @@ def _rebuilt(value: Any, name: str) -> tuple[Any, CheckResult | None]:
     try:
         return rebuild(value["model_json"]), None
     except Exception as exc:  # unknown layer classes, Lambda layers, malformed JSON
-        return None, CheckResult(False, None, None,
-                                 f"{name}: the grader could not rebuild your model from its description "
-                                 f"({type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}). "
-                                 f"Use Keras' built-in layers only (no Lambda or custom layers).")
+        return None, CheckResult(
+            False,
+            None,
+            None,
+            f"{name}: the grader could not rebuild your model from its description "
+            f"({type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}). "
+            f"Use Keras' built-in layers only (no Lambda or custom layers).",
+        )
 
 
 def _compiled(value: Any) -> tuple[Any, CheckResult | None]:
@@ -157,14 +233,20 @@ def _compiled(value: Any) -> tuple[Any, CheckResult | None]:
     if failure is not None:
         return None, failure
     if value.get("compile_config") is None:
-        return None, problems_result("compile_model", [f"compile_model should return the compiled model, but it returned "
-                                               f"{str(value.get('returned'))[:60]}"], "")
+        return None, problems_result(
+            "compile_model",
+            [f"compile_model should return the compiled model, but it returned {str(value.get('returned'))[:60]}"],
+            "",
+        )
     try:
         with silenced_stderr():
             model.compile_from_config(json.loads(value["compile_config"]))
     except Exception as exc:
-        return None, problems_result("compile_model", [f"its compile settings could not be restored "
-                                               f"({type(exc).__name__}: {str(exc).splitlines()[0][:200]})"], "")
+        return None, problems_result(
+            "compile_model",
+            [f"its compile settings could not be restored ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})"],
+            "",
+        )
     return model, None
 
 
@@ -178,6 +260,7 @@ def _verdict_lesson(kwargs: dict) -> Callable[[Any], CheckResult]:
             second, failure = _rebuilt({"model_json": value.get("second_json")}, "build_lesson_model")
             return failure if failure is not None else second_call_result(lesson_model_result(second))
         return result
+
     return verdict
 
 
@@ -186,8 +269,10 @@ def _verdict_cifar(kwargs: dict) -> Callable[[Any], CheckResult]:
         model, failure = _rebuilt(value, "build_cifar_model")
         if failure is not None:
             return failure
-        return cifar_model_result(model, tuple(kwargs.get("input_shape", (32, 32, 3))),
-                                  int(kwargs.get("num_classes", 10)))
+        return cifar_model_result(
+            model, tuple(kwargs.get("input_shape", (32, 32, 3))), int(kwargs.get("num_classes", 10))
+        )
+
     return verdict
 
 
@@ -195,6 +280,7 @@ def _verdict_compile(kwargs: dict) -> Callable[[Any], CheckResult]:
     def verdict(value: Any) -> CheckResult:
         model, failure = _compiled(value)
         return failure if failure is not None else compile_result(model)
+
     return verdict
 
 
@@ -213,6 +299,7 @@ def _verdict_training(kwargs: dict) -> Callable[[Any], CheckResult]:
             return m
 
         return training_result(build, compile_fn, seed=int(kwargs.get("seed", 0)))
+
     return verdict
 
 
@@ -227,20 +314,27 @@ def plan_lesson(funcs: list[str], kwargs: dict) -> list[tuple[dict, Callable[[An
 
 
 def plan_cifar(funcs: list[str], kwargs: dict) -> list[tuple[dict, Callable[[Any], CheckResult]]]:
-    call_kwargs = {"input_shape": tuple(kwargs.get("input_shape", (32, 32, 3))),
-                   "num_classes": int(kwargs.get("num_classes", 10))}
+    call_kwargs = {
+        "input_shape": tuple(kwargs.get("input_shape", (32, 32, 3))),
+        "num_classes": int(kwargs.get("num_classes", 10)),
+    }
     return [({"func": funcs[0], "args": [], "kwargs": call_kwargs, "keras": "model"}, _verdict_cifar(kwargs))]
 
 
 def plan_compile(funcs: list[str], kwargs: dict) -> list[tuple[dict, Callable[[Any], CheckResult]]]:
     build = kwargs.get("build")
-    model = ({"func": build, "kwargs": {"input_shape": (32, 32, 3), "num_classes": 10}} if build
-             else {"json": _reference_json()})
-    return [({"func": funcs[0], "args": [], "kwargs": {}, "keras": "compiled", "model": model},
-             _verdict_compile(kwargs))]
+    model = (
+        {"func": build, "kwargs": {"input_shape": (32, 32, 3), "num_classes": 10}}
+        if build
+        else {"json": _reference_json()}
+    )
+    return [
+        ({"func": funcs[0], "args": [], "kwargs": {}, "keras": "compiled", "model": model}, _verdict_compile(kwargs))
+    ]
 
 
 def plan_training(funcs: list[str], kwargs: dict) -> list[tuple[dict, Callable[[Any], CheckResult]]]:
     model = {"func": funcs[0], "kwargs": {"input_shape": (32, 32, 3), "num_classes": 10}}
-    return [({"func": funcs[1], "args": [], "kwargs": {}, "keras": "compiled", "model": model},
-             _verdict_training(kwargs))]
+    return [
+        ({"func": funcs[1], "args": [], "kwargs": {}, "keras": "compiled", "model": model}, _verdict_training(kwargs))
+    ]

@@ -23,7 +23,7 @@ def as_pair(value: int | tuple[int, int] | list[int], name: str = "value") -> In
     """``3 -> (3, 3)``, ``(3, 2) -> (3, 2)``: Keras' reading of ``kernel_size``,
     ``strides`` and ``pool_size``. Raises ``ValueError`` on anything else."""
     if is_int(value):
-        return (int(value), int(value))
+        return (int(value), int(value))  # type: ignore[arg-type]  # is_int checked it
     if isinstance(value, (tuple, list)) and len(value) == 2 and all(is_int(v) for v in value):
         return (int(value[0]), int(value[1]))
     raise ValueError(f"{name} must be an int or a pair of ints, not {value!r}")

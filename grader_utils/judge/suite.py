@@ -25,8 +25,11 @@ class SuiteReport:
     @property
     def only_dtype(self) -> bool:
         """Every wrong case is wrong only by its dtype (right shape, right values once cast)."""
-        return bool(self.failures) and not self.rule_broken and all(
-            r.details.get("problem") == "dtype" and r.details.get("values_ok") for _, r in self.failures)
+        return (
+            bool(self.failures)
+            and not self.rule_broken
+            and all(r.details.get("problem") == "dtype" and r.details.get("values_ok") for _, r in self.failures)
+        )
 
     def likely_cause(self) -> tuple[str | None, int]:
         """The hint key that explains the most wrong cases, and how many it explains."""
@@ -48,13 +51,17 @@ class SuiteReport:
         key, explained = self.likely_cause()
         call, shown = self.failures[0]
         if self.only_dtype:
-            return (f"{self.name}: right values, wrong dtype in {len(self.failures)} of {self.total} {self.suite} "
-                    f"cases.\nWrong case: {call}\n{shown.message}\nWhen graded, a test whose only fault is the "
-                    f"dtype keeps {DTYPE_SHARE_TEXT} of its points: fix the dtype to get them all.")
+            return (
+                f"{self.name}: right values, wrong dtype in {len(self.failures)} of {self.total} {self.suite} "
+                f"cases.\nWrong case: {call}\n{shown.message}\nWhen graded, a test whose only fault is the "
+                f"dtype keeps {DTYPE_SHARE_TEXT} of its points: fix the dtype to get them all."
+            )
         if key is not None:
             call, shown = next((c, r) for c, r in self.failures if key in r.details.get("hints", []))
-        text = (f"{self.name}: {len(self.failures)} of {self.total} {self.suite} cases are wrong.\n"
-                f"Wrong case: {call}\n{shown.message}")
+        text = (
+            f"{self.name}: {len(self.failures)} of {self.total} {self.suite} cases are wrong.\n"
+            f"Wrong case: {call}\n{shown.message}"
+        )
         if key is not None:
             share = "all of them" if explained == len(self.failures) else f"{explained} of them"
             text += f"\nLikely cause ({share}): {feedback.HINTS[key]}"

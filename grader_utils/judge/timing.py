@@ -14,7 +14,6 @@ import numpy as np
 from .cases import Case
 from .shapes import as_pair, same_padding_amounts
 
-
 #: the time rule of ``conv2d_fast`` on its ``large`` suite: at most TIME_FACTOR times as long as
 #: whole-array NumPy (:func:`reference_seconds`, timed in the same process that times the student's
 #: call), and never less than TIME_FLOOR seconds. The grader times a call from outside the sandbox
@@ -26,21 +25,24 @@ TIME_FACTOR = 25.0
 TIME_FLOOR = 0.5
 
 
-def _whole_array_conv(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray, strides: Any = (1, 1),
-                      padding: str = "valid") -> np.ndarray:
+def _whole_array_conv(
+    x: np.ndarray, kernel: np.ndarray, bias: np.ndarray, strides: Any = (1, 1), padding: str = "valid"
+) -> np.ndarray:
     """A vectorized convolution (one matrix product per kernel offset) used only to time NumPy.
     x: (H, W, C_in); kernel: (kh, kw, C_in, C_out); bias: (C_out,)."""
     kh, kw = kernel.shape[:2]
     sh, sw = as_pair(strides)
     if padding == "same":
-        (top, bottom), (left, right) = (same_padding_amounts(x.shape[0], kh, sh),
-                                        same_padding_amounts(x.shape[1], kw, sw))
+        (top, bottom), (left, right) = (
+            same_padding_amounts(x.shape[0], kh, sh),
+            same_padding_amounts(x.shape[1], kw, sw),
+        )
         x = np.pad(x, ((top, bottom), (left, right), (0, 0)))
     h_out, w_out = (x.shape[0] - kh) // sh + 1, (x.shape[1] - kw) // sw + 1
     out = np.zeros((h_out, w_out, kernel.shape[3]), dtype=np.float32)
     for a in range(kh):
         for b in range(kw):
-            out += x[a:a + sh * (h_out - 1) + 1:sh, b:b + sw * (w_out - 1) + 1:sw] @ kernel[a, b]
+            out += x[a : a + sh * (h_out - 1) + 1 : sh, b : b + sw * (w_out - 1) + 1 : sw] @ kernel[a, b]
     return out + bias
 
 
@@ -62,9 +64,11 @@ def time_limit(case: Case) -> float:
 def slow_message(name: str, seconds: float, case: Case, limit: float, finished: bool = True) -> str:
     """What a student reads when a vectorized exercise is as slow as a loop over pixels (``finished``
     False: the call was stopped after ``seconds``, already well over the limit)."""
-    took = (f"{name} took {seconds:.2f} s" if finished else f"{name} did not finish within {seconds:g} s")
-    return (f"{took} on {case.call_text(name)}; the limit is {limit:.2f} s "
-            f"({TIME_FACTOR:g} times what whole-array NumPy takes on this machine, at least {TIME_FLOOR:g} s). "
-            f"That is the speed of a Python loop over the output pixels. Vectorize it: loop at most over the "
-            f"kernel offsets (kh * kw steps) and let NumPy do each step on whole arrays (slicing, einsum, "
-            f"tensordot, sliding_window_view).")
+    took = f"{name} took {seconds:.2f} s" if finished else f"{name} did not finish within {seconds:g} s"
+    return (
+        f"{took} on {case.call_text(name)}; the limit is {limit:.2f} s "
+        f"({TIME_FACTOR:g} times what whole-array NumPy takes on this machine, at least {TIME_FLOOR:g} s). "
+        f"That is the speed of a Python loop over the output pixels. Vectorize it: loop at most over the "
+        f"kernel offsets (kh * kw steps) and let NumPy do each step on whole arrays (slicing, einsum, "
+        f"tensordot, sliding_window_view)."
+    )

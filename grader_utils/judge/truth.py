@@ -17,7 +17,8 @@ from __future__ import annotations
 import copy
 import functools
 import hashlib
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -99,9 +100,7 @@ def conv2d_output_shape(
     input of shape ``(H, W, C)``. Raises ``ValueError`` where Keras does (an
     empty output)."""
     keras = quiet_tensorflow()
-    layer = keras.layers.Conv2D(
-        filters, as_pair(kernel_size), strides=as_pair(strides), padding=check_padding(padding)
-    )
+    layer = keras.layers.Conv2D(filters, as_pair(kernel_size), strides=as_pair(strides), padding=check_padding(padding))
     return _shape(layer.compute_output_shape((None, *input_shape)))  # type: ignore[return-value]
 
 
@@ -151,14 +150,16 @@ def pool2d(
     return np.asarray(keras.ops.convert_to_numpy(out))[0]
 
 
-def max_pool2d(x: np.ndarray, pool_size: int | IntPair, strides: int | IntPair | None = None,
-               padding: str = "valid") -> np.ndarray:
+def max_pool2d(
+    x: np.ndarray, pool_size: int | IntPair, strides: int | IntPair | None = None, padding: str = "valid"
+) -> np.ndarray:
     """``keras.layers.MaxPooling2D`` on one image. x: (H, W, C) -> (H_out, W_out, C)."""
     return pool2d(x, "max", pool_size, strides, padding)
 
 
-def average_pool2d(x: np.ndarray, pool_size: int | IntPair, strides: int | IntPair | None = None,
-                   padding: str = "valid") -> np.ndarray:
+def average_pool2d(
+    x: np.ndarray, pool_size: int | IntPair, strides: int | IntPair | None = None, padding: str = "valid"
+) -> np.ndarray:
     """``keras.layers.AveragePooling2D`` on one image. x: (H, W, C) -> (H_out, W_out, C)."""
     return pool2d(x, "average", pool_size, strides, padding)
 
@@ -199,8 +200,13 @@ def correlate2d(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     image: (H, W); kernel: (kh, kw).  Returns (H - kh + 1, W - kw + 1) float32.
     """
     kernel = np.asarray(kernel, dtype=np.float32)
-    out = conv2d(np.asarray(image, dtype=np.float32)[..., None], kernel[:, :, None, None],
-                 np.zeros(1, np.float32), (1, 1), "valid")
+    out = conv2d(
+        np.asarray(image, dtype=np.float32)[..., None],
+        kernel[:, :, None, None],
+        np.zeros(1, np.float32),
+        (1, 1),
+        "valid",
+    )
     return out[..., 0]
 
 
@@ -314,8 +320,9 @@ def _window_geometry(kind: str, kwargs: Mapping[str, Any]) -> tuple[IntPair, Int
     return window, (window if kwargs.get("strides") is None else as_pair(kwargs["strides"])), padding
 
 
-def _gradient_extent(layers: Sequence[tuple[str, Mapping[str, Any]]], size: tuple[int, int]
-                     ) -> tuple[tuple[int, int], tuple[int, int]] | None:
+def _gradient_extent(
+    layers: Sequence[tuple[str, Mapping[str, Any]]], size: tuple[int, int]
+) -> tuple[tuple[int, int], tuple[int, int]] | None:
     """Run the probe stack on a ``size`` input and take the gradient of the output pixel nearest the middle
     with respect to the input. Returns per axis (first, last) index of the non-zero gradient, or ``None``
     when the input is too small for the stack (an empty output)."""
@@ -355,14 +362,18 @@ def receptive_field(layers: Sequence[tuple[str, Mapping[str, Any]]]) -> tuple[in
         _window_geometry(kind, kwargs)  # ValueError for an unknown kind or a bad argument, before any work
     size = [16, 16]
     while max(size) <= 4096:
-        small, large = _gradient_extent(layers, tuple(size)), _gradient_extent(layers, (2 * size[0], 2 * size[1]))
+        small, large = (
+            _gradient_extent(layers, (size[0], size[1])),
+            _gradient_extent(layers, (2 * size[0], 2 * size[1])),
+        )
         if small is not None and large is not None:
-            grow = [not (0 < s[0] and s[1] < n - 1 and 0 < g[0] and g[1] < 2 * n - 1
-                         and s[1] - s[0] == g[1] - g[0])
-                    for s, g, n in zip(small, large, size)]
+            grow = [
+                not (s[0] > 0 and s[1] < n - 1 and g[0] > 0 and g[1] < 2 * n - 1 and s[1] - s[0] == g[1] - g[0])
+                for s, g, n in zip(small, large, size)
+            ]
         else:
             grow = [True, True]
-        if not any(grow):
+        if not any(grow) and small is not None:
             return (small[0][1] - small[0][0] + 1, small[1][1] - small[1][0] + 1)
         size = [2 * n if g else n for n, g in zip(size, grow)]
     raise ValueError("the receptive field of this stack needs an input larger than 4096 pixels")

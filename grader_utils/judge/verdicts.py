@@ -8,7 +8,8 @@ answer, the keys of the likely causes from :mod:`.feedback` (``details["hints"]`
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -57,8 +58,7 @@ def _verdict_pool(kind: str, case: Case, got: Any) -> CheckResult:
     result = compare_arrays(got, expected, what="The returned array")
     if result.passed or result.details.get("problem") in ("type", "dtype"):
         return result
-    return _with_hints(result, _safe(lambda: feedback.pool_value_hints(kind, case.args, case.kwargs, got,
-                                                                       expected)))
+    return _with_hints(result, _safe(lambda: feedback.pool_value_hints(kind, case.args, case.kwargs, got, expected)))
 
 
 def verdict_max_pool2d(case: Case, got: Any) -> CheckResult:
@@ -99,8 +99,7 @@ def verdict_correlate2d(case: Case, got: Any) -> CheckResult:
     result = compare_arrays(got, expected, what="The returned array", rtol=CONV_RTOL, atol=CONV_ATOL)
     if result.passed or result.details.get("problem") in ("type", "dtype"):
         return result
-    return _with_hints(result, _safe(lambda: feedback.correlate_hints(case.args, got, expected, CONV_RTOL,
-                                                                      CONV_ATOL)))
+    return _with_hints(result, _safe(lambda: feedback.correlate_hints(case.args, got, expected, CONV_RTOL, CONV_ATOL)))
 
 
 def verdict_conv2d(case: Case, got: Any) -> CheckResult:
@@ -108,8 +107,9 @@ def verdict_conv2d(case: Case, got: Any) -> CheckResult:
     result = compare_arrays(got, expected, what="The returned array", rtol=CONV_RTOL, atol=CONV_ATOL)
     if result.passed or result.details.get("problem") in ("type", "dtype"):
         return result
-    return _with_hints(result, _safe(lambda: feedback.conv_value_hints(case.args, case.kwargs, got, expected,
-                                                                       CONV_RTOL, CONV_ATOL)))
+    return _with_hints(
+        result, _safe(lambda: feedback.conv_value_hints(case.args, case.kwargs, got, expected, CONV_RTOL, CONV_ATOL))
+    )
 
 
 def verdict_receptive_field(case: Case, got: Any) -> CheckResult:

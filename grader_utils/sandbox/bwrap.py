@@ -43,14 +43,26 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 from .isolation import SandboxCgroup, SandboxUser, allocate_user, warn_once
 
-__all__ = ["Limits", "SandboxResult", "SandboxUnavailable", "available", "bwrap_args", "chown_for_sandbox",
-           "foreign_site_dirs", "package_dirs", "run_sandboxed", "sandbox_cgroup", "sandbox_identity", "write_stubs"]
+__all__ = [
+    "Limits",
+    "SandboxResult",
+    "SandboxUnavailable",
+    "available",
+    "bwrap_args",
+    "chown_for_sandbox",
+    "foreign_site_dirs",
+    "package_dirs",
+    "run_sandboxed",
+    "sandbox_cgroup",
+    "sandbox_identity",
+    "write_stubs",
+]
 
 NOBODY = 65534
 
@@ -65,9 +77,9 @@ class Limits:
 
     wall_seconds: float = 120.0
     cpu_seconds: int = 120
-    memory_bytes: int = 4 * 1024 ** 3  # address space: NumPy alone needs little; TensorFlow reserves a lot
+    memory_bytes: int = 4 * 1024**3  # address space: NumPy alone needs little; TensorFlow reserves a lot
     processes: int = 64
-    file_bytes: int = 256 * 1024 ** 2
+    file_bytes: int = 256 * 1024**2
     output_bytes: int = 256 * 1024
 
 
@@ -160,21 +172,29 @@ def write_stubs(mask_packages: Sequence[str]) -> tuple[Path, list[str]]:
         stub.mkdir()
         (stub / "__init__.py").write_text(
             f"raise ImportError({name!r} ' is not available here: while NumPy-only exercises are graded, '\n"
-            f"                  'TensorFlow, SciPy and similar libraries cannot be imported.')\n")
+            f"                  'TensorFlow, SciPy and similar libraries cannot be imported.')\n"
+        )
         for folder in package_dirs([name]):
             args += ["--ro-bind", str(stub), folder]
     return stubs, args
 
 
-#: the parts of /etc the interpreter and its libraries read (fontconfig: /etc/fonts) (found by trying: TensorFlow, matplotlib and
-#: an IPython kernel run with these); /etc/passwd and /etc/group are not among them (the sandbox's user
-#: has no name: ``USER``/``LOGNAME`` are set instead)
-ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/nsswitch.conf", "/etc/localtime", "/etc/host.conf",
-             "/etc/mime.types", "/etc/fonts")
+#: the parts of /etc the interpreter and its libraries read (fontconfig: /etc/fonts) (found by trying:
+#: TensorFlow, matplotlib and an IPython kernel run with these); /etc/passwd and /etc/group are not
+#: among them (the sandbox's user has no name: ``USER``/``LOGNAME`` are set instead)
+ETC_FILES = (
+    "/etc/ld.so.cache",
+    "/etc/ld.so.conf",
+    "/etc/nsswitch.conf",
+    "/etc/localtime",
+    "/etc/host.conf",
+    "/etc/mime.types",
+    "/etc/fonts",
+)
 #: top-level system folders bound read-only (or re-created as the same symlinks on merged-/usr systems)
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 #: size of the private /tmp when no limits are given (its pages count as the sandbox's memory)
-TMP_BYTES = 256 * 1024 ** 2
+TMP_BYTES = 256 * 1024**2
 
 
 def foreign_site_dirs() -> list[Path]:
@@ -188,13 +208,14 @@ def foreign_site_dirs() -> list[Path]:
     prefix = Path(sys.prefix).resolve()
     base = sys.base_prefix
     found: set[Path] = set()
-    scheme = sysconfig.get_paths(vars={"base": base, "platbase": base, "installed_base": base,
-                                       "installed_platbase": base})
+    scheme = sysconfig.get_paths(
+        vars={"base": base, "platbase": base, "installed_base": base, "installed_platbase": base}
+    )
     candidates = [scheme["purelib"], scheme["platlib"], "/usr/lib/python3/dist-packages"]
     for root in (base, "/usr", "/usr/local"):
         candidates += glob.glob(f"{root}/lib/python3*/site-packages") + glob.glob(f"{root}/lib/python3*/dist-packages")
-    for path in candidates:
-        path = Path(path)
+    for candidate in candidates:
+        path = Path(candidate)
         if not path.is_dir():
             continue
         path = path.resolve()
@@ -204,23 +225,39 @@ def foreign_site_dirs() -> list[Path]:
     return sorted(found)
 
 
-def bwrap_args(scratch: Path, *, hide: Sequence[Path] = (), expose: Sequence[Path] = (),
-               extra: Sequence[str] = (), env: dict[str, str] | None = None,
-               limits: Limits | None = None, user: SandboxUser | None = None,
-               tmp_bytes: int | None = None) -> list[str]:
+def bwrap_args(
+    scratch: Path,
+    *,
+    hide: Sequence[Path] = (),
+    expose: Sequence[Path] = (),
+    extra: Sequence[str] = (),
+    env: dict[str, str] | None = None,
+    limits: Limits | None = None,
+    user: SandboxUser | None = None,
+    tmp_bytes: int | None = None,
+) -> list[str]:
     """The command prefix that runs a program in the sandbox described in this module's docstring,
     with ``scratch`` as its writable working folder (``extra``: more bwrap arguments, e.g. masks).
     With ``limits``, the rlimits are set inside the sandbox by ``prlimit`` (for launchers that cannot
     pass a ``preexec_fn``, such as Jupyter's kernel provisioner). ``user``: the sandbox's own user id
     (:func:`isolation.allocate_user`); without it a root grader runs the program as ``nobody``."""
     if not shutil.which("bwrap") or not shutil.which("setpriv"):
-        raise SandboxUnavailable("bubblewrap is not installed: `apt-get install bubblewrap` (Debian/Ubuntu), "
-                                 "or run `make install` as root")
+        raise SandboxUnavailable(
+            "bubblewrap is not installed: `apt-get install bubblewrap` (Debian/Ubuntu), or run `make install` as root"
+        )
     scratch = Path(scratch).resolve()
     if tmp_bytes is None:
         tmp_bytes = limits.file_bytes if limits is not None else TMP_BYTES
-    args = ["bwrap", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-            "--die-with-parent", "--new-session"]
+    args = [
+        "bwrap",
+        "--unshare-net",
+        "--unshare-pid",
+        "--unshare-ipc",
+        "--unshare-uts",
+        "--unshare-cgroup-try",
+        "--die-with-parent",
+        "--new-session",
+    ]
     # the allow-list: the system's programs and libraries, a few files of /etc, nothing else of the host
     for top in SYSTEM_DIRS:
         path = Path(top)
@@ -236,8 +273,11 @@ def bwrap_args(scratch: Path, *, hide: Sequence[Path] = (), expose: Sequence[Pat
         # folders bwrap would create on the way (e.g. /etc, inside /root or /tmp) must be traversable by the
         # sandbox's user; folders inside a bound one exist already
         for parent in reversed(path.parents):
-            if parent != Path("/") and parent not in made and not any(
-                    parent == b or b in parent.parents for b in bound):
+            if (
+                parent != Path("/")
+                and parent not in made
+                and not any(parent == b or b in parent.parents for b in bound)
+            ):
                 args.extend(["--perms", "0755", "--dir", str(parent)])
                 made.add(parent)
 
@@ -264,12 +304,12 @@ def bwrap_args(scratch: Path, *, hide: Sequence[Path] = (), expose: Sequence[Pat
     bind(Path(sys.base_prefix))
     for folder in foreign_site_dirs():
         parents(folder)
-        args += ["--size", str(1024 ** 2), "--tmpfs", str(folder)]
+        args += ["--size", str(1024**2), "--tmpfs", str(folder)]
     for path in hide:  # only matters inside an allowed folder; elsewhere it is an empty folder anyway
         path = Path(path).resolve()
         if path.is_dir():
             parents(path)
-            args += ["--size", str(1024 ** 2), "--tmpfs", str(path)]
+            args += ["--size", str(1024**2), "--tmpfs", str(path)]
             made.add(path)
             bound.append(path)
         elif path.exists():
@@ -281,10 +321,18 @@ def bwrap_args(scratch: Path, *, hide: Sequence[Path] = (), expose: Sequence[Pat
     args += list(extra)
     parents(scratch)  # e.g. a worker's own temporary folder under /tmp
     args += ["--bind", str(scratch), str(scratch), "--remount-ro", "/", "--chdir", str(scratch), "--clearenv"]
-    base_env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(scratch),
-                "USER": "student", "LOGNAME": "student",
-                "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1", "TF_CPP_MIN_LOG_LEVEL": "3",
-                "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    base_env = {
+        "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+        "HOME": str(scratch),
+        "USER": "student",
+        "LOGNAME": "student",
+        "MPLBACKEND": "Agg",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "LANG": "C.UTF-8",
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+    }
     for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
         if key in os.environ:
             base_env[key] = os.environ[key]
@@ -295,11 +343,24 @@ def bwrap_args(scratch: Path, *, hide: Sequence[Path] = (), expose: Sequence[Pat
         # bwrap mounts as root (it can read the Python under /root); the command then runs as the sandbox's
         # own user, so that the process limit applies to this sandbox alone (the kernel exempts root from it).
         uid, gid = (user.uid, user.gid) if user is not None else (NOBODY, NOBODY)
-        args += ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "--inh-caps=-all",
-                 "--bounding-set=-all"]
+        args += [
+            "setpriv",
+            f"--reuid={uid}",
+            f"--regid={gid}",
+            "--clear-groups",
+            "--inh-caps=-all",
+            "--bounding-set=-all",
+        ]
     if limits is not None:
-        args += ["prlimit", f"--as={limits.memory_bytes}", f"--cpu={limits.cpu_seconds}",
-                 f"--fsize={limits.file_bytes}", f"--nproc={limits.processes}", "--core=0", "--"]
+        args += [
+            "prlimit",
+            f"--as={limits.memory_bytes}",
+            f"--cpu={limits.cpu_seconds}",
+            f"--fsize={limits.file_bytes}",
+            f"--nproc={limits.processes}",
+            "--core=0",
+            "--",
+        ]
     return args
 
 
@@ -307,8 +368,10 @@ def sandbox_identity() -> tuple[SandboxUser | None, list[str]]:
     """A user id of its own for a new sandbox, and notes saying what is shared when there is none."""
     user = allocate_user()
     if user is None:
-        note = ("isolation: not root, so every sandbox runs as the grader's own user; the process limit is "
-                "shared by all sandboxes of this user")
+        note = (
+            "isolation: not root, so every sandbox runs as the grader's own user; the process limit is "
+            "shared by all sandboxes of this user"
+        )
         warn_once("sandbox: " + note)
         return None, [note]
     return user, []
@@ -319,17 +382,27 @@ def sandbox_cgroup(limits: Limits) -> tuple[SandboxCgroup | None, list[str]]:
     saying what is per process only when there is none (not root, no writable hierarchy)."""
     group = SandboxCgroup.create("cnn-sandbox", limits.memory_bytes, limits.processes + SANDBOX_TASKS)
     if group is None:
-        return None, ["isolation: no cgroup for this sandbox (not root, or no writable memory/pids hierarchy); "
-                      "memory is limited per process only"]
+        return None, [
+            "isolation: no cgroup for this sandbox (not root, or no writable memory/pids hierarchy); "
+            "memory is limited per process only"
+        ]
     return group, []
 
 
 #: tasks of the sandbox's own machinery (the two bwrap processes) on top of ``Limits.processes``
 SANDBOX_TASKS = 4
 
-def run_sandboxed(argv: Sequence[str], scratch: Path, *, hide: Sequence[Path] = (), expose: Sequence[Path] = (),
-                  mask_packages: Sequence[str] = (), limits: Limits = Limits(),
-                  env: dict[str, str] | None = None) -> SandboxResult:
+
+def run_sandboxed(
+    argv: Sequence[str],
+    scratch: Path,
+    *,
+    hide: Sequence[Path] = (),
+    expose: Sequence[Path] = (),
+    mask_packages: Sequence[str] = (),
+    limits: Limits = Limits(),
+    env: dict[str, str] | None = None,
+) -> SandboxResult:
     """Run ``argv`` in the sandbox with ``scratch`` as its writable working folder.
 
     As root, the run gets a user id of its own (:func:`isolation.allocate_user`) and a cgroup of its
@@ -342,8 +415,9 @@ def run_sandboxed(argv: Sequence[str], scratch: Path, *, hide: Sequence[Path] = 
     try:
         chown_for_sandbox(scratch, user)
         stubs, mask_args = write_stubs(mask_packages)
-        args = bwrap_args(scratch, hide=hide, expose=expose, extra=mask_args, env=env, user=user,
-                          tmp_bytes=limits.file_bytes) + list(argv)
+        args = bwrap_args(
+            scratch, hide=hide, expose=expose, extra=mask_args, env=env, user=user, tmp_bytes=limits.file_bytes
+        ) + list(argv)
         group, more = sandbox_cgroup(limits)
         notes += more
         return _run(args, limits, group, notes)
@@ -363,13 +437,21 @@ def _run(args: list[str], limits: Limits, group: SandboxCgroup | None, notes: li
         _limit(limits)
 
     start = time.monotonic()
-    proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            preexec_fn=preexec, start_new_session=True)
+    proc = subprocess.Popen(
+        args,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=preexec,
+        start_new_session=True,
+    )
     out: list[bytes] = []
     err: list[bytes] = []
     dropped = [0]
-    threads = [threading.Thread(target=_drain, args=(proc.stdout, limits.output_bytes, out, dropped)),
-               threading.Thread(target=_drain, args=(proc.stderr, limits.output_bytes, err, dropped))]
+    threads = [
+        threading.Thread(target=_drain, args=(proc.stdout, limits.output_bytes, out, dropped)),
+        threading.Thread(target=_drain, args=(proc.stderr, limits.output_bytes, err, dropped)),
+    ]
     for t in threads:
         t.start()
     timed_out = memory_exceeded = False
@@ -403,11 +485,20 @@ def _run(args: list[str], limits: Limits, group: SandboxCgroup | None, notes: li
     code = proc.returncode
     sig = signal.Signals(-code).name if code is not None and code < 0 else None
     if memory_exceeded:
-        notes.append(f"killed: the sandbox's processes together used more than "
-                     f"{limits.memory_bytes / 1024 ** 3:.1f} GiB of memory")
-    return SandboxResult(None if timed_out else code, timed_out, b"".join(out).decode("utf-8", "replace"),
-                         b"".join(err).decode("utf-8", "replace"), dropped[0], time.monotonic() - start, sig,
-                         notes, memory_exceeded)
+        notes.append(
+            f"killed: the sandbox's processes together used more than {limits.memory_bytes / 1024**3:.1f} GiB of memory"
+        )
+    return SandboxResult(
+        None if timed_out else code,
+        timed_out,
+        b"".join(out).decode("utf-8", "replace"),
+        b"".join(err).decode("utf-8", "replace"),
+        dropped[0],
+        time.monotonic() - start,
+        sig,
+        notes,
+        memory_exceeded,
+    )
 
 
 def scratch_dir(prefix: str = "sandbox-") -> Path:

@@ -16,7 +16,7 @@ def main(argv: list[str]) -> None:
     if "--" not in argv:
         sys.exit("usage: cgexec.py PROCS_FILE... -- COMMAND...")
     split = argv.index("--")
-    files, command = argv[:split], argv[split + 1:]
+    files, command = argv[:split], argv[split + 1 :]
     if not command:
         sys.exit("cgexec.py: no command")
     pid = str(os.getpid())

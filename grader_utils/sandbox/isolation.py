@@ -95,7 +95,7 @@ class SandboxUser:
                 os.close(self._fd)
                 self._fd = None
 
-    def __enter__(self) -> "SandboxUser":
+    def __enter__(self) -> SandboxUser:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -157,9 +157,10 @@ def allocate_user() -> SandboxUser | None:
 
 # --------------------------------------------------------------------------------------------- cgroups
 
+
 def _mounts() -> list[tuple[str, str, set[str]]]:
     """(mount point, fs type, options) of the cgroup file systems."""
-    out = []
+    out: list[tuple[str, str, set[str]]] = []
     try:
         lines = Path("/proc/self/mounts").read_text().splitlines()
     except OSError:
@@ -173,7 +174,7 @@ def _mounts() -> list[tuple[str, str, set[str]]]:
 
 def _own_paths() -> dict[str, str]:
     """{controller (or '' for v2): this process's cgroup path} from /proc/self/cgroup."""
-    paths = {}
+    paths: dict[str, str] = {}
     try:
         lines = Path("/proc/self/cgroup").read_text().splitlines()
     except OSError:
@@ -195,7 +196,7 @@ def _sweep(parent: Path, prefix: str) -> None:
     (killed for time, say): their processes are killed first."""
     for folder in parent.glob(f"{prefix}-*-*"):
         try:
-            pid = int(folder.name[len(prefix) + 1:].split("-")[0])
+            pid = int(folder.name[len(prefix) + 1 :].split("-")[0])
         except ValueError:
             continue
         if pid == os.getpid() or Path(f"/proc/{pid}").exists():
@@ -216,7 +217,7 @@ class SandboxCgroup:
         return sorted({str(d / "cgroup.procs") for d in self.dirs.values()})
 
     @classmethod
-    def create(cls, name: str, memory_bytes: int, tasks: int) -> "SandboxCgroup | None":
+    def create(cls, name: str, memory_bytes: int, tasks: int) -> SandboxCgroup | None:
         """A new group with these limits, or ``None`` (not root, no writable hierarchy: logged once)."""
         if os.geteuid() != 0:
             return None
@@ -239,15 +240,19 @@ class SandboxCgroup:
                 for folder in group.dirs.values():
                     _sweep(folder.parent, prefix)
                 return group
-            warn_once("sandbox: no cgroup hierarchy with the memory and pids controllers; memory and process "
-                      "limits are per process (rlimits) only")
+            warn_once(
+                "sandbox: no cgroup hierarchy with the memory and pids controllers; memory and process "
+                "limits are per process (rlimits) only"
+            )
         except OSError as exc:
-            warn_once(f"sandbox: cannot make a cgroup per sandbox ({exc}); memory and process limits are per "
-                      "process (rlimits) only")
+            warn_once(
+                f"sandbox: cannot make a cgroup per sandbox ({exc}); memory and process limits are per "
+                "process (rlimits) only"
+            )
         return None
 
     @classmethod
-    def _create_v1(cls, parents: dict[str, Path], name: str, memory_bytes: int, tasks: int) -> "SandboxCgroup":
+    def _create_v1(cls, parents: dict[str, Path], name: str, memory_bytes: int, tasks: int) -> SandboxCgroup:
         group = cls(1, {})
         try:
             for controller, parent in parents.items():
@@ -278,7 +283,7 @@ class SandboxCgroup:
         return group
 
     @classmethod
-    def _create_v2(cls, root: Path, own: str, name: str, memory_bytes: int, tasks: int) -> "SandboxCgroup":
+    def _create_v2(cls, root: Path, own: str, name: str, memory_bytes: int, tasks: int) -> SandboxCgroup:
         wanted = {"memory", "pids"} | ({"cpu"} if "cpu" in (root / "cgroup.controllers").read_text().split() else set())
 
         def delegate(folder: Path) -> None:
@@ -336,7 +341,11 @@ class SandboxCgroup:
         return 0
 
     def peak_memory(self) -> int | None:
-        path = (self.dirs[""] / "memory.peak") if self.version == 2 else (self.dirs["memory"] / "memory.max_usage_in_bytes")
+        path = (
+            (self.dirs[""] / "memory.peak")
+            if self.version == 2
+            else (self.dirs["memory"] / "memory.max_usage_in_bytes")
+        )
         try:
             return int(path.read_text().split()[0])
         except (OSError, ValueError, IndexError):

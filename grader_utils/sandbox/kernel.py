@@ -41,17 +41,24 @@ from typing import Any
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Integer, List, Unicode
 
-
-from .isolation import SandboxCgroup, SandboxUser
 from .bwrap import Limits, bwrap_args, chown_for_sandbox, sandbox_cgroup, sandbox_identity
+from .isolation import SandboxCgroup, SandboxUser
 
-__all__ = ["SandboxedKernelManager", "KERNEL_LIMITS", "MASKED_GRADER_MODULES",
-           "PASS_ENV", "copy_workdir", "grader_module_masks", "refused_entries", "zero_notebook_scores"]
+__all__ = [
+    "SandboxedKernelManager",
+    "KERNEL_LIMITS",
+    "MASKED_GRADER_MODULES",
+    "PASS_ENV",
+    "copy_workdir",
+    "grader_module_masks",
+    "refused_entries",
+]
 
 #: TensorFlow reserves a lot of address space at import, so the memory limit is generous;
 #: it still stops a memory bomb long before the machine runs out.
-KERNEL_LIMITS = Limits(wall_seconds=0, cpu_seconds=900, memory_bytes=12 * 1024 ** 3, processes=256,
-                       file_bytes=256 * 1024 ** 2)
+KERNEL_LIMITS = Limits(
+    wall_seconds=0, cpu_seconds=900, memory_bytes=12 * 1024**3, processes=256, file_bytes=256 * 1024**2
+)
 #: variables of the grading process that the kernel may see (nbgrader's flags)
 PASS_ENV = ("NBGRADER_EXECUTION", "NBGRADER_VALIDATING", "GRADER_ENGINE", "GRADER_SYNTHETIC")
 _COURSE_ROOT = Path(__file__).resolve().parent.parent.parent
@@ -60,8 +67,9 @@ _COURSE_ROOT = Path(__file__).resolve().parent.parent.parent
 class SandboxedKernelManager(AsyncKernelManager):
     """A kernel manager whose kernels run in the sandbox (see the module docstring)."""
 
-    hide = List(Unicode(), help="folders the kernel must not see (default: the course directory and "
-                                "nbgrader's exchange)").tag(config=True)
+    hide = List(
+        Unicode(), help="folders the kernel must not see (default: the course directory and nbgrader's exchange)"
+    ).tag(config=True)
     memory_bytes = Integer(KERNEL_LIMITS.memory_bytes).tag(config=True)
     cpu_seconds = Integer(KERNEL_LIMITS.cpu_seconds).tag(config=True)
     processes = Integer(KERNEL_LIMITS.processes).tag(config=True)
@@ -80,7 +88,7 @@ class SandboxedKernelManager(AsyncKernelManager):
     #: scratch folders this process's kernels used (each removed when its kernel is shut down)
     created: list[Path] = []
     #: managers whose kernels may still hold a process, a user id, a cgroup or a scratch folder
-    live: list["SandboxedKernelManager"] = []
+    live: list[SandboxedKernelManager] = []
     #: (uid, cgroup folders) of this process's kernels (the uid released, the folders removed at shutdown)
     isolated: list[tuple[int | None, list[Path]]] = []
 
@@ -102,7 +110,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.ip = str(self._scratch / "ipc")
         cmd, kw = await super()._async_pre_start_kernel(**kw)
         if SandboxedKernelManager.numpy_only:  # the same kernel, locked before any cell runs
-            cmd = [cmd[0], "-m", "grader_utils.sandbox.locked_kernel", *cmd[cmd.index("ipykernel_launcher") + 1:]]
+            cmd = [cmd[0], "-m", "grader_utils.sandbox.locked_kernel", *cmd[cmd.index("ipykernel_launcher") + 1 :]]
         os.chmod(self.connection_file, 0o644)
         self._release_isolation()
         # a user id of its own (the process limit is this kernel's alone) and, as root, a cgroup of its own
@@ -112,25 +120,42 @@ class SandboxedKernelManager(AsyncKernelManager):
         env["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
         env["JPY_PARENT_PID"] = "1"
         hide = [Path(p) for p in (self.hide or _default_hide())]
-        limits = Limits(cpu_seconds=self.cpu_seconds, memory_bytes=self.memory_bytes, processes=self.processes,
-                        file_bytes=KERNEL_LIMITS.file_bytes)
-        extra = grader_module_masks() if SandboxedKernelManager.mask_grader or SandboxedKernelManager.numpy_only \
-            else []
-        prefix = bwrap_args(self._scratch, hide=hide, expose=[_COURSE_ROOT / "grader_utils"], env=env,
-                            limits=limits, user=self._user, extra=extra)
+        limits = Limits(
+            cpu_seconds=self.cpu_seconds,
+            memory_bytes=self.memory_bytes,
+            processes=self.processes,
+            file_bytes=KERNEL_LIMITS.file_bytes,
+        )
+        extra = grader_module_masks() if SandboxedKernelManager.mask_grader or SandboxedKernelManager.numpy_only else []
+        prefix = bwrap_args(
+            self._scratch,
+            hide=hide,
+            expose=[_COURSE_ROOT / "grader_utils"],
+            env=env,
+            limits=limits,
+            user=self._user,
+            extra=extra,
+        )
         # the sandbox's working folder is the scratch root; start the kernel in the copy of the notebook's folder
         i = prefix.index("--chdir")
         prefix[i + 1] = str(work)
         self._cgroup, more = sandbox_cgroup(limits)
         for note in notes + more:
             self.log.info("sandboxed kernel: %s", note)
-        SandboxedKernelManager.isolated.append((self._user.uid if self._user else None,
-                                                list(self._cgroup.dirs.values()) if self._cgroup else []))
+        SandboxedKernelManager.isolated.append(
+            (self._user.uid if self._user else None, list(self._cgroup.dirs.values()) if self._cgroup else [])
+        )
         if self._cgroup is not None:
             # Jupyter starts the kernel from a command list (no preexec_fn): a tiny wrapper joins the cgroup
             # and execs bwrap, so that everything in the sandbox is counted from its first instruction
-            prefix = [sys.executable, "-I", str(Path(__file__).with_name("cgexec.py")),
-                      *self._cgroup.procs_files, "--", *prefix]
+            prefix = [
+                sys.executable,
+                "-I",
+                str(Path(__file__).with_name("cgexec.py")),
+                *self._cgroup.procs_files,
+                "--",
+                *prefix,
+            ]
         kw["cwd"] = str(work)
         kw["env"] = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
         kw["stdout"] = kw["stderr"] = subprocess.DEVNULL
@@ -192,9 +217,11 @@ class SandboxedKernelManager(AsyncKernelManager):
 #: ``quiet`` and ``datasets``.
 MASKED_GRADER_MODULES = ("judge", "grading", "instructor", "checks", "model_checks", "figures", "truth", "exporters")
 #: what importing a masked module says while grading
-MASKED_MESSAGE = ("grader_utils.{name} is not available while this notebook is graded: its exercises are "
-                  "arithmetic or NumPy code that you write. Under grading, Keras and the grader's own "
-                  "functions are not available; compute the answer yourself.")
+MASKED_MESSAGE = (
+    "grader_utils.{name} is not available while this notebook is graded: its exercises are "
+    "arithmetic or NumPy code that you write. Under grading, Keras and the grader's own "
+    "functions are not available; compute the answer yourself."
+)
 _MASKS: list[Path] = []
 
 
@@ -227,7 +254,7 @@ def grader_module_masks(names: tuple[str, ...] = MASKED_GRADER_MODULES) -> list[
 
 
 #: most bytes of the notebook's folder copied into the kernel's scratch folder
-COPY_BUDGET = 256 * 1024 ** 2
+COPY_BUDGET = 256 * 1024**2
 
 
 def refused_entries(folder: Path) -> list[str]:
@@ -257,15 +284,22 @@ def copy_workdir(src: Path, dest: Path, skip: Path, budget: int = COPY_BUDGET) -
     skip = skip.resolve()
     for folder, dirs, files in os.walk(src, followlinks=False):
         here = Path(folder)
-        dirs[:] = [d for d in dirs if not (here / d).is_symlink() and (here / d).resolve() != skip
-                   and skip not in (here / d).resolve().parents]
+        dirs[:] = [
+            d
+            for d in dirs
+            if not (here / d).is_symlink() and (here / d).resolve() != skip and skip not in (here / d).resolve().parents
+        ]
         target = dest / here.relative_to(src)
         target.mkdir(exist_ok=True)
         for name in files:
             path = here / name
             st = path.lstat()
-            if (not stat.S_ISREG(st.st_mode) or st.st_nlink > 1 or name.endswith((".ipynb", ".grading.json"))
-                    or used + st.st_size > budget):
+            if (
+                not stat.S_ISREG(st.st_mode)
+                or st.st_nlink > 1
+                or name.endswith((".ipynb", ".grading.json"))
+                or used + st.st_size > budget
+            ):
                 continue
             shutil.copyfile(path, target / name, follow_symlinks=False)
             used += st.st_size
@@ -276,19 +310,3 @@ def _default_hide() -> list[str]:
     """The course directory (sources, gradebook, submissions, feedback) and nbgrader's exchange."""
     hide = [str(_COURSE_ROOT), os.getcwd(), "/srv/nbgrader", os.environ.get("NBGRADER_EXCHANGE_ROOT", "/")]
     return [h for h in dict.fromkeys(hide) if Path(h).exists() and Path(h) != Path("/")]
-
-
-def zero_notebook_scores(db_url: str, assignment: str, student: str, notebook: str) -> None:
-    """Set every auto score of one submitted notebook to 0 (before it is graded: a run that fails
-    half-way leaves 0, never the scores of an earlier run)."""
-    from nbgrader.api import Gradebook, MissingEntry
-
-    with Gradebook(db_url) as gb:
-        try:
-            submitted = gb.find_submission_notebook(notebook, assignment, student)
-        except MissingEntry:
-            return
-        for grade in submitted.grades:
-            if grade.auto_score is not None:
-                grade.auto_score = 0.0
-        gb.db.commit()

@@ -21,7 +21,7 @@ def main() -> None:
 
     app = IPKernelApp.instance()
     app.initialize(sys.argv[1:])
-    app.shell.run_cell("pass", store_history=False, silent=True)
+    app.shell.run_cell("pass", store_history=False, silent=True)  # type: ignore[union-attr]  # (initialized)
     lock()
     app.start()
 

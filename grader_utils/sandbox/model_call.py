@@ -41,6 +41,9 @@ def sandbox_call(call: dict, ns: dict) -> dict:
         out = func(model)
         target = out if hasattr(out, "get_compile_config") and hasattr(out, "to_json") else None
         config = target.get_compile_config() if target is not None else None
-        return {"model_json": (target or model).to_json(), "returned": type(out).__name__,
-                "compile_config": json.dumps(config, default=repr) if config is not None else None}
+        return {
+            "model_json": (target or model).to_json(),
+            "returned": type(out).__name__,
+            "compile_config": json.dumps(config, default=repr) if config is not None else None,
+        }
     raise ValueError(f"unknown model call {kind!r}")

@@ -60,8 +60,9 @@ import os
 import platform
 import sys
 import types
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 __all__ = ["LockError", "MESSAGE", "allowed_native_modules", "lock", "locked", "refusal_in"]
 
@@ -69,8 +70,16 @@ __all__ = ["LockError", "MESSAGE", "allowed_native_modules", "lock", "locked", "
 MESSAGE = "NumPy-only exercises may use NumPy and Python's standard library only"
 
 #: extension modules of the standard library that are tests or demos, not part of the library
-_STDLIB_SKIP = ("_test", "_ctypes_test", "_xxtestfuzz", "_xxsubinterpreters", "xxlimited", "xxsubtype",
-                "_tkinter", "readline")
+_STDLIB_SKIP = (
+    "_test",
+    "_ctypes_test",
+    "_xxtestfuzz",
+    "_xxsubinterpreters",
+    "xxlimited",
+    "xxsubtype",
+    "_tkinter",
+    "readline",
+)
 
 
 class LockError(RuntimeError):
@@ -86,6 +95,7 @@ def locked() -> bool:
 
 
 # --- 1. the allowed native code, loaded before the lock ------------------------------------------------------
+
 
 def _extension_names(folder: Path, package: str | None) -> Iterator[str]:
     """Dotted names of the extension modules in ``folder`` (recursively when ``package``)."""
@@ -106,8 +116,15 @@ def allowed_native_modules() -> list[str]:
     """The extension modules loaded before the lock: NumPy's, then the standard library's."""
     import numpy
 
-    names = ["numpy.linalg", "numpy.fft", "numpy.random", "numpy.lib.stride_tricks", "numpy.polynomial",
-             "numpy.ma", "numpy.testing"]
+    names = [
+        "numpy.linalg",
+        "numpy.fft",
+        "numpy.random",
+        "numpy.lib.stride_tricks",
+        "numpy.polynomial",
+        "numpy.ma",
+        "numpy.testing",
+    ]
     names += list(_extension_names(Path(numpy.__file__).resolve().parent, "numpy"))
     for entry in dict.fromkeys(p for p in sys.path if os.path.basename(p.rstrip(os.sep)) == "lib-dynload"):
         if os.path.isdir(entry):
@@ -135,10 +152,32 @@ def _arg(i: int) -> int:
 
 _AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
 _SYSCALLS = {
-    "x86_64": {"mmap": 9, "mprotect": 10, "pkey_mprotect": 329, "execve": 59, "execveat": 322, "shmat": 30,
-               "personality": 135, "ptrace": 101, "process_vm_writev": 311, "prctl": 157, "bpf": 321},
-    "aarch64": {"mmap": 222, "mprotect": 226, "pkey_mprotect": 288, "execve": 221, "execveat": 281, "shmat": 196,
-                "personality": 92, "ptrace": 117, "process_vm_writev": 271, "prctl": 167, "bpf": 280},
+    "x86_64": {
+        "mmap": 9,
+        "mprotect": 10,
+        "pkey_mprotect": 329,
+        "execve": 59,
+        "execveat": 322,
+        "shmat": 30,
+        "personality": 135,
+        "ptrace": 101,
+        "process_vm_writev": 311,
+        "prctl": 157,
+        "bpf": 321,
+    },
+    "aarch64": {
+        "mmap": 222,
+        "mprotect": 226,
+        "pkey_mprotect": 288,
+        "execve": 221,
+        "execveat": 281,
+        "shmat": 196,
+        "personality": 92,
+        "ptrace": 117,
+        "process_vm_writev": 271,
+        "prctl": 167,
+        "bpf": 280,
+    },
 }
 _X32_BIT = 0x40000000
 PROT_EXEC, SHM_EXEC, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 0x4, 0o100000, 4, 38
@@ -151,9 +190,11 @@ _LD_ABS_W, _JEQ, _JGE, _JSET, _RET = 0x20, 0x15, 0x35, 0x45, 0x06
 def _machine() -> str:
     machine = platform.machine().lower()
     machine = {"amd64": "x86_64", "arm64": "aarch64"}.get(machine, machine)
-    if machine not in _SYSCALLS or sys.maxsize <= 2 ** 32:
-        raise LockError(f"the NumPy-only lock knows x86_64 and aarch64 only, not {machine!r} "
-                        f"({'64' if sys.maxsize > 2 ** 32 else '32'}-bit); grading stops here")
+    if machine not in _SYSCALLS or sys.maxsize <= 2**32:
+        raise LockError(
+            f"the NumPy-only lock knows x86_64 and aarch64 only, not {machine!r} "
+            f"({'64' if sys.maxsize > 2**32 else '32'}-bit); grading stops here"
+        )
     return machine
 
 
@@ -167,14 +208,27 @@ def _program(machine: str) -> list[tuple[int, int, int, int]]:
         asm.append(("jeq", nr[name], "prot", None))
     for name in ("execve", "execveat", "ptrace", "process_vm_writev", "bpf"):
         asm.append(("jeq", nr[name], "eperm", None))
-    asm += [("jeq", nr["shmat"], "shmat", None), ("jeq", nr["personality"], "eperm", None),
-            ("jeq", nr["prctl"], "prctl", None), ("ret", _RET_ALLOW),
-            ("label", "prot"), ("ld", _arg(2)), ("jset", PROT_EXEC, "eperm", "allow"),
-            ("label", "shmat"), ("ld", _arg(2)), ("jset", SHM_EXEC, "eperm", "allow"),
-            ("label", "prctl"), ("ld", _arg(0)), ("jeq", PR_SET_DUMPABLE, "eperm", "allow"),
-            ("label", "allow"), ("ret", _RET_ALLOW),
-            ("label", "eperm"), ("ret", _RET_EPERM),
-            ("label", "kill"), ("ret", _RET_KILL)]
+    asm += [
+        ("jeq", nr["shmat"], "shmat", None),
+        ("jeq", nr["personality"], "eperm", None),
+        ("jeq", nr["prctl"], "prctl", None),
+        ("ret", _RET_ALLOW),
+        ("label", "prot"),
+        ("ld", _arg(2)),
+        ("jset", PROT_EXEC, "eperm", "allow"),
+        ("label", "shmat"),
+        ("ld", _arg(2)),
+        ("jset", SHM_EXEC, "eperm", "allow"),
+        ("label", "prctl"),
+        ("ld", _arg(0)),
+        ("jeq", PR_SET_DUMPABLE, "eperm", "allow"),
+        ("label", "allow"),
+        ("ret", _RET_ALLOW),
+        ("label", "eperm"),
+        ("ret", _RET_EPERM),
+        ("label", "kill"),
+        ("ret", _RET_KILL),
+    ]
     labels, index = {}, 0
     for op in asm:
         if op[0] == "label":
@@ -235,8 +289,12 @@ def _install_filter() -> None:
     filters = (_SockFilter * len(program))(*[_SockFilter(*ins) for ins in program])
     prog = _SockFprog(len(program), filters)
     libc.syscall.restype = ctypes.c_long
-    result = libc.syscall(ctypes.c_long(_SYS_SECCOMP[machine]), ctypes.c_long(_SECCOMP_SET_MODE_FILTER),
-                          ctypes.c_long(_SECCOMP_FILTER_FLAG_TSYNC), ctypes.byref(prog))
+    result = libc.syscall(
+        ctypes.c_long(_SYS_SECCOMP[machine]),
+        ctypes.c_long(_SECCOMP_SET_MODE_FILTER),
+        ctypes.c_long(_SECCOMP_FILTER_FLAG_TSYNC),
+        ctypes.byref(prog),
+    )
     if result != 0:
         raise LockError(f"seccomp(SECCOMP_SET_MODE_FILTER) failed ({result}): {os.strerror(ctypes.get_errno())}")
 
@@ -256,15 +314,19 @@ def _verify() -> None:
     except OSError:
         return
     os.close(fd)
-    raise LockError("/proc/self/mem can be opened for writing (running as root?): code pages could be "
-                    "rewritten; the NumPy-only lock needs an unprivileged user")
+    raise LockError(
+        "/proc/self/mem can be opened for writing (running as root?): code pages could be "
+        "rewritten; the NumPy-only lock needs an unprivileged user"
+    )
 
 
 # --- 3. courtesy messages and the matplotlib stand-in ----------------------------------------------------------
 
+
 def _is_extension(spec: importlib.machinery.ModuleSpec) -> bool:
     return isinstance(spec.loader, importlib.machinery.ExtensionFileLoader) or bool(
-        spec.origin and spec.origin.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES)))
+        spec.origin and spec.origin.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES))
+    )
 
 
 class NativeImportBlocker(importlib.abc.MetaPathFinder):
@@ -283,16 +345,20 @@ class NativeImportBlocker(importlib.abc.MetaPathFinder):
             if spec is None:
                 continue
             if _is_extension(spec):
-                raise ImportError(f"{fullname} is compiled code ({spec.origin}): {MESSAGE}.",
-                                  name=fullname, path=spec.origin)
+                raise ImportError(
+                    f"{fullname} is compiled code ({spec.origin}): {MESSAGE}.", name=fullname, path=spec.origin
+                )
             return None
         return None
 
 
 def _mapped_files() -> set[str]:
     try:
-        return {line.split(None, 5)[5].strip() for line in Path("/proc/self/maps").read_text().splitlines()
-                if len(line.split(None, 5)) == 6}
+        return {
+            line.split(None, 5)[5].strip()
+            for line in Path("/proc/self/maps").read_text().splitlines()
+            if len(line.split(None, 5)) == 6
+        }
     except OSError:
         return set()
 
@@ -309,8 +375,12 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
         if os.path.realpath(path) in mapped or any(os.path.basename(f).startswith(path) for f in mapped):
             return  # already loaded: dlopen maps nothing new
         raise ImportError(f"ctypes cannot load {path}: it is compiled code, and {MESSAGE}.")
-    if event == "import" and len(args) > 1 and isinstance(args[1], str) \
-            and args[1].endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES)):  # an extension module's file
+    if (
+        event == "import"
+        and len(args) > 1
+        and isinstance(args[1], str)
+        and args[1].endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES))
+    ):  # an extension module's file
         if os.path.realpath(args[1]) not in _mapped_files():
             raise ImportError(f"{args[0]} is compiled code ({args[1]}): {MESSAGE}.", name=str(args[0]), path=args[1])
         return
@@ -372,8 +442,8 @@ class _NoOp:
     def __enter__(self) -> Any:
         return self
 
-    def __exit__(self, *exc: Any) -> bool:
-        return False
+    def __exit__(self, *exc: Any) -> None:
+        return None
 
     def __repr__(self) -> str:
         return f"<{self._name}: not drawn while grading>"
@@ -404,8 +474,9 @@ class MatplotlibStandIn(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
     PREFIX = "matplotlib"
 
-    def find_spec(self, fullname: str, path: Sequence[str] | None,
-                  target: types.ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: types.ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
         if fullname == self.PREFIX or fullname.startswith(self.PREFIX + "."):
             return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
         return None

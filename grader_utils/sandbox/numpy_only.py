@@ -19,15 +19,33 @@ import importlib.util
 import os
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 __all__ = ["FORBIDDEN", "NumpyOnlyReport", "call_numpy_only"]
 
 #: Libraries that already compute convolutions or pooling (or run such code).
 FORBIDDEN: tuple[str, ...] = (
-    "tensorflow", "keras", "tf_keras", "tensorflow_probability", "torch", "torchvision", "jax", "jaxlib",
-    "flax", "scipy", "cv2", "skimage", "sklearn", "PIL", "cupy", "mxnet", "paddle", "theano", "numba",
+    "tensorflow",
+    "keras",
+    "tf_keras",
+    "tensorflow_probability",
+    "torch",
+    "torchvision",
+    "jax",
+    "jaxlib",
+    "flax",
+    "scipy",
+    "cv2",
+    "skimage",
+    "sklearn",
+    "PIL",
+    "cupy",
+    "mxnet",
+    "paddle",
+    "theano",
+    "numba",
     "astropy",
 )
 
@@ -44,8 +62,11 @@ def _package_dirs() -> dict[str, str]:
             continue
         locations = list(spec.submodule_search_locations or [])
         if not locations and spec.origin:
-            locations = [os.path.dirname(spec.origin)] if os.path.basename(spec.origin).startswith("__init__") \
+            locations = (
+                [os.path.dirname(spec.origin)]
+                if os.path.basename(spec.origin).startswith("__init__")
                 else [spec.origin]
+            )
         for loc in locations:
             dirs[os.path.realpath(loc).rstrip(os.sep) + os.sep] = name
             dirs[os.path.abspath(loc).rstrip(os.sep) + os.sep] = name
@@ -73,12 +94,16 @@ class NumpyOnlyReport:
 
     def message(self, name: str) -> str:
         if self.tampered:
-            return (f"{name} switched off the course's NumPy-only check (sys.setprofile). This exercise must "
-                    f"be solved with NumPy, and the check must stay on; it scores 0 as submitted.")
+            return (
+                f"{name} switched off the course's NumPy-only check (sys.setprofile). This exercise must "
+                f"be solved with NumPy, and the check must stay on; it scores 0 as submitted."
+            )
         pkgs = ", ".join(f"{p} (e.g. {f})" for p, f in sorted(self.used.items()))
-        return (f"{name} must use NumPy only, but it ran code from {pkgs}. This exercise is about writing the "
-                f"computation yourself with NumPy arrays and loops; it scores 0 while another library does "
-                f"the work.")
+        return (
+            f"{name} must use NumPy only, but it ran code from {pkgs}. This exercise is about writing the "
+            f"computation yourself with NumPy arrays and loops; it scores 0 while another library does "
+            f"the work."
+        )
 
 
 def _module_of(func: Any) -> str:

@@ -79,6 +79,7 @@ def run(index: int, folder: str, call_seconds: int) -> None:
     here = Path(folder)
     main_pid = os.getpid()
     start = time.perf_counter()
+    result: dict[str, Any]
     try:
         call = protocol.load(here / f"call_{index}.json")
     except protocol.ProtocolError as exc:

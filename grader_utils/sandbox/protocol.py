@@ -137,7 +137,7 @@ def save(value: Any, path: Path) -> None:
     path.write_bytes(text)
 
 
-def load(path: Path, max_bytes: int = 256 * 1024 ** 2) -> Any:
+def load(path: Path, max_bytes: int = 256 * 1024**2) -> Any:
     """Read what :func:`save` wrote (:func:`loads`), refusing links, oversized files and malformed data."""
     npz = path.with_suffix(".npz")
     for p in (path, npz):
