@@ -73,7 +73,8 @@ def _pyproject_groups() -> tuple[dict[str, dict[str, Requirement]], dict[str, se
     return groups, includes
 
 
-def _pyproject_closure(group: str, groups: dict, includes: dict) -> dict[str, Requirement]:
+def _pyproject_closure(group: str, groups: dict[str, dict[str, Requirement]], includes: dict[str, set[str]]
+                       ) -> dict[str, Requirement]:
     out = dict(groups[group])
     for inc in includes[group]:
         out.update(_pyproject_closure(inc, groups, includes))
@@ -83,7 +84,7 @@ def _pyproject_closure(group: str, groups: dict, includes: dict) -> dict[str, Re
 def _environment_yml_pins() -> dict[str, str]:
     deps = yaml.safe_load((ROOT / "environment.yml").read_text())["dependencies"]
     (pip_section,) = [d["pip"] for d in deps if isinstance(d, dict) and "pip" in d]
-    pins = {}
+    pins: dict[str, str] = {}
     for line in pip_section:
         if line.startswith("-e"):
             continue
@@ -93,7 +94,7 @@ def _environment_yml_pins() -> dict[str, str]:
     return pins
 
 
-def test_install_groups_agree():
+def test_install_groups_agree() -> None:
     """Per group: pyproject.toml names the same packages as requirements/<group>.txt, and with its includes
     installs the same set; every pin lies inside pyproject's range; no package is pinned in two groups;
     requirements.txt and environment.yml are the full pin set."""
@@ -132,7 +133,7 @@ def _installed(name: str) -> str:
         return "not installed"
 
 
-def test_installed_versions_match_the_pins():
+def test_installed_versions_match_the_pins() -> None:
     """The test run's own virtualenv has every group at its pinned version (make test installs them all)."""
     pins = _file_closure(ROOT / "requirements.txt")
     wrong = {n: (v, _installed(n)) for n, v in pins.items() if _installed(n) != v}
