@@ -17,33 +17,48 @@ VENV := .venv
 PY := $(VENV)/bin/python
 # the course's command line (grader_utils/instructor/cli.py); every target below goes through it
 CNN := $(PY) -m grader_utils
-STAMP := $(VENV)/.installed-stamp
+# What each kind of user installs (docs/install.md); each group is a stamp, so a later `make test` adds only what
+# `make demo` did not install. The course: the student's and instructor's packages (requirements/instructor.txt)
+# and Debian's bubblewrap for sandboxed grading. The hub adds JupyterHub. The tests add pytest, Playwright, SciPy,
+# ruff and mypy (requirements/test.txt, which includes the hub's) and Debian's chromium and postgresql.
+STAMP := $(VENV)/.installed-course
+HUB_STAMP := $(VENV)/.installed-hub
+TEST_STAMP := $(VENV)/.installed-test
 # nbgrader runs helper programs (alembic, jupyter) by name: put the venv first on PATH.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 ASSIGNMENTS := $(sort $(notdir $(wildcard source/*)))
 
-.PHONY: install demo test test-fast release grade lab hub screenshots bench clean
+.PHONY: install install-hub install-test demo test test-fast release grade lab hub screenshots bench clean
+
+# `apt-get install` of a missing Debian package as root; otherwise a NOTE. $(call apt,COMMAND-TEST,PACKAGE,WHY)
+apt = { $(1); } || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	apt-get update -q && apt-get install -y -q $(2); \
+	else echo "NOTE: install $(2) (sudo apt-get install $(2)) $(3)"; fi; }
 
 install: $(STAMP)
+install-hub: $(HUB_STAMP)
+install-test: $(TEST_STAMP)
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements/student.txt requirements/instructor.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python 3.10+ is needed, found " + sys.version' 
-	@command -v bwrap >/dev/null || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		apt-get update -q && apt-get install -y -q bubblewrap; \
-		else echo "NOTE: install bubblewrap (sudo apt-get install bubblewrap) for sandboxed grading"; fi; }
-	@command -v chromium >/dev/null || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		apt-get update -q && apt-get install -y -q chromium; \
-		else echo "NOTE: install chromium (sudo apt-get install chromium) for the browser tests"; fi; }
-	@command -v initdb >/dev/null && command -v pg_ctl >/dev/null || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { \
-		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		apt-get update -q && apt-get install -y -q postgresql; \
-		else echo "NOTE: install PostgreSQL (sudo apt-get install postgresql) to run the PostgreSQL gradebook tests"; fi; }
+	@$(call apt,command -v bwrap >/dev/null,bubblewrap,for sandboxed grading)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet -r requirements/instructor.txt
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+$(HUB_STAMP): $(STAMP) requirements/hub.txt
+	$(PY) -m pip install --quiet -r requirements/hub.txt
+	touch $(HUB_STAMP)
+
+$(TEST_STAMP): $(HUB_STAMP) requirements/test.txt requirements.txt
+	@$(call apt,command -v chromium >/dev/null,chromium,for the browser tests)
+	@$(call apt,command -v initdb >/dev/null && command -v pg_ctl >/dev/null || \
+		ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1,postgresql,to run the PostgreSQL gradebook tests)
+	$(PY) -m pip install --quiet -r requirements/test.txt
+	touch $(TEST_STAMP)
 
 release: $(STAMP)
 	$(CNN) release
@@ -72,13 +87,13 @@ demo: release
 	@echo; echo "== exports for a spreadsheet and the LMS"
 	@for f in csv canvas moodle; do $(CNN) export --format $$f || exit 1; done
 
-test: $(STAMP)
+test: $(TEST_STAMP)
 	$(PY) -m pytest
 
-test-fast: $(STAMP)
+test-fast: $(TEST_STAMP)
 	$(PY) -m pytest -m "not slow"
 
-screenshots: $(STAMP)
+screenshots: $(TEST_STAMP)
 	UPDATE_SCREENSHOTS=1 $(PY) -m pytest tests/test_browser.py
 
 bench: $(STAMP)
@@ -99,7 +114,7 @@ lab: $(STAMP)
 # the accounts, the exchange and the instructor's course copy, and prints the URL and accounts; Ctrl-C stops
 # the hub, its proxy and every user's server.
 HUB_PORT ?= 8000
-hub: $(STAMP)
+hub: $(HUB_STAMP)
 	CNN_HUB_PORT=$(HUB_PORT) hub/setup.sh
 	CNN_HUB_PORT=$(HUB_PORT) exec jupyterhub -f $(CURDIR)/hub/jupyterhub_config.py
 

@@ -143,7 +143,7 @@ def postgres_server() -> Iterator[PostgresServer]:
     """A real PostgreSQL server for this test session (see the module docstring)."""
     if find_postgres_bin() is None:
         reason = ("PostgreSQL is not installed (initdb/pg_ctl neither on PATH nor in /usr/lib/postgresql/*/bin); "
-                  "`make install` installs Debian's package when run as root")
+                  "`make install-test` installs Debian's package when run as root")
         if os.environ.get("CI"):
             pytest.fail(reason)
         pytest.skip(reason)

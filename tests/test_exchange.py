@@ -31,7 +31,7 @@ pytestmark = [
     pytest.mark.hub,
     pytest.mark.skipif(os.geteuid() != 0, reason="creates Unix users and runs nbgrader as them: root only"),
     pytest.mark.skipif(not runnable_by_others(sys.executable),
-                       reason="this virtualenv's Python is root's only: rm -rf .venv && make install (as root)"),
+                       reason="this virtualenv's Python is root's only: rm -rf .venv && make install-test (as root)"),
 ]
 
 ASSIGNMENT = "01_convolution"

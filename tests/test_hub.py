@@ -34,7 +34,7 @@ pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="the hub creates Unix users and starts servers as them: root only"),
     pytest.mark.skipif(not runnable_by_others(sys.executable),
                        reason=f"this virtualenv's Python ({os.path.realpath(sys.executable)}) is root's only, so the "
-                              "hub's users cannot run it: rm -rf .venv && make install (as root it then uses "
+                              "hub's users cannot run it: rm -rf .venv && make install-test (as root it then uses "
                               "/usr/bin/python3)"),
 ]
 
