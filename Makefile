@@ -1,6 +1,6 @@
 # CNN course: every command sets up what it needs (the virtualenv in .venv) first.
 #   make demo    install, regenerate release/, grade the bundled demo class, print the scores
-#   make test    install and run the whole test suite (what CI runs)
+#   make test    install, run the style gate (make lint: ruff, mypy) and the whole test suite (what CI runs)
 #   make release regenerate the student versions in release/ from source/
 #   make grade   autograde everything in submitted/, then feedback and grades.csv
 #   make lab     JupyterLab with the nbgrader extensions, for this course directory
@@ -29,7 +29,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 ASSIGNMENTS := $(sort $(notdir $(wildcard source/*)))
 
-.PHONY: install install-hub install-test demo test test-fast release grade lab hub screenshots bench clean
+.PHONY: install install-hub install-test demo lint test test-fast release grade lab hub screenshots bench clean
 
 # `apt-get install` of a missing Debian package as root; otherwise a NOTE. $(call apt,COMMAND-TEST,PACKAGE,WHY)
 apt = { $(1); } || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -87,7 +87,13 @@ demo: release
 	@echo; echo "== exports for a spreadsheet and the LMS"
 	@for f in csv canvas moodle; do $(CNN) export --format $$f || exit 1; done
 
-test: $(TEST_STAMP)
+# the style gate: ruff's lint and format check, and mypy, on the package (seconds; before any test)
+lint: $(TEST_STAMP)
+	$(PY) -m ruff check grader_utils
+	$(PY) -m ruff format --check grader_utils
+	$(PY) -m mypy
+
+test: lint
 	$(PY) -m pytest
 
 test-fast: $(TEST_STAMP)

@@ -530,7 +530,7 @@ def test_the_graders_own_numpy_helpers_give_no_answer_under_grading(tmp_path, an
                 pass
     assert (result.status, result.score) == ("wrong", 0.0), result
     if answer is WHOLE_ARRAY:
-        assert "grader_utils.checks is not available while this notebook is graded" in result.reason, result.reason
+        assert "grader_utils.judge is not available while this notebook is graded" in result.reason, result.reason
 
 
 def test_a_timed_case_is_tried_twice_only_near_its_limit():

@@ -93,6 +93,11 @@ class TestResult:
         if not isinstance(data, dict):
             raise ValueError("a test result is not a JSON object")
         fields = set(cls.__dataclass_fields__)
+        if "causes" not in data and isinstance(data.get("reason"), str):
+            # a record written before causes were recorded: the hints its reason quotes
+            from ..judge.feedback import HINTS
+
+            data = {**data, "causes": [key for key, text in HINTS.items() if text in data["reason"]]}
         try:
             return cls(**{k: v for k, v in data.items() if k in fields})
         except TypeError as exc:

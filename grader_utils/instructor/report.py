@@ -38,14 +38,10 @@ __all__ = ["PROBLEM_STATUSES", "diagnosed_causes", "read_records", "ClassStats",
 
 
 def diagnosed_causes(test: TestResult) -> list[str]:
-    """Keys of :data:`HINTS` diagnosed for one test of a ``grading.json`` record.
-
-    The test's ``causes`` when it has any (unknown keys dropped), else the keys whose hint text
-    occurs in its ``reason`` (records written before causes were recorded); each key once, in the
-    order given (or of :data:`HINTS`)."""
-    if test.causes:
-        return list(dict.fromkeys(c for c in test.causes if isinstance(c, str) and c in HINTS))
-    return [key for key, text in HINTS.items() if text in test.reason] if test.reason else []
+    """Keys of :data:`HINTS` diagnosed for one test of a ``grading.json`` record: its ``causes``
+    (unknown keys dropped, each once, in the order given; a record written before causes were
+    recorded has the keys whose hint text its reason quotes, see :meth:`TestResult.from_dict`)."""
+    return list(dict.fromkeys(c for c in test.causes if isinstance(c, str) and c in HINTS))
 
 
 def read_records(root: Path, assignment: str) -> tuple[list[NotebookRecord], list[str]]:
