@@ -1,6 +1,7 @@
 # CNN course: every command sets up what it needs (the virtualenv in .venv) first.
 #   make demo    install, regenerate release/, grade the bundled demo class, print the scores
 #   make test    install and run the whole test suite (what CI runs)
+#   make test-fast  the fast tier of the tests (pure logic and feedback goldens; under two minutes)
 #   make release regenerate the student versions in release/ from source/
 #   make grade   autograde everything in submitted/, then feedback and grades.csv
 #   make lab     JupyterLab with the nbgrader extensions, for this course directory
@@ -76,8 +77,9 @@ demo: release
 test: $(STAMP)
 	$(PY) -m pytest
 
+# the fast tier (no kernels, sandboxes, TensorFlow, browsers, PostgreSQL, nbgrader runs): tests/conftest.py's --fast
 test-fast: $(STAMP)
-	$(PY) -m pytest -m "not slow"
+	$(PY) -m pytest --fast
 
 screenshots: $(STAMP)
 	UPDATE_SCREENSHOTS=1 $(PY) -m pytest tests/test_browser.py
