@@ -1,6 +1,7 @@
 """Shared fixtures, and the test tiers: markers, what each needs, and ``--fast``.
 
-Every marker is registered here (``--strict-markers`` refuses any other). A marker that needs something the
+Every marker is registered here (``--strict-markers`` refuses any other); a test using one of the heavy session
+fixtures gets that fixture's markers (:data:`FIXTURE_MARKERS`). A marker that needs something the
 machine may lack (bubblewrap, PostgreSQL, root) is skipped here, from the marker, with a message saying what to
 install; in CI (``CI`` set) a missing Debian package is not skipped: the tests run and fail.
 
@@ -43,6 +44,13 @@ MARKERS = {
 }
 #: the markers ``--fast`` deselects: the one definition of the fast tier
 HEAVY = ("slow", "keras", "nbgrader", "sandbox", "browser", "postgres", "hub")
+#: session fixture -> the markers every test using it gets (added at collection, so none is forgotten)
+FIXTURE_MARKERS: dict[str, tuple[str, ...]] = {
+    "generated_course": ("nbgrader",),
+    "graded_course": ("slow", "nbgrader", "sandbox", "keras"),
+    "scores": ("slow", "nbgrader", "sandbox", "keras"),
+    "postgres_server": ("postgres",),
+}
 #: where a --fast run first found TensorFlow imported (it is reported once)
 _TENSORFLOW_SEEN: list[str] = []
 
@@ -145,6 +153,11 @@ def pytest_make_collect_report(collector: pytest.Collector) -> Iterator[pytest.C
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        for fixture in set(getattr(item, "fixturenames", ())) & set(FIXTURE_MARKERS):
+            for name in FIXTURE_MARKERS[fixture]:
+                if not item.get_closest_marker(name):
+                    item.add_marker(name)
     if config.getoption("--fast"):
         keep, dropped = [], []
         for item in items:
