@@ -1,7 +1,6 @@
 # CNN course: every command sets up what it needs (the virtualenv in .venv) first.
 #   make demo    install, regenerate release/, grade the bundled demo class, print the scores
 #   make test    install and run the whole test suite (what CI runs)
-#   make test-fast  the fast tier of the tests (pure logic and feedback goldens; under two minutes)
 #   make release regenerate the student versions in release/ from source/
 #   make grade   autograde everything in submitted/, then feedback and grades.csv
 #   make lab     JupyterLab with the nbgrader extensions, for this course directory
@@ -16,39 +15,53 @@ PYTHON ?= $(shell [ "$$(id -u)" = 0 ] && /usr/bin/python3 -c 'import sys, venv, 
 	2>/dev/null && echo /usr/bin/python3 || echo python3)
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-stamp
+# the course's command line (grader_utils/instructor/cli.py); every target below goes through it
+CNN := $(PY) -m grader_utils
+# What each kind of user installs (docs/install.md); each group is a stamp, so a later `make test` adds only what
+# `make demo` did not install. The course: the student's and instructor's packages (requirements/instructor.txt)
+# and Debian's bubblewrap for sandboxed grading. The hub adds JupyterHub. The tests add pytest, Playwright, SciPy,
+# ruff and mypy (requirements/test.txt, which includes the hub's) and Debian's chromium and postgresql.
+STAMP := $(VENV)/.installed-course
+HUB_STAMP := $(VENV)/.installed-hub
+TEST_STAMP := $(VENV)/.installed-test
 # nbgrader runs helper programs (alembic, jupyter) by name: put the venv first on PATH.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 ASSIGNMENTS := $(sort $(notdir $(wildcard source/*)))
 
-.PHONY: install demo test test-fast release grade lab hub screenshots bench clean
+.PHONY: install install-hub install-test demo test test-fast release grade lab hub screenshots bench clean
+
+# `apt-get install` of a missing Debian package as root; otherwise a NOTE. $(call apt,COMMAND-TEST,PACKAGE,WHY)
+apt = { $(1); } || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	apt-get update -q && apt-get install -y -q $(2); \
+	else echo "NOTE: install $(2) (sudo apt-get install $(2)) $(3)"; fi; }
 
 install: $(STAMP)
+install-hub: $(HUB_STAMP)
+install-test: $(TEST_STAMP)
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements/student.txt requirements/instructor.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python 3.10+ is needed, found " + sys.version' 
-	@command -v bwrap >/dev/null || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		apt-get update -q && apt-get install -y -q bubblewrap; \
-		else echo "NOTE: install bubblewrap (sudo apt-get install bubblewrap) for sandboxed grading"; fi; }
-	@command -v chromium >/dev/null || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		apt-get update -q && apt-get install -y -q chromium; \
-		else echo "NOTE: install chromium (sudo apt-get install chromium) for the browser tests"; fi; }
-	@command -v initdb >/dev/null && command -v pg_ctl >/dev/null || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { \
-		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		apt-get update -q && apt-get install -y -q postgresql; \
-		else echo "NOTE: install PostgreSQL (sudo apt-get install postgresql) to run the PostgreSQL gradebook tests"; fi; }
+	@$(call apt,command -v bwrap >/dev/null,bubblewrap,for sandboxed grading)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet -r requirements/instructor.txt
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
+$(HUB_STAMP): $(STAMP) requirements/hub.txt
+	$(PY) -m pip install --quiet -r requirements/hub.txt
+	touch $(HUB_STAMP)
+
+$(TEST_STAMP): $(HUB_STAMP) requirements/test.txt requirements.txt
+	@$(call apt,command -v chromium >/dev/null,chromium,for the browser tests)
+	@$(call apt,command -v initdb >/dev/null && command -v pg_ctl >/dev/null || \
+		ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1,postgresql,to run the PostgreSQL gradebook tests)
+	$(PY) -m pip install --quiet -r requirements/test.txt
+	touch $(TEST_STAMP)
+
 release: $(STAMP)
-	@for a in $(ASSIGNMENTS); do \
-		echo "== release $$a"; \
-		nbgrader generate_assignment $$a --force --log-level=WARN || exit 1; \
-	done
+	$(CNN) release
 
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
@@ -56,32 +69,32 @@ grade: $(STAMP)
 	@graded="$$(for a in $(ASSIGNMENTS); do ls -d submitted/*/$$a >/dev/null 2>&1 && echo $$a; done)"; \
 	if [ -z "$$graded" ]; then echo "nothing in submitted/"; exit 0; fi; \
 	echo "== grade $$(echo $$graded) ($(JOBS) workers: sandboxed kernels, then the trusted engine)"; \
-	$(PY) -m grader_utils grade $$graded --jobs $(JOBS) || exit 1; \
-	for a in $$graded; do $(PY) -m grader_utils feedback $$a || exit 1; done
+	$(CNN) grade $$graded --jobs $(JOBS) || exit 1; \
+	for a in $$graded; do $(CNN) feedback $$a || exit 1; done
 	nbgrader export --log-level=ERROR
 	@echo "Grades: grades.csv; feedback: feedback/<student>/<assignment>/"
 
 demo: release
-	$(PY) -m grader_utils.course demo-submissions
+	$(CNN) demo
 	$(MAKE) --no-print-directory grade
 	@for a in $(ASSIGNMENTS); do \
 		if ls submitted/*/$$a >/dev/null 2>&1; then \
 			echo; echo "== scores: $$a (points / possible per exercise)"; \
-			$(PY) -m grader_utils.course table $$a; \
-			$(PY) -m grader_utils report $$a || exit 1; \
+			$(CNN) table $$a; \
+			$(CNN) report $$a || exit 1; \
 		fi; \
 	done
 	@echo; echo "== exports for a spreadsheet and the LMS"
-	@for f in csv canvas moodle; do $(PY) -m grader_utils export --format $$f || exit 1; done
+	@for f in csv canvas moodle; do $(CNN) export --format $$f || exit 1; done
 
-test: $(STAMP)
+test: $(TEST_STAMP)
 	$(PY) -m pytest
 
 # the fast tier (no kernels, sandboxes, TensorFlow, browsers, PostgreSQL, nbgrader runs): tests/conftest.py's --fast
-test-fast: $(STAMP)
+test-fast: $(TEST_STAMP)
 	$(PY) -m pytest --fast
 
-screenshots: $(STAMP)
+screenshots: $(TEST_STAMP)
 	UPDATE_SCREENSHOTS=1 $(PY) -m pytest tests/test_browser.py
 
 bench: $(STAMP)
@@ -102,7 +115,7 @@ lab: $(STAMP)
 # the accounts, the exchange and the instructor's course copy, and prints the URL and accounts; Ctrl-C stops
 # the hub, its proxy and every user's server.
 HUB_PORT ?= 8000
-hub: $(STAMP)
+hub: $(HUB_STAMP)
 	CNN_HUB_PORT=$(HUB_PORT) hub/setup.sh
 	CNN_HUB_PORT=$(HUB_PORT) exec jupyterhub -f $(CURDIR)/hub/jupyterhub_config.py
 

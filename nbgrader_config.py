@@ -22,7 +22,7 @@ c.Execute.startup_timeout = 120
 c.OverwriteCells.add_missing_cells = True
 
 # Feedback: never show the source of hidden tests (nbgrader shows it by default,
-# issues #917 and #1363); see grader_utils/nbgrader_plugins.py. Besides generate_feedback, the
+# issues #917 and #1363); see grader_utils/grading/nbgrader_plugins.py. Besides generate_feedback, the
 # Formgrader's manual-grading page also renders submissions with HTMLExporter and this config, so these
 # preprocessors run there too (the instructor's view hides the hidden tests' source as well; the exporter
 # class below, with the page's Content-Security-Policy, is generate_feedback's only).
@@ -33,10 +33,10 @@ c.OverwriteCells.add_missing_cells = True
 # allow-list-sanitized HTML in outputs and Markdown; the exporter sanitizes HTML from Markdown again and gives
 # every page a Content-Security-Policy (no script, images only as data: URIs, nothing remote) and CSS that
 # wraps long test messages. The policy also blocks the MathJax that nbgrader's feedback template loads from a
-# CDN: formulas in feedback show as LaTeX source. See grader_utils/inert_feedback.py.
-c.HTMLExporter.preprocessors = ["grader_utils.nbgrader_plugins.HideHiddenTests",
-                                "grader_utils.inert_feedback.InertOutputs"]
-c.GenerateFeedback.exporter_class = "grader_utils.inert_feedback.InertFeedbackExporter"
+# CDN: formulas in feedback show as LaTeX source. See grader_utils/grading/inert_feedback.py.
+c.HTMLExporter.preprocessors = ["grader_utils.grading.nbgrader_plugins.HideHiddenTests",
+                                "grader_utils.grading.inert_feedback.InertOutputs"]
+c.GenerateFeedback.exporter_class = "grader_utils.grading.inert_feedback.InertFeedbackExporter"
 
 # Exchange (release/fetch/submit and JupyterLab's Assignments panel): nbgrader's default,
 # /srv/nbgrader/exchange, unless NBGRADER_EXCHANGE_ROOT names another folder. `make lab` sets it
@@ -46,12 +46,12 @@ if os.environ.get("NBGRADER_EXCHANGE_ROOT"):
 
 # Autograding runs each student's kernel in the bubblewrap sandbox and makes the trusted engine's calls
 # in it at each test cell (one run per notebook; verdicts computed here, fail closed); see
-# grader_utils/graded_run.py and docs/security.md. `nbgrader validate` (students' machines) is unchanged.
+# grader_utils/grading/graded_run.py and docs/security.md. `nbgrader validate` (students' machines) is unchanged.
 from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
 from nbgrader.preprocessors import (  # noqa: E402
     AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput, SaveAutoGrades)
 
-from grader_utils.graded_run import SandboxedExecute  # noqa: E402
+from grader_utils.grading.graded_run import SandboxedExecute  # noqa: E402
 
 c.Autograde.autograde_preprocessors = [SandboxedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
                                        SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]

@@ -3,7 +3,7 @@
 
 Prints seconds per call (best of several repeats) and each speed as a ratio to the
 loop version measured in this run. Run with `make bench` (or
-`.venv/bin/python benchmarks/bench_conv2d.py`); results go in the README.
+`.venv/bin/python benchmarks/bench_conv2d.py`); results go in docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from pathlib import Path
 import nbformat
 import numpy as np
 
-from grader_utils import quiet_tensorflow, truth
+from grader_utils import quiet_tensorflow
+from grader_utils.judge import truth
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "source" / "02_padding_strides_pooling" / "padding_strides_pooling.ipynb"

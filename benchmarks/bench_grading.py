@@ -14,7 +14,7 @@ Prints seconds, seconds per submission and the ratios issue #11 asks about: para
 baseline (target: at least 3x faster), and parallel seconds per submission vs the floor (target:
 at most 1.1x); and sequential vs the baseline. Run with
 ``.venv/bin/python benchmarks/bench_grading.py [--jobs N] [--assignments ...]``; the latest
-results are in the README.
+results are in docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ BIN = Path(sys.executable).parent
 
 def make_course(assignments: list[str], sandboxed_config: bool = True) -> Path:
     """A private course copy with release/ generated and the demo class submitted."""
-    from grader_utils.course import build_demo_class
+    from grader_utils.instructor.demo import build_demo_class
 
     course = Path(tempfile.mkdtemp(prefix="bench-course-"))
     for name in ("source", "demo"):

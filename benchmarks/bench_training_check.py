@@ -9,7 +9,7 @@ member and the highest of a broken one, against the bar (TRAINING_THRESHOLD).
 
     .venv/bin/python benchmarks/bench_training_check.py --seeds 0 1 2 3 4
 
-Results go in the README (section "The graded training check").
+Results go in docs/benchmarks.md (section "The training check of 03").
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from training_families import BROKEN, GOOD, graded_verdict  # noqa: E402
 
-from grader_utils import model_checks as mc  # noqa: E402
+from grader_utils.judge import models as mc  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,7 +1,7 @@
-"""``python -m grader_utils``: the instructor's command line (see :mod:`grader_utils.cli`)."""
+"""``python -m grader_utils``: the instructor's command line (see :mod:`grader_utils.instructor.cli`)."""
 
 import sys
 
-from .cli import main
+from .instructor.cli import main
 
 sys.exit(main())

@@ -40,8 +40,7 @@ __all__ = [
 ]
 
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
-SYNTHETIC_CLASSES = ("square", "frame", "disc", "ring", "h-bar", "v-bar", "diagonal \\", "diagonal /", "plus",
-                     "cross")
+SYNTHETIC_CLASSES = ("square", "frame", "disc", "ring", "h-bar", "v-bar", "diagonal \\", "diagonal /", "plus", "cross")
 
 # What keras.datasets.cifar10.load_data() uses (keras/src/datasets/cifar10.py).
 CIFAR10_ORIGIN = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
@@ -65,8 +64,10 @@ class Dataset:
     class_names: tuple[str, ...]
 
     def describe(self) -> str:
-        return (f"{self.name}: {len(self.x_train)} training and {len(self.x_test)} test images of shape "
-                f"{self.x_train.shape[1:]}, {len(self.class_names)} classes")
+        return (
+            f"{self.name}: {len(self.x_train)} training and {len(self.x_test)} test images of shape "
+            f"{self.x_train.shape[1:]}, {len(self.class_names)} classes"
+        )
 
 
 def autograding() -> bool:
@@ -74,8 +75,9 @@ def autograding() -> bool:
     return bool(os.environ.get("NBGRADER_EXECUTION"))
 
 
-def load_cifar10(origin: str = CIFAR10_ORIGIN, file_hash: str | None = CIFAR10_SHA256,
-                 cache_dir: str | None = None) -> Dataset:
+def load_cifar10(
+    origin: str = CIFAR10_ORIGIN, file_hash: str | None = CIFAR10_SHA256, cache_dir: str | None = None
+) -> Dataset:
     """CIFAR-10 through Keras' downloader and cache (163 MB, downloaded once).
 
     origin/file_hash/cache_dir exist so tests can serve a generated archive from
@@ -84,26 +86,33 @@ def load_cifar10(origin: str = CIFAR10_ORIGIN, file_hash: str | None = CIFAR10_S
     from keras.src.datasets.cifar import load_batch
 
     try:
-        path = keras.utils.get_file(fname=CIFAR10_FNAME, origin=origin, extract=True, file_hash=file_hash,
-                                    cache_dir=cache_dir)
+        path = keras.utils.get_file(
+            fname=CIFAR10_FNAME, origin=origin, extract=True, file_hash=file_hash, cache_dir=cache_dir
+        )
     except Exception as exc:  # urllib errors arrive wrapped in a plain Exception
         raise DatasetUnavailable(
             f"Could not download CIFAR-10 from {origin} ({exc}).\n"
             "Check your internet connection (the file is downloaded once, then read from Keras' cache in "
-            "~/.keras/datasets), or set DATASET = \"synthetic\" to use the course's small synthetic dataset."
+            '~/.keras/datasets), or set DATASET = "synthetic" to use the course\'s small synthetic dataset.'
         ) from None
     folder = os.path.join(path, "cifar-10-batches-py")
     try:
         parts = [load_batch(os.path.join(folder, f"data_batch_{i}")) for i in range(1, 6)]
         x_test, y_test = load_batch(os.path.join(folder, "test_batch"))
     except (OSError, ValueError, KeyError) as exc:
-        raise DatasetUnavailable(f"CIFAR-10 in {folder} could not be read ({exc}); delete that folder and "
-                                 "run again to download it afresh.") from None
+        raise DatasetUnavailable(
+            f"CIFAR-10 in {folder} could not be read ({exc}); delete that folder and run again to download it afresh."
+        ) from None
     x_train = np.concatenate([p[0] for p in parts]).transpose(0, 2, 3, 1)
     y_train = np.concatenate([np.asarray(p[1]) for p in parts]).astype(np.uint8)
-    return Dataset("CIFAR-10", np.ascontiguousarray(x_train), y_train,
-                   np.ascontiguousarray(np.asarray(x_test).transpose(0, 2, 3, 1)),
-                   np.asarray(y_test).astype(np.uint8), CIFAR10_CLASSES)
+    return Dataset(
+        "CIFAR-10",
+        np.ascontiguousarray(x_train),
+        y_train,
+        np.ascontiguousarray(np.asarray(x_test).transpose(0, 2, 3, 1)),
+        np.asarray(y_test).astype(np.uint8),
+        CIFAR10_CLASSES,
+    )
 
 
 def _shape_masks(label: np.ndarray, cy: np.ndarray, cx: np.ndarray, size: np.ndarray) -> np.ndarray:
@@ -112,19 +121,19 @@ def _shape_masks(label: np.ndarray, cy: np.ndarray, cx: np.ndarray, size: np.nda
     dy = yy[None] - cy[:, None, None]
     dx = xx[None] - cx[:, None, None]
     s = size[:, None, None]
-    r = np.sqrt(dy ** 2 + dx ** 2)
+    r = np.sqrt(dy**2 + dx**2)
     inside = (np.abs(dy) <= s) & (np.abs(dx) <= s)
     thin = np.maximum(1.0, s / 4)
     masks = [
-        inside,                                                        # 0 filled square
+        inside,  # 0 filled square
         inside & ((np.abs(dy) > s - thin) | (np.abs(dx) > s - thin)),  # 1 hollow square (frame)
-        r <= s,                                                        # 2 disc
-        (r <= s) & (r >= s - thin - 0.5),                              # 3 ring
-        inside & (np.abs(dy) <= thin),                                 # 4 horizontal bar
-        inside & (np.abs(dx) <= thin),                                 # 5 vertical bar
-        inside & (np.abs(dy - dx) <= thin),                            # 6 diagonal "\"
-        inside & (np.abs(dy + dx) <= thin),                            # 7 diagonal "/"
-        inside & ((np.abs(dy) <= thin) | (np.abs(dx) <= thin)),        # 8 plus
+        r <= s,  # 2 disc
+        (r <= s) & (r >= s - thin - 0.5),  # 3 ring
+        inside & (np.abs(dy) <= thin),  # 4 horizontal bar
+        inside & (np.abs(dx) <= thin),  # 5 vertical bar
+        inside & (np.abs(dy - dx) <= thin),  # 6 diagonal "\"
+        inside & (np.abs(dy + dx) <= thin),  # 7 diagonal "/"
+        inside & ((np.abs(dy) <= thin) | (np.abs(dx) <= thin)),  # 8 plus
         inside & ((np.abs(dy - dx) <= thin) | (np.abs(dy + dx) <= thin)),  # 9 cross
     ]
     stacked = np.stack(masks)  # (10, N, 32, 32)
@@ -172,8 +181,10 @@ def load_dataset(name: str = "cifar10", **synthetic_kwargs: int) -> Dataset:
         raise ValueError(f'dataset must be "cifar10" or "synthetic", not {name!r}')
     if autograding() and name != "synthetic":
         data = make_synthetic(**synthetic_kwargs)
-        print(f"Using {data.describe()}: the notebook is being autograded "
-              f"(NBGRADER_EXECUTION={os.environ['NBGRADER_EXECUTION']}), and grading never downloads.")
+        print(
+            f"Using {data.describe()}: the notebook is being autograded "
+            f"(NBGRADER_EXECUTION={os.environ['NBGRADER_EXECUTION']}), and grading never downloads."
+        )
         return data
     data = make_synthetic(**synthetic_kwargs) if name == "synthetic" else load_cifar10()
     print(f"Using {data.describe()}.")

@@ -9,11 +9,18 @@ from typing import Any
 
 import numpy as np
 
-from . import truth
-from .shapes import as_pair, same_padding_amounts
+from .judge import truth
+from .judge.shapes import as_pair, same_padding_amounts
 
-__all__ = ["same_padding_amounts", "draw_same_padding", "draw_pooling", "draw_sliding_window", "channel_sums",
-           "draw_channels", "photo"]
+__all__ = [
+    "same_padding_amounts",
+    "draw_same_padding",
+    "draw_pooling",
+    "draw_sliding_window",
+    "channel_sums",
+    "draw_channels",
+    "photo",
+]
 
 
 def _grid(ax: Any, values: np.ndarray, shade: np.ndarray | None = None, fmt: str = "{:g}") -> None:
@@ -31,12 +38,22 @@ def _grid(ax: Any, values: np.ndarray, shade: np.ndarray | None = None, fmt: str
             ax.text(j, i, text, ha="center", va="center", color="#888888" if padded else "black", fontsize=9)
 
 
-def _rect(x: float, y: float, face: str, hatch: str | None = None, w: float = 1.0, h: float = 1.0,
-          edge: str = "#555555", lw: float = 0.8, fill: bool = True) -> Any:
+def _rect(
+    x: float,
+    y: float,
+    face: str,
+    hatch: str | None = None,
+    w: float = 1.0,
+    h: float = 1.0,
+    edge: str = "#555555",
+    lw: float = 0.8,
+    fill: bool = True,
+) -> Any:
     from matplotlib.patches import Rectangle
 
-    return Rectangle((x, y), w, h, facecolor=face if fill else "none", edgecolor=edge, hatch=hatch,
-                     linewidth=lw, fill=fill)
+    return Rectangle(
+        (x, y), w, h, facecolor=face if fill else "none", edgecolor=edge, hatch=hatch, linewidth=lw, fill=fill
+    )
 
 
 def draw_same_padding(size: int = 5, kernel: int = 2, stride: int = 2) -> Any:
@@ -48,23 +65,30 @@ def draw_same_padding(size: int = 5, kernel: int = 2, stride: int = 2) -> Any:
     out_h, out_w, _ = truth.conv2d_output_shape((size, size, 1), 1, kernel, stride, "same")
     full = size + before + after
     values = np.zeros((full, full))
-    values[before:before + size, before:before + size] = np.arange(1, size * size + 1).reshape(size, size)
+    values[before : before + size, before : before + size] = np.arange(1, size * size + 1).reshape(size, size)
     shade = np.ones((full, full), dtype=bool)
-    shade[before:before + size, before:before + size] = False
+    shade[before : before + size, before : before + size] = False
     fig, ax = plt.subplots(figsize=(4.2, 4.2))
     _grid(ax, values, shade)
-    colors = plt.cm.tab10.colors
+    colors = plt.cm.tab10.colors  # type: ignore[attr-defined]  # (a ListedColormap)
     for n, (i, j) in enumerate([(0, 0), (0, out_w - 1), (out_h - 1, out_w - 1)]):
-        ax.add_patch(_rect(j * stride - 0.5, i * stride - 0.5, "none", w=kernel, h=kernel,
-                           edge=colors[n % 10], lw=2.5, fill=False))
-    ax.set_title(f"'same': {size}x{size} input, kernel {kernel}, stride {stride}\n"
-                 f"padding top/left {before}, bottom/right {after} -> output {out_h}x{out_w}", fontsize=10)
+        ax.add_patch(
+            _rect(
+                j * stride - 0.5, i * stride - 0.5, "none", w=kernel, h=kernel, edge=colors[n % 10], lw=2.5, fill=False
+            )
+        )
+    ax.set_title(
+        f"'same': {size}x{size} input, kernel {kernel}, stride {stride}\n"
+        f"padding top/left {before}, bottom/right {after} -> output {out_h}x{out_w}",
+        fontsize=10,
+    )
     fig.tight_layout()
     return fig
 
 
-def draw_pooling(x: np.ndarray, pool_size: int | tuple[int, int] = 2, strides: Any = None,
-                 padding: str = "valid") -> Any:
+def draw_pooling(
+    x: np.ndarray, pool_size: int | tuple[int, int] = 2, strides: Any = None, padding: str = "valid"
+) -> Any:
     """Figure: the pooling windows over a small 2-D array ``x: (H, W)`` and the
     outputs of Keras' MaxPooling2D and AveragePooling2D."""
     import matplotlib.pyplot as plt
@@ -74,19 +98,32 @@ def draw_pooling(x: np.ndarray, pool_size: int | tuple[int, int] = 2, strides: A
     s = k if strides is None else as_pair(strides)
     pooled_max = truth.max_pool2d(x[..., None], k, strides, padding)[..., 0]
     pooled_avg = truth.average_pool2d(x[..., None], k, strides, padding)[..., 0]
-    fig, axes = plt.subplots(1, 3, figsize=(10, 3.6), gridspec_kw={"width_ratios": [x.shape[1], *[pooled_max.shape[1]] * 2]})
+    fig, axes = plt.subplots(
+        1, 3, figsize=(10, 3.6), gridspec_kw={"width_ratios": [x.shape[1], *[pooled_max.shape[1]] * 2]}
+    )
     _grid(axes[0], x)
     _grid(axes[1], pooled_max)
     _grid(axes[2], pooled_avg, fmt="{:.2f}")
-    colors = plt.cm.tab10.colors
+    colors = plt.cm.tab10.colors  # type: ignore[attr-defined]  # (a ListedColormap)
     for i in range(pooled_max.shape[0]):
         for j in range(pooled_max.shape[1]):
             color = colors[(i * pooled_max.shape[1] + j) % 10]
-            axes[0].add_patch(_rect(j * s[1] - 0.5 + 0.06, i * s[0] - 0.5 + 0.06, "none", w=k[1] - 0.12,
-                                    h=k[0] - 0.12, edge=color, lw=2.5, fill=False))
+            axes[0].add_patch(
+                _rect(
+                    j * s[1] - 0.5 + 0.06,
+                    i * s[0] - 0.5 + 0.06,
+                    "none",
+                    w=k[1] - 0.12,
+                    h=k[0] - 0.12,
+                    edge=color,
+                    lw=2.5,
+                    fill=False,
+                )
+            )
             for ax in axes[1:]:
-                ax.add_patch(_rect(j - 0.5 + 0.06, i - 0.5 + 0.06, "none", w=0.88, h=0.88, edge=color, lw=2.5,
-                                   fill=False))
+                ax.add_patch(
+                    _rect(j - 0.5 + 0.06, i - 0.5 + 0.06, "none", w=0.88, h=0.88, edge=color, lw=2.5, fill=False)
+                )
     axes[0].set_title(f"input {x.shape[0]}x{x.shape[1]}, pool {k}, strides {s}", fontsize=10)
     axes[1].set_title(f"MaxPooling2D -> {pooled_max.shape[0]}x{pooled_max.shape[1]}", fontsize=10)
     axes[2].set_title(f"AveragePooling2D -> {pooled_avg.shape[0]}x{pooled_avg.shape[1]}", fontsize=10)
@@ -104,8 +141,9 @@ def draw_sliding_window(image: np.ndarray, kernel: np.ndarray, position: tuple[i
     out = truth.correlate2d(image, kernel)
     i, j = position
     kh, kw = kernel.shape
-    fig, axes = plt.subplots(1, 3, figsize=(10.5, 3.6),
-                             gridspec_kw={"width_ratios": [image.shape[1], kernel.shape[1], out.shape[1]]})
+    fig, axes = plt.subplots(
+        1, 3, figsize=(10.5, 3.6), gridspec_kw={"width_ratios": [image.shape[1], kernel.shape[1], out.shape[1]]}
+    )
     _grid(axes[0], image)
     _grid(axes[1], kernel)
     _grid(axes[2], out)
@@ -127,12 +165,13 @@ def channel_sums(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray) -> tuple[n
     Returns ``(partials, out)``: partials (C_out, C_in, H_out, W_out), where ``partials[o, c]`` is the
     2-D cross-correlation of input channel c with the kernel slice ``kernel[:, :, c, o]`` (a one-filter
     ``Conv2D``); and out (H_out, W_out, C_out), the output of ``Conv2D(C_out, (kh, kw))`` with these weights
-    (both from :mod:`grader_utils.truth`, which computes what the layer's ``call`` computes)."""
+    (both from :mod:`grader_utils.judge.truth`, which computes what the layer's ``call`` computes)."""
     x = np.asarray(x, dtype=np.float32)
     kernel = np.asarray(kernel, dtype=np.float32)
     _, _, c_in, c_out = kernel.shape
-    partials = np.stack([np.stack([truth.correlate2d(x[:, :, c], kernel[:, :, c, o]) for c in range(c_in)])
-                         for o in range(c_out)])
+    partials = np.stack(
+        [np.stack([truth.correlate2d(x[:, :, c], kernel[:, :, c, o]) for c in range(c_in)]) for o in range(c_out)]
+    )
     return partials, truth.conv2d(x, kernel, bias)
 
 
@@ -168,10 +207,17 @@ def draw_channels(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray) -> Any:
         ax.set_title(f"input channel {c}", fontsize=9)
     ax = fig.add_subplot(grid[0, c_in])
     ax.axis("off")
-    ax.text(0.5, 0.5, f"input {h}x{w}x{c_in}\nkernel {kh}x{kw}x{c_in}x{c_out}", ha="center", va="center",
-            fontsize=9, transform=ax.transAxes)
+    ax.text(
+        0.5,
+        0.5,
+        f"input {h}x{w}x{c_in}\nkernel {kh}x{kw}x{c_in}x{c_out}",
+        ha="center",
+        va="center",
+        fontsize=9,
+        transform=ax.transAxes,
+    )
     for o in range(c_out):
-        color = plt.cm.tab10.colors[o % 10]
+        color = plt.cm.tab10.colors[o % 10]  # type: ignore[attr-defined]  # a ListedColormap
         for c in range(c_in):
             ax = fig.add_subplot(grid[1 + 2 * o, c])
             _grid(ax, kernel[:, :, c, o])
@@ -182,18 +228,35 @@ def draw_channels(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray) -> Any:
             _centred(ax, ho, wo, ho, w)
             ax.set_title(f"channel {c} \u22c6 kernel[:, :, {c}, {o}]", fontsize=9)
             sign = "-" if bias[o] < 0 else "+"
-            ax.text(1.12, 0.5, "+" if c < c_in - 1 else f"{sign} {abs(bias[o]):g} =", ha="center", va="center",
-                    fontsize=12, transform=ax.transAxes)
+            ax.text(
+                1.12,
+                0.5,
+                "+" if c < c_in - 1 else f"{sign} {abs(bias[o]):g} =",
+                ha="center",
+                va="center",
+                fontsize=12,
+                transform=ax.transAxes,
+            )
         ax = fig.add_subplot(grid[1 + 2 * o, c_in])
         ax.axis("off")
-        ax.text(0.5, 0.3, f"bias[{o}] = {bias[o]:g}", ha="center", va="center", fontsize=9, color=color,
-                transform=ax.transAxes)
+        ax.text(
+            0.5,
+            0.3,
+            f"bias[{o}] = {bias[o]:g}",
+            ha="center",
+            va="center",
+            fontsize=9,
+            color=color,
+            transform=ax.transAxes,
+        )
         ax = fig.add_subplot(grid[2 + 2 * o, c_in])
         _grid(ax, out[:, :, o])
         _centred(ax, ho, wo, ho, w)
         ax.set_title(f"output channel {o}", fontsize=9, color=color)
-    fig.suptitle(f"Conv2D({c_out}, ({kh}, {kw})): each output channel sums the {c_in} input channels' correlations"
-                 " and its bias", fontsize=10)
+    fig.suptitle(
+        f"Conv2D({c_out}, ({kh}, {kw})): each output channel sums the {c_in} input channels' correlations and its bias",
+        fontsize=10,
+    )
     fig.tight_layout()
     return fig
 
@@ -206,8 +269,8 @@ def photo(scale: int = 4, grey: bool = True) -> np.ndarray:
     import matplotlib.cbook as cbook
     import matplotlib.pyplot as plt
 
-    with cbook.get_sample_data("grace_hopper.jpg") as f:
-        img = plt.imread(f).astype(np.float32) / 255.0
+    with cbook.get_sample_data("grace_hopper.jpg") as f:  # type: ignore[union-attr]  # (a file, asked as one)
+        img = plt.imread(f).astype(np.float32) / 255.0  # type: ignore[arg-type]
     h, w = (img.shape[0] // scale) * scale, (img.shape[1] // scale) * scale
     img = img[:h, :w].reshape(h // scale, scale, w // scale, scale, 3).mean(axis=(1, 3))
     if grey:

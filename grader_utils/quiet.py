@@ -14,8 +14,8 @@ import io
 import os
 import sys
 import warnings
+from collections.abc import Iterator
 from types import ModuleType
-from typing import Iterator
 
 __all__ = ["silenced_stderr", "quiet_tensorflow"]
 
@@ -62,8 +62,8 @@ def quiet_tensorflow() -> ModuleType:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     with silenced_stderr():
-        import tensorflow as tf  # noqa: F401  (imported for its side effects)
         import keras
+        import tensorflow as tf  # noqa: F401  (imported for its side effects)
 
         tf.get_logger().setLevel("ERROR")
         keras.ops.convert_to_numpy(keras.ops.add(1.0, 1.0))

@@ -24,7 +24,7 @@ CHP_VERSION="4.6.3"   # configurable-http-proxy: 4.x runs on Debian 12's Node.js
 die() { echo "hub/setup.sh: $*" >&2; exit 1; }
 
 [ "$(id -u)" = 0 ] || die "run as root: it creates Unix users and the exchange, and JupyterHub must start servers as those users"
-[ -x "$VENV/bin/jupyterhub" ] || die "no JupyterHub in $VENV (run 'make install' first)"
+[ -x "$VENV/bin/jupyterhub" ] || die "no JupyterHub in $VENV (run 'make install-hub' first)"
 
 # --- Node.js, npm and the proxy -------------------------------------------------------------------
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
@@ -65,7 +65,7 @@ done
 # (A virtualenv made from a Python under /root, e.g. pyenv's, is not: the Makefile makes it from /usr/bin/python3.)
 runuser -u "$INSTRUCTOR" -- "$VENV/bin/python" -c "import jupyterhub, nbgrader, grader_utils" || \
     die "$INSTRUCTOR cannot run $VENV/bin/python and its packages: the course, its virtualenv and the Python it was
-    made from must be readable by every user (as root: rm -rf .venv && make install PYTHON=/usr/bin/python3)"
+    made from must be readable by every user (as root: rm -rf .venv && make install-hub PYTHON=/usr/bin/python3)"
 # This checkout's solutions and grading data are for root and the instructor's copy only.
 for p in source demo submitted autograded feedback gradebook.db; do
     [ -e "$REPO/$p" ] && chmod o-rwx "$REPO/$p"
@@ -94,14 +94,14 @@ c.CourseDirectory.root = "$COURSE"
 c.CourseDirectory.course_id = "$COURSE_ID"
 c.Exchange.root = "$EXCHANGE"
 # collect refuses inbound folders in another student's name, symlinks and other non-plain files (docs/hub.md)
-c.ExchangeFactory.collect = "grader_utils.course_exchange.CourseExchangeCollect"
+c.ExchangeFactory.collect = "grader_utils.instructor.course_exchange.CourseExchangeCollect"
 PY
 write "$STATE/jupyter/student/nbgrader_config.py" <<PY
 c = get_config()  # noqa: F821
 c.CourseDirectory.course_id = "$COURSE_ID"
 c.Exchange.root = "$EXCHANGE"
 # submissions readable by the student and the instructor's group only (docs/hub.md)
-c.ExchangeFactory.submit = "grader_utils.course_exchange.CourseExchangeSubmit"
+c.ExchangeFactory.submit = "grader_utils.instructor.course_exchange.CourseExchangeSubmit"
 PY
 echo '{"ServerApp": {"jpserver_extensions": {}}}' | write "$STATE/jupyter/instructor/jupyter_server_config.json"
 write "$STATE/jupyter/student/jupyter_server_config.json" <<'JSON'

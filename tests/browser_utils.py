@@ -44,12 +44,12 @@ LAB_SETTINGS = {
 
 
 def chromium_executable() -> str:
-    """Path of Debian's Chromium. Missing Chromium is a failure, not a skip: ``make install`` installs it."""
+    """Path of Debian's Chromium. Missing Chromium is a failure, not a skip: ``make install-test`` installs it."""
     for name in ("chromium", "chromium-browser"):
         path = shutil.which(name)
         if path:
             return path
-    pytest.fail("Chromium is not installed: run `make install` as root (it apt-installs the Debian package "
+    pytest.fail("Chromium is not installed: run `make install-test` as root (it apt-installs the Debian package "
                 "chromium) or `sudo apt-get install chromium`")
 
 

@@ -76,7 +76,7 @@ def runnable_by_others(path: str) -> bool:
 
 @functools.cache
 def _bubblewrap_runs() -> bool:
-    from grader_utils.sandbox import available
+    from grader_utils.sandbox.bwrap import available
 
     return available()
 
@@ -215,7 +215,7 @@ def copy_course(dest: Path) -> Path:
 
 def course_with_demo_student(dest: Path, assignment: str, student: str = "alice") -> Path:
     """A course copy in ``dest`` with ``assignment`` generated and the demo ``student``'s answers submitted."""
-    from grader_utils.course import build_submission, read_answers
+    from grader_utils.instructor.demo import build_submission, read_answers
 
     course = copy_course(dest)
     nbgrader(course, "generate_assignment", assignment, "--force")
@@ -239,7 +239,7 @@ def graded_course(generated_course: Path) -> Path:
     """The generated course with three kinds of submission per assignment, all autograded:
     ``solution`` (the instructor's notebook submitted as a student), ``untouched`` (the
     release notebook as is) and the demo class."""
-    from grader_utils.course import build_demo_class
+    from grader_utils.instructor.demo import build_demo_class
 
     course = generated_course
     for a in assignments():
@@ -249,7 +249,7 @@ def graded_course(generated_course: Path) -> Path:
             for nb in src.glob("*.ipynb"):
                 shutil.copy(nb, dest / nb.name)
     build_demo_class(course)
-    from grader_utils.pipeline import grade_assignments
+    from grader_utils.instructor.pipeline import grade_assignments
 
     # what `make grade` runs: parallel workers, sandboxed kernels, the trusted engine's verdicts
     outcomes = grade_assignments(course, assignments(), jobs=2)
@@ -263,7 +263,7 @@ def graded_course(generated_course: Path) -> Path:
 @pytest.fixture(scope="session")
 def scores(graded_course: Path) -> dict[str, dict]:
     """{assignment: score_table(...)} read from the graded course's gradebook."""
-    from grader_utils.course import score_table
+    from grader_utils.instructor.table import score_table
 
     db = f"sqlite:///{graded_course / 'gradebook.db'}"
     return {a: score_table(db, a) for a in assignments()}

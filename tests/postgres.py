@@ -143,7 +143,7 @@ def postgres_server() -> Iterator[PostgresServer]:
     """A real PostgreSQL server for this test session (see the module docstring)."""
     if find_postgres_bin() is None:  # tests marked `postgres` are skipped before (conftest.py), except in CI
         pytest.fail("PostgreSQL is not installed (initdb/pg_ctl neither on PATH nor in /usr/lib/postgresql/*/bin); "
-                    "`make install` installs Debian's package when run as root")
+                    "`make install-test` installs Debian's package when run as root")
     server = start_server()
     try:
         yield server

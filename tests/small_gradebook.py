@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from nbgrader.api import Gradebook, MissingEntry
 
-from grader_utils.exporters import exercise_of
+from grader_utils.instructor.exporters import exercise_of
 
 #: (assignment, notebook, [(grade cell, points)]) of the small gradebook
 LAYOUT = [

@@ -262,7 +262,7 @@ def test_class_report_renders_its_figures(browser, graded_course: Path, tmp_path
     decoded (an image that fails to load has naturalWidth 0)."""
     from playwright.sync_api import expect
 
-    from grader_utils.report import write_report
+    from grader_utils.instructor.report import write_report
 
     report = write_report(graded_course, ASSIGNMENT, tmp_path / "report.html")
     page = browser.new_page(viewport=VIEWPORT)

@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from grader_utils import cases
-from grader_utils.cases import SUITES, Case, suite_cases
+from grader_utils.judge import cases
+from grader_utils.judge.cases import SUITES, Case, suite_cases
 
 ALL_SUITES = [(family, suite) for family, suites in SUITES.items() for suite in suites]
 
@@ -140,7 +140,7 @@ def _seeds(family: str, suite: str) -> list[int]:
 
 def _valid(family: str, case: Case) -> None:
     """Ask Keras (through truth) for the answer of ``case``; it must exist and be non-empty."""
-    from grader_utils import truth
+    from grader_utils.judge import truth
 
     if family in ("conv2d_output_shape", "pool2d_output_shape"):
         func = truth.conv2d_output_shape if family == "conv2d_output_shape" else truth.pool2d_output_shape

@@ -13,7 +13,8 @@ import pytest
 
 import reference_impls as ref
 from grader_utils import checks
-from grader_utils.cases import LESSON_MODEL, Case, suite_cases
+from grader_utils.judge import verdicts
+from grader_utils.judge.cases import LESSON_MODEL, Case, suite_cases
 
 pytestmark = pytest.mark.keras
 
@@ -120,7 +121,7 @@ def test_other_exceptions_become_failure_messages():
         return ref.pool2d_output_shape(input_shape, pool_size, strides, padding)
 
     cases = suite_cases("pool2d_output_shape", "basic")
-    report = checks.run_suite(broken, "pool2d_output_shape", cases, checks.verdict_pool2d_output_shape, "basic")
+    report = checks.run_suite(broken, "pool2d_output_shape", cases, verdicts.verdict_pool2d_output_shape, "basic")
     raised = [r for _, r in report.failures]
     assert len(raised) == sum(c.kwargs.get("padding") == "same" for c in cases) > 0
     assert all(r.message == "It raised ValueError: padding not supported" for r in raised)
@@ -155,7 +156,7 @@ def test_student_function_gets_copies_of_arrays(capsys):
         return out
 
     before = [c.args[0].copy() for c in cases]
-    report = checks.run_suite(scribbles, "max_pool2d", cases, checks.verdict_max_pool2d, "basic")
+    report = checks.run_suite(scribbles, "max_pool2d", cases, verdicts.verdict_max_pool2d, "basic")
     assert report.passed, report.message()
     assert len(seen) == len(cases)
     assert all(s is not c.args[0] for s, c in zip(seen, cases))
@@ -188,7 +189,7 @@ def test_non_callable_raises_assertion_error(not_a_function):
                                              f"{type(not_a_function).__name__}"):
         checks.check_conv2d_output_shape(not_a_function, "basic")
     with pytest.raises(AssertionError, match="should be a function"):
-        checks.run_suite(not_a_function, "f", [], checks.verdict_conv2d_output_shape)
+        checks.run_suite(not_a_function, "f", [], verdicts.verdict_conv2d_output_shape)
 
 
 # --- the verdicts on answers of the wrong kind -------------------------------------------------------------
@@ -203,31 +204,31 @@ def test_shape_with_float_entries_gets_the_int_hint():
 
 def test_pool_answer_as_list_or_wrong_dtype():
     case = Case((np.arange(16, dtype=np.float32).reshape(4, 4, 1), 2))
-    result = checks.verdict_max_pool2d(case, ref.max_pool2d(*case.args).tolist())
+    result = verdicts.verdict_max_pool2d(case, ref.max_pool2d(*case.args).tolist())
     assert not result.passed and "should be a NumPy array" in result.message
-    result = checks.verdict_max_pool2d(case, ref.max_pool2d(*case.args).astype(np.float64))
+    result = verdicts.verdict_max_pool2d(case, ref.max_pool2d(*case.args).astype(np.float64))
     assert not result.passed and "dtype float64; Keras gives float32" in result.message
-    assert checks.verdict_max_pool2d(case, ref.max_pool2d(*case.args)).passed
+    assert verdicts.verdict_max_pool2d(case, ref.max_pool2d(*case.args)).passed
 
 
 def test_sequential_answers_of_the_wrong_kind():
     case = Case(((28, 56, 3), LESSON_MODEL))
     shapes = ref.sequential_output_shapes(*case.args)
-    assert checks.verdict_sequential_output_shapes(case, shapes).passed
-    assert "should be a list" in checks.verdict_sequential_output_shapes(case, tuple(shapes)).message
-    assert "one entry per layer (5)" in checks.verdict_sequential_output_shapes(case, shapes[:4]).message
-    as_lists = checks.verdict_sequential_output_shapes(case, [list(s) for s in shapes])
+    assert verdicts.verdict_sequential_output_shapes(case, shapes).passed
+    assert "should be a list" in verdicts.verdict_sequential_output_shapes(case, tuple(shapes)).message
+    assert "one entry per layer (5)" in verdicts.verdict_sequential_output_shapes(case, shapes[:4]).message
+    as_lists = verdicts.verdict_sequential_output_shapes(case, [list(s) for s in shapes])
     assert not as_lists.passed and "should be a tuple of ints" in as_lists.message
     counts = ref.sequential_param_counts(*case.args)
-    assert checks.verdict_sequential_param_counts(case, counts).passed
-    assert checks.verdict_sequential_param_counts(case, [np.int64(c) for c in counts]).passed
-    floats = checks.verdict_sequential_param_counts(case, [float(c) for c in counts])
+    assert verdicts.verdict_sequential_param_counts(case, counts).passed
+    assert verdicts.verdict_sequential_param_counts(case, [np.int64(c) for c in counts]).passed
+    floats = verdicts.verdict_sequential_param_counts(case, [float(c) for c in counts])
     assert not floats.passed and floats.message == "Every parameter count should be an int."
 
 
 def test_max_pool_check_refuses_keras_doing_the_work():
     """max_pool2d is a NumPy exercise: handing the work to Keras gives the right numbers but fails."""
-    from grader_utils import truth
+    from grader_utils.judge import truth
 
     with pytest.raises(AssertionError, match="must use NumPy only"):
         checks.check_max_pool2d(truth.max_pool2d, "basic")
@@ -262,7 +263,7 @@ def test_a_failed_check_shows_a_short_plain_message_in_a_real_kernel():
     namespace: dict = {}
     exec(code.replace("check_dense_param_count(dense_param_count, 'basic')", ""), namespace)
     report = checks.run_suite(namespace["dense_param_count"], "dense_param_count",
-                              suite_cases("dense_param_count", "basic"), checks.verdict_dense_param_count, "basic")
+                              suite_cases("dense_param_count", "basic"), verdicts.verdict_dense_param_count, "basic")
     expected = report.message().splitlines()
     assert error.ename == "CheckFailed" and error.evalue == report.message()
     plain = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in error.traceback]
@@ -273,11 +274,11 @@ def test_a_failed_check_shows_a_short_plain_message_in_a_real_kernel():
 def test_receptive_field_verdict_wants_a_tuple_of_two_ints():
     case = suite_cases("receptive_field", "basic")[2]  # the lesson's model: a rectangular region
     size = ref.receptive_field(*case.args)
-    assert checks.verdict_receptive_field(case, size).passed
-    assert checks.verdict_receptive_field(case, (np.int64(size[0]), np.int64(size[1]))).passed
-    as_list = checks.verdict_receptive_field(case, list(size))
+    assert verdicts.verdict_receptive_field(case, size).passed
+    assert verdicts.verdict_receptive_field(case, (np.int64(size[0]), np.int64(size[1]))).passed
+    as_list = verdicts.verdict_receptive_field(case, list(size))
     assert not as_list.passed and "should be a tuple of ints" in as_list.message
-    floats = checks.verdict_receptive_field(case, (float(size[0]), float(size[1])))
+    floats = verdicts.verdict_receptive_field(case, (float(size[0]), float(size[1])))
     assert not floats.passed and "should contain only ints" in floats.message
-    one = checks.verdict_receptive_field(case, size[:1])
+    one = verdicts.verdict_receptive_field(case, size[:1])
     assert not one.passed and "should have 2 entries" in one.message

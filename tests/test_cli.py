@@ -7,11 +7,34 @@ import sys
 
 import pytest
 
-from grader_utils.cli import build_parser, summary
-from grader_utils.pipeline import Outcome
+from conftest import ROOT, VENV_BIN
+from grader_utils.instructor.cli import COMMANDS, build_parser, summary
+from grader_utils.instructor.pipeline import Outcome
 
 
-@pytest.mark.parametrize("command", ["grade", "feedback", "export", "report"])
+def test_the_parser_and_the_dispatch_know_the_same_commands():
+    assert set(build_parser()._subparsers._group_actions[0].choices) == set(COMMANDS)
+
+
+def test_cnn_course_is_installed_and_python_m_is_the_same_program():
+    installed = subprocess.run([str(VENV_BIN / "cnn-course"), "--help"], capture_output=True, text=True)
+    module = subprocess.run([sys.executable, "-m", "grader_utils", "--help"], capture_output=True, text=True)
+    assert installed.returncode == module.returncode == 0, installed.stderr + module.stderr
+    assert installed.stdout == module.stdout and all(c in module.stdout for c in COMMANDS)
+
+
+def test_the_makefile_runs_the_course_only_through_cnn_course():
+    """One command line: the Makefile calls no module of the package other than ``python -m grader_utils``."""
+    import re
+
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^CNN := \$\(PY\) -m grader_utils$", makefile, re.M)
+    assert not re.findall(r"-m grader_utils\.\w+", makefile)
+    for command in ("release", "demo", "grade", "feedback", "table", "report", "export"):
+        assert f"$(CNN) {command}" in makefile, command
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
 def test_every_subcommand_has_help(command):
     proc = subprocess.run([sys.executable, "-m", "grader_utils", command, "--help"], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
@@ -46,8 +69,8 @@ def test_export_and_report_commands_on_the_graded_class(graded_course, tmp_path)
     """The CLI's export and report write what the library functions write, for the demo class."""
     import csv
 
-    from grader_utils.cli import main
-    from grader_utils.exporters import export
+    from grader_utils.instructor.cli import main
+    from grader_utils.instructor.exporters import export
 
     db = f"sqlite:///{graded_course / 'gradebook.db'}"
     for fmt, extra, options in (("csv", [], {}), ("canvas", [], {}),
@@ -61,5 +84,14 @@ def test_export_and_report_commands_on_the_graded_class(graded_course, tmp_path)
     assert not (tmp_path / "m.csv").exists()
     report = tmp_path / "report.html"
     assert main(["report", "01_convolution", "--to", str(report), "--root", str(graded_course)]) == 0
+    from grader_utils.instructor.table import score_table
+
+    table = subprocess.run([sys.executable, "-m", "grader_utils", "table", "01_convolution", "--json", "--root",
+                            str(graded_course)], capture_output=True, text=True)
+    assert table.returncode == 0, table.stderr
+    import json
+
+    assert json.loads(table.stdout) == json.loads(json.dumps(score_table(
+        f"sqlite:///{graded_course / 'gradebook.db'}", "01_convolution")))
     text = report.read_text()
     assert "data:image/png;base64," in text and "01_convolution" in text

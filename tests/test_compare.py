@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
-from grader_utils.compare import ATOL, RTOL, CheckResult, compare_arrays, compare_int, compare_int_tuple
+from grader_utils.judge.compare import ATOL, RTOL, CheckResult, compare_arrays, compare_int, compare_int_tuple
 
 
 def tol(expected: np.ndarray | float) -> np.ndarray:

@@ -6,7 +6,8 @@ import nbformat
 import pytest
 
 from conftest import ROOT
-from grader_utils.course import build_submission, format_table, read_answers
+from grader_utils.instructor.demo import build_submission, read_answers
+from grader_utils.instructor.table import format_table
 
 RELEASE_NB = ROOT / "release" / "02_padding_strides_pooling" / "padding_strides_pooling.ipynb"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from grader_utils.course_exchange import Refused, check_tree, snapshot
+from grader_utils.instructor.course_exchange import Refused, check_tree, snapshot
 
 
 def _submission(tmp_path: Path) -> Path:
@@ -81,7 +81,7 @@ def test_student_ids_map_to_unix_users_through_the_configured_function() -> None
 
     from traitlets.config import Config
 
-    from grader_utils.course_exchange import CourseExchangeCollect
+    from grader_utils.instructor.course_exchange import CourseExchangeCollect
 
     me = pwd.getpwuid(os.getuid()).pw_name
     assert CourseExchangeCollect().expected_uid(me) == os.getuid()  # default: the id is the user name

@@ -28,8 +28,9 @@ import pytest
 
 from conftest import ROOT
 from grader_utils import checks
-from grader_utils.compare import CheckFailed
-from grader_utils.course import read_answers
+from grader_utils.judge.registry import ARRAY_EXERCISES
+from grader_utils.judge.compare import CheckFailed
+from grader_utils.instructor.demo import read_answers
 
 pytestmark = pytest.mark.keras
 
@@ -57,7 +58,7 @@ def _test_cell_calls(nb_path: Path) -> list[CheckCall]:
             continue
         hidden = "### BEGIN HIDDEN TESTS" in cell.source
         for check, func, suite, seed in CALL.findall(cell.source):
-            if check in checks.CHECK_FAMILIES and suite not in NOT_A_MISTAKE_SUITE:
+            if check in ARRAY_EXERCISES and suite not in NOT_A_MISTAKE_SUITE:
                 calls.append(CheckCall(check, func, suite, int(seed or 0), hidden))
     return calls
 

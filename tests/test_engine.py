@@ -16,9 +16,12 @@ import nbformat
 import pytest
 
 from conftest import ROOT
-from grader_utils import engine
-from grader_utils.compare import DTYPE_SHARE
-from grader_utils.sandbox import Limits
+from grader_utils.grading import engine, records, specs
+from grader_utils.judge.registry import EXERCISES
+from grader_utils.judge import timing
+from grader_utils.judge import verdicts
+from grader_utils.judge.compare import DTYPE_SHARE
+from grader_utils.sandbox.bwrap import Limits
 
 pytestmark = pytest.mark.sandbox
 
@@ -82,7 +85,7 @@ CASES: dict[str, tuple[str, str, dict[str, float]]] = {
     "wrong values": ("", WRONG, ZERO),
     "np.allclose patched": ("import numpy as np\nnp.allclose = lambda *a, **k: True\nnp.testing.assert_allclose = "
                             "lambda *a, **k: None", WRONG, ZERO),
-    "grader_utils patched": ("import grader_utils.checks as c, grader_utils.compare as m\n"
+    "grader_utils patched": ("import grader_utils.checks as c, grader_utils.judge.compare as m\n"
                              "c.check_max_pool2d = lambda *a, **k: print('PASSED')\n"
                              "m.compare_arrays = lambda *a, **k: m.CheckResult(True)", WRONG, ZERO),
     "builtins patched": ("import builtins\nbuiltins.isinstance = lambda *a: True\nbuiltins.type = lambda *a: object",
@@ -163,8 +166,8 @@ CASES: dict[str, tuple[str, str, dict[str, float]]] = {
 
 def _hard_coded() -> str:
     """An answer that returns the visible test's expected outputs, pasted as literals."""
-    from grader_utils import truth
-    from grader_utils.cases import suite_cases
+    from grader_utils.judge import truth
+    from grader_utils.judge.cases import suite_cases
 
     table = []
     for case in suite_cases("pool2d_values", "basic"):
@@ -288,9 +291,9 @@ def test_deleted_solution_cell_scores_zero_with_a_reason(tmp_path):
 
 
 def test_record_is_written_atomically(tmp_path):
-    results = [engine.TestResult("a__b", "ok", 1.0, 1.0)]
+    results = [records.TestResult("a__b", "ok", 1.0, 1.0)]
     target = tmp_path / "grading.json"
-    engine.write_record(target, "s", "a", "n", results)
+    records.write_record(target, "s", "a", "n", results)
     assert json.loads(target.read_text())["tests"][0]["status"] == "ok"
     assert [p.name for p in tmp_path.iterdir()] == ["grading.json"]  # no temporary file left behind
 
@@ -317,7 +320,7 @@ def test_unchanged_demo_cells_are_skipped_but_edited_ones_run(tmp_path):
     nb = nbformat.read(RELEASE, as_version=4)
     demos = [c for c in nb.cells if "demo" in c.metadata.get("tags", [])]
     assert demos and all(c.cell_type == "code" for c in demos)
-    cells, _ = engine._student_cells(nb, engine.read_specs(SOURCE), engine.release_demo_cells(RELEASE))
+    cells, _ = specs.student_cells(nb, specs.read_specs(SOURCE), specs.release_demo_cells(RELEASE))
     assert not any(c.source in cells for c in demos)
 
 
@@ -326,8 +329,8 @@ def test_engine_reports_like_the_test_cell_with_the_likely_cause(tmp_path):
     cell's report (how many cases are wrong, one of them, the likely cause) and the cause's key is
     recorded for the class report."""
     from grader_utils import checks
-    from grader_utils.cases import suite_cases
-    from grader_utils.feedback import HINTS
+    from grader_utils.judge.cases import suite_cases
+    from grader_utils.judge.feedback import HINTS
 
     top_first = LOOPS.replace("top = max((ho - 1) * sh + ph - h, 0) // 2",
                               "top = -(-max((ho - 1) * sh + ph - h, 0) // 2)")
@@ -341,9 +344,10 @@ def test_engine_reports_like_the_test_cell_with_the_likely_cause(tmp_path):
     assert HINTS[result.causes[0]] in result.reason
     # the kernel's own report on the same function says the same
     namespace: dict = {}
-    exec("import numpy as np\nfrom grader_utils.shapes import as_pair as to_pair\n" + top_first, namespace)
-    [call] = next(s for s in engine.read_specs(SOURCE) if s.grade_id == "max_pool2d__same_padding").calls
-    family, verdict = checks.CHECK_FAMILIES[call.check]
+    exec("import numpy as np\nfrom grader_utils.judge.shapes import as_pair as to_pair\n" + top_first, namespace)
+    [call] = next(s for s in specs.read_specs(SOURCE) if s.grade_id == "max_pool2d__same_padding").calls
+    ex = EXERCISES[call.check]
+    family, verdict = ex.family, ex.verdict
     report = checks.run_suite(namespace["max_pool2d"], "max_pool2d", suite_cases(family, call.suite, seed=call.seed,
                                                                                  n=call.n), verdict, call.suite)
     assert report.message() == result.reason
@@ -403,8 +407,8 @@ def test_a_dtype_slip_keeps_part_of_the_points_and_says_why(tmp_path):
     from nbgrader.utils import determine_grade
 
     from grader_utils import checks
-    from grader_utils.cases import suite_cases
-    from grader_utils.secure_grade import put_verdicts
+    from grader_utils.judge.cases import suite_cases
+    from grader_utils.grading.secure_grade import put_verdicts
 
     path = make_submission(tmp_path, "", FLOAT64)
     results = engine.grade_notebook(path, SOURCE, release_nb=RELEASE, hide=[ROOT], call_seconds=3, only=set(TESTS))
@@ -422,12 +426,12 @@ def test_a_dtype_slip_keeps_part_of_the_points_and_says_why(tmp_path):
         assert "right values, wrong dtype" in cells[r.grade_id].outputs[0]["text"]
     # the visible check fails in the notebook, with the fix
     namespace: dict = {}
-    exec("import numpy as np\nfrom grader_utils.shapes import as_pair as to_pair\n" + FLOAT64, namespace)
+    exec("import numpy as np\nfrom grader_utils.judge.shapes import as_pair as to_pair\n" + FLOAT64, namespace)
     with pytest.raises(AssertionError) as info:
         checks.check_max_pool2d(namespace["max_pool2d"], "basic")
     assert "right values, wrong dtype" in str(info.value) and "dtype=x.dtype" in str(info.value)
     report = checks.run_suite(namespace["max_pool2d"], "max_pool2d", suite_cases("pool2d_values", "basic"),
-                              checks.verdict_max_pool2d, "basic")
+                              verdicts.verdict_max_pool2d, "basic")
     assert report.only_dtype and len(report.failures) == report.total
 
 
@@ -451,7 +455,7 @@ def conv2d_output_shape(input_shape, filters, kernel_size, strides=1, padding="v
 """
 TRUTH_SHAPE = """
 def pool2d_output_shape(input_shape, pool_size, strides=None, padding="valid"):
-    from grader_utils import truth
+    from grader_utils.judge import truth
     return truth.pool2d_output_shape(input_shape, pool_size, strides, padding)
 """
 
@@ -475,11 +479,11 @@ def test_arithmetic_answers_from_keras_or_the_grader_score_zero_and_say_why(tmp_
         assert engine.ARITHMETIC_MESSAGE in r.reason, r.reason
     by_id = {r.grade_id: r.reason for r in results}
     assert "keras" in by_id["conv2d_output_shape__basic"]  # what happened: the name the refused import left out
-    assert "grader_utils.truth is not available" in by_id["pool2d_output_shape__basic"]
+    assert "grader_utils.judge is not available" in by_id["pool2d_output_shape__basic"]
 
 
 WHOLE_ARRAY = """
-from grader_utils.checks import _whole_array_conv
+from grader_utils.judge.timing import _whole_array_conv
 
 def conv2d(x, kernel, bias, strides=(1, 1), padding="valid"):
     return _whole_array_conv(x, kernel, bias, strides, padding)
@@ -489,25 +493,26 @@ import glob, importlib.machinery, os
 import grader_utils
 
 def conv2d(x, kernel, bias, strides=(1, 1), padding="valid"):
-    [pyc] = glob.glob(os.path.join(grader_utils.__path__[0], "__pycache__", "checks.*.pyc"))
-    checks = importlib.machinery.SourcelessFileLoader("grader_utils.checks", pyc).load_module()
-    return checks._whole_array_conv(x, kernel, bias, strides, padding)
+    [pyc] = glob.glob(os.path.join(grader_utils.__path__[0], "judge", "__pycache__", "timing.*.pyc"))
+    timing = importlib.machinery.SourcelessFileLoader("grader_utils.judge.timing", pyc).load_module()
+    return timing._whole_array_conv(x, kernel, bias, strides, padding)
 """
 
 
 @pytest.mark.parametrize("answer", [WHOLE_ARRAY, COMPILED_COPY], ids=["import", "compiled copy"])
 def test_the_graders_own_numpy_helpers_give_no_answer_under_grading(tmp_path, answer):
-    """checks._whole_array_conv (NumPy, used to time conv2d_fast) computes conv2d: right in the
+    """timing._whole_array_conv (NumPy, used to time conv2d_fast) computes conv2d: right in the
     student's own kernel, but in the graded kernel of notebook 02 the grader's modules are masked."""
     import importlib.util
     import py_compile
 
     from grader_utils import checks
+    from grader_utils.judge import timing
 
     # its compiled copy exists, as in a course whose Python writes bytecode
-    pyc = Path(importlib.util.cache_from_source(checks.__file__))
+    pyc = Path(importlib.util.cache_from_source(timing.__file__))
     made = [p for p in (pyc.parent, pyc) if not p.exists()]
-    py_compile.compile(checks.__file__, cfile=str(pyc), doraise=True)
+    py_compile.compile(timing.__file__, cfile=str(pyc), doraise=True)
     try:
         namespace: dict = {}
         exec(answer, namespace)
@@ -530,13 +535,13 @@ def test_a_timed_case_is_tried_twice_only_near_its_limit():
     """The second call of a timed case (the faster counts) is made only where it can change the
     verdict: not after a call far inside every limit, nor after a pixel loop's seconds."""
     from grader_utils import checks
-    from grader_utils.cases import suite_cases
-    from grader_utils.engine import second_try_needed
+    from grader_utils.judge.cases import suite_cases
+    from grader_utils.grading.engine import second_try_needed
 
     case = suite_cases("conv2d", "large")[0]
-    limit = checks.time_limit(case)
-    assert limit >= checks.TIME_FLOOR
-    assert not second_try_needed(limit, checks.TIME_FLOOR / 4)
+    limit = timing.time_limit(case)
+    assert limit >= timing.TIME_FLOOR
+    assert not second_try_needed(limit, timing.TIME_FLOOR / 4)
     assert second_try_needed(limit, limit * 1.2)
     assert not second_try_needed(limit, limit * 3)
 
@@ -545,17 +550,17 @@ def test_a_timed_call_is_stopped_soon_after_it_has_failed_the_rule():
     """A pixel loop on a million pixels is stopped at three times the limit (not after call_seconds),
     and is then judged by the time rule, with the loop message."""
     from grader_utils import checks
-    from grader_utils.cases import suite_cases
-    from grader_utils.engine import TIMED_ALARM_FACTOR, timed_call_seconds
+    from grader_utils.judge.cases import suite_cases
+    from grader_utils.grading.engine import TIMED_ALARM_FACTOR, timed_call_seconds
 
     case = suite_cases("conv2d", "large")[0]
     assert timed_call_seconds(0.9, 20) == 3  # the limit on a quiet machine: a loop stops at 3 s, not 20
-    assert timed_call_seconds(checks.TIME_FLOOR, 20) == 2
+    assert timed_call_seconds(timing.TIME_FLOOR, 20) == 2
     assert timed_call_seconds(6.1, 20) == 19  # a loaded machine: the limit grows, and the alarm with it
     assert timed_call_seconds(0.9, 1) == 1  # never longer than the call limit itself
-    alarm = timed_call_seconds(checks.time_limit(case), 20)
-    assert alarm >= TIMED_ALARM_FACTOR * checks.TIME_FLOOR
-    message = checks.slow_message("conv2d_fast", alarm, case, checks.time_limit(case), finished=False)
+    alarm = timed_call_seconds(timing.time_limit(case), 20)
+    assert alarm >= TIMED_ALARM_FACTOR * timing.TIME_FLOOR
+    message = timing.slow_message("conv2d_fast", alarm, case, timing.time_limit(case), finished=False)
     assert f"did not finish within {alarm:g} s" in message and "loop over the output pixels" in message
 
 
@@ -598,7 +603,7 @@ def receptive_field(layers):
 """
 RF_FROM_TRUTH = """
 def receptive_field(layers):
-    from grader_utils import truth
+    from grader_utils.judge import truth
     return truth.receptive_field(layers)
 """
 
@@ -624,4 +629,4 @@ def test_receptive_field_in_the_keras_notebook_is_arithmetic_too(tmp_path, answe
     rf = results["receptive_field__basic"]
     assert (rf.status, rf.score) == expected, rf
     if answer is RF_FROM_TRUTH:
-        assert engine.ARITHMETIC_MESSAGE in rf.reason and "grader_utils.truth is not available" in rf.reason, rf.reason
+        assert engine.ARITHMETIC_MESSAGE in rf.reason and "grader_utils.judge is not available" in rf.reason, rf.reason

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from conftest import ROOT, assignments
-from grader_utils.engine import CHECKS, read_specs
+from grader_utils.grading.specs import read_specs
+from grader_utils.judge.registry import ARRAY_EXERCISES
 
 
 @pytest.mark.parametrize("assignment", assignments())
@@ -16,7 +17,7 @@ def test_every_test_cell_is_understood(assignment):
         for spec in specs:
             assert spec.calls, f"{spec.grade_id} calls no check_* function"
             for call in spec.calls:
-                if call.check in CHECKS:
+                if call.check in ARRAY_EXERCISES:
                     assert call.func and call.suite, spec.grade_id
 
 
@@ -34,9 +35,9 @@ def test_every_test_cell_is_graded_by_the_engine():
 def test_library_errors_are_told_from_wrong_answers_that_mention_layers():
     """The arithmetic message is given for what the locked kernel does to Keras/grader calls, and not
     for a student's own error that happens to say "layers"."""
-    from grader_utils import native_lock
-    from grader_utils.engine import reached_for_a_library
-    from grader_utils.kernel_sandbox import MASKED_MESSAGE
+    from grader_utils.sandbox import native_lock
+    from grader_utils.grading.engine import reached_for_a_library
+    from grader_utils.sandbox.kernel import MASKED_MESSAGE
 
     assert reached_for_a_library("NameError: name 'keras' is not defined")
     assert reached_for_a_library("NameError: name 'layers' is not defined")

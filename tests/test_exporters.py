@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from grader_utils.exporters import FORMATS, exercise_of, export
+from grader_utils.instructor.exporters import FORMATS, exercise_of, export
 from conftest import copy_small_gradebook
 from small_gradebook import AUTO, MANUAL, STUDENTS, truth
 

@@ -24,7 +24,7 @@ A = "01_convolution"
 
 def _max_points() -> float:
     """The points of every test cell of the instructor's notebook of A."""
-    from grader_utils.engine import read_specs
+    from grader_utils.grading.specs import read_specs
 
     return sum(spec.points for nb in (ROOT / "source" / A).glob("*.ipynb") for spec in read_specs(nb))
 
@@ -42,8 +42,8 @@ def _gradebook_score(course: Path) -> float:
 
 
 def _assert_zero_with_reason(course: Path, outcome, status: str, words: str) -> None:
-    from grader_utils.exporters import export
-    from grader_utils.report import class_stats
+    from grader_utils.instructor.exporters import export
+    from grader_utils.instructor.report import class_stats
 
     assert outcome.status == status, outcome
     assert words in outcome.reason, outcome.reason
@@ -59,7 +59,7 @@ def _assert_zero_with_reason(course: Path, outcome, status: str, words: str) -> 
 
 
 def _grade(course: Path):
-    from grader_utils.pipeline import grade_task
+    from grader_utils.instructor.pipeline import grade_task
 
     return grade_task(course, A, "alice")
 
@@ -78,20 +78,28 @@ def _raise(*args, **kwargs):
 
 @pytest.mark.parametrize("stage", ["protocol", "verdict", "engine", "gradebook write", "autograde"])
 def test_a_failure_at_any_stage_leaves_zero_and_the_reason(course, monkeypatch, stage):
-    from grader_utils import engine, graded_run, pipeline, protocol, secure_grade
+    from grader_utils.grading import engine
+    from grader_utils.grading import graded_run
+    from grader_utils.instructor import pipeline
+    from grader_utils.sandbox import protocol
+    from grader_utils.grading import gradebook, secure_grade
 
     if stage == "protocol":  # results that cannot be decoded (any exception, not only ProtocolError)
         monkeypatch.setattr(protocol, "loads", _raise)
         words = "malformed result"
     elif stage == "verdict":  # a verdict that raises on an odd but legal answer
-        family, _ = engine.CHECKS["check_correlate2d"]
-        monkeypatch.setitem(engine.CHECKS, "check_correlate2d", (family, _raise))
+        import dataclasses
+
+        from grader_utils.judge import registry
+
+        broken = dataclasses.replace(registry.ARRAY_EXERCISES["check_correlate2d"], verdict=_raise)
+        monkeypatch.setitem(registry.ARRAY_EXERCISES, "check_correlate2d", broken)
         words = "the grader failed"
     elif stage == "engine":
         monkeypatch.setattr(graded_run, "_plan", _raise)
         words = "the grader could not plan"
     elif stage == "gradebook write":
-        monkeypatch.setattr(secure_grade, "store_scores", _raise)
+        monkeypatch.setattr(gradebook, "store_scores", _raise)
         words = "injected failure"
     else:
         monkeypatch.setattr(pipeline, "read_record", _raise, raising=False)
@@ -108,7 +116,7 @@ def test_a_failure_at_any_stage_leaves_zero_and_the_reason(course, monkeypatch, 
 
 def test_the_time_limit_holds_in_a_bounded_task(course):
     """What Dask workers run: the task in a child process, killed at the limit, 0 points."""
-    from grader_utils.pipeline import course_db_url, grade_task_bounded
+    from grader_utils.instructor.pipeline import course_db_url, grade_task_bounded
 
     outcome = grade_task_bounded(str(course), A, "alice", course_db_url(course), seconds=3)
     _assert_zero_with_reason(course, outcome, "timeout", "3 s")

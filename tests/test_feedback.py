@@ -17,9 +17,12 @@ import numpy as np
 import pytest
 
 import reference_impls as ref
-from grader_utils import checks, feedback, truth
-from grader_utils.cases import Case, suite_cases
-from grader_utils.feedback import HINTS
+from grader_utils import checks
+from grader_utils.judge import verdicts
+from grader_utils.judge import feedback
+from grader_utils.judge import truth
+from grader_utils.judge.cases import Case, suite_cases
+from grader_utils.judge.feedback import HINTS
 
 pytestmark = pytest.mark.keras
 
@@ -131,17 +134,17 @@ def pool_values_impl(kind: str, none_as_one: bool = False, ignore_strides: bool 
 
 def run(func: Callable[..., Any], exercise: str, family: str, suite: str, seed: int = 0,
         n: int | None = None, cases: list[Case] | None = None) -> checks.SuiteReport:
-    verdicts = {
-        "conv2d_output_shape": checks.verdict_conv2d_output_shape,
-        "pool2d_output_shape": checks.verdict_pool2d_output_shape,
-        "max_pool2d": checks.verdict_max_pool2d,
-        "average_pool2d": checks.verdict_average_pool2d,
-        "sequential_output_shapes": checks.verdict_sequential_output_shapes,
-        "sequential_param_counts": checks.verdict_sequential_param_counts,
+    by_exercise = {
+        "conv2d_output_shape": verdicts.verdict_conv2d_output_shape,
+        "pool2d_output_shape": verdicts.verdict_pool2d_output_shape,
+        "max_pool2d": verdicts.verdict_max_pool2d,
+        "average_pool2d": verdicts.verdict_average_pool2d,
+        "sequential_output_shapes": verdicts.verdict_sequential_output_shapes,
+        "sequential_param_counts": verdicts.verdict_sequential_param_counts,
     }
     if cases is None:
         cases = suite_cases(family, suite, seed=seed, n=n)
-    return checks.run_suite(func, exercise, cases, verdicts[exercise], suite)
+    return checks.run_suite(func, exercise, cases, by_exercise[exercise], suite)
 
 
 def max_variants_are_safe(case: Case) -> bool:
@@ -461,7 +464,7 @@ RF_MISTAKES = {
 @pytest.mark.parametrize("suite,seed", [("basic", 0), ("random", 2031)])
 def test_receptive_field_mistake_is_named(key, suite, seed):
     cases = suite_cases("receptive_field", suite, seed=seed)
-    report = checks.run_suite(RF_MISTAKES[key], "receptive_field", cases, checks.verdict_receptive_field, suite)
+    report = checks.run_suite(RF_MISTAKES[key], "receptive_field", cases, verdicts.verdict_receptive_field, suite)
     assert not report.passed
     assert report.likely_cause()[0] == key
     assert "Likely cause" in report.message() and HINTS[key] in report.message()
@@ -568,7 +571,8 @@ import numpy as np
 sys.path.insert(0, {tests!r})
 import reference_impls as ref
 from grader_utils import checks
-from grader_utils.cases import Case, suite_cases
+from grader_utils.judge import verdicts
+from grader_utils.judge.cases import Case, suite_cases
 
 def off_by_one(x, pool_size, strides=None, padding="valid"):
     return ref.max_pool2d(x, pool_size, strides, padding) + np.float32(1)
@@ -584,7 +588,7 @@ scenarios = {{
 }}
 for name, cases in scenarios.items():
     print(name, "...", end=" ", flush=True)
-    report = checks.run_suite(off_by_one, "max_pool2d", cases, checks.verdict_max_pool2d, name)
+    report = checks.run_suite(off_by_one, "max_pool2d", cases, verdicts.verdict_max_pool2d, name)
     print(len(report.failures), "of", report.total, "wrong", flush=True)
 """
 

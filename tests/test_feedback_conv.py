@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from grader_utils import checks
-from grader_utils.cases import Case, suite_cases
-from grader_utils.feedback import HINTS
+from grader_utils.judge import verdicts
+from grader_utils.judge.cases import Case, suite_cases
+from grader_utils.judge.feedback import HINTS
 
 pytestmark = pytest.mark.keras
 
@@ -93,7 +94,7 @@ BUGS = [
 @pytest.mark.parametrize("key,func,padding,strides", BUGS, ids=[b[0] for b in BUGS])
 def test_each_conv_diagnosis_fires_on_its_bug(key, func, padding, strides):
     cases = square_cases(np.random.default_rng(len(key)), 12, padding, strides)
-    report = checks.run_suite(func, "conv2d", cases, checks.verdict_conv2d, "test")
+    report = checks.run_suite(func, "conv2d", cases, verdicts.verdict_conv2d, "test")
     assert not report.passed
     assert report.likely_cause()[0] == key, report.message()
     assert HINTS[key] in report.message()
@@ -101,10 +102,10 @@ def test_each_conv_diagnosis_fires_on_its_bug(key, func, padding, strides):
 
 @pytest.mark.parametrize("suite", ["basic", "same_padding", "strides", "random"])
 def test_no_diagnosis_on_a_correct_conv(suite):
-    report = checks.run_suite(make_conv(), "conv2d", suite_cases("conv2d", suite, seed=3), checks.verdict_conv2d)
+    report = checks.run_suite(make_conv(), "conv2d", suite_cases("conv2d", suite, seed=3), verdicts.verdict_conv2d)
     assert report.passed, report.message()
     square = checks.run_suite(make_conv(), "conv2d", square_cases(np.random.default_rng(0), 20, "same", (2, 1)),
-                              checks.verdict_conv2d)
+                              verdicts.verdict_conv2d)
     assert square.passed, square.message()
 
 
@@ -127,14 +128,14 @@ def test_each_correlate_diagnosis_fires_on_its_bug(key, kwargs):
     cases = [Case((rng.normal(size=(8, 9)).astype(np.float32), rng.normal(size=(3, 3)).astype(np.float32)))
              for _ in range(6)]
     report = checks.run_suite(lambda i, k: correlate(i, k, **kwargs), "correlate2d", cases,
-                              checks.verdict_correlate2d)
+                              verdicts.verdict_correlate2d)
     assert report.likely_cause()[0] == key, report.message()
 
 
 def test_no_diagnosis_on_a_correct_correlate():
     for suite in ("basic", "random"):
         report = checks.run_suite(correlate, "correlate2d", suite_cases("correlate2d", suite, seed=4),
-                                  checks.verdict_correlate2d)
+                                  verdicts.verdict_correlate2d)
         assert report.passed, report.message()
 
 
@@ -148,7 +149,7 @@ def test_param_count_diagnoses():
         return (kh * kw + 1) * filters
 
     cases = suite_cases("conv2d_param_count", "basic")
-    assert checks.run_suite(no_bias, "p", cases, checks.verdict_conv2d_param_count).likely_cause()[0] == \
+    assert checks.run_suite(no_bias, "p", cases, verdicts.verdict_conv2d_param_count).likely_cause()[0] == \
         "params_no_bias"
-    assert checks.run_suite(no_channels, "p", cases, checks.verdict_conv2d_param_count).likely_cause()[0] == \
+    assert checks.run_suite(no_channels, "p", cases, verdicts.verdict_conv2d_param_count).likely_cause()[0] == \
         "conv_params_no_channels"

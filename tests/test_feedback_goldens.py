@@ -11,9 +11,9 @@ The messages are rendered through the checks the test cells call (``checks.check
 * fast (no TensorFlow): failures decided before any expected value is needed: not a function, not implemented,
   an exception on every case, a library doing a NumPy-only exercise (tests/goldens/fast/<name>.txt);
 * ``keras``: every demo student's answers (demo/<assignment>/<student>.py, each written to make one classic
-  mistake) through every check its notebook's test cells run, except the time rule's ``large`` suite (its
-  message quotes measured seconds). Those messages quote Keras' expected values, which Keras computes on every
-  run; nothing is cached (tests/goldens/demo/<assignment>/<student>.txt).
+  mistake) through every check its notebook's test cells run, except the time rule's suites (the registry's
+  ``timed``: their messages quote measured seconds). Those messages quote Keras' expected values, which Keras
+  computes on every run; nothing is cached (tests/goldens/demo/<assignment>/<student>.txt).
 """
 
 from __future__ import annotations
@@ -31,11 +31,10 @@ import pytest
 
 from conftest import ROOT, assignments
 from grader_utils import checks
+from grader_utils.judge.registry import ARRAY_EXERCISES
 
 GOLDENS = Path(__file__).resolve().parent / "goldens"
 DECIMAL = re.compile(r"-?\d+\.\d+(?:e[+-]?\d+)?")
-#: the checks' suite whose message quotes measured times (not reproducible text)
-TIMED_SUITES = {"large"}
 
 
 def render(check: str, func: Any, suite: str = "basic", seed: int = 0, n: int | None = None) -> str:
@@ -121,8 +120,8 @@ def _helpers(source_nb: Path) -> str:
 
 def demo_feedback(answer_file: Path) -> str:
     """Every check message the demo student's answered exercises get, in the notebook's test-cell order."""
-    from grader_utils.course import read_answers
-    from grader_utils.engine import read_specs
+    from grader_utils.grading.specs import read_specs
+    from grader_utils.instructor.demo import read_answers
 
     assignment = answer_file.parent.name
     answers = read_answers(answer_file)
@@ -134,7 +133,8 @@ def demo_feedback(answer_file: Path) -> str:
             exec(code, namespace)
         for spec in read_specs(source_nb):
             for call in spec.calls:
-                if call.check in checks.CHECK_FAMILIES and call.func in answers and call.suite not in TIMED_SUITES:
+                exercise = ARRAY_EXERCISES.get(call.check)
+                if exercise and call.func in answers and call.suite not in exercise.timed:
                     head = f"# {spec.grade_id}: {call.check}({call.func}, {call.suite!r}, seed={call.seed})"
                     blocks.append(head + "\n" + render(call.check, namespace[call.func], call.suite, call.seed,
                                                        call.n))

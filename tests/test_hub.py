@@ -26,7 +26,6 @@ import pytest
 
 from conftest import ROOT, VENV_BIN
 
-
 pytestmark = pytest.mark.hub
 
 requests = pytest.importorskip("requests")  # a JupyterHub dependency

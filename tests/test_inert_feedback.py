@@ -20,7 +20,7 @@ import pytest
 from nbconvert import HTMLExporter
 
 from conftest import ROOT, nbgrader
-from grader_utils.inert_feedback import (CSP, InertFeedbackExporter, InertOutputs, harden_page, inert_output,
+from grader_utils.grading.inert_feedback import (CSP, InertFeedbackExporter, InertOutputs, harden_page, inert_output,
                                          sanitize_html)
 
 PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from grader_utils.sandbox import Limits, run_sandboxed, scratch_dir
+from grader_utils.sandbox.bwrap import Limits, run_sandboxed, scratch_dir
 
 pytestmark = pytest.mark.sandbox
 
@@ -110,7 +110,7 @@ def test_a_hog_at_its_process_limit_does_not_fail_a_concurrent_correct_run(kind)
         uid, answer = correct.stdout.split()
         assert answer == "42"
         assert int(uid) != hog_uid
-        from grader_utils.isolation import UID_BASE, UID_COUNT
+        from grader_utils.sandbox.isolation import UID_BASE, UID_COUNT
 
         assert UID_BASE <= int(uid) < UID_BASE + UID_COUNT and UID_BASE <= hog_uid < UID_BASE + UID_COUNT
         shutil.rmtree(hog_scratch, ignore_errors=True)

@@ -14,8 +14,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader_utils import sandbox
-from grader_utils.graded_run import SandboxedExecute
+from grader_utils.sandbox import bwrap as sandbox
+from grader_utils.grading.graded_run import SandboxedExecute
 
 pytestmark = [pytest.mark.sandbox]
 
@@ -86,7 +86,7 @@ def _error(outputs: list[dict]) -> str:
 def test_runs_as_its_own_user_in_the_course_kernel_despite_a_bogus_kernelspec(probed):
     import os
 
-    from grader_utils.isolation import UID_BASE, UID_COUNT
+    from grader_utils.sandbox.isolation import UID_BASE, UID_COUNT
 
     uid = int(_text(probed["whoami"]).strip())
     if os.geteuid() == 0:  # a user id of the sandbox range, not the shared nobody
@@ -129,7 +129,7 @@ def test_memory_and_process_limits(probed):
 
 
 def test_kernel_scratch_is_removed(probed):
-    from grader_utils.kernel_sandbox import SandboxedKernelManager
+    from grader_utils.sandbox.kernel import SandboxedKernelManager
 
     assert SandboxedKernelManager.created, "the probe kernel should have had a scratch folder"
     assert [p for p in SandboxedKernelManager.created if p.exists()] == []
@@ -139,8 +139,8 @@ def test_kernel_scratch_is_removed(probed):
 def test_kernel_cgroup_is_removed_and_its_user_released(probed):
     import fcntl
 
-    from grader_utils.isolation import lock_dir
-    from grader_utils.kernel_sandbox import SandboxedKernelManager
+    from grader_utils.sandbox.isolation import lock_dir
+    from grader_utils.sandbox.kernel import SandboxedKernelManager
 
     assert SandboxedKernelManager.isolated, "the probe kernel should have had its own user id"
     for uid, folders in SandboxedKernelManager.isolated:

@@ -126,8 +126,8 @@ def facts_03(keras) -> set[str]:
                                  L.Conv2D(64, 3, activation="relu"), L.Flatten(), L.Dense(64, activation="relu"),
                                  L.Dense(10)])
     facts.add(str(tutorial.count_params()))
-    from grader_utils import truth  # receptive fields: TensorFlow's gradient (checked in test_truth.py)
-    from grader_utils.cases import CIFAR_STACK, LESSON_MODEL
+    from grader_utils.judge import truth  # receptive fields: TensorFlow's gradient (checked in test_truth.py)
+    from grader_utils.judge.cases import CIFAR_STACK, LESSON_MODEL
 
     for stack in (LESSON_MODEL[:3], CIFAR_STACK):
         facts |= {_text(truth.receptive_field(stack[:n])) for n in range(1, len(stack) + 1)}
@@ -220,8 +220,8 @@ def test_probabilities_to_label_cell_shows_softmax_output_and_its_argmax(keras, 
 def test_receptive_field_demo_cell_prints_the_regions_the_text_states(capsys):
     """Section 3.2's demo cell asks TensorFlow's gradient; its stacks are the lesson's model and the
     tutorial's conv/pool stack, and what it prints is what the bold numbers of the text say."""
-    from grader_utils import truth
-    from grader_utils.cases import CIFAR_STACK, LESSON_MODEL
+    from grader_utils.judge import truth
+    from grader_utils.judge.cases import CIFAR_STACK, LESSON_MODEL
 
     (cell,) = _cells(ROOT / "source" / "03_building_a_cnn" / "building_a_cnn.ipynb", "receptive-field-demo")
     ns: dict = {}
@@ -365,7 +365,7 @@ def test_learned_kernel_is_sobel_x_to_two_decimals(keras):
     """Section "Learning a kernel from data": the notebook's own cell (same seed, data and steps) trains a
     Conv2D(1, 3) that equals Sobel x to two decimals, as the text says (measured: largest error 0.001),
     with the data sizes and the step count the text states."""
-    from grader_utils import truth
+    from grader_utils.judge import truth
 
     ns = _run_cells("cell-01", "cell-22", "learn-kernel-demo", correlate2d=truth.correlate2d)
     sobel_x = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], dtype="float32")

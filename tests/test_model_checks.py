@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from grader_utils import model_checks as mc
+from grader_utils.judge import models as mc
+from grader_utils.model_checks import check_build_lesson_model
 from grader_utils import quiet_tensorflow
 
 pytestmark = pytest.mark.keras
@@ -47,7 +48,7 @@ def test_lesson_model_passes_and_each_difference_is_named():
 
 
 def test_lesson_check_prints_and_raises(capsys):
-    mc.check_build_lesson_model(lesson, fresh=True)
+    check_build_lesson_model(lesson, fresh=True)
     assert "PASSED build_lesson_model" in capsys.readouterr().out
     calls = []
 
@@ -57,9 +58,9 @@ def test_lesson_check_prints_and_raises(capsys):
         return model if len(calls) == 1 else keras.Sequential(model.layers[:-1])
 
     with pytest.raises(AssertionError, match="second call"):
-        mc.check_build_lesson_model(first_call_only, fresh=True)
+        check_build_lesson_model(first_call_only, fresh=True)
     with pytest.raises(NotImplementedError, match="build_lesson_model is not implemented yet"):
-        mc.check_build_lesson_model(lambda: (_ for _ in ()).throw(NotImplementedError()))
+        check_build_lesson_model(lambda: (_ for _ in ()).throw(NotImplementedError()))
 
 
 def test_cifar_model_problems_name_each_mistake():

@@ -11,8 +11,8 @@ import json
 import pytest
 
 from conftest import ROOT
-from grader_utils import engine
-from grader_utils.course import build_submission, read_answers
+from grader_utils.grading import engine, records
+from grader_utils.instructor.demo import build_submission, read_answers
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.keras, pytest.mark.slow]
 
@@ -23,7 +23,7 @@ NOT_TRAINING = {"build_lesson_model__layers", "build_lesson_model__fresh", "buil
                 "build_cifar_model__other_shapes", "compile_model__basic", "compile_model__with_your_model"}
 
 
-def grade(tmp_path, answers: dict[str, str], only=NOT_TRAINING) -> dict[str, engine.TestResult]:
+def grade(tmp_path, answers: dict[str, str], only=NOT_TRAINING) -> dict[str, records.TestResult]:
     path = tmp_path / NB
     build_submission(ROOT / "release" / A / NB, answers, path)
     results = engine.grade_notebook(path, ROOT / "source" / A / NB, release_nb=ROOT / "release" / A / NB,

@@ -22,7 +22,7 @@ def _sequential(keras, *layers):
 
 
 def test_counts_match_keras_for_the_layers_the_course_uses(keras):
-    from grader_utils import model_engine
+    from grader_utils.judge import model_verdicts as model_engine
 
     L = keras.layers
     model = _sequential(keras, L.Conv2D(16, 3), L.BatchNormalization(), L.MaxPooling2D(), L.SeparableConv2D(32, 3),
@@ -41,7 +41,7 @@ def test_counts_match_keras_for_the_layers_the_course_uses(keras):
 
 @pytest.mark.parametrize("change", ["units", "upsampling", "functional", "lambda"])
 def test_a_few_kilobytes_of_json_cannot_make_the_grader_allocate_gigabytes(keras, change):
-    from grader_utils import model_engine
+    from grader_utils.judge import model_verdicts as model_engine
 
     L = keras.layers
     if change == "units":  # 3072 x 10^7 weights: 123 GB

@@ -258,11 +258,11 @@ def test_honest_numpy_and_matplotlib_keep_full_marks(tmp_path):
     ("02_padding_strides_pooling", ("conv2d", "conv2d_fast", "max_pool2d", "average_pool2d"))])
 def test_instructor_solutions_keep_full_marks_under_the_lock(assignment, exercises):
     """The instructor's notebook, submitted as is: every NumPy-only test cell earns its points."""
-    from grader_utils import engine
-    from grader_utils.sandbox import Limits
+    from grader_utils.grading import engine, specs
+    from grader_utils.sandbox.bwrap import Limits
 
     source = next((ROOT / "source" / assignment).glob("*.ipynb"))
-    only = {s.grade_id for s in engine.read_specs(source) if s.grade_id.split("__")[0] in exercises}
+    only = {s.grade_id for s in specs.read_specs(source) if s.grade_id.split("__")[0] in exercises}
     results = engine.grade_notebook(source, source, release_nb=ROOT / "release" / assignment / source.name,
                                     hide=[ROOT], limits=Limits(wall_seconds=300), only=only)
     assert results and len(results) == len(only)
@@ -274,7 +274,7 @@ def test_instructor_solutions_keep_full_marks_under_the_lock(assignment, exercis
 # unit level: the lock in a plain subprocess
 
 
-def _run_locked(code: str, tmp: Path, lock: str = "from grader_utils.native_lock import lock; lock()",
+def _run_locked(code: str, tmp: Path, lock: str = "from grader_utils.sandbox.native_lock import lock; lock()",
                 as_root: bool = False) -> subprocess.CompletedProcess:
     script = tmp / "script.py"
     script.write_text(lock + "\n" + textwrap.dedent(code))
@@ -317,8 +317,8 @@ def test_after_the_lock_numpy_and_matplotlib_still_work(tmp_path):
 def test_after_the_lock_no_new_native_code_runs(tmp_path, fresh_so, lock):
     """A fresh .so through ctypes, executable memory, another program: all refused. "filter only"
     installs just the seccomp filter (no import or audit hooks): the wall alone holds."""
-    how = ("from grader_utils.native_lock import lock; lock()" if lock == "full" else
-           "from grader_utils import native_lock as n; n._preload(); n._install_filter(); n._verify()")
+    how = ("from grader_utils.sandbox.native_lock import lock; lock()" if lock == "full" else
+           "from grader_utils.sandbox import native_lock as n; n._preload(); n._install_filter(); n._verify()")
     run = _run_locked(f'''
         import ctypes, mmap, os, subprocess, sys
         refused = []
@@ -385,7 +385,7 @@ def test_extension_imports_are_refused_with_a_message(tmp_path):
 def test_lock_fails_closed_on_an_unknown_architecture(tmp_path):
     run = _run_locked("print('student code ran')", tmp_path,
                       lock="import platform; platform.machine = lambda: 'riscv64'\n"
-                           "from grader_utils.native_lock import lock; lock()")
+                           "from grader_utils.sandbox.native_lock import lock; lock()")
     assert run.returncode != 0 and "LockError" in run.stderr and "riscv64" in run.stderr
     assert "student code ran" not in run.stdout
 
@@ -399,11 +399,11 @@ def test_lock_fails_closed_as_root(tmp_path):
 def test_locked_kernel_runs_no_student_code_when_the_lock_fails(tmp_path):
     """The grading kernel of NumPy-only notebooks exits before any cell when it cannot lock."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    boot = ("import sys, grader_utils.native_lock as n\n"
+    boot = ("import sys, grader_utils.sandbox.native_lock as n\n"
             "def broken(): raise n.LockError('no seccomp here')\n"
             "n.lock = broken\n"
             "sys.argv = ['locked_kernel', '-f', 'kernel.json']\n"
-            "import runpy; runpy.run_module('grader_utils.locked_kernel', run_name='__main__')")
+            "import runpy; runpy.run_module('grader_utils.sandbox.locked_kernel', run_name='__main__')")
     run = subprocess.run([sys.executable, "-c", boot], cwd=tmp_path, env=env, capture_output=True, text=True,
                          stdin=subprocess.DEVNULL, timeout=120)
     assert run.returncode != 0 and "no seccomp here" in run.stderr, run.stderr[-2000:]

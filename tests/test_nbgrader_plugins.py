@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import nbformat
 
-from grader_utils.nbgrader_plugins import HideHiddenTests, strip_hidden_regions
+from grader_utils.grading.nbgrader_plugins import HideHiddenTests, strip_hidden_regions
 
 SOURCE = "# Hidden tests: random cases\n### BEGIN HIDDEN TESTS\ncheck(f, seed=1)\n### END HIDDEN TESTS\nafter()"
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from grader_utils import quiet_tensorflow
-from grader_utils.numpy_only import call_numpy_only
+from grader_utils.sandbox.numpy_only import call_numpy_only
 
 pytestmark = pytest.mark.keras
 
@@ -141,7 +141,7 @@ def test_call_counting_tells_loops_from_vectorized_code():
 
 def test_the_course_ground_truth_counts_as_keras_even_when_remembered():
     """truth remembers Keras' answers; calling it must still count as Keras doing the work."""
-    from grader_utils import truth
+    from grader_utils.judge import truth
 
     x = np.arange(16, dtype=np.float32).reshape(4, 4, 1)
     truth.max_pool2d(x, 2)  # now remembered: no TensorFlow code runs on the next call

@@ -56,7 +56,7 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
     nbgrader(course, "generate_assignment", A, "--force")
     (course / "submitted").mkdir()
     for student in ("alice", "bob"):
-        from grader_utils.course import build_submission, read_answers
+        from grader_utils.instructor.demo import build_submission, read_answers
 
         dest = course / "submitted" / student / A
         dest.mkdir(parents=True)
@@ -97,7 +97,7 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def first_run(course: Path):
-    from grader_utils.pipeline import grade_assignment
+    from grader_utils.instructor.pipeline import grade_assignment
 
     return {o.student: o for o in grade_assignment(course, A, jobs=2, task_seconds=120)}
 
@@ -144,7 +144,7 @@ def test_endless_output_is_capped_and_still_graded(course, first_run):
 def test_regrade_sequentially_gives_the_same_scores_and_keeps_manual_scores(course, first_run):
     from nbgrader.api import Gradebook
 
-    from grader_utils.pipeline import grade_assignment
+    from grader_utils.instructor.pipeline import grade_assignment
 
     before = _scores(course)
     db = f"sqlite:///{course / 'gradebook.db'}"
@@ -162,7 +162,7 @@ def test_regrade_sequentially_gives_the_same_scores_and_keeps_manual_scores(cour
 
 
 def test_regrade_after_a_crash_leaves_no_stale_score(course, first_run):
-    from grader_utils.pipeline import grade_assignment
+    from grader_utils.instructor.pipeline import grade_assignment
 
     assert _scores(course)["dense_ok"] == 2.0
     (course / "submitted" / "dense_ok" / A / NB).write_text("not a notebook any more")
@@ -172,7 +172,7 @@ def test_regrade_after_a_crash_leaves_no_stale_score(course, first_run):
 
 
 def test_deleted_test_cell_is_restored_and_graded(course, first_run):
-    from grader_utils.pipeline import grade_assignment
+    from grader_utils.instructor.pipeline import grade_assignment
 
     def delete(nb):
         nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") != "dense_param_count__basic"]
@@ -190,7 +190,7 @@ def test_deleted_test_cell_is_restored_and_graded(course, first_run):
 def test_dask_cluster_grades_like_local_workers(course, first_run):
     from distributed import LocalCluster
 
-    from grader_utils.pipeline import grade_assignment
+    from grader_utils.instructor.pipeline import grade_assignment
 
     before = _scores(course)
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
@@ -210,7 +210,7 @@ def test_tampering_through_nbgrader_changes_nothing(course, first_run):
     assert scores["faker"] == 0.0
     from nbgrader.api import Gradebook
 
-    from grader_utils.engine import read_specs
+    from grader_utils.grading.specs import read_specs
 
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         full = sum(spec.points for spec in read_specs(ROOT / "source" / A / NB))  # the instructor's points

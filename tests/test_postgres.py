@@ -43,7 +43,7 @@ class Graded:
 
 def _make_class(course: Path) -> Path:
     """submitted/: alice and bob from their demo answers (on the committed release notebook), and badjson."""
-    from grader_utils.course import build_submission, read_answers
+    from grader_utils.instructor.demo import build_submission, read_answers
 
     for student in ("alice", "bob"):
         dest = course / "submitted" / student / A
@@ -83,7 +83,7 @@ def venv_on_path() -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory: pytest.TempPathFactory, postgres_server: PostgresServer, venv_on_path: None) -> Graded:
-    from grader_utils.pipeline import grade_assignment
+    from grader_utils.instructor.pipeline import grade_assignment
 
     postgres_server.create_database("gradebook01")
     pg_url = postgres_server.url("gradebook01")
@@ -135,8 +135,8 @@ def test_the_gradebook_really_is_in_postgres(graded: Graded, postgres_server: Po
 
 def test_regrade_replaces_scores(graded: Graded) -> None:
     """alice resubmits bob's answers: after the regrade she has exactly bob's scores, none of her old ones."""
-    from grader_utils.course import build_submission, read_answers
-    from grader_utils.pipeline import grade_assignment
+    from grader_utils.instructor.demo import build_submission, read_answers
+    from grader_utils.instructor.pipeline import grade_assignment
 
     before = grade_scores(graded.pg_url)
     assert before["alice"] != before["bob"]

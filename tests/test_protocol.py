@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from grader_utils import protocol
+from grader_utils.sandbox import protocol
 
 
 def roundtrip(value, tmp_path):

@@ -10,6 +10,8 @@ import pytest
 
 from conftest import ROOT, assignments
 from grader_utils import checks
+from grader_utils.judge import timing
+from grader_utils.judge import verdicts
 
 pytestmark = pytest.mark.keras
 
@@ -52,26 +54,26 @@ def _solution_functions(path) -> list[str]:
 
 
 @pytest.mark.parametrize("name,verdict,family,suite,n", [
-    ("conv2d_output_shape", checks.verdict_conv2d_output_shape, "conv2d_output_shape", "random", 400),
-    ("conv2d_output_shape", checks.verdict_conv2d_output_shape, "conv2d_output_shape", "same_strides", 200),
-    ("pool2d_output_shape", checks.verdict_pool2d_output_shape, "pool2d_output_shape", "random", 400),
-    ("max_pool2d", checks.verdict_max_pool2d, "pool2d_values", "random", 300),
-    ("max_pool2d", checks.verdict_max_pool2d, "pool2d_values", "same_padding", 200),
-    ("average_pool2d", checks.verdict_average_pool2d, "pool2d_values", "random", 300),
-    ("average_pool2d", checks.verdict_average_pool2d, "pool2d_values", "same_padding", 200),
-    ("sequential_output_shapes", checks.verdict_sequential_output_shapes, "sequential", "random", 100),
-    ("sequential_param_counts", checks.verdict_sequential_param_counts, "sequential", "random", 100),
-    ("dense_param_count", checks.verdict_dense_param_count, "dense_param_count", "random", 300),
-    ("conv2d_param_count", checks.verdict_conv2d_param_count, "conv2d_param_count", "random", 300),
-    ("correlate2d", checks.verdict_correlate2d, "correlate2d", "random", 200),
-    ("conv2d", checks.verdict_conv2d, "conv2d", "random", 200),
-    ("conv2d", checks.verdict_conv2d, "conv2d", "same_padding", 100),
-    ("conv2d", checks.verdict_conv2d, "conv2d", "strides", 100),
-    ("conv2d_fast", checks.verdict_conv2d, "conv2d", "random", 200),
-    ("receptive_field", checks.verdict_receptive_field, "receptive_field", "random", 200),
+    ("conv2d_output_shape", verdicts.verdict_conv2d_output_shape, "conv2d_output_shape", "random", 400),
+    ("conv2d_output_shape", verdicts.verdict_conv2d_output_shape, "conv2d_output_shape", "same_strides", 200),
+    ("pool2d_output_shape", verdicts.verdict_pool2d_output_shape, "pool2d_output_shape", "random", 400),
+    ("max_pool2d", verdicts.verdict_max_pool2d, "pool2d_values", "random", 300),
+    ("max_pool2d", verdicts.verdict_max_pool2d, "pool2d_values", "same_padding", 200),
+    ("average_pool2d", verdicts.verdict_average_pool2d, "pool2d_values", "random", 300),
+    ("average_pool2d", verdicts.verdict_average_pool2d, "pool2d_values", "same_padding", 200),
+    ("sequential_output_shapes", verdicts.verdict_sequential_output_shapes, "sequential", "random", 100),
+    ("sequential_param_counts", verdicts.verdict_sequential_param_counts, "sequential", "random", 100),
+    ("dense_param_count", verdicts.verdict_dense_param_count, "dense_param_count", "random", 300),
+    ("conv2d_param_count", verdicts.verdict_conv2d_param_count, "conv2d_param_count", "random", 300),
+    ("correlate2d", verdicts.verdict_correlate2d, "correlate2d", "random", 200),
+    ("conv2d", verdicts.verdict_conv2d, "conv2d", "random", 200),
+    ("conv2d", verdicts.verdict_conv2d, "conv2d", "same_padding", 100),
+    ("conv2d", verdicts.verdict_conv2d, "conv2d", "strides", 100),
+    ("conv2d_fast", verdicts.verdict_conv2d, "conv2d", "random", 200),
+    ("receptive_field", verdicts.verdict_receptive_field, "receptive_field", "random", 200),
 ])
 def test_reference_solution_matches_keras(solutions, name, verdict, family, suite, n):
-    from grader_utils.cases import suite_cases
+    from grader_utils.judge.cases import suite_cases
 
     cases = suite_cases(family, suite, seed=12345, n=n)
     assert name in solutions, f"no solution cell of {[p.name for p in NOTEBOOKS]} defines {name}"
@@ -82,12 +84,12 @@ def test_reference_solution_matches_keras(solutions, name, verdict, family, suit
 
 def test_reference_conv2d_fast_is_vectorized(solutions):
     """The instructor's conv2d_fast passes the time rule that the loop version fails."""
-    from grader_utils.cases import suite_cases
+    from grader_utils.judge.cases import suite_cases
 
     cases = suite_cases("conv2d", "large")
-    fast = checks.run_suite(solutions["conv2d_fast"], "conv2d_fast", cases, checks.verdict_conv2d, "large",
-                            numpy_only=True, max_seconds=checks.time_limit)
+    fast = checks.run_suite(solutions["conv2d_fast"], "conv2d_fast", cases, verdicts.verdict_conv2d, "large",
+                            numpy_only=True, max_seconds=timing.time_limit)
     assert fast.passed, fast.message()
-    loop = checks.run_suite(solutions["conv2d"], "conv2d_fast", cases, checks.verdict_conv2d, "large",
-                            numpy_only=True, max_seconds=checks.time_limit)
+    loop = checks.run_suite(solutions["conv2d"], "conv2d_fast", cases, verdicts.verdict_conv2d, "large",
+                            numpy_only=True, max_seconds=timing.time_limit)
     assert loop.rule_broken and "loop over the output pixels" in loop.message()

@@ -12,10 +12,11 @@ import pytest
 from matplotlib.image import imread
 from nbgrader.api import Gradebook
 
-from grader_utils import engine
-from grader_utils.exporters import exercise_of
-from grader_utils.feedback import HINTS
-from grader_utils.report import PROBLEM_STATUSES, class_stats, diagnosed_causes, write_report
+from grader_utils.grading import records
+from grader_utils.instructor.exporters import exercise_of
+from grader_utils.judge.feedback import HINTS
+from grader_utils.grading.records import PROBLEM_STATUSES
+from grader_utils.instructor.report import class_stats, diagnosed_causes, write_report
 from conftest import copy_small_gradebook
 from small_gradebook import LAYOUT, STUDENTS, truth
 
@@ -65,9 +66,9 @@ def course(small_gradebook_file: Path, tmp_path: Path) -> Path:
             status, keys, _causes = tests.get(grade_id, ("ok", [], None))
             reason = "" if status == "ok" else reason_for(student, grade_id, status, keys)
             notes = ["test cell was duplicated"] if status == "integrity" else []
-            results.append(engine.TestResult(grade_id, status, points if status == "ok" else 0.0, points, reason, notes))
+            results.append(records.TestResult(grade_id, status, points if status == "ok" else 0.0, points, reason, notes))
         path = tmp_path / "autograded" / student / ASSIGNMENT / f"{NOTEBOOK}.grading.json"
-        engine.write_record(path, student, ASSIGNMENT, NOTEBOOK, results)
+        records.write_record(path, student, ASSIGNMENT, NOTEBOOK, results)
         record = json.loads(path.read_text())
         for test in record["tests"]:  # the engine's "causes" field where SPEC has it; records without it elsewhere
             causes = tests.get(test["grade_id"], ("ok", [], None))[2]
@@ -85,20 +86,26 @@ def pngs(page: str) -> list[bytes]:
 
 # --- diagnosed_causes ----------------------------------------------------------------
 
+def entry(**fields) -> records.TestResult:
+    """One test of a record as the report reads it back (the fields a record may lack take defaults)."""
+    return records.TestResult.from_dict({"grade_id": "conv2d__basic", "status": "wrong", "score": 0.0, "max_score": 1.0,
+                                         **fields})
+
+
 def test_causes_field_is_used_when_present() -> None:
     test = {"reason": f"wrong. Likely cause: {HINTS['same_floor']}", "causes": ["off_by_one", "nonsense", "off_by_one"]}
-    assert diagnosed_causes(test) == ["off_by_one"]  # unknown keys dropped, each once
-    assert diagnosed_causes({"reason": HINTS["same_floor"], "causes": []}) == []
+    assert diagnosed_causes(entry(**test)) == ["off_by_one"]  # unknown keys dropped, each once
+    assert diagnosed_causes(entry(reason="wrong shape", causes=[])) == []
 
 
 def test_causes_found_by_hint_text_in_reason() -> None:
     for key, text in HINTS.items():
-        assert diagnosed_causes({"reason": f"conv2d(x, k): got 1.0. Likely cause: {text}"}) == [key]
+        assert diagnosed_causes(entry(**{"reason": f"conv2d(x, k): got 1.0. Likely cause: {text}"})) == [key]
     both = {"reason": f"{HINTS['average_counts_padding']} {HINTS['same_extra_top_left']}"}
-    assert diagnosed_causes(both) == ["same_extra_top_left", "average_counts_padding"]  # HINTS order
-    assert diagnosed_causes({"reason": "wrong shape"}) == []
-    assert diagnosed_causes({"status": "ok", "reason": ""}) == []
-    assert diagnosed_causes({"reason": HINTS["same_floor"][:-5]}) == []  # a cut hint is no diagnosis
+    assert diagnosed_causes(entry(**both)) == ["same_extra_top_left", "average_counts_padding"]  # HINTS order
+    assert diagnosed_causes(entry(**{"reason": "wrong shape"})) == []
+    assert diagnosed_causes(entry(**{"status": "ok", "reason": ""})) == []
+    assert diagnosed_causes(entry(**{"reason": HINTS["same_floor"][:-5]})) == []  # a cut hint is no diagnosis
 
 
 # --- the report on hand-made records -------------------------------------------------------
@@ -140,7 +147,7 @@ def test_report_html(course: Path, tmp_path: Path) -> None:
 
 def test_report_escaping_is_real(course: Path, tmp_path: Path) -> None:
     """Without escaping the same page would carry the script: the check above can fail."""
-    from grader_utils import report
+    from grader_utils.instructor import report
 
     stats = class_stats(course, ASSIGNMENT)
     original = report._e

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from conftest import ROOT
-from grader_utils.sandbox import Limits, run_sandboxed, scratch_dir
+from grader_utils.sandbox.bwrap import Limits, run_sandboxed, scratch_dir
 
 pytestmark = pytest.mark.sandbox
 

@@ -1,11 +1,11 @@
-"""grader_utils.shapes: reading kernel_size/strides/pool_size and padding as Keras does."""
+"""grader_utils.judge.shapes: reading kernel_size/strides/pool_size and padding as Keras does."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from grader_utils.shapes import as_pair, check_padding, is_int
+from grader_utils.judge.shapes import as_pair, check_padding, is_int
 
 NUMPY_INTS = [np.int8(3), np.int16(3), np.int32(3), np.int64(3), np.uint8(3), np.uint64(3), np.intp(3)]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 from training_families import BROKEN, GOOD, graded_verdict
 
-from grader_utils import model_checks as mc
+from grader_utils.judge import models as mc
 
 pytestmark = [pytest.mark.keras, pytest.mark.slow]
 

@@ -61,9 +61,9 @@ def _solution(grade_id: str) -> str:
 def _table_answer() -> str:
     """max_pool2d that returns Keras' answers for every case the public generators make with the
     seeds written in source/, and zeros otherwise."""
-    from grader_utils import truth
-    from grader_utils.cases import suite_cases
-    from grader_utils.engine import read_specs
+    from grader_utils.judge import truth
+    from grader_utils.judge.cases import suite_cases
+    from grader_utils.grading.specs import read_specs
 
     table = []
     for spec in read_specs(ROOT / "source" / A / NB):
@@ -98,8 +98,8 @@ def _submit(course: Path, student: str, answers: dict[str, str], extra_cells: li
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
-    from grader_utils.course import build_submission, read_answers
-    from grader_utils.pipeline import grade_assignment
+    from grader_utils.instructor.demo import build_submission, read_answers
+    from grader_utils.instructor.pipeline import grade_assignment
 
     course = copy_course(tmp_path_factory.mktemp("trust"))
     nbgrader(course, "generate_assignment", A, "--force")
@@ -138,7 +138,7 @@ def test_alice_is_graded_in_full(graded):
     tests = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"]
     assert [c.metadata["nbgrader"]["grade_id"] for c in tests] == list(expected)
     assert all("PASSED" in "".join(o.get("text", "") for o in c.outputs) for c in tests)
-    assert not any("grader_utils.probe" in c.source for c in nb.cells)
+    assert not any("grader_utils.sandbox.probe" in c.source for c in nb.cells)
 
 
 def test_no_hidden_test_or_course_file_is_visible_to_student_code(graded):

@@ -15,8 +15,8 @@ import pytest
 
 import reference_impls as ref
 from conftest import ROOT
-from grader_utils import truth
-from grader_utils.cases import LESSON_MODEL, suite_cases
+from grader_utils.judge import truth
+from grader_utils.judge.cases import LESSON_MODEL, suite_cases
 
 pytestmark = pytest.mark.keras
 

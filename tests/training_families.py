@@ -96,16 +96,19 @@ BROKEN: dict[str, tuple[Build, Compile]] = {
 
 def graded_verdict(build: Build, compile_fn: Compile, seed: int = 0):
     """The verdict of the graded training check on this answer, as the trusted engine reaches it:
-    the model and its compile settings cross as JSON (:func:`model_engine.sandbox_call`, here in this
+    the model and its compile settings cross as JSON (:func:`sandbox_call`, here in this
     process), are rebuilt and compiled from them, and trained and judged by ``check_training``'s verdict."""
-    from grader_utils import model_engine
+    from grader_utils.judge.registry import EXERCISES
+    from grader_utils.sandbox.model_call import sandbox_call
 
     ns = {"build_cifar_model": build, "compile_model": compile_fn}
-    (call, verdict), = model_engine.plan("check_training", ["build_cifar_model", "compile_model"], {"seed": seed})
+    plan = EXERCISES["check_training"].plan
+    assert plan is not None
+    (call, verdict), = plan(["build_cifar_model", "compile_model"], {"seed": seed})
     try:
-        value = model_engine.sandbox_call(call, ns)
+        value = sandbox_call(call, ns)
     except Exception as exc:  # in the sandbox this becomes a crash: no points
-        from grader_utils.compare import CheckResult
+        from grader_utils.judge.compare import CheckResult
 
         return CheckResult(False, None, None, f"crashed in the student's process: {type(exc).__name__}: {exc}")
     return verdict(value)

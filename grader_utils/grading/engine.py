@@ -1,0 +1,440 @@
+"""The trusted grading engine: verdicts computed outside the student's process.
+
+For one submitted notebook:
+
+1. Read it (unreadable JSON: every test is ``invalid``).
+2. Take the *instructor's* test cells from ``source/`` (never the submission's) and read
+   which checks they run (``check_max_pool2d(max_pool2d, "random", seed=2024)`` ...). Calls
+   written inside a hidden-test region take their inputs from the course secret (see
+   :func:`hidden_seed`), never from the seed written in the cell.
+3. Run the student's code cells (not their test cells) in the sandbox, where TensorFlow,
+   Keras, SciPy & co. are masked, and call the student's functions on inputs made here, one
+   call at a time: each input is written only just before its call, and each call is timed
+   from here (:class:`_Driver`); results come back as plain data (:mod:`protocol`).
+   For the NumPy-only notebooks the sandbox also gets ``GRADER_NUMPY_ONLY=1``: the harness then
+   locks itself before the student's cells run (:mod:`native_lock`: NumPy and the standard
+   library's compiled modules are loaded, then a seccomp filter refuses new executable memory
+   and ``execve``), so no other native code (Pillow, a ``.so`` shipped in the notebook, another
+   Python's packages, another program) can do the work. A lock that cannot be made exits the
+   harness before any student code runs: a crash, 0 points.
+4. Judge every result here with the verdicts of the exercise registry
+   (:mod:`grader_utils.judge.registry`; TensorFlow ground truth computed in this process).
+   Nothing the sandbox says about itself counts: only the values it returns and the times
+   measured from outside.
+5. Record per test cell a status (ok, wrong, timeout, crash, invalid, integrity), a
+   reason and a score; a failure of the grading process itself raises :class:`GradingError`
+   (the caller then records the whole submission as failed, with 0 points).
+
+Checks of Keras models (assignment 03) go the same way: the model comes back as its Keras
+JSON and compile settings and is rebuilt and judged here (:mod:`grader_utils.judge.model_verdicts`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from ..judge import timing
+from ..judge.cases import Case, suite_cases
+from ..judge.compare import DTYPE_SHARE, DTYPE_SHARE_TEXT, CheckResult
+from ..judge.registry import ARRAY_EXERCISES, EXERCISES, MODEL_EXERCISES
+from ..judge.suite import SuiteReport
+from ..sandbox import native_lock, protocol
+from ..sandbox.bwrap import Limits
+from .records import Status, TestResult
+from .specs import TestSpec, read_specs, restore_test_cells
+
+__all__ = ["GradingError", "grade_notebook", "hidden_seed", "submission_digest", "ARITHMETIC_MESSAGE"]
+
+#: under grading, answers to arithmetic exercises (``Exercise.arithmetic``) built with Keras layers or
+#: the grader's own functions (unavailable there) score 0 with this message
+ARITHMETIC_MESSAGE = (
+    "this exercise is arithmetic: under grading, Keras and the grader's own functions are not "
+    "available; compute the answer yourself (with Python's integers and the formulas of the "
+    "lesson)."
+)
+#: an error of a call that tried Keras, TensorFlow or the grader's own modules (the NumPy-only lock's
+#: refusal, a failed import, a name the refused import left undefined)
+#: the errors a call gets when it reaches for Keras, TensorFlow or the grader's own modules under grading:
+#: the name the setup cell's refused import left undefined, the native lock's refusal, a masked module
+_LIBRARY_ERROR = re.compile(
+    r"NameError: name '(keras|layers|tf|tensorflow|truth|checks)' is not defined|"
+    + re.escape(native_lock.MESSAGE)
+    + "|"
+    + r"grader_utils\.\w+ is not available while this notebook is graded"
+)
+
+
+def reached_for_a_library(message: str) -> bool:
+    """Whether an error message (from the sandbox: only ever used to choose which reason to give)
+    says the call reached for Keras, TensorFlow or the grader's modules; an unrelated error that
+    merely mentions "layers" does not count."""
+    return bool(_LIBRARY_ERROR.search(message))
+
+
+def submission_digest(cells: list[str]) -> str:
+    """A fingerprint of the student's code: hidden inputs change whenever the code does, so
+    inputs seen in one graded run are worth nothing in the next submission."""
+    h = hashlib.sha256()
+    for cell in cells:
+        h.update(cell.encode("utf-8", "replace"))
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def hidden_seed(secret: bytes, context: str, grade_id: str, check: str, seed: int, digest: str) -> int:
+    """The seed of a hidden suite: HMAC-SHA256 of the course secret over where the test is and what
+    code it grades. The same secret and the same submission give the same inputs (regrades are
+    reproducible); without the secret they cannot be predicted."""
+    message = "\x1f".join([context, grade_id, check, str(seed), digest]).encode()
+    return int.from_bytes(hmac.new(secret, message, hashlib.sha256).digest()[:8], "big")
+
+
+def _rule_broken(name: str, case: Case, seconds: float, limit: float, finished: bool = True) -> CheckResult:
+    """The verdict on a timed call slower than its limit (``finished`` False: stopped by its alarm after
+    ``seconds``)."""
+    return CheckResult(
+        False,
+        limit,
+        seconds if finished else None,
+        timing.slow_message(name, seconds, case, limit, finished=finished),
+        {"problem": "rule"},
+    )
+
+
+def _timed_verdict(
+    name: str, verdict: Callable[[Case, Any], CheckResult]
+) -> Callable[[Case, Any, float, float], CheckResult]:
+    """The verdict of a suite that is also timed (``conv2d_fast`` on large inputs): the seconds are
+    measured by the grading process, from the moment the call's input exists until its answer does;
+    the limit is the case's, measured once (:meth:`_Item.time_limit`)."""
+
+    def judge(case: Case, value: Any, seconds: float, limit: float) -> CheckResult:
+        result = verdict(case, value)
+        if result.passed and seconds > limit:
+            return _rule_broken(name, case, seconds, limit)
+        return result
+
+    return judge
+
+
+#: a timed call runs for at most this many times its limit: beyond it, it has failed the rule anyway
+TIMED_ALARM_FACTOR = 3
+
+
+def timed_call_seconds(limit: float, call_seconds: float) -> int:
+    """The alarm of a timed call whose time limit is ``limit`` (:func:`timing.time_limit`): long enough
+    to measure any answer that could pass (three times the limit, at least 2 s), short enough that a
+    loop over a million pixels costs the class's grading a few seconds rather than ``call_seconds``."""
+    return int(min(call_seconds, max(2, math.ceil(TIMED_ALARM_FACTOR * limit))))
+
+
+def _too_slow(func: str, item: _Item, log: CallLog, made: list[int]) -> CheckResult:
+    """The verdict on a timed call that ran out of its alarm: the time rule is broken."""
+    alarm = max(log.alarms.get(i, int(log.call_seconds)) for i in made)
+    return _rule_broken(func, item.case, alarm, item.time_limit(), finished=False)
+
+
+def second_try_needed(limit: float, seconds: float) -> bool:
+    """Whether a timed case whose first call took ``seconds`` (measured from outside) is worth a
+    second call, of which the faster counts: not when the first is well inside every possible limit
+    (under half of :data:`timing.TIME_FLOOR`), nor when it took over twice the limit (a loop over
+    pixels, which takes seconds per call: a second try would only cost the class's grading time)."""
+    if seconds < timing.TIME_FLOOR / 2:
+        return False
+    return seconds <= 2 * limit
+
+
+class GradingError(RuntimeError):
+    """The grading process itself could not judge a submission (a verdict raised, Keras failed...).
+    Never a score: the caller records the submission as failed with 0 points."""
+
+
+@dataclass
+class CallLog:
+    """What the grading process saw of the calls it made: how long each took (measured from
+    outside, from the moment its input existed until its answer did) and which ran out of time."""
+
+    call_seconds: float = 20.0
+    elapsed: dict[int, float] = field(default_factory=dict)
+    timeouts: set[int] = field(default_factory=set)
+    #: calls the grading process chose not to make: a timed case's second try when the first one
+    #: already settles the verdict (see :func:`second_try_needed`)
+    skipped: set[int] = field(default_factory=set)
+    #: the alarm of a call when it is not ``call_seconds`` (timed calls: :func:`timed_call_seconds`)
+    alarms: dict[int, int] = field(default_factory=dict)
+
+
+@dataclass
+class _Item:
+    """One case of a test cell: the calls made for it (a timed case is called up to twice and the
+    faster call counts), and its verdict ``verdict(case, value)`` or, timed, ``(case, value, seconds)``."""
+
+    indexes: list[int]
+    case: Case
+    verdict: Callable[..., CheckResult]
+    timed: bool = False
+    limit: float | None = None
+
+    def time_limit(self) -> float:
+        """A timed case's limit (:func:`timing.time_limit`), measured once, in the grading process, and
+        used for the call's alarm, the second try and the verdict alike."""
+        if self.limit is None:
+            self.limit = timing.time_limit(self.case)
+        return self.limit
+
+
+def _judge(item: _Item, raw: dict, seconds: float) -> tuple[Status, CheckResult | None, str]:
+    """(status, verdict, detail) for one case as the sandbox reported it: ``ok``/``wrong`` with the
+    verdict, or ``timeout``/``invalid`` with a detail. A verdict that raises is the grader's own
+    failure: :class:`GradingError`."""
+    status = raw.get("status")
+    if status == "returned":
+        value = raw.get("value")
+        if isinstance(value, protocol.Unsupported):
+            return (
+                Status.WRONG,
+                CheckResult(
+                    False,
+                    None,
+                    None,
+                    f"It returned {value.description}, which is not plain data (arrays, tuples, ints).",
+                ),
+                "",
+            )
+        try:
+            result = (
+                item.verdict(item.case, value, seconds, item.time_limit())
+                if item.timed
+                else item.verdict(item.case, value)
+            )
+        except Exception as exc:  # noqa: BLE001
+            raise GradingError(
+                f"the verdict on {item.case.call_text('f')} raised {type(exc).__name__}: {str(exc)[:200]}"
+            ) from exc
+        if not isinstance(result, CheckResult):
+            raise GradingError(f"the verdict returned {type(result).__name__}, not a CheckResult")
+        return (Status.OK if result.passed else Status.WRONG), result, ""
+    if status == "timeout":
+        return Status.TIMEOUT, None, str(raw.get("detail", "timed out"))
+    if status in ("missing", "not_implemented", "raised"):
+        return Status.WRONG, CheckResult(False, None, None, str(raw.get("detail", status))), ""
+    return Status.INVALID, None, f"unexpected result {str(status)[:50]}"
+
+
+def _plan(
+    specs: list[TestSpec], secret: bytes | None, context: str, digest: str
+) -> tuple[list[dict], list[tuple[TestSpec, list[_Item]]]]:
+    """The calls to make in the sandbox, in order, and per engine-graded test cell its cases."""
+    calls: list[dict] = []
+    plan: list[tuple[TestSpec, list[_Item]]] = []
+    for spec in specs:
+        if not spec.engine:
+            continue
+        items: list[_Item] = []
+        for call in spec.calls:
+            if call.model:
+                planner = MODEL_EXERCISES[call.check].plan
+                assert planner is not None
+                for sandbox_call, model_verdict in planner(call.funcs, call.kwargs):
+                    case = Case((), dict(sandbox_call.get("kwargs", {})))  # shown as the call made
+                    items.append(_Item([len(calls)], case, lambda case, value, v=model_verdict: v(value)))
+                    calls.append(sandbox_call)
+                continue
+            ex = ARRAY_EXERCISES[call.check]
+            family, verdict = ex.family, ex.verdict
+            if verdict is None:
+                raise GradingError(f"{call.check} has no verdict in the exercise registry")
+            timed = call.suite in ex.timed
+            seed = call.seed
+            if call.hidden and secret is not None:
+                seed = hidden_seed(secret, context, spec.grade_id, call.check, call.seed, digest)
+            for case in suite_cases(family, call.suite, seed=seed, n=call.n):
+                request = {"func": call.func, "args": list(case.args), "kwargs": dict(case.kwargs)}
+                copies = 2 if timed else 1
+                items.append(
+                    _Item(
+                        list(range(len(calls), len(calls) + copies)),
+                        case,
+                        _timed_verdict(call.func, verdict) if timed else verdict,
+                        timed,
+                    )
+                )
+                calls += [request] * copies
+        plan.append((spec, items))
+    return calls, plan
+
+
+#: the sandbox's limits for one notebook graded by :func:`grade_notebook` (when not given)
+NOTEBOOK_LIMITS = Limits(wall_seconds=300)
+
+
+def grade_notebook(
+    submission: Path,
+    source_nb: Path,
+    *,
+    release_nb: Path | None = None,
+    hide: list[Path] | None = None,
+    limits: Limits = NOTEBOOK_LIMITS,
+    call_seconds: int = 20,
+    only: set[str] | None = None,
+    secret: bytes | None = None,
+    context: str = "",
+) -> list[TestResult]:
+    """Grade one submitted notebook against the instructor's notebook ``source_nb``, the way
+    autograding does (:mod:`graded_run`: one sandboxed kernel, the engine's calls at each test cell).
+
+    release_nb: the student version, to skip its unchanged ``demo``-tagged cells;
+    hide: folders the student's code must not see (the course directory);
+    limits: ``wall_seconds`` is the time limit of one cell;
+    call_seconds: time limit of one call of a student's function;
+    only: grade just these test cells (grade_ids);
+    secret: the course secret from which hidden suites take their inputs (None: the seeds written in
+    the test cells, as when the instructor runs the notebook); context: where the notebook belongs
+    (``assignment/notebook``), mixed into those inputs."""
+    from traitlets.config import Config
+
+    from .graded_run import GradingContext, SandboxedExecute
+
+    specs = [s for s in read_specs(source_nb) if only is None or s.grade_id in only]
+    try:
+        nb = nbformat.reads(Path(submission).read_text(errors="replace"), as_version=4)
+        nb = restore_test_cells(nb, source_nb)
+    except Exception as exc:  # invalid JSON, wrong schema, unreadable file
+        reason = f"the notebook could not be read ({type(exc).__name__}: {str(exc)[:200]})"
+        return [TestResult(s.grade_id, Status.INVALID, 0.0, s.points, reason) for s in specs]
+    config = Config()
+    if hide:
+        config.SandboxedKernelManager.hide = [str(h) for h in hide]
+    ctx = GradingContext(
+        source_nb=source_nb,
+        release_nb=release_nb,
+        secret=secret,
+        context=context,
+        call_seconds=call_seconds,
+        only=only,
+        submission_folder=Path(submission).parent,
+    )
+    ex = SandboxedExecute(config=config, grading=ctx, timeout=int(limits.wall_seconds), startup_timeout=120)
+    ex.preprocess(nb, {"metadata": {"path": str(Path(submission).parent)}})
+    return ctx.results
+
+
+def _result(
+    spec: TestSpec,
+    items: list[_Item],
+    calls: list[dict],
+    read: Callable[[int], Any],
+    log: CallLog,
+    integrity: list[str],
+    cell_errors: list[str] = (),  # type: ignore[assignment]
+    def_errors: dict[str, str] | None = None,
+) -> TestResult:
+    """The verdict on one test cell from the results of its calls (``read(i)``: call i's result as
+    the sandbox wrote it). A call that was never answered is a crash: the kernel stopped first.
+    ``cell_errors``: errors the student's cells raised so far (named when a function is missing or
+    raised: e.g. the import the NumPy-only lock refused); ``def_errors``: function name -> the error of
+    the cell that defines it (a function that is missing because its own cell stopped)."""
+    # the same report as the test cell's: how many cases are wrong, one of them, the likely cause
+    report = SuiteReport(spec.calls[0].func, spec.calls[0].suite, len(items))
+    status, reason, causes = Status.OK, "", []
+    for item in items:
+        name = item.case.call_text(calls[item.indexes[0]]["func"])
+        made = [i for i in item.indexes if i not in log.skipped] or item.indexes[:1]
+        if item.timed and any(i in log.timeouts for i in made):  # slower than its alarm: the rule is broken
+            report.failures.append((name, _too_slow(calls[item.indexes[0]]["func"], item, log, made)))
+            continue
+        if any(i in log.timeouts for i in made):
+            status, reason = Status.TIMEOUT, f"{name} did not return within {log.call_seconds:g} s"
+            break
+        if not all(i in log.elapsed for i in made):
+            status, reason = Status.CRASH, f"the notebook's kernel stopped before {name} returned"
+            break
+        try:
+            raws = [read(i) for i in made]
+            if not all(isinstance(r, dict) for r in raws):
+                raise protocol.ProtocolError("a result is not a record")
+        except Exception as exc:  # noqa: BLE001  (whatever the files hold, it is the sandbox's fault)
+            status, reason = Status.INVALID, f"malformed result ({type(exc).__name__}: {str(exc)[:200]})"
+            break
+        seconds = min(log.elapsed[i] for i in made)
+        raw = raws[0]
+        call_status, result, detail = _judge(item, raw, seconds)
+        if call_status == Status.TIMEOUT and item.timed:
+            report.failures.append((name, _too_slow(calls[item.indexes[0]]["func"], item, log, made)))
+            continue
+        if call_status in (Status.TIMEOUT, Status.INVALID):
+            status, reason = call_status, f"{name}: {detail}"
+            break
+        if result is not None and not result.passed:
+            func = calls[item.indexes[0]]["func"]
+            if raw.get("status") == "missing" and def_errors and func in def_errors:
+                result = CheckResult(
+                    False,
+                    None,
+                    None,
+                    f"{func} is not defined: the cell that defines it stopped with {def_errors[func]}",
+                )
+            elif raw.get("status") in ("missing", "raised"):
+                errors = [
+                    e
+                    for e in reversed(cell_errors)  # the latest first: nearest to the function
+                    if "ImportError" in e or "ModuleNotFoundError" in e or raw.get("status") == "missing"
+                ]
+                if errors:
+                    result = CheckResult(
+                        False,
+                        None,
+                        None,
+                        result.message + " (errors in your code cells: " + "; ".join(errors[:2]) + ")",
+                    )
+            report.failures.append((name, result))
+    library = _library_error(spec, report)
+    if status == Status.OK and library:
+        status, reason = Status.WRONG, f"{report.name}: {ARITHMETIC_MESSAGE} What happened: {library}"
+    elif status == Status.OK and not report.passed and report.only_dtype:
+        status = Status.DTYPE
+        reason = dtype_reason(report, spec.points)
+    elif status == Status.OK and not report.passed:
+        status = Status.WRONG
+        if any(c.model for c in spec.calls):  # one call per check: its own message says it all
+            reason = " ".join(result.message for _, result in report.failures)
+        else:
+            reason = report.message()
+            key, _ = report.likely_cause()
+            causes = [key] if key else []
+    score = spec.points if status == Status.OK else spec.points * DTYPE_SHARE if status == Status.DTYPE else 0.0
+    notes = [n for n in integrity if spec.grade_id in n]
+    if notes and status == Status.OK:  # the functions were judged on their own: the points stand, the note tells
+        status = Status.INTEGRITY
+    return TestResult(spec.grade_id, status, score, spec.points, reason, notes, causes)
+
+
+def _library_error(spec: TestSpec, report: SuiteReport) -> str:
+    """For an arithmetic exercise (``Exercise.arithmetic``): the first error of a call that reached for
+    Keras, TensorFlow or the grader's own modules ('' when none did)."""
+    if not spec.calls or not all(EXERCISES[c.check].arithmetic for c in spec.calls):
+        return ""
+    for _, result in report.failures:
+        own = result.message.split(" (errors in your code cells: ")[0]  # not the other cells' errors
+        if result.expected is None and result.got is None and reached_for_a_library(own):
+            return own[:400]
+    return ""
+
+
+def dtype_reason(report: SuiteReport, points: float) -> str:
+    """The reason of a ``dtype`` verdict: what is wrong, how to fix it, and the points kept."""
+    call, result = report.failures[0]
+    return (
+        f"right values, wrong dtype: {report.name} returns the right values but not Keras' dtype in "
+        f"{len(report.failures)} of {report.total} {report.suite} cases. Wrong case: {call}. {result.message} "
+        f"This test keeps {DTYPE_SHARE_TEXT} of its points ({points * DTYPE_SHARE:g} of {points:g})."
+    )

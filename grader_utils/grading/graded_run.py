@@ -1,0 +1,458 @@
+"""One sandboxed run per submitted notebook: the student's cells, and the engine's calls at each test cell.
+
+nbgrader's autograde runs this module's :class:`SandboxedExecute` in place of its own ``Execute``
+(see nbgrader_config.py), so the formgrader's Autograde button, ``nbgrader autograde`` and
+``cnn-course grade`` all grade this way:
+
+1. The notebook's scores are set to 0 in the gradebook (a run that fails half-way leaves 0).
+2. One kernel starts in the sandbox (:mod:`kernel_sandbox`), with the student's plain files
+   (links and special files refused). In a NumPy-only notebook it is locked before any cell
+   runs (:mod:`native_lock`): no native code but NumPy's and the standard library's can run.
+3. The student's cells run in order, as nbgrader runs them; their outputs are the feedback's.
+   Unchanged lesson demos are skipped. Test cells never run in the kernel: at each test cell,
+   the engine (:mod:`engine`) calls the student's functions as they are defined *there*, one
+   call per request, each input written just before its call (hidden inputs come from the course
+   secret) and each call timed from outside. Results come back as plain data.
+4. The verdicts (computed here, with TensorFlow as ground truth) become the test cells' outputs,
+   from which nbgrader's SaveAutoGrades takes the scores, and the record
+   ``<notebook>.grading.json``. Fail closed: a failure of the grader (a verdict that raises,
+   anything unexpected) gives every test ``failed`` and 0 points; a kernel that dies gives the
+   tests it did not reach ``crash``.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nbformat import NotebookNode
+from nbgrader.preprocessors import Execute
+from traitlets import Integer, Unicode
+
+from ..sandbox import protocol
+from ..sandbox.kernel import SandboxedKernelManager, refused_entries
+from .engine import (
+    CallLog,
+    GradingError,
+    _Item,
+    _plan,
+    _result,
+    second_try_needed,
+    submission_digest,
+    timed_call_seconds,
+)
+from .gradebook import zero_auto_scores
+from .records import Status, TestResult, write_record
+from .specs import TestSpec, read_specs, release_code_cells, release_demo_cells, student_cells
+
+__all__ = ["GradingContext", "SandboxedExecute"]
+
+#: seconds a probe may run past its own alarm before the kernel is interrupted
+CALL_GRACE = 5
+
+
+@dataclass
+class GradingContext:
+    """What the run needs to judge a notebook, and where its record goes."""
+
+    source_nb: Path
+    release_nb: Path | None = None
+    secret: bytes | None = None
+    context: str = ""  # assignment/notebook: mixed into hidden inputs
+    call_seconds: int = 20
+    only: set[str] | None = None
+    submission_folder: Path | None = None  # the student's files (plain ones go into the sandbox)
+    record: Path | None = None
+    record_names: tuple[str, str, str] = ("", "", "")  # student, assignment, notebook
+    db_url: str | None = None
+    results: list[TestResult] = field(default_factory=list)
+
+    @classmethod
+    def from_nbgrader(cls, resources: Any) -> GradingContext | None:
+        """The context of nbgrader's autograde (None when the resources are not nbgrader's)."""
+        from .secret import course_secret
+
+        try:
+            info = resources["nbgrader"]
+            autograded = Path(resources["metadata"]["path"]).resolve()  # autograded/<student>/<assignment>
+            student, assignment, notebook = info["student"], info["assignment"], info["notebook"]
+        except (KeyError, TypeError):
+            return None
+        root = autograded.parents[2]
+        return cls(
+            source_nb=root / "source" / assignment / f"{notebook}.ipynb",
+            release_nb=root / "release" / assignment / f"{notebook}.ipynb",
+            secret=course_secret(root),
+            context=f"{assignment}/{notebook}",
+            submission_folder=root / "submitted" / student / assignment,
+            record=autograded / f"{notebook}.grading.json",
+            record_names=(student, assignment, notebook),
+            db_url=info.get("db_url"),
+        )
+
+
+class _Probes:
+    """The folder through which calls go into the kernel and results come out. The kernel can write
+    there, so every access goes through a descriptor of the folder opened once, never following links."""
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder
+        self.fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+    def _unlink(self, name: str) -> None:
+        try:
+            os.unlink(name, dir_fd=self.fd)
+        except FileNotFoundError:
+            pass
+
+    def _write(self, name: str, data: bytes) -> None:
+        self._unlink(name)
+        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644, dir_fd=self.fd)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+
+    def _read(self, name: str, max_bytes: int = 256 * 1024**2) -> bytes:
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=self.fd)
+        with os.fdopen(fd, "rb") as f:
+            st = os.fstat(f.fileno())
+            if not stat.S_ISREG(st.st_mode) or st.st_size > max_bytes:
+                raise protocol.ProtocolError(f"{name} is not a plain file of at most {max_bytes} bytes")
+            return f.read(max_bytes + 1)
+
+    def put_call(self, index: int, call: dict) -> None:
+        for suffix in (".json", ".npz"):
+            self._unlink(f"result_{index}{suffix}")
+        text, npz = protocol.dumps(call)
+        self._write(f"call_{index}.npz", npz)
+        self._write(f"call_{index}.json", text)
+
+    def has_result(self, index: int) -> bool:
+        try:
+            return stat.S_ISREG(os.stat(f"result_{index}.json", dir_fd=self.fd, follow_symlinks=False).st_mode)
+        except OSError:
+            return False
+
+    def result(self, index: int) -> Any:
+        return protocol.loads(self._read(f"result_{index}.json"), self._read(f"result_{index}.npz"))
+
+
+def _probe_source(index: int, folder: Path, seconds: int) -> str:
+    return f"__import__('grader_utils.sandbox.probe').sandbox.probe.run({index}, {str(folder)!r}, {seconds})"
+
+
+class SandboxedExecute(Execute):
+    """nbgrader's Execute with the sandboxed kernel, output caps, and the engine's verdicts as the
+    test cells' outputs (see the module docstring)."""
+
+    kernel_name = Unicode("python3", help="the kernel every submission runs in, whatever its metadata says").tag(
+        config=True
+    )
+    max_output_bytes = Integer(2 * 1024**2, help="outputs kept per cell; the rest is dropped with a note").tag(
+        config=True
+    )
+    max_notebook_output_bytes = Integer(
+        8 * 1024**2, help="outputs kept for the whole notebook; the rest is dropped with a note"
+    ).tag(config=True)
+
+    def __init__(self, *args: Any, grading: GradingContext | None = None, **kwargs: Any) -> None:
+        kwargs["kernel_manager_class"] = SandboxedKernelManager
+        super().__init__(*args, **kwargs)
+        self.grading = grading
+        self._cell_bytes: dict[int, int] = {}
+        self._total_bytes = 0
+        self._demo_cells: dict[str, str] = {}
+        #: the release's code cells: an error in one the student left unchanged (e.g. the setup cell's
+        #: Keras import, refused in a NumPy-only kernel) is not one of "your code cells"
+        self._release_cells: dict[str, str] = {}
+        self._plan: dict[str, tuple[TestSpec, list[_Item]]] = {}
+        self._calls: list[dict] = []
+        self._log = CallLog()
+        self._hung: set[str] = set()
+        self._results: dict[str, TestResult] = {}
+        self._integrity: list[str] = []
+        self._cell_errors: list[str] = []
+        self._def_errors: dict[str, str] = {}
+        self._probes: _Probes | None = None
+
+    # ------------------------------------------------------------------ the run
+
+    def preprocess(self, nb: NotebookNode, resources: Any = None, km: Any = None) -> Any:
+        ctx = self.grading or GradingContext.from_nbgrader(resources)
+        if ctx is None:  # not a graded run (e.g. a test running a notebook): no verdicts, no points
+            nb, resources, _ = self._run_kernel(
+                nb, resources, km, numpy_only=False, folder=_metadata_path(resources), mask=False
+            )
+            _put_verdicts(nb, [])
+            return nb, resources
+        if ctx.db_url:
+            n, a, s = ctx.record_names[2], ctx.record_names[1], ctx.record_names[0]
+            zero_auto_scores(ctx.db_url, a, s, n)
+        try:
+            specs = [s for s in read_specs(ctx.source_nb) if ctx.only is None or s.grade_id in ctx.only]
+        except Exception as exc:  # noqa: BLE001  (the instructor's notebook: the grader's own failure)
+            raise GradingError(f"the instructor's notebook could not be read: {exc}") from exc
+        results = self._grade(nb, resources, km, ctx, specs)
+        ctx.results = results
+        if ctx.record is not None:
+            write_record(ctx.record, *ctx.record_names, results)
+        _put_verdicts(nb, results)
+        return nb, resources
+
+    def _grade(
+        self, nb: NotebookNode, resources: Any, km: Any, ctx: GradingContext, specs: list[TestSpec]
+    ) -> list[TestResult]:
+        folder = ctx.submission_folder
+        refused = refused_entries(folder) if folder is not None and folder.is_dir() else []
+        if refused:
+            reason = (
+                "the submission holds entries that are not plain files, so it was not graded: "
+                + ", ".join(refused[:5])
+                + ". Submit the files themselves."
+            )
+            return [TestResult(s.grade_id, Status.INVALID, 0.0, s.points, reason) for s in specs]
+        try:
+            self._demo_cells = release_demo_cells(ctx.release_nb)
+            self._release_cells = release_code_cells(ctx.release_nb)
+            cells, self._integrity = student_cells(nb, specs, self._demo_cells)
+            self._calls, plan = _plan(specs, ctx.secret, ctx.context, submission_digest(cells))
+            self._plan = {spec.grade_id: (spec, items) for spec, items in plan}
+        except Exception as exc:  # noqa: BLE001
+            return _failed(specs, f"the grader could not plan this notebook ({type(exc).__name__}: {exc})"[:400])
+        numpy_only = not any(c.get("keras") for c in self._calls)
+        self._log = CallLog(call_seconds=ctx.call_seconds if numpy_only else max(ctx.call_seconds, 120))
+        self._results, self._hung, self._cell_errors, self._def_errors = {}, set(), [], {}
+        try:
+            _, _, problem = self._run_kernel(nb, resources, km, numpy_only=numpy_only, folder=folder, mask=True)
+        except GradingError as exc:
+            return _failed(specs, f"the grader failed on this notebook ({exc})"[:400])
+        out = []
+        for spec in specs:
+            if spec.grade_id in self._results:
+                out.append(self._results[spec.grade_id])
+            elif spec.grade_id not in self._plan:
+                out.append(
+                    TestResult(
+                        spec.grade_id,
+                        Status.INVALID,
+                        0.0,
+                        spec.points,
+                        "this test cell calls no check the course's grader knows (only the course's "
+                        "check_* functions give points)",
+                    )
+                )
+            elif problem:
+                status = Status.TIMEOUT if "Timeout" in problem else Status.CRASH
+                out.append(TestResult(spec.grade_id, status, 0.0, spec.points, f"{problem}, before this test"))
+            else:
+                out.append(
+                    TestResult(
+                        spec.grade_id,
+                        Status.FAILED,
+                        0.0,
+                        spec.points,
+                        "the grader found no test cell to judge this test at",
+                    )
+                )
+        return out
+
+    def _run_kernel(
+        self, nb: NotebookNode, resources: Any, km: Any, numpy_only: bool, folder: Path | None, mask: bool
+    ) -> tuple[NotebookNode, Any, str]:
+        """Run the notebook in the sandboxed kernel; returns (nb, resources, what stopped it early).
+        mask: the grader's judging modules are out of the kernel's reach (a graded run)."""
+        self._cell_bytes, self._total_bytes = {}, 0
+        SandboxedKernelManager.submission_dir = folder
+        SandboxedKernelManager.numpy_only = numpy_only
+        SandboxedKernelManager.mask_grader = mask
+        old = os.environ.get("GRADER_ENGINE")
+        os.environ["GRADER_ENGINE"] = "1"
+        problem = ""
+        before = list(SandboxedKernelManager.live)
+        try:
+            nb, resources = super().preprocess(nb, resources, km)
+        except GradingError:
+            raise
+        except Exception as exc:  # noqa: BLE001  (a kernel that died: the student's code ended it)
+            first = str(exc).splitlines()[0][:200] if str(exc) else ""
+            problem = f"the notebook's kernel stopped ({type(exc).__name__}: {first})"
+        finally:
+            for manager in [m for m in SandboxedKernelManager.live if m not in before]:
+                manager.force_cleanup()  # a kernel that died or would not stop leaves nothing behind
+            SandboxedKernelManager.submission_dir = None
+            SandboxedKernelManager.numpy_only = False
+            SandboxedKernelManager.mask_grader = False
+            if self._probes is not None:
+                self._probes.close()
+                self._probes = None
+            if old is None:
+                os.environ.pop("GRADER_ENGINE", None)
+            else:
+                os.environ["GRADER_ENGINE"] = old
+        return nb, resources, problem
+
+    # ------------------------------------------------------------------ cells
+
+    def preprocess_cell(self, cell: NotebookNode, resources: Any, index: int) -> tuple[NotebookNode, Any]:
+        # an unchanged lesson demo defines nothing the tests use; while grading, skip it
+        if self._demo_cells.get(cell.get("id", "")) == cell.get("source"):
+            return cell, resources
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.get("cell_type") == "code" and meta.get("grade"):
+            cell.outputs = []  # test cells never run in the kernel: the engine judges here
+            grade_id = meta.get("grade_id")
+            if grade_id in self._plan and grade_id not in self._results:
+                self._results[grade_id] = self._judge(grade_id, resources, index)
+            return cell, resources
+        cell, resources = super().preprocess_cell(cell, resources, index)
+        unchanged = self._release_cells.get(cell.get("id", "")) == cell.get("source")
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error" and len(self._cell_errors) < 20:
+                error = f"{out.get('ename')}: {str(out.get('evalue'))[:300]}"
+                if not unchanged:
+                    self._cell_errors.append(f"code cell {index}: {error}")
+                for name in _defined_functions(cell.get("source", "")):
+                    self._def_errors[name] = error
+        return cell, resources
+
+    def _judge(self, grade_id: str, resources: Any, index: int) -> TestResult:
+        spec, items = self._plan[grade_id]
+        probes = self._probe_folder()
+        # untimed calls go together, one request per run of them; a timed call has a request of its own
+        batch: list[int] = []
+        for item in items:
+            if item.timed:
+                self._calls_in_kernel(batch, probes, resources, index)
+                batch = []
+                first, *others = item.indexes
+                alarm = timed_call_seconds(item.time_limit(), self._log.call_seconds)
+                self._calls_in_kernel([first], probes, resources, index, alarm)
+                for i in others:
+                    seconds = self._log.elapsed.get(first)
+                    if (
+                        seconds is not None
+                        and probes.has_result(first)
+                        and second_try_needed(item.time_limit(), seconds)
+                    ):
+                        self._calls_in_kernel([i], probes, resources, index, alarm)
+                    else:
+                        self._log.skipped.add(i)
+            else:
+                batch += item.indexes
+        self._calls_in_kernel(batch, probes, resources, index)
+        try:
+            return _result(
+                spec, items, self._calls, probes.result, self._log, self._integrity, self._cell_errors, self._def_errors
+            )
+        except GradingError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise GradingError(f"{type(exc).__name__}: {exc}"[:300]) from exc
+
+    def _probe_folder(self) -> _Probes:
+        if self._probes is None:
+            folder = getattr(self.km, "probe_folder", None)
+            if folder is None:
+                raise GradingError("the sandboxed kernel has no probe folder")
+            self._probes = _Probes(folder)
+        return self._probes
+
+    def _calls_in_kernel(
+        self, indexes: list[int], probes: _Probes, resources: Any, index: int, alarm: int | None = None
+    ) -> None:
+        """Make calls ``indexes`` in the kernel in one request, timed from here (from the moment their
+        inputs exist until the kernel answers); each may run ``alarm`` seconds (default: call_seconds)."""
+        todo = []
+        for i in indexes:
+            if self._calls[i]["func"] in self._hung:
+                self._log.timeouts.add(i)
+            else:
+                todo.append(i)
+        if not todo:
+            return
+        seconds = int(self._log.call_seconds) if alarm is None else int(alarm)
+        if alarm is not None:
+            self._log.alarms.update({i: seconds for i in todo})
+        source = (
+            _probe_source(todo[0], probes.path, seconds)
+            if len(todo) == 1
+            else f"__import__('grader_utils.sandbox.probe').sandbox.probe.run_many("
+            f"{todo!r}, {str(probes.path)!r}, {seconds})"
+        )
+        probe = NotebookNode(
+            cell_type="code", source=source, metadata={}, outputs=[], execution_count=None, id=f"grader-call-{todo[0]}"
+        )
+        old_timeout = self.timeout  # type: ignore[has-type]  # a traitlet of nbclient
+        self.timeout = min(seconds * len(todo), seconds + 5 * len(todo)) + CALL_GRACE
+        test_cell = self.nb.cells[index]
+        start = time.monotonic()
+        try:
+            for i in todo:
+                probes.put_call(i, self._calls[i])
+            Execute.preprocess_cell(self, probe, resources, index)
+        finally:
+            self.timeout = old_timeout
+            self.nb.cells[index] = test_cell  # nbclient puts the cell it ran at that index: the test cell stays
+        elapsed = time.monotonic() - start
+        timed_out = any(o.get("output_type") == "error" and o.get("ename") == "CellTimeoutError" for o in probe.outputs)
+        for i in todo:
+            if timed_out and not probes.has_result(i):
+                self._log.timeouts.add(i)
+                self._hung.add(self._calls[i]["func"])
+            else:
+                self._log.elapsed[i] = elapsed
+
+    def output(
+        self, outs: list[NotebookNode], msg: dict, display_id: str | None, cell_index: int
+    ) -> NotebookNode | None:
+        content = msg.get("content", {})
+        size = len(str(content.get("text", ""))) + sum(len(str(v)) for v in content.get("data", {}).values())
+        used = self._cell_bytes.get(cell_index, 0)
+        self._cell_bytes[cell_index] = used + size
+        total = self._total_bytes
+        self._total_bytes = total + size
+        limit, whole = self.max_output_bytes, self.max_notebook_output_bytes
+        if used > limit or total > whole:
+            return None
+        if used + size > limit or total + size > whole:
+            what = (
+                f"this cell printed more than {limit // 1024} KiB"
+                if used + size > limit
+                else f"the notebook printed more than {whole // 1024**2} MiB"
+            )
+            note = NotebookNode(output_type="stream", name="stdout", text=f"\n[output truncated: {what}]\n")
+            outs.append(note)
+            return note
+        return super().output(outs, msg, display_id, cell_index)
+
+
+def _defined_functions(source: Any) -> list[str]:
+    """Names of the functions a code cell defines at its top level (none when it does not parse)."""
+    import ast
+
+    try:
+        tree = ast.parse(source if isinstance(source, str) else "".join(source))
+    except (SyntaxError, ValueError):
+        return []
+    return [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+
+
+def _metadata_path(resources: Any) -> Path | None:
+    path = (resources or {}).get("metadata", {}).get("path")
+    return Path(path) if path else None
+
+
+def _failed(specs: list[TestSpec], reason: str) -> list[TestResult]:
+    return [TestResult(s.grade_id, Status.FAILED, 0.0, s.points, reason) for s in specs]
+
+
+def _put_verdicts(nb: NotebookNode, results: list[TestResult]) -> None:
+    from .secure_grade import put_verdicts
+
+    put_verdicts(nb, results)

@@ -1,0 +1,170 @@
+"""Run the trusted engine over a course's submissions and make its verdicts the grades.
+
+nbgrader's autograde already grades this way (the course's ``SandboxedExecute`` preprocessor,
+:mod:`graded_run`). This module's command line grades the submissions again, e.g. after an
+autograde run with another configuration, and stores the verdicts:
+
+    cnn-course engine ASSIGNMENT [--student ID ...] [--root DIR]
+
+For every submitted notebook it
+
+* grades it with :mod:`engine` (student code in the sandbox, verdicts here);
+* writes ``autograded/<student>/<assignment>/<notebook>.grading.json`` atomically
+  (status and reason per test cell);
+* sets the gradebook's auto score of every test cell the engine handled to the engine's
+  score, whatever the student's kernel reported, and replaces that cell's outputs in the
+  autograded notebook (the source of the feedback) with the engine's verdict.
+
+Fail closed: every autograded test cell of the notebook gets its score from the engine's
+record and from nothing else; a cell without a verdict scores 0. When the grading process
+itself fails on a notebook (:class:`engine.GradingError`, Keras failing, anything unexpected),
+every test of that notebook is recorded as ``failed`` with the reason and scores 0. A
+submission the engine cannot read is recorded as ``invalid`` and scores 0; the others are
+graded independently.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from .engine import grade_notebook
+from .gradebook import store_scores
+from .layout import course_db_url
+from .records import Status, TestResult, write_record
+from .secret import course_secret
+from .specs import read_specs
+
+__all__ = ["secure_grade", "put_verdicts", "store_scores", "failed_results"]
+
+
+def put_verdicts(nb: Any, results: list[TestResult]) -> None:
+    """Make the engine's verdicts the outputs of the notebook's test cells: ``PASSED ...`` (full
+    points for nbgrader), ``PARTIAL ...`` with the score as the cell's result (part of the points:
+    right values, wrong dtype) or an error with the reason (0 points). A test cell without a verdict
+    gets an error too: nothing but a verdict gives points."""
+    by_id = {r.grade_id: r for r in results}
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.get("cell_type") != "code" or not meta.get("grade"):
+            continue
+        result = by_id.get(meta.get("grade_id"))
+        cell.execution_count = None
+        if result is not None and 0 < result.score < result.max_score:
+            # partial points (right values, wrong dtype): nbgrader reads a test cell's number result as
+            # its score (nbgrader.utils.determine_grade); the message goes first, on stdout
+            text = f"PARTIAL {result.grade_id}: {result.score:g} of {result.max_score:g} points. {result.reason}\n"
+            cell.outputs = [
+                nbformat.v4.new_output("stream", name="stdout", text=text),
+                nbformat.v4.new_output(
+                    "execute_result", data={"text/plain": repr(float(result.score))}, execution_count=None
+                ),
+            ]
+        elif result is not None and result.score > 0:
+            text = f"PASSED {result.grade_id} (checked by the course's grader)\n"
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]
+        else:
+            reason = (
+                f"{result.status}: {result.reason}" + (f" [{'; '.join(result.notes)}]" if result.notes else "")
+                if result is not None
+                else "failed: the course's grader gave no verdict for this test"
+            )
+            cell.outputs = [
+                nbformat.v4.new_output(
+                    "error", ename="AssertionError", evalue=reason, traceback=[f"AssertionError: {reason}"]
+                )
+            ]
+
+
+def _rewrite_outputs(autograded_nb: Path, results: list[TestResult]) -> None:
+    """Put the engine's verdicts into an autograded notebook on disk."""
+    if not autograded_nb.exists():
+        return
+    nb = nbformat.read(autograded_nb, as_version=4)
+    put_verdicts(nb, results)
+    mode = autograded_nb.stat().st_mode
+    os.chmod(autograded_nb, mode | stat.S_IWUSR)
+    nbformat.write(nb, autograded_nb)
+    os.chmod(autograded_nb, mode)
+
+
+def grade_submitted(
+    root: Path, assignment: str, student: str, source_nb: Path, refused: list[str] | None = None
+) -> list[TestResult]:
+    """The engine's results for one submitted notebook; never raises (fail closed: a failure of the
+    grader is a ``failed`` result for every test, with the reason)."""
+    name = source_nb.stem
+    submission = root / "submitted" / student / assignment / source_nb.name
+    try:
+        if refused:
+            return [
+                TestResult(
+                    s.grade_id,
+                    Status.INVALID,
+                    0.0,
+                    s.points,
+                    "the submission holds entries that are not plain files, so it was not graded: "
+                    + ", ".join(refused[:5])
+                    + ". Submit the files themselves.",
+                )
+                for s in read_specs(source_nb)
+            ]
+        if submission.is_symlink() or (submission.exists() and not submission.is_file()):
+            return [
+                TestResult(
+                    s.grade_id,
+                    Status.INVALID,
+                    0.0,
+                    s.points,
+                    "the notebook is not a regular file (a link or a device); it was not read",
+                )
+                for s in read_specs(source_nb)
+            ]
+        if not submission.exists():
+            return [
+                TestResult(s.grade_id, Status.INVALID, 0.0, s.points, "the notebook is missing from the submission")
+                for s in read_specs(source_nb)
+            ]
+        return grade_notebook(
+            submission,
+            source_nb,
+            hide=[root],
+            release_nb=root / "release" / assignment / source_nb.name,
+            secret=course_secret(root),
+            context=f"{assignment}/{name}",
+        )
+    except Exception as exc:  # noqa: BLE001  (fail closed: the grader's failure is never a score)
+        return failed_results(source_nb, f"the grader failed on this notebook ({type(exc).__name__}: {str(exc)[:300]})")
+
+
+def failed_results(source_nb: Path, reason: str) -> list[TestResult]:
+    """Every test of a notebook as ``failed``: 0 points and why."""
+    return [TestResult(s.grade_id, Status.FAILED, 0.0, s.points, reason) for s in read_specs(source_nb)]
+
+
+def secure_grade(
+    root: Path, assignment: str, students: list[str] | None = None, db_url: str | None = None
+) -> dict[str, dict[str, list[TestResult]]]:
+    """Grade every ``submitted/<student>/<assignment>/*.ipynb``; returns {student: {notebook: results}}."""
+    root = Path(root).resolve()
+    db_url = course_db_url(root, db_url)
+    out: dict[str, dict[str, list[TestResult]]] = {}
+    for source_nb in sorted((root / "source" / assignment).glob("*.ipynb")):
+        name = source_nb.stem
+        for folder in sorted((root / "submitted").glob(f"*/{assignment}")):
+            student = folder.parent.name
+            if students and student not in students:
+                continue
+            from ..sandbox.kernel import refused_entries
+
+            results = grade_submitted(root, assignment, student, source_nb, refused_entries(folder))
+            target = root / "autograded" / student / assignment
+            write_record(target / f"{name}.grading.json", student, assignment, name, results)
+            _rewrite_outputs(target / source_nb.name, results)
+            store_scores(db_url, assignment, student, name, results)
+            out.setdefault(student, {})[name] = results
+    return out

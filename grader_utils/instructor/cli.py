@@ -1,0 +1,323 @@
+"""The instructor's command line: ``cnn-course`` or ``python -m grader_utils``.
+
+    cnn-course release [ASSIGNMENT ...]          student versions in release/ (nbgrader generate_assignment)
+    cnn-course demo                              the demo class: submitted/ from demo/, its roster
+    cnn-course roster FILE                       students into the gradebook from a CSV
+    cnn-course grade ASSIGNMENT [ASSIGNMENT ...] [--jobs N] [--student ID ...] [--scheduler ADDR]
+    cnn-course engine ASSIGNMENT [--student ID ...]   the trusted engine alone, one submission at a time
+    cnn-course feedback ASSIGNMENT [--student ID ...]
+    cnn-course table ASSIGNMENT [--json]         points per student and exercise
+    cnn-course report ASSIGNMENT [--to FILE]
+    cnn-course export --format csv|canvas|moodle [--to FILE] [--assignment NAME ...]
+
+Run it in the course directory (or pass ``--root``). The Makefile's targets call it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+__all__ = ["main", "build_parser"]
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--root", type=Path, default=Path.cwd(), help="course directory (default: the current one)")
+    p.add_argument(
+        "--db-url",
+        default=None,
+        help="gradebook URL (default: the course's CourseDirectory.db_url, "
+        "else sqlite:///<root>/gradebook.db); e.g. postgresql://...",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cnn-course", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    g = sub.add_parser(
+        "grade",
+        help="autograde submissions in parallel, each in its own sandboxed kernel",
+        description="Autograde submitted/<student>/ASSIGNMENT/ for every student (or those given): "
+        "nbgrader's autograde with sandboxed kernels, then the trusted engine's verdicts. "
+        "A broken submission affects only its student; every auto score is replaced.",
+    )
+    g.add_argument("assignment", nargs="+", help="one or more assignments (graded by the same workers)")
+    g.add_argument(
+        "--jobs", "-j", type=int, default=os.cpu_count() or 1, help="worker processes (default: the number of CPUs)"
+    )
+    g.add_argument("--student", action="append", help="grade only this student (repeatable)")
+    g.add_argument(
+        "--scheduler",
+        help="address of a Dask scheduler (e.g. tcp://10.0.0.5:8786): run the tasks on "
+        "its workers, which need this course directory at the same path",
+    )
+    g.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        help="seconds per submission before it is stopped (default: 600 per notebook)",
+    )
+    g.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _common(g)
+
+    f = sub.add_parser(
+        "feedback",
+        help="write feedback HTML (hidden tests never shown)",
+        description="nbgrader generate_feedback for the graded submissions: "
+        "feedback/<student>/ASSIGNMENT/<notebook>.html",
+    )
+    f.add_argument("assignment")
+    f.add_argument("--student", action="append", help="only this student (repeatable)")
+    _common(f)
+
+    e = sub.add_parser(
+        "export",
+        help="export grades for a spreadsheet or an LMS",
+        description="Write the gradebook as a per-exercise CSV, a Canvas gradebook import or a Moodle "
+        "grade import file (see grader_utils/exporters.py for the columns).",
+    )
+    e.add_argument("--format", choices=["csv", "canvas", "moodle"], default="csv")
+    e.add_argument("--to", type=Path, default=None, help="output file (default: grades-<format>.csv)")
+    e.add_argument("--assignment", action="append", help="only this assignment (repeatable)")
+    e.add_argument(
+        "--identifier",
+        choices=["email", "username", "lms_user_id"],
+        default=None,
+        help="moodle: the column Moodle matches users by (default: email)",
+    )
+    _common(e)
+
+    rel = sub.add_parser(
+        "release",
+        help="generate the student versions in release/ (all assignments by default)",
+        description="nbgrader generate_assignment for each assignment of source/: solutions and "
+        "hidden tests removed, the gradebook's points updated.",
+    )
+    rel.add_argument("assignment", nargs="*", help="assignments (default: every folder of source/)")
+    _common(rel)
+
+    d = sub.add_parser(
+        "demo",
+        help="write the demo class's submissions (submitted/ from demo/ and release/)",
+        description="Build submitted/<student>/<assignment>/ from demo/<assignment>/<student>.py and "
+        "the release notebooks, and load demo/students.csv into the gradebook.",
+    )
+    _common(d)
+
+    ro = sub.add_parser(
+        "roster",
+        help="load students into the gradebook from a CSV",
+        description="Create or update students from a CSV with nbgrader's columns "
+        "(id, first_name, last_name, email, lms_user_id).",
+    )
+    ro.add_argument("file", type=Path)
+    _common(ro)
+
+    t = sub.add_parser("table", help="print the per-student, per-exercise score table")
+    t.add_argument("assignment")
+    t.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    _common(t)
+
+    en = sub.add_parser(
+        "engine",
+        help="grade with the trusted engine alone (no nbgrader autograde)",
+        description="Grade submitted/<student>/ASSIGNMENT/ one submission at a time with the "
+        "sandboxed engine: records, autograded outputs and gradebook scores.",
+    )
+    en.add_argument("assignment")
+    en.add_argument("--student", action="append", help="grade only this student (repeatable)")
+    _common(en)
+
+    r = sub.add_parser(
+        "report",
+        help="HTML class report with figures",
+        description="Score distribution, pass rate per exercise and the diagnosed mistakes of a class.",
+    )
+    r.add_argument("assignment")
+    r.add_argument("--to", type=Path, default=None, help="output file (default: reports/<assignment>.html)")
+    _common(r)
+    return parser
+
+
+def _progress(total: int, enabled: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="submission", disable=not enabled, file=sys.stderr, dynamic_ncols=True)
+
+
+def _grade(args: argparse.Namespace) -> int:
+    from .pipeline import grade_assignments, submissions
+
+    root = args.root.resolve()
+    total = sum(len(set(submissions(root, a, args.student)) | set(args.student or [])) for a in args.assignment)
+    if total == 0:
+        print(f"no submissions of {', '.join(args.assignment)} in {root / 'submitted'}")
+        return 1
+    where = f"Dask scheduler {args.scheduler}" if args.scheduler else f"{args.jobs} worker(s)"
+    print(f"grading {total} submission(s) of {', '.join(args.assignment)} with {where}", flush=True)
+    bar = _progress(total, not args.no_progress)
+
+    def done(outcome) -> None:
+        bar.set_postfix_str(f"{outcome.student}: {outcome.status}", refresh=False)
+        bar.update(1)
+
+    outcomes = grade_assignments(
+        root,
+        args.assignment,
+        args.student,
+        jobs=args.jobs,
+        db_url=args.db_url,
+        scheduler=args.scheduler,
+        task_seconds=args.timeout,
+        on_done=done,
+    )
+    bar.close()
+    print(summary(outcomes))
+    return 0
+
+
+def summary(outcomes) -> str:
+    """A table per submission and a line of counts: graded / failed / timed out, with reasons."""
+    from ..grading.records import SubmissionStatus
+
+    counts = {k.value: sum(o.status == k for o in outcomes) for k in SubmissionStatus}
+    several = len({o.assignment for o in outcomes}) > 1
+    label = (lambda o: f"{o.student} ({o.assignment})") if several else (lambda o: o.student)
+    width = max([len(label(o)) for o in outcomes] + [7])
+    lines = [f"{'student':<{width}}  {'status':<7}  {'score':>11}  {'seconds':>7}  notes"]
+    for o in outcomes:
+        notes = "; ".join(([o.reason] if o.reason else []) + o.problems[:3])
+        score = f"{o.score:g}/{o.max_score:g}" if o.max_score else "-"
+        lines.append(f"{label(o):<{width}}  {o.status:<7}  {score:>11}  {o.seconds:7.1f}  {notes}")
+    lines.append(
+        f"{counts['graded']} graded, {counts['failed']} failed, {counts['timeout']} timed out "
+        f"(records: autograded/<student>/<assignment>/<notebook>.grading.json)"
+    )
+    return "\n".join(lines)
+
+
+def _feedback(args: argparse.Namespace) -> int:
+    from .pipeline import _api, course_db_url
+
+    root = args.root.resolve()
+    api = _api(root, course_db_url(root, args.db_url))
+    failed = 0
+    for student in args.student or [None]:
+        result = api.generate_feedback(args.assignment, student, force=True)
+        if not result["success"]:
+            failed += 1
+            print(f"feedback for {student or 'all students'} failed:\n{result.get('error') or result.get('log')}")
+    print(f"feedback: {root / 'feedback'}/<student>/{args.assignment}/")
+    return 1 if failed else 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from .exporters import export
+    from .pipeline import course_db_url
+
+    root = args.root.resolve()
+    out = args.to or root / f"grades-{args.format}.csv"
+    options = {"identifier": args.identifier} if args.format == "moodle" and args.identifier else {}
+    try:
+        path = export(course_db_url(root, args.db_url), args.format, out, args.assignment, **options)
+    except ValueError as exc:  # e.g. students without the identifier Moodle needs
+        print(f"{args.format} export not written: {exc}")
+        return 1
+    print(f"{args.format} export written to {path}")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .pipeline import course_db_url
+    from .report import write_report
+
+    root = args.root.resolve()
+    out = args.to or root / "reports" / f"{args.assignment}.html"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    path = write_report(root, args.assignment, out, db_url=course_db_url(root, args.db_url))
+    print(f"class report written to {path}")
+    return 0
+
+
+def _release(args: argparse.Namespace) -> int:
+    from ..grading.layout import CourseLayout
+    from .pipeline import _api
+
+    layout = CourseLayout(args.root, args.db_url)
+    api = _api(layout.root, layout.db_url)
+    for assignment in args.assignment or layout.assignments():
+        print(f"== release {assignment}", flush=True)
+        result = api.generate_assignment(assignment, force=True)
+        if not result["success"]:
+            print(result.get("error") or result.get("log"))
+            return 1
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from .demo import build_demo_class
+
+    for student, assignment in build_demo_class(args.root.resolve(), args.db_url):
+        print(f"demo submission: {student} / {assignment}")
+    return 0
+
+
+def _roster(args: argparse.Namespace) -> int:
+    from ..grading.layout import course_db_url
+    from .roster import load_roster
+
+    ids = load_roster(args.file, course_db_url(args.root, args.db_url))
+    print(f"{len(ids)} student(s) in the gradebook")
+    return 0
+
+
+def _table(args: argparse.Namespace) -> int:
+    import json
+
+    from ..grading.layout import course_db_url
+    from .table import format_table, score_table
+
+    result = score_table(course_db_url(args.root, args.db_url), args.assignment)
+    print(json.dumps(result, indent=1, sort_keys=True) if args.json else format_table(result))
+    return 0
+
+
+def _engine(args: argparse.Namespace) -> int:
+    from ..grading.secure_grade import secure_grade
+
+    graded = secure_grade(args.root, args.assignment, args.student, db_url=args.db_url)
+    for student, notebooks in sorted(graded.items()):
+        for name, results in notebooks.items():
+            problems = [f"{r.grade_id}: {r.status}" for r in results if not r.status.is_verdict]
+            score = sum(r.score for r in results)
+            total = sum(r.max_score for r in results)
+            print(
+                f"{student:>12} {name}: {score:g}/{total:g} verified by the sandboxed grader"
+                + (f" ({', '.join(problems)})" if problems else "")
+            )
+    return 0
+
+
+COMMANDS = {
+    "release": _release,
+    "demo": _demo,
+    "roster": _roster,
+    "grade": _grade,
+    "engine": _engine,
+    "feedback": _feedback,
+    "table": _table,
+    "report": _report,
+    "export": _export,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return COMMANDS[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

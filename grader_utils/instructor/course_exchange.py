@@ -1,0 +1,268 @@
+"""The course's nbgrader exchange on a shared machine (the hub; issue #14, item 3): nobody submits in another
+student's name, and no student reads another's submission.
+
+Collect.
+nbgrader's exchange is a world-writable folder: a submission is a folder ``inbound/{student_id}+{assignment}+
+{timestamp}+{random}`` that the student's own `nbgrader submit` creates, and nothing stops a student from making
+such a folder by hand. nbgrader's default `collect` trusts the name: it takes the newest folder per claimed
+student id (a forged folder with a later timestamp wins over the real one; the owner mismatch is only a log
+warning) and copies it with ``shutil.copytree``, which follows symlinks, so a student's symlink to a file only the
+instructor can read is copied, as the instructor, into the course's ``submitted/`` folder.
+
+:class:`CourseExchangeCollect` replaces it (``c.ExchangeFactory.collect``, set by hub/setup.sh in the instructor's
+config). Before choosing the newest submission per student it drops, with a warning that says why, every inbound
+folder that
+
+- is a symlink, or is not a folder;
+- is not owned by the Unix user of the student id it claims (on the hub, student ids are Unix user names;
+  :attr:`CourseExchangeCollect.unix_user_of` maps ids to user names when they differ);
+- holds anything but plain files and folders owned by that same user: symlinks, FIFOs, sockets, devices, or
+  files with more than one hard link (a hard link to someone else's file).
+
+The copy itself never follows a symlink: every folder and file is opened relative to its parent's file
+descriptor with ``O_NOFOLLOW`` and checked again with ``fstat`` on the opened descriptor (so swapping a file for a
+symlink after the check does not help), into a private snapshot that nbgrader's own copy (ignore/include patterns,
+size limits) then copies into ``submitted/``.
+
+Submit. nbgrader's default `submit` makes the submitted files world-readable (0444, the folder 0777): the
+inbound folder cannot be listed, so only the folder's random name keeps other students out, and the name's secret
+file (``submission_secret.txt``, which also names the student's feedback) is readable by anyone who learns it.
+:class:`CourseExchangeSubmit` (``c.ExchangeFactory.submit`` in the students' config) gives "others" nothing: the
+inbound folder is setgid to the instructor's group (nbgrader's `release_assignment` makes it so), every file and
+folder of a submission is created in that group, and the modes are nbgrader's without the "other" bits (files
+0440, folders 0750, the submission's folder 0770). The instructor reads through the group, the student as owner.
+This needs the instructor's group to be theirs alone (a user-private group, as hub/setup.sh creates).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import stat
+import tempfile
+from collections.abc import Callable
+
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.exchange.default.collect import ExchangeCollect, groupby
+from nbgrader.exchange.default.submit import ExchangeSubmit
+from traitlets import Callable as CallableTrait
+from traitlets import default
+
+
+class Refused(Exception):
+    """An inbound submission that is not collected; the message says why."""
+
+
+def same_name(student_id: str) -> str:
+    """The Unix user name of ``student_id`` on the course's hub: the id itself (JupyterHub's user name)."""
+    return student_id
+
+
+def owner_name(uid: int) -> str:
+    """The user name of ``uid``, or ``uid <n>`` for a uid with no account."""
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid {uid}"
+
+
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC  # O_NONBLOCK: a FIFO does not block
+
+
+def _check_entry(st: os.stat_result, where: str, uid: int) -> None:
+    """Refuse anything but a plain folder or a singly linked plain file owned by ``uid`` (``st`` from lstat/fstat)."""
+    if stat.S_ISLNK(st.st_mode):
+        raise Refused(f"{where} is a symlink")
+    if not (stat.S_ISDIR(st.st_mode) or stat.S_ISREG(st.st_mode)):
+        raise Refused(f"{where} is not a plain file or folder (mode {stat.filemode(st.st_mode)})")
+    if st.st_uid != uid:
+        raise Refused(f"{where} is owned by {owner_name(st.st_uid)}, not by the submitting student {owner_name(uid)}")
+    if stat.S_ISREG(st.st_mode) and st.st_nlink != 1:
+        raise Refused(f"{where} is a hard link ({st.st_nlink} links)")
+
+
+def check_tree(path: str, uid: int) -> None:
+    """Refuse the folder ``path`` unless it and everything in it pass :func:`_check_entry` (lstat, no following)."""
+    _check_entry(os.lstat(path), os.path.basename(path), uid)
+    if not stat.S_ISDIR(os.lstat(path).st_mode):
+        raise Refused(f"{os.path.basename(path)} is not a folder")
+    for dirpath, dirnames, filenames in os.walk(path, followlinks=False):
+        for name in dirnames + filenames:
+            full = os.path.join(dirpath, name)
+            _check_entry(os.lstat(full), os.path.relpath(full, os.path.dirname(path)), uid)
+
+
+def snapshot(parent_fd: int, name: str, dest: str, uid: int, budget: list[int], where: str = "") -> None:
+    """Copy folder ``name`` (relative to the open folder ``parent_fd``) to the new folder ``dest``, race-free.
+
+    Every entry is opened with ``O_NOFOLLOW`` relative to its parent's descriptor and checked with ``fstat``;
+    ``budget`` is a one-element list of bytes still allowed (the copy is refused when it runs out).
+    """
+    where = os.path.join(where, name) if where else name
+    fd = os.open(name, _DIR_FLAGS, dir_fd=parent_fd)  # fails (ELOOP/ENOTDIR) on a symlink or a non-folder
+    try:
+        _check_entry(os.fstat(fd), where, uid)
+        os.mkdir(dest, 0o700)
+        for entry in os.scandir(fd):
+            st = entry.stat(follow_symlinks=False)
+            _check_entry(st, os.path.join(where, entry.name), uid)
+            if stat.S_ISDIR(st.st_mode):
+                snapshot(fd, entry.name, os.path.join(dest, entry.name), uid, budget, where)
+            else:
+                _copy_file(fd, entry.name, os.path.join(dest, entry.name), uid, budget, os.path.join(where, entry.name))
+    finally:
+        os.close(fd)
+
+
+def _copy_file(dir_fd: int, name: str, dest: str, uid: int, budget: list[int], where: str) -> None:
+    try:
+        fd = os.open(name, _FILE_FLAGS, dir_fd=dir_fd)
+    except OSError as e:
+        raise Refused(f"{where} cannot be opened without following links ({e.strerror})") from e
+    try:
+        st = os.fstat(fd)
+        _check_entry(st, where, uid)
+        with os.fdopen(os.dup(fd), "rb") as src, open(dest, "xb") as out:
+            while chunk := src.read(1 << 20):
+                budget[0] -= len(chunk)
+                if budget[0] < 0:
+                    raise Refused("the submission is larger than CourseDirectory.max_dir_size")
+                out.write(chunk)
+    finally:
+        os.close(fd)
+
+
+class CourseExchangeCollect(ExchangeCollect):
+    """nbgrader's default collect, refusing forged, symlinked or foreign-owned inbound submissions (module doc)."""
+
+    unix_user_of = CallableTrait(
+        help="Maps a student id (the first part of an inbound folder's name) to the Unix user name that must own "
+        "the folder. On JupyterHub ids are Unix user names (the default, the identity); set it in "
+        "nbgrader_config.py when ids differ, e.g. c.CourseExchangeCollect.unix_user_of = lambda i: 's' + i."
+    ).tag(config=True)
+
+    @default("unix_user_of")
+    def _default_unix_user_of(self) -> Callable[[str], str]:
+        return same_name
+
+    def expected_uid(self, student_id: str) -> int:
+        """The uid that must own ``student_id``'s submissions (:class:`Refused` if there is no such user)."""
+        user = self.unix_user_of(student_id)
+        try:
+            return pwd.getpwnam(user).pw_uid
+        except KeyError:
+            raise Refused(f"claims student id {student_id!r}, but there is no Unix user {user!r}") from None
+
+    def refusal(self, path: str, student_id: str) -> str | None:
+        """Why the inbound folder ``path`` claiming ``student_id`` is not collected, or None if it may be."""
+        try:
+            st = os.lstat(path)
+            if stat.S_ISLNK(st.st_mode):
+                raise Refused("is a symlink")
+            uid = self.expected_uid(student_id)
+            if st.st_uid != uid:
+                raise Refused(f"claims student id {student_id!r} but is owned by {owner_name(st.st_uid)}")
+            check_tree(path, uid)
+        except Refused as e:
+            return str(e)
+        except OSError as e:
+            return f"cannot be checked ({e})"
+        return None
+
+    def init_src(self) -> None:
+        """As nbgrader's, but refused folders are dropped before the newest submission per student is chosen."""
+        if self.coursedir.course_id == "":
+            self.fail("No course id specified. Re-run with --course flag.")
+        self.course_path = os.path.join(self.root, self.coursedir.course_id)
+        self.inbound_path = os.path.join(self.course_path, "inbound")
+        if not os.path.isdir(self.inbound_path):
+            self.fail(f"Course not found: {self.inbound_path}")
+        if not os.access(self.inbound_path, os.R_OK | os.X_OK):
+            self.fail(f"You don't have read permissions for the directory: {self.inbound_path}")
+        student_id = self.coursedir.student_id if self.coursedir.student_id else "*"
+        pattern = os.path.join(self.inbound_path, f"{student_id}+{self.coursedir.assignment_id}+*")
+        records = []
+        for path in sorted(glob.glob(pattern)):
+            rec = self._path_to_record(path)
+            why = self.refusal(path, rec["username"])
+            if why:
+                self.log.warning(
+                    "Not collecting %s: %s (a submission in another student's name, or a link to "
+                    "files that are not the student's?)",
+                    path,
+                    why,
+                )
+            else:
+                records.append(rec)
+        usergroups = groupby(records, lambda item: item["username"])
+        with Gradebook(self.coursedir.db_url, self.coursedir.course_id) as gb:
+            try:
+                self.duedate = gb.find_assignment(self.coursedir.assignment_id).duedate
+            except MissingEntry:
+                self.duedate = None
+        self.src_records = []
+        for v in usergroups.values():
+            ordered = self._sort_by_timestamp(v)
+            before = [r for r in ordered if self.duedate is not None and r["timestamp"] <= self.duedate]
+            self.src_records.append(before[0] if self.before_duedate and before else ordered[0])
+
+    def do_copy(self, src: str, dest: str, log=None) -> None:
+        """Snapshot ``src`` without following links (refusing what :func:`_check_entry` refuses), then copy the
+        snapshot to ``dest`` with nbgrader's copy (its ignore/include patterns and size limits)."""
+        student_id = self._path_to_record(src)["username"]
+        work = tempfile.mkdtemp(prefix=".collect-", dir=os.path.dirname(dest))
+        try:
+            parent = os.open(os.path.dirname(src), _DIR_FLAGS)
+            try:
+                snap = os.path.join(work, "s")
+                snapshot(
+                    parent,
+                    os.path.basename(src),
+                    snap,
+                    self.expected_uid(student_id),
+                    [1000 * self.coursedir.max_dir_size],
+                )
+            finally:
+                os.close(parent)
+        except (Refused, OSError) as e:
+            shutil.rmtree(work, ignore_errors=True)
+            self.log.warning("Not collecting %s: %s", src, e)
+            return
+        try:
+            super().do_copy(snap, dest, log)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+class CourseExchangeSubmit(ExchangeSubmit):
+    """nbgrader's default submit, with the submission readable by the student and the instructor's group only."""
+
+    def _inbound_dest(self, dest: str) -> bool:
+        return os.path.dirname(os.path.abspath(dest)) == os.path.abspath(self.inbound_path)
+
+    def do_copy(self, src: str, dest: str, log=None) -> None:
+        """Copy into a folder that keeps the inbound folder's group (and setgid) for everything made in it.
+
+        ``shutil.copytree`` would chmod the new folder (dropping its setgid, which the student may not keep on a
+        group they are not in) before nbgrader writes ``timestamp.txt`` and ``submission_secret.txt`` into it;
+        so the copy goes to a staging folder inside it and its entries are moved up."""
+        if not self._inbound_dest(dest):
+            super().do_copy(src, dest, log)  # the student's own cache
+            return
+        os.mkdir(dest, 0o700)  # inherits the inbound folder's group and setgid
+        staging = os.path.join(dest, ".submitting")
+        super().do_copy(src, staging, log)
+        for name in os.listdir(staging):
+            os.rename(os.path.join(staging, name), os.path.join(dest, name))
+        os.rmdir(staging)
+
+    def set_perms(self, dest: str, fileperms: int, dirperms: int) -> None:
+        """nbgrader's modes without the "other" bits."""
+        super().set_perms(dest, fileperms & ~0o007, dirperms & ~0o007)
+
+    def copy_files(self) -> None:
+        super().copy_files()  # ends with chmod 0777 on the submission's folder ("so the instructor can delete")
+        os.chmod(os.path.join(self.inbound_path, self.assignment_filename), 0o770)
