@@ -21,11 +21,10 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
-
 from postgres import find_postgres_bin, postgres_server  # noqa: F401  (session fixture: a real PostgreSQL server)
 
 ROOT = Path(__file__).resolve().parent.parent

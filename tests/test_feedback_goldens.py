@@ -22,14 +22,15 @@ import contextlib
 import difflib
 import io
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import nbformat
 import numpy as np
 import pytest
-
 from conftest import ROOT, assignments
+
 from grader_utils import checks
 from grader_utils.judge.registry import ARRAY_EXERCISES
 
