@@ -96,8 +96,9 @@ lint: $(TEST_STAMP)
 test: lint
 	$(PY) -m pytest
 
+# the fast tier (no kernels, sandboxes, TensorFlow, browsers, PostgreSQL, nbgrader runs): tests/conftest.py's --fast
 test-fast: $(TEST_STAMP)
-	$(PY) -m pytest -m "not slow"
+	$(PY) -m pytest --fast
 
 screenshots: $(TEST_STAMP)
 	UPDATE_SCREENSHOTS=1 $(PY) -m pytest tests/test_browser.py

@@ -5,8 +5,8 @@
 authentication, starts it listening only on a Unix socket in that folder (no TCP at all), and at the
 end stops it and deletes the folder. PostgreSQL refuses to run as root: under root the server's
 commands run as ``postgres`` (Debian's package creates that user) or else ``nobody``, via
-``setpriv``, and the folder belongs to that user. Without PostgreSQL the tests that need it are
-skipped locally and fail in CI (environment variable ``CI`` set).
+``setpriv``, and the folder belongs to that user. Without PostgreSQL the tests marked ``postgres`` are
+skipped locally and fail in CI (environment variable ``CI`` set): see conftest.py.
 """
 
 from __future__ import annotations
@@ -141,12 +141,9 @@ def stop_server(server: PostgresServer) -> None:
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
     """A real PostgreSQL server for this test session (see the module docstring)."""
-    if find_postgres_bin() is None:
-        reason = ("PostgreSQL is not installed (initdb/pg_ctl neither on PATH nor in /usr/lib/postgresql/*/bin); "
-                  "`make install-test` installs Debian's package when run as root")
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+    if find_postgres_bin() is None:  # tests marked `postgres` are skipped before (conftest.py), except in CI
+        pytest.fail("PostgreSQL is not installed (initdb/pg_ctl neither on PATH nor in /usr/lib/postgresql/*/bin); "
+                    "`make install-test` installs Debian's package when run as root")
     server = start_server()
     try:
         yield server

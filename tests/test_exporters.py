@@ -16,15 +16,14 @@ from pathlib import Path
 import pytest
 
 from grader_utils.instructor.exporters import FORMATS, exercise_of, export
-from small_gradebook import AUTO, MANUAL, STUDENTS, build_gradebook, truth
+from conftest import copy_small_gradebook
+from small_gradebook import AUTO, MANUAL, STUDENTS, truth
 
 VENV_BIN = Path(sys.executable).parent
 
 @pytest.fixture
-def db_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    # nbgrader runs `alembic` by name when it creates a gradebook
-    monkeypatch.setenv("PATH", f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-    return build_gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}")
+def db_url(small_gradebook_file: Path, tmp_path: Path) -> str:
+    return copy_small_gradebook(small_gradebook_file, tmp_path)
 
 
 def read_csv(path: Path) -> list[list[str]]:
@@ -126,6 +125,7 @@ def test_canvas_layout_and_values(db_url: str, tmp_path: Path) -> None:
         assert [num(x) for x in r[5:]] == [pytest.approx(t["total"][a, sid]) for a in t["assignments"]]
 
 
+@pytest.mark.nbgrader
 def test_canvas_checker_rejects_wrong_layouts(db_url: str, tmp_path: Path) -> None:
     """The layout check is not vacuous: the layouts Canvas would refuse fail it."""
     rows = read_csv(export(db_url, "canvas", tmp_path / "canvas.csv"))
@@ -151,6 +151,7 @@ def _run_nbgrader_export(db_url: str, cwd: Path, *args: str) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+@pytest.mark.nbgrader
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
 def test_nbgrader_runs_each_exporter(db_url: str, tmp_path: Path, fmt: str) -> None:
     """``nbgrader export --exporter=grader_utils.exporters.X`` writes the same file as export()."""

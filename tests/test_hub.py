@@ -17,7 +17,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -25,18 +24,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, VENV_BIN, runnable_by_others
+from conftest import ROOT, VENV_BIN
 
-
-
-pytestmark = [
-    pytest.mark.hub,
-    pytest.mark.skipif(os.geteuid() != 0, reason="the hub creates Unix users and starts servers as them: root only"),
-    pytest.mark.skipif(not runnable_by_others(sys.executable),
-                       reason=f"this virtualenv's Python ({os.path.realpath(sys.executable)}) is root's only, so the "
-                              "hub's users cannot run it: rm -rf .venv && make install-test (as root it then uses "
-                              "/usr/bin/python3)"),
-]
+pytestmark = pytest.mark.hub
 
 requests = pytest.importorskip("requests")  # a JupyterHub dependency
 

@@ -25,14 +25,11 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from grader_utils.sandbox import bwrap as sandbox
 from grader_utils.sandbox.bwrap import Limits, run_sandboxed, scratch_dir
 
-pytestmark = [pytest.mark.sandbox,
-              pytest.mark.skipif(not sandbox.available() and not os.environ.get("CI"),
-                                 reason="bubblewrap is not installed")]
+pytestmark = pytest.mark.sandbox
 
-root_only = pytest.mark.skipif(os.geteuid() != 0, reason="a user id and a cgroup per sandbox need root")
+root_only = pytest.mark.root(why="a user id and a cgroup per sandbox")
 
 
 def _run(code: str, scratch: Path | None = None, **kwargs):

@@ -135,15 +135,13 @@ def test_kernel_scratch_is_removed(probed):
     assert [p for p in SandboxedKernelManager.created if p.exists()] == []
 
 
+@pytest.mark.root(why="a user id and a cgroup per kernel")
 def test_kernel_cgroup_is_removed_and_its_user_released(probed):
     import fcntl
-    import os
 
     from grader_utils.sandbox.isolation import lock_dir
     from grader_utils.sandbox.kernel import SandboxedKernelManager
 
-    if os.geteuid() != 0:
-        pytest.skip("a user id and a cgroup per kernel need root")
     assert SandboxedKernelManager.isolated, "the probe kernel should have had its own user id"
     for uid, folders in SandboxedKernelManager.isolated:
         assert folders, "the probe kernel should have had its own cgroup"
@@ -152,13 +150,10 @@ def test_kernel_cgroup_is_removed_and_its_user_released(probed):
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
+@pytest.mark.root(why="a cgroup per kernel")
 def test_memory_is_limited_over_all_processes_of_the_kernel(tmp_path):
     """Four children of 0.8 GB each in a kernel limited to 2 GB: each is under the per-process limit,
     but together they pass the kernel's cgroup limit, and the OOM killer stops some of them."""
-    import os
-
-    if os.geteuid() != 0:
-        pytest.skip("a cgroup per kernel needs root")
     from traitlets.config import Config
 
     code = ("import os, time\npids = []\nfor _ in range(4):\n    pid = os.fork()\n    if pid == 0:\n"

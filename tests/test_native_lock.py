@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, assignments
 
 C_POOL = r"""
 #include <math.h>
@@ -231,10 +231,6 @@ def _grade(tmp: Path, answer: str, extra: str = "") -> dict[str, tuple[str, floa
 @pytest.mark.sandbox
 @pytest.mark.parametrize("name", ATTACK_NAMES)
 def test_native_code_other_than_numpy_scores_zero_and_is_named(name, tmp_path, native_code):
-    from grader_utils.sandbox.bwrap import available
-
-    if not available():
-        pytest.skip("bubblewrap is not installed")
     attacks = _attacks(native_code)
     matches = [k for k in attacks if name in k]
     if not matches:
@@ -249,10 +245,6 @@ def test_native_code_other_than_numpy_scores_zero_and_is_named(name, tmp_path, n
 
 @pytest.mark.sandbox
 def test_honest_numpy_and_matplotlib_keep_full_marks(tmp_path):
-    from grader_utils.sandbox.bwrap import available
-
-    if not available():
-        pytest.skip("bubblewrap is not installed")
     extra = ("import matplotlib.pyplot as plt\nfig, axes = plt.subplots(2, 3)\nfor ax in axes.flat:\n"
              "    ax.imshow(np.eye(3))\naxes[0, 1].set_title('x')\nplt.show()")
     got = _grade(tmp_path, HONEST, extra)
@@ -260,17 +252,28 @@ def test_honest_numpy_and_matplotlib_keep_full_marks(tmp_path):
                                                  "max_pool2d__random": 2.0}, got
 
 
+def _numpy_only_exercises() -> list[tuple[str, tuple[str, ...]]]:
+    """(assignment, the functions of its NumPy-only exercises) for every assignment that has some (the registry's
+    ``numpy_only``, over the checks its notebooks' test cells call)."""
+    from grader_utils.grading.specs import read_specs
+    from grader_utils.judge.registry import ARRAY_EXERCISES
+
+    found = []
+    for assignment in assignments():
+        names = {call.func for nb in (ROOT / "source" / assignment).glob("*.ipynb") for spec in read_specs(nb)
+                 for call in spec.calls if call.check in ARRAY_EXERCISES and ARRAY_EXERCISES[call.check].numpy_only}
+        if names:
+            found.append((assignment, tuple(sorted(names))))
+    return found
+
+
 @pytest.mark.sandbox
-@pytest.mark.parametrize("assignment,exercises", [
-    ("01_convolution", ("correlate2d",)),
-    ("02_padding_strides_pooling", ("conv2d", "conv2d_fast", "max_pool2d", "average_pool2d"))])
+@pytest.mark.parametrize("assignment,exercises", _numpy_only_exercises())
 def test_instructor_solutions_keep_full_marks_under_the_lock(assignment, exercises):
     """The instructor's notebook, submitted as is: every NumPy-only test cell earns its points."""
     from grader_utils.grading import engine, specs
-    from grader_utils.sandbox.bwrap import Limits, available
+    from grader_utils.sandbox.bwrap import Limits
 
-    if not available():
-        pytest.skip("bubblewrap is not installed")
     source = next((ROOT / "source" / assignment).glob("*.ipynb"))
     only = {s.grade_id for s in specs.read_specs(source) if s.grade_id.split("__")[0] in exercises}
     results = engine.grade_notebook(source, source, release_nb=ROOT / "release" / assignment / source.name,
@@ -400,7 +403,7 @@ def test_lock_fails_closed_on_an_unknown_architecture(tmp_path):
     assert "student code ran" not in run.stdout
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="only root can open its own /proc/self/mem when not dumpable")
+@pytest.mark.root(why="only root can open its own /proc/self/mem when not dumpable")
 def test_lock_fails_closed_as_root(tmp_path):
     run = _run_locked("print('student code ran')", tmp_path, as_root=True)
     assert run.returncode != 0 and "/proc/self/mem" in run.stderr and "student code ran" not in run.stdout

@@ -17,8 +17,7 @@ import pytest
 
 from conftest import ROOT, VENV_BIN, course_with_demo_student, load_json
 
-pytestmark = [pytest.mark.slow, pytest.mark.sandbox,
-              pytest.mark.skipif(os.geteuid() != 0, reason="a user id per sandbox needs root")]
+pytestmark = [pytest.mark.slow, pytest.mark.sandbox, pytest.mark.root(why="a user id per sandbox")]
 
 A = "01_convolution"
 NB = "convolution.ipynb"

@@ -20,11 +20,9 @@ from typing import Iterator
 import pytest
 
 from conftest import ROOT, copy_course, load_json, nbgrader
-from grader_utils.sandbox.bwrap import available
 from postgres import PostgresServer
 
-pytestmark = [pytest.mark.slow, pytest.mark.sandbox, pytest.mark.postgres,
-              pytest.mark.skipif(not available() and not os.environ.get("CI"), reason="bubblewrap is not installed")]
+pytestmark = [pytest.mark.slow, pytest.mark.sandbox, pytest.mark.postgres]
 
 A = "01_convolution"
 NB = "convolution.ipynb"

@@ -5,9 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
-import os
 import re
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,9 +17,9 @@ from grader_utils.instructor.exporters import exercise_of
 from grader_utils.judge.feedback import HINTS
 from grader_utils.grading.records import PROBLEM_STATUSES
 from grader_utils.instructor.report import class_stats, diagnosed_causes, write_report
-from small_gradebook import LAYOUT, STUDENTS, build_gradebook, truth
+from conftest import copy_small_gradebook
+from small_gradebook import LAYOUT, STUDENTS, truth
 
-VENV_BIN = Path(sys.executable).parent
 ASSIGNMENT, NOTEBOOK, CELLS = LAYOUT[0]
 SCRIPT = "<script>alert('pwned')</script>"
 EVIL_NAME = "<img src=x onerror=alert(1)>"
@@ -56,10 +54,9 @@ def expected_counts() -> dict[tuple[str, str], int]:
 
 
 @pytest.fixture
-def course(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def course(small_gradebook_file: Path, tmp_path: Path) -> Path:
     """A course directory with the small gradebook and grading records written from SPEC."""
-    monkeypatch.setenv("PATH", f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-    build_gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}")
+    copy_small_gradebook(small_gradebook_file, tmp_path)
     with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}") as gb:
         gb.find_student("ann").last_name = EVIL_NAME  # student-controlled text in the roster, too
         gb.db.commit()
@@ -162,9 +159,8 @@ def test_report_escaping_is_real(course: Path, tmp_path: Path) -> None:
     assert SCRIPT not in report.render(stats)
 
 
-def test_report_without_records_or_diagnoses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PATH", f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-    build_gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}")
+def test_report_without_records_or_diagnoses(small_gradebook_file: Path, tmp_path: Path) -> None:
+    copy_small_gradebook(small_gradebook_file, tmp_path)
     page = write_report(tmp_path, "a2_models", tmp_path / "r.html").read_text()
     assert len(pngs(page)) == 2 and "No diagnosed mistakes" in page
     assert "no submission: cy" in page  # cy never submitted a2_models

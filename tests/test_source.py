@@ -9,15 +9,31 @@ from collections import Counter
 import nbformat
 import pytest
 
-from conftest import ROOT, assignments
+from conftest import ROOT, assignments, load_json
 
 NOTEBOOKS = sorted((ROOT / "source").glob("*/*.ipynb"))
-REQUIRED = ("01_convolution", "02_padding_strides_pooling", "03_building_a_cnn")
 
 
-def test_assignment_ids_are_the_course_ids():
-    assert assignments(), "no assignments in source/"
-    assert set(assignments()) <= set(REQUIRED), f"unexpected assignment ids: {assignments()}"
+def test_assignment_ids_follow_the_convention():
+    """source/'s folders are the assignments (conftest.assignments(), the one list of them): NN_snake_case,
+    numbered 01, 02, ... without a gap, each holding its notebook."""
+    ids = assignments()
+    assert ids, "no assignments in source/"
+    bad = [a for a in ids if not re.fullmatch(r"\d\d_[a-z0-9]+(_[a-z0-9]+)*", a)]
+    assert not bad, f"assignment folders not named NN_snake_case: {bad}"
+    assert [int(a[:2]) for a in ids] == list(range(1, len(ids) + 1)), f"numbers with a gap: {ids}"
+    empty = [a for a in ids if not list((ROOT / "source" / a).glob("*.ipynb"))]
+    assert not empty, f"assignments without a notebook: {empty}"
+
+
+def test_every_assignment_has_demo_answers_and_expected_scores():
+    """The demo class answers every assignment, and demo/expected_scores.json says what each answer earns."""
+    expected = load_json(ROOT / "demo" / "expected_scores.json")
+    assert sorted(expected) == assignments(), "demo/expected_scores.json's assignments are not source/'s"
+    for a in assignments():
+        students = sorted(p.stem for p in (ROOT / "demo" / a).glob("*.py"))
+        assert students, f"no demo answers in demo/{a}/"
+        assert sorted(expected[a]) == students, f"{a}: expected scores are for {sorted(expected[a])}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
