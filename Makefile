@@ -97,7 +97,7 @@ test: lint
 	$(PY) -m pytest
 
 # the fast tier (no kernels, sandboxes, TensorFlow, browsers, PostgreSQL, nbgrader runs): tests/conftest.py's --fast
-test-fast: $(TEST_STAMP)
+test-fast: lint
 	$(PY) -m pytest --fast
 
 screenshots: $(TEST_STAMP)
