@@ -100,7 +100,7 @@ def run_suite(
     return report
 
 
-def graded_by_engine(check: str, suite: str = "") -> bool:
+def graded_by_engine(check: str) -> bool:
     """True while ``cnn-course grade`` autogrades (``GRADER_ENGINE=1`` in the kernel) and the trusted
     engine judges this check itself: the kernel need not run it (its verdict would be replaced
     anyway), which saves computing Keras' answers and training models in every kernel."""
@@ -111,7 +111,7 @@ def _make_check(ex: Exercise) -> Callable[..., None]:
     """The test cells' ``check_<function>`` of an array exercise of the registry."""
 
     def check(func: Callable[..., Any], suite: str = "basic", seed: int = 0, n: int | None = None) -> None:
-        if graded_by_engine(ex.check, suite):
+        if graded_by_engine(ex.check):
             print(f"{ex.function} ({suite}): graded by the course's sandboxed grader")
             return None
         assert ex.verdict is not None

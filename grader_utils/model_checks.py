@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from .checks import graded_by_engine
 from .judge.compare import CheckResult
 from .judge.models import (
     cifar_model_result,
@@ -35,14 +36,12 @@ def _call(func: Callable[..., Any], name: str, *args: Any, **kwargs: Any) -> Any
         ) from None
 
 
-def _finish(check: str, result: CheckResult) -> None:
+def _finish(result: CheckResult) -> None:
     result.raise_if_failed()
     print(result.message)
 
 
 def _skipped(check: str) -> bool:
-    from .checks import graded_by_engine
-
     if graded_by_engine(check):
         print(f"{check}: graded by the course's sandboxed grader")
         return True
@@ -57,7 +56,7 @@ def check_build_lesson_model(build: Callable[[], Any], fresh: bool = False) -> N
     result = lesson_model_result(_call(build, "build_lesson_model"))
     if fresh and result.passed:
         result = second_call_result(lesson_model_result(_call(build, "build_lesson_model")))
-    _finish("check_build_lesson_model", result)
+    _finish(result)
 
 
 def check_build_cifar_model(
@@ -68,7 +67,7 @@ def check_build_cifar_model(
     if _skipped("check_build_cifar_model"):
         return
     model = _call(build, "build_cifar_model", input_shape=tuple(input_shape), num_classes=num_classes)
-    _finish("check_build_cifar_model", cifar_model_result(model, tuple(input_shape), num_classes))
+    _finish(cifar_model_result(model, tuple(input_shape), num_classes))
 
 
 def check_compile_model(compile_fn: Callable[[Any], Any], build: Callable[..., Any] | None = None) -> None:
@@ -80,7 +79,7 @@ def check_compile_model(compile_fn: Callable[[Any], Any], build: Callable[..., A
         model = reference_compile_model()
     else:
         model = _call(build, "build_cifar_model", input_shape=(32, 32, 3), num_classes=10)
-    _finish("check_compile_model", compile_result(_call(compile_fn, "compile_model", model)))
+    _finish(compile_result(_call(compile_fn, "compile_model", model)))
 
 
 def check_training(build: Callable[..., Any], compile_fn: Callable[[Any], Any], seed: int = 0) -> None:
@@ -88,4 +87,4 @@ def check_training(build: Callable[..., Any], compile_fn: Callable[[Any], Any], 
     synthetic data (see TRAINING_*), must reach TRAINING_THRESHOLD test accuracy."""
     if _skipped("check_training"):
         return
-    _finish("check_training", training_result(build, compile_fn, seed=seed))
+    _finish(training_result(build, compile_fn, seed=seed))

@@ -340,17 +340,6 @@ class SandboxCgroup:
                 return int(v)
         return 0
 
-    def peak_memory(self) -> int | None:
-        path = (
-            (self.dirs[""] / "memory.peak")
-            if self.version == 2
-            else (self.dirs["memory"] / "memory.max_usage_in_bytes")
-        )
-        try:
-            return int(path.read_text().split()[0])
-        except (OSError, ValueError, IndexError):
-            return None
-
     def pids(self) -> set[int]:
         found: set[int] = set()
         for path in self.procs_files:
