@@ -53,32 +53,37 @@ def _solution_functions(path) -> list[str]:
     return names
 
 
-@pytest.mark.parametrize("name,verdict,family,suite,n", [
-    ("conv2d_output_shape", verdicts.verdict_conv2d_output_shape, "conv2d_output_shape", "random", 400),
-    ("conv2d_output_shape", verdicts.verdict_conv2d_output_shape, "conv2d_output_shape", "same_strides", 200),
-    ("pool2d_output_shape", verdicts.verdict_pool2d_output_shape, "pool2d_output_shape", "random", 400),
-    ("max_pool2d", verdicts.verdict_max_pool2d, "pool2d_values", "random", 300),
-    ("max_pool2d", verdicts.verdict_max_pool2d, "pool2d_values", "same_padding", 200),
-    ("average_pool2d", verdicts.verdict_average_pool2d, "pool2d_values", "random", 300),
-    ("average_pool2d", verdicts.verdict_average_pool2d, "pool2d_values", "same_padding", 200),
-    ("sequential_output_shapes", verdicts.verdict_sequential_output_shapes, "sequential", "random", 100),
-    ("sequential_param_counts", verdicts.verdict_sequential_param_counts, "sequential", "random", 100),
-    ("dense_param_count", verdicts.verdict_dense_param_count, "dense_param_count", "random", 300),
-    ("conv2d_param_count", verdicts.verdict_conv2d_param_count, "conv2d_param_count", "random", 300),
-    ("correlate2d", verdicts.verdict_correlate2d, "correlate2d", "random", 200),
-    ("conv2d", verdicts.verdict_conv2d, "conv2d", "random", 200),
-    ("conv2d", verdicts.verdict_conv2d, "conv2d", "same_padding", 100),
-    ("conv2d", verdicts.verdict_conv2d, "conv2d", "strides", 100),
-    ("conv2d_fast", verdicts.verdict_conv2d, "conv2d", "random", 200),
-    ("receptive_field", verdicts.verdict_receptive_field, "receptive_field", "random", 200),
-])
-def test_reference_solution_matches_keras(solutions, name, verdict, family, suite, n):
-    from grader_utils.judge.cases import suite_cases
+def _every_suite() -> list:
+    """(exercise, suite, n) for every suite of every array exercise of the registry, but the timed ones
+    (test_reference_conv2d_fast_is_vectorized): the fixed suites as they are, the seeded ones at eight times
+    their size (at most 300 cases)."""
+    import inspect
 
-    cases = suite_cases(family, suite, seed=12345, n=n)
-    assert name in solutions, f"no solution cell of {[p.name for p in NOTEBOOKS]} defines {name}"
-    report = checks.run_suite(solutions[name], name, cases, verdict, suite, numpy_only=True)
-    assert report.total == n
+    from grader_utils.judge.cases import SUITES
+    from grader_utils.judge.registry import ARRAY_EXERCISES
+
+    out = []
+    for ex in ARRAY_EXERCISES.values():
+        for suite, factory in SUITES[ex.family].items():
+            if suite in ex.timed:
+                continue
+            default = inspect.signature(factory).parameters["n"].default
+            out.append(pytest.param(ex.check, suite, None if default is None else min(8 * default, 300),
+                                    id=f"{ex.function}-{suite}"))
+    return out
+
+
+@pytest.mark.parametrize("check,suite,n", _every_suite())
+def test_reference_solution_matches_keras(solutions, check, suite, n):
+    from grader_utils.judge.cases import suite_cases
+    from grader_utils.judge.registry import ARRAY_EXERCISES
+
+    ex = ARRAY_EXERCISES[check]
+    cases = suite_cases(ex.family, suite, seed=12345, n=n)
+    assert ex.function in solutions, f"no solution cell of {[p.name for p in NOTEBOOKS]} defines {ex.function}"
+    assert ex.verdict is not None
+    report = checks.run_suite(solutions[ex.function], ex.function, cases, ex.verdict, suite, numpy_only=True)
+    assert report.total == len(cases) and (n is None or report.total == n)
     assert report.passed, report.message()
 
 
