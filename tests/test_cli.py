@@ -9,7 +9,7 @@ import pytest
 
 from conftest import ROOT, VENV_BIN
 from grader_utils.instructor.cli import COMMANDS, build_parser, summary
-from grader_utils.instructor.pipeline import Outcome
+from grader_utils.instructor.submission import Outcome
 
 
 def test_the_parser_and_the_dispatch_know_the_same_commands():

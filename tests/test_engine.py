@@ -538,7 +538,7 @@ def test_a_timed_case_is_tried_twice_only_near_its_limit():
     verdict: not after a call far inside every limit, nor after a pixel loop's seconds."""
     from grader_utils import checks
     from grader_utils.judge.cases import suite_cases
-    from grader_utils.grading.engine import second_try_needed
+    from grader_utils.grading.plan import second_try_needed
 
     case = suite_cases("conv2d", "large")[0]
     limit = timing.time_limit(case)
@@ -553,7 +553,7 @@ def test_a_timed_call_is_stopped_soon_after_it_has_failed_the_rule():
     and is then judged by the time rule, with the loop message."""
     from grader_utils import checks
     from grader_utils.judge.cases import suite_cases
-    from grader_utils.grading.engine import TIMED_ALARM_FACTOR, timed_call_seconds
+    from grader_utils.grading.plan import TIMED_ALARM_FACTOR, timed_call_seconds
 
     case = suite_cases("conv2d", "large")[0]
     assert timed_call_seconds(0.9, 20) == 3  # the limit on a quiet machine: a loop stops at 3 s, not 20

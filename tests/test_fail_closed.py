@@ -2,8 +2,8 @@
 
 A correct submission (the demo student alice: full marks on 01_convolution when nothing fails) is
 graded with one stage of the trusted grading broken at a time, in this process
-(:func:`pipeline.grade_task`) or, for the time limit of Dask workers, in a child process
-(:func:`pipeline.grade_task_bounded`). Every time the gradebook, the records, the CSV export and
+(:func:`submission.grade_task`) or, for the time limit of Dask workers, in a child process
+(:func:`workers.grade_task_bounded`). Every time the gradebook, the records, the CSV export and
 the class report must say 0 and why; before this test's issue, an engine failure left the
 kernel's full points in place.
 """
@@ -59,7 +59,7 @@ def _assert_zero_with_reason(course: Path, outcome, status: str, words: str) -> 
 
 
 def _grade(course: Path):
-    from grader_utils.instructor.pipeline import grade_task
+    from grader_utils.instructor.submission import grade_task
 
     return grade_task(course, A, "alice")
 
@@ -80,7 +80,7 @@ def _raise(*args, **kwargs):
 def test_a_failure_at_any_stage_leaves_zero_and_the_reason(course, monkeypatch, stage):
     from grader_utils.grading import engine
     from grader_utils.grading import graded_run
-    from grader_utils.instructor import pipeline
+    from grader_utils.instructor import submission
     from grader_utils.sandbox import protocol
     from grader_utils.grading import gradebook, secure_grade
 
@@ -99,10 +99,10 @@ def test_a_failure_at_any_stage_leaves_zero_and_the_reason(course, monkeypatch, 
         monkeypatch.setattr(graded_run, "_plan", _raise)
         words = "the grader could not plan"
     elif stage == "gradebook write":
-        monkeypatch.setattr(pipeline, "store_scores", _raise)  # where the pipeline writes the engine's scores
+        monkeypatch.setattr(submission, "store_scores", _raise)  # where the task writes the engine's scores
         words = "injected failure"
     else:
-        monkeypatch.setattr(pipeline, "read_record", _raise)
+        monkeypatch.setattr(submission, "read_record", _raise)
         words = "injected failure"
     outcome = _grade(course)
     if stage == "protocol":  # a malformed result is the sandbox's fault: 0 for those tests, graded
@@ -115,7 +115,8 @@ def test_a_failure_at_any_stage_leaves_zero_and_the_reason(course, monkeypatch, 
 
 def test_the_time_limit_holds_in_a_bounded_task(course):
     """What Dask workers run: the task in a child process, killed at the limit, 0 points."""
-    from grader_utils.instructor.pipeline import course_db_url, grade_task_bounded
+    from grader_utils.grading.layout import course_db_url
+    from grader_utils.instructor.workers import grade_task_bounded
 
     outcome = grade_task_bounded(str(course), A, "alice", course_db_url(course), seconds=3)
     _assert_zero_with_reason(course, outcome, "timeout", "3 s")

@@ -3,14 +3,14 @@
 For one submitted notebook:
 
 1. Read it (unreadable JSON: every test is ``invalid``).
-2. Take the *instructor's* test cells from ``source/`` (never the submission's) and read
-   which checks they run (``check_max_pool2d(max_pool2d, "random", seed=2024)`` ...). Calls
+2. Take the *instructor's* test cells from ``source/`` (never the submission's) and plan
+   the calls of the checks they run (:mod:`plan`) (``check_max_pool2d(max_pool2d, "random", seed=2024)`` ...). Calls
    written inside a hidden-test region take their inputs from the course secret (see
-   :func:`hidden_seed`), never from the seed written in the cell.
+   :func:`plan.hidden_seed`), never from the seed written in the cell.
 3. Run the student's code cells (not their test cells) in the sandbox, where TensorFlow,
    Keras, SciPy & co. are masked, and call the student's functions on inputs made here, one
    call at a time: each input is written only just before its call, and each call is timed
-   from here (:class:`_Driver`); results come back as plain data (:mod:`protocol`).
+   from here (:mod:`graded_run`, :mod:`probes`); results come back as plain data (:mod:`protocol`).
    For the NumPy-only notebooks the sandbox also gets ``GRADER_NUMPY_ONLY=1``: the harness then
    locks itself before the student's cells run (:mod:`native_lock`: NumPy and the standard
    library's compiled modules are loaded, then a seccomp filter refuses new executable memory
@@ -22,7 +22,7 @@ For one submitted notebook:
    Nothing the sandbox says about itself counts: only the values it returns and the times
    measured from outside.
 5. Record per test cell a status (ok, wrong, timeout, crash, invalid, integrity), a
-   reason and a score; a failure of the grading process itself raises :class:`GradingError`
+   reason and a score; a failure of the grading process itself raises :class:`plan.GradingError`
    (the caller then records the whole submission as failed, with 0 points).
 
 Checks of Keras models (assignment 03) go the same way: the model comes back as its Keras
@@ -31,28 +31,24 @@ JSON and compile settings and is rebuilt and judged here (:mod:`grader_utils.jud
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import nbformat
 
-from ..judge import timing
-from ..judge.cases import Case, suite_cases
 from ..judge.compare import DTYPE_SHARE, DTYPE_SHARE_TEXT, CheckResult
-from ..judge.registry import ARRAY_EXERCISES, EXERCISES, MODEL_EXERCISES
+from ..judge.registry import EXERCISES
 from ..judge.suite import SuiteReport
 from ..sandbox import native_lock, protocol
 from ..sandbox.bwrap import Limits
+from .context import GradingContext
+from .plan import CallLog, GradingError, _Item, _too_slow
 from .records import Status, TestResult
 from .specs import TestSpec, read_specs, restore_test_cells
 
-__all__ = ["GradingError", "grade_notebook", "hidden_seed", "submission_digest", "ARITHMETIC_MESSAGE"]
+__all__ = ["grade_notebook", "ARITHMETIC_MESSAGE"]
 
 #: under grading, answers to arithmetic exercises (``Exercise.arithmetic``) built with Keras layers or
 #: the grader's own functions (unavailable there) score 0 with this message
@@ -78,118 +74,6 @@ def reached_for_a_library(message: str) -> bool:
     says the call reached for Keras, TensorFlow or the grader's modules; an unrelated error that
     merely mentions "layers" does not count."""
     return bool(_LIBRARY_ERROR.search(message))
-
-
-def submission_digest(cells: list[str]) -> str:
-    """A fingerprint of the student's code: hidden inputs change whenever the code does, so
-    inputs seen in one graded run are worth nothing in the next submission."""
-    h = hashlib.sha256()
-    for cell in cells:
-        h.update(cell.encode("utf-8", "replace"))
-        h.update(b"\0")
-    return h.hexdigest()
-
-
-def hidden_seed(secret: bytes, context: str, grade_id: str, check: str, seed: int, digest: str) -> int:
-    """The seed of a hidden suite: HMAC-SHA256 of the course secret over where the test is and what
-    code it grades. The same secret and the same submission give the same inputs (regrades are
-    reproducible); without the secret they cannot be predicted."""
-    message = "\x1f".join([context, grade_id, check, str(seed), digest]).encode()
-    return int.from_bytes(hmac.new(secret, message, hashlib.sha256).digest()[:8], "big")
-
-
-def _rule_broken(name: str, case: Case, seconds: float, limit: float, finished: bool = True) -> CheckResult:
-    """The verdict on a timed call slower than its limit (``finished`` False: stopped by its alarm after
-    ``seconds``)."""
-    return CheckResult(
-        False,
-        limit,
-        seconds if finished else None,
-        timing.slow_message(name, seconds, case, limit, finished=finished),
-        {"problem": "rule"},
-    )
-
-
-def _timed_verdict(
-    name: str, verdict: Callable[[Case, Any], CheckResult]
-) -> Callable[[Case, Any, float, float], CheckResult]:
-    """The verdict of a suite that is also timed (``conv2d_fast`` on large inputs): the seconds are
-    measured by the grading process, from the moment the call's input exists until its answer does;
-    the limit is the case's, measured once (:meth:`_Item.time_limit`)."""
-
-    def judge(case: Case, value: Any, seconds: float, limit: float) -> CheckResult:
-        result = verdict(case, value)
-        if result.passed and seconds > limit:
-            return _rule_broken(name, case, seconds, limit)
-        return result
-
-    return judge
-
-
-#: a timed call runs for at most this many times its limit: beyond it, it has failed the rule anyway
-TIMED_ALARM_FACTOR = 3
-
-
-def timed_call_seconds(limit: float, call_seconds: float) -> int:
-    """The alarm of a timed call whose time limit is ``limit`` (:func:`timing.time_limit`): long enough
-    to measure any answer that could pass (three times the limit, at least 2 s), short enough that a
-    loop over a million pixels costs the class's grading a few seconds rather than ``call_seconds``."""
-    return int(min(call_seconds, max(2, math.ceil(TIMED_ALARM_FACTOR * limit))))
-
-
-def _too_slow(func: str, item: _Item, log: CallLog, made: list[int]) -> CheckResult:
-    """The verdict on a timed call that ran out of its alarm: the time rule is broken."""
-    alarm = max(log.alarms.get(i, int(log.call_seconds)) for i in made)
-    return _rule_broken(func, item.case, alarm, item.time_limit(), finished=False)
-
-
-def second_try_needed(limit: float, seconds: float) -> bool:
-    """Whether a timed case whose first call took ``seconds`` (measured from outside) is worth a
-    second call, of which the faster counts: not when the first is well inside every possible limit
-    (under half of :data:`timing.TIME_FLOOR`), nor when it took over twice the limit (a loop over
-    pixels, which takes seconds per call: a second try would only cost the class's grading time)."""
-    if seconds < timing.TIME_FLOOR / 2:
-        return False
-    return seconds <= 2 * limit
-
-
-class GradingError(RuntimeError):
-    """The grading process itself could not judge a submission (a verdict raised, Keras failed...).
-    Never a score: the caller records the submission as failed with 0 points."""
-
-
-@dataclass
-class CallLog:
-    """What the grading process saw of the calls it made: how long each took (measured from
-    outside, from the moment its input existed until its answer did) and which ran out of time."""
-
-    call_seconds: float = 20.0
-    elapsed: dict[int, float] = field(default_factory=dict)
-    timeouts: set[int] = field(default_factory=set)
-    #: calls the grading process chose not to make: a timed case's second try when the first one
-    #: already settles the verdict (see :func:`second_try_needed`)
-    skipped: set[int] = field(default_factory=set)
-    #: the alarm of a call when it is not ``call_seconds`` (timed calls: :func:`timed_call_seconds`)
-    alarms: dict[int, int] = field(default_factory=dict)
-
-
-@dataclass
-class _Item:
-    """One case of a test cell: the calls made for it (a timed case is called up to twice and the
-    faster call counts), and its verdict ``verdict(case, value)`` or, timed, ``(case, value, seconds)``."""
-
-    indexes: list[int]
-    case: Case
-    verdict: Callable[..., CheckResult]
-    timed: bool = False
-    limit: float | None = None
-
-    def time_limit(self) -> float:
-        """A timed case's limit (:func:`timing.time_limit`), measured once, in the grading process, and
-        used for the call's alarm, the second try and the verdict alike."""
-        if self.limit is None:
-            self.limit = timing.time_limit(self.case)
-        return self.limit
 
 
 def _judge(item: _Item, raw: dict, seconds: float) -> tuple[Status, CheckResult | None, str]:
@@ -230,49 +114,6 @@ def _judge(item: _Item, raw: dict, seconds: float) -> tuple[Status, CheckResult 
     return Status.INVALID, None, f"unexpected result {str(status)[:50]}"
 
 
-def _plan(
-    specs: list[TestSpec], secret: bytes | None, context: str, digest: str
-) -> tuple[list[dict], list[tuple[TestSpec, list[_Item]]]]:
-    """The calls to make in the sandbox, in order, and per engine-graded test cell its cases."""
-    calls: list[dict] = []
-    plan: list[tuple[TestSpec, list[_Item]]] = []
-    for spec in specs:
-        if not spec.engine:
-            continue
-        items: list[_Item] = []
-        for call in spec.calls:
-            if call.model:
-                planner = MODEL_EXERCISES[call.check].plan
-                assert planner is not None
-                for sandbox_call, model_verdict in planner(call.funcs, call.kwargs):
-                    case = Case((), dict(sandbox_call.get("kwargs", {})))  # shown as the call made
-                    items.append(_Item([len(calls)], case, lambda case, value, v=model_verdict: v(value)))
-                    calls.append(sandbox_call)
-                continue
-            ex = ARRAY_EXERCISES[call.check]
-            family, verdict = ex.family, ex.verdict
-            if verdict is None:
-                raise GradingError(f"{call.check} has no verdict in the exercise registry")
-            timed = call.suite in ex.timed
-            seed = call.seed
-            if call.hidden and secret is not None:
-                seed = hidden_seed(secret, context, spec.grade_id, call.check, call.seed, digest)
-            for case in suite_cases(family, call.suite, seed=seed, n=call.n):
-                request = {"func": call.func, "args": list(case.args), "kwargs": dict(case.kwargs)}
-                copies = 2 if timed else 1
-                items.append(
-                    _Item(
-                        list(range(len(calls), len(calls) + copies)),
-                        case,
-                        _timed_verdict(call.func, verdict) if timed else verdict,
-                        timed,
-                    )
-                )
-                calls += [request] * copies
-        plan.append((spec, items))
-    return calls, plan
-
-
 #: the sandbox's limits for one notebook graded by :func:`grade_notebook` (when not given)
 NOTEBOOK_LIMITS = Limits(wall_seconds=300)
 
@@ -302,7 +143,7 @@ def grade_notebook(
     (``assignment/notebook``), mixed into those inputs."""
     from traitlets.config import Config
 
-    from .graded_run import GradingContext, SandboxedExecute
+    from .graded_run import SandboxedExecute
 
     specs = [s for s in read_specs(source_nb) if only is None or s.grade_id in only]
     try:

@@ -23,9 +23,7 @@ nbgrader's autograde runs this module's :class:`SandboxedExecute` in place of it
 from __future__ import annotations
 
 import os
-import stat
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,118 +31,27 @@ from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
 from traitlets import Integer, Unicode
 
-from ..sandbox import protocol
 from ..sandbox.kernel import SandboxedKernelManager, refused_entries
-from .engine import (
+from .context import GradingContext
+from .engine import _result
+from .gradebook import zero_auto_scores
+from .plan import (
     CallLog,
     GradingError,
     _Item,
     _plan,
-    _result,
     second_try_needed,
     submission_digest,
     timed_call_seconds,
 )
-from .gradebook import zero_auto_scores
+from .probes import _probe_source, _Probes
 from .records import Status, TestResult, write_record
 from .specs import TestSpec, read_specs, release_code_cells, release_demo_cells, student_cells
 
-__all__ = ["GradingContext", "SandboxedExecute"]
+__all__ = ["SandboxedExecute"]
 
 #: seconds a probe may run past its own alarm before the kernel is interrupted
 CALL_GRACE = 5
-
-
-@dataclass
-class GradingContext:
-    """What the run needs to judge a notebook, and where its record goes."""
-
-    source_nb: Path
-    release_nb: Path | None = None
-    secret: bytes | None = None
-    context: str = ""  # assignment/notebook: mixed into hidden inputs
-    call_seconds: int = 20
-    only: set[str] | None = None
-    submission_folder: Path | None = None  # the student's files (plain ones go into the sandbox)
-    record: Path | None = None
-    record_names: tuple[str, str, str] = ("", "", "")  # student, assignment, notebook
-    db_url: str | None = None
-    results: list[TestResult] = field(default_factory=list)
-
-    @classmethod
-    def from_nbgrader(cls, resources: Any) -> GradingContext | None:
-        """The context of nbgrader's autograde (None when the resources are not nbgrader's)."""
-        from .secret import course_secret
-
-        try:
-            info = resources["nbgrader"]
-            autograded = Path(resources["metadata"]["path"]).resolve()  # autograded/<student>/<assignment>
-            student, assignment, notebook = info["student"], info["assignment"], info["notebook"]
-        except (KeyError, TypeError):
-            return None
-        root = autograded.parents[2]
-        return cls(
-            source_nb=root / "source" / assignment / f"{notebook}.ipynb",
-            release_nb=root / "release" / assignment / f"{notebook}.ipynb",
-            secret=course_secret(root),
-            context=f"{assignment}/{notebook}",
-            submission_folder=root / "submitted" / student / assignment,
-            record=autograded / f"{notebook}.grading.json",
-            record_names=(student, assignment, notebook),
-            db_url=info.get("db_url"),
-        )
-
-
-class _Probes:
-    """The folder through which calls go into the kernel and results come out. The kernel can write
-    there, so every access goes through a descriptor of the folder opened once, never following links."""
-
-    def __init__(self, folder: Path) -> None:
-        self.path = folder
-        self.fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-
-    def close(self) -> None:
-        os.close(self.fd)
-
-    def _unlink(self, name: str) -> None:
-        try:
-            os.unlink(name, dir_fd=self.fd)
-        except FileNotFoundError:
-            pass
-
-    def _write(self, name: str, data: bytes) -> None:
-        self._unlink(name)
-        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644, dir_fd=self.fd)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-
-    def _read(self, name: str, max_bytes: int = 256 * 1024**2) -> bytes:
-        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=self.fd)
-        with os.fdopen(fd, "rb") as f:
-            st = os.fstat(f.fileno())
-            if not stat.S_ISREG(st.st_mode) or st.st_size > max_bytes:
-                raise protocol.ProtocolError(f"{name} is not a plain file of at most {max_bytes} bytes")
-            return f.read(max_bytes + 1)
-
-    def put_call(self, index: int, call: dict) -> None:
-        for suffix in (".json", ".npz"):
-            self._unlink(f"result_{index}{suffix}")
-        text, npz = protocol.dumps(call)
-        self._write(f"call_{index}.npz", npz)
-        self._write(f"call_{index}.json", text)
-
-    def has_result(self, index: int) -> bool:
-        try:
-            return stat.S_ISREG(os.stat(f"result_{index}.json", dir_fd=self.fd, follow_symlinks=False).st_mode)
-        except OSError:
-            return False
-
-    def result(self, index: int) -> Any:
-        return protocol.loads(self._read(f"result_{index}.json"), self._read(f"result_{index}.npz"))
-
-
-def _probe_source(index: int, folder: Path, seconds: int) -> str:
-    return f"__import__('grader_utils.sandbox.probe').sandbox.probe.run({index}, {str(folder)!r}, {seconds})"
 
 
 class SandboxedExecute(Execute):

@@ -4,7 +4,7 @@ A test cell's result is a :class:`TestResult` whose ``status`` is a :class:`Stat
 them, :func:`write_record` writes them (``autograded/<student>/<assignment>/<notebook>.grading.json``),
 and everything downstream (the gradebook's scores, the feedback's verdict cells, ``cnn-course grade``'s
 summary, the class report) reads them back through :func:`read_record` / :class:`NotebookRecord` as the
-same type. A submission as a whole ends as an :class:`~grader_utils.instructor.pipeline.Outcome` with a
+same type. A submission as a whole ends as an :class:`~grader_utils.instructor.submission.Outcome` with a
 :class:`SubmissionStatus`.
 """
 

@@ -1,6 +1,6 @@
 """The course secret: where hidden tests take their inputs from.
 
-Hidden suites are generated from an HMAC of this secret (see :func:`engine.hidden_seed`), so
+Hidden suites are generated from an HMAC of this secret (see :func:`plan.hidden_seed`), so
 the seeds written in the instructor's test cells and the public :mod:`cases` generators are not
 enough to know a hidden input. The secret lives in the course directory (``.grading-secret``,
 mode 0600, never committed: see .gitignore), next to the gradebook, and no sandbox can see the

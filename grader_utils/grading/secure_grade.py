@@ -17,7 +17,7 @@ For every submitted notebook it
 
 Fail closed: every autograded test cell of the notebook gets its score from the engine's
 record and from nothing else; a cell without a verdict scores 0. When the grading process
-itself fails on a notebook (:class:`engine.GradingError`, Keras failing, anything unexpected),
+itself fails on a notebook (:class:`plan.GradingError`, Keras failing, anything unexpected),
 every test of that notebook is recorded as ``failed`` with the reason and scores 0. A
 submission the engine cannot read is recorded as ``invalid`` and scores 0; the others are
 graded independently.

@@ -200,7 +200,8 @@ def summary(outcomes) -> str:
 
 
 def _feedback(args: argparse.Namespace) -> int:
-    from .pipeline import _api, course_db_url
+    from ..grading.layout import course_db_url
+    from .submission import _api
 
     root = args.root.resolve()
     api = _api(root, course_db_url(root, args.db_url))
@@ -215,8 +216,8 @@ def _feedback(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    from ..grading.layout import course_db_url
     from .exporters import export
-    from .pipeline import course_db_url
 
     root = args.root.resolve()
     out = args.to or root / f"grades-{args.format}.csv"
@@ -231,7 +232,7 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from .pipeline import course_db_url
+    from ..grading.layout import course_db_url
     from .report import write_report
 
     root = args.root.resolve()
@@ -244,7 +245,7 @@ def _report(args: argparse.Namespace) -> int:
 
 def _release(args: argparse.Namespace) -> int:
     from ..grading.layout import CourseLayout
-    from .pipeline import _api
+    from .submission import _api
 
     layout = CourseLayout(args.root, args.db_url)
     api = _api(layout.root, layout.db_url)

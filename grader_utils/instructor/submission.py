@@ -1,0 +1,194 @@
+"""Grade one submission in this process, fail closed: the task that the workers and the Dask runner run.
+
+One *task* is one student's submission of one assignment (:func:`grade_task`). It
+
+1. removes the submission's old records and sets every auto score of it in the gradebook to 0
+   (nbgrader keeps the old scores when a regrade fails; manual scores are not touched);
+2. runs nbgrader's autograde for that student, in-process (nbgrader's own sanitizing, restoring
+   of test cells, late penalties and gradebook rows). Its ``SandboxedExecute`` preprocessor
+   (:mod:`graded_run`) runs each notebook's kernel in the sandbox (outputs for feedback) and
+   the trusted engine, whose verdicts become the test cells' outputs and the records
+   ``<notebook>.grading.json``;
+3. checks that every notebook has a record and no test ``failed``, and stores the records' scores.
+
+A failure anywhere leaves the submission with 0 auto points and records saying ``failed`` or
+``timeout`` and why (:func:`fail_closed`, :func:`record_timeout`). The outcome of a task is an
+:class:`Outcome`, plain data that crosses from a worker process as one JSON line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..grading.gradebook import store_scores, submission_score, zero_auto_scores
+from ..grading.layout import course_db_url, load_course_config
+from ..grading.records import Status, SubmissionStatus, TestResult, read_record, write_record
+from ..grading.specs import read_specs
+
+__all__ = ["Outcome", "ensure_assignment", "fail_closed", "grade_task", "record_timeout"]
+
+
+@dataclass
+class Outcome:
+    """What happened to one submission: ``graded`` (the engine's scores stored), ``failed`` (something
+    could not be graded: 0 points, ``reason`` says why) or ``timeout`` (0 points)."""
+
+    student: str
+    assignment: str
+    status: SubmissionStatus
+    score: float = 0.0
+    max_score: float = 0.0
+    seconds: float = 0.0
+    reason: str = ""
+    problems: list[str] = field(default_factory=list)
+    causes: list[str] = field(default_factory=list)
+    phases: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.status = SubmissionStatus(self.status)  # read back from a worker's JSON line
+
+
+def ensure_assignment(root: Path, assignment: str, db_url: str) -> None:
+    """Make sure the gradebook knows the assignment (``nbgrader generate_assignment`` records its
+    cells); run it when the gradebook is new, e.g. on a fresh clone whose release/ is committed."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(db_url) as gb:
+        try:
+            if gb.find_assignment(assignment).notebooks:
+                return
+        except MissingEntry:
+            pass
+    api = _api(root, db_url)
+    result = api.generate_assignment(assignment, force=True)
+    if not result["success"]:
+        raise RuntimeError(f"nbgrader generate_assignment {assignment} failed:\n{result.get('error', '')}")
+
+
+_APIS: dict[tuple[str, str], Any] = {}
+
+
+def _api(root: Path, db_url: str) -> Any:
+    """nbgrader's API for the course, configured for trusted grading (cached per worker)."""
+    key = (str(root), db_url)
+    if key not in _APIS:
+        from nbgrader.apps import NbGraderAPI
+        from nbgrader.coursedir import CourseDirectory
+
+        config = load_course_config(root)
+        config.CourseDirectory.root = str(root)
+        config.CourseDirectory.db_url = db_url
+        coursedir = CourseDirectory(config=config)
+        _APIS[key] = NbGraderAPI(coursedir=coursedir, config=config)
+    return _APIS[key]
+
+
+def _summarise(outcome: Outcome, graded: dict[str, list[Any]]) -> None:
+    for notebook, results in graded.items():
+        for r in results:
+            if not r.status.is_verdict:
+                outcome.problems.append(f"{notebook}/{r.grade_id}: {r.status} ({r.reason[:120]})")
+            outcome.causes += r.causes
+
+
+def _record_paths(root: Path, assignment: str, student: str) -> dict[str, Path]:
+    return {
+        nb.stem: root / "autograded" / student / assignment / f"{nb.stem}.grading.json"
+        for nb in sorted((root / "source" / assignment).glob("*.ipynb"))
+    }
+
+
+def fail_closed(root: Path, assignment: str, student: str, db_url: str, status: Status, reason: str) -> str:
+    """Leave a submission that could not be graded with 0 auto points and a record per notebook
+    saying ``status`` (failed or timeout) and why; returns a note when even that failed."""
+    notes = []
+    try:
+        zero_auto_scores(db_url, assignment, student)
+    except Exception as exc:  # noqa: BLE001
+        notes.append(f"the gradebook could not be reset ({type(exc).__name__}: {str(exc)[:200]})")
+    for name, path in _record_paths(root, assignment, student).items():
+        try:
+            results = [
+                TestResult(s.grade_id, status, 0.0, s.points, reason)
+                for s in read_specs(root / "source" / assignment / f"{name}.ipynb")
+            ]
+            write_record(path, student, assignment, name, results)
+        except Exception as exc:  # noqa: BLE001
+            notes.append(f"the record of {name} could not be written ({type(exc).__name__})")
+    return "; ".join(notes)
+
+
+def grade_task(root: str | Path, assignment: str, student: str, db_url: str | None = None) -> Outcome:
+    """Grade one submission in this process. Fail closed: the old records are removed and the auto
+    scores set to 0 first; nbgrader's autograde (whose preprocessor runs the student's notebook in
+    the sandbox and the trusted engine, see :mod:`kernel_sandbox`) must leave a complete record for
+    every notebook; the gradebook then gets the records' scores. Any failure on the way leaves
+    the whole submission at 0 with the reason in its records."""
+
+    start = time.monotonic()
+    root = Path(root).resolve()
+    db_url = course_db_url(root, db_url)
+    outcome = Outcome(student, assignment, SubmissionStatus.GRADED)
+    records = _record_paths(root, assignment, student)
+    try:
+        for path in records.values():
+            path.unlink(missing_ok=True)  # a verdict of an earlier run is never read as this one's
+        zero_auto_scores(db_url, assignment, student)
+        t = time.monotonic()
+        with contextlib.redirect_stdout(io.StringIO()):
+            result = _api(root, db_url).autograde(assignment, student, force=True, create=True)
+        outcome.phases["autograde"] = time.monotonic() - t
+        if not result["success"]:
+            raise RuntimeError(
+                "nbgrader could not autograde it: " + _last_line(result.get("error") or result.get("log"))
+            )
+        graded = {}
+        for name, path in records.items():
+            if not path.exists():
+                raise RuntimeError(f"the grader left no verdict for {name}.ipynb")
+            graded[name] = read_record(path)
+        failed = [f"{n}/{r.grade_id}: {r.reason}" for n, rs in graded.items() for r in rs if r.status == Status.FAILED]
+        if failed:
+            raise RuntimeError(failed[0][:400])
+        for name, results in graded.items():
+            store_scores(db_url, assignment, student, name, results)
+        _summarise(outcome, graded)
+        outcome.score, outcome.max_score = submission_score(db_url, assignment, student)
+    except Exception as exc:  # one submission's failure is reported, never fatal for the class, never a score
+        outcome.status = SubmissionStatus.FAILED
+        outcome.reason = str(exc)[:400] if isinstance(exc, RuntimeError) else f"{type(exc).__name__}: {exc}"[:400]
+        if not isinstance(exc, RuntimeError):
+            outcome.problems.append(traceback.format_exc(limit=3))
+        note = fail_closed(root, assignment, student, db_url, Status.FAILED, outcome.reason)
+        if note:
+            outcome.problems.append(note)
+        outcome.score, outcome.max_score = 0.0, _max_score(root, assignment)
+    outcome.seconds = time.monotonic() - start
+    return outcome
+
+
+def _max_score(root: Path, assignment: str) -> float:
+    return float(sum(s.points for nb in sorted((root / "source" / assignment).glob("*.ipynb")) for s in read_specs(nb)))
+
+
+def _last_line(text: str | None) -> str:
+    lines = [line for line in (text or "").strip().splitlines() if line.strip()]
+    return lines[-1][:300] if lines else "unknown error"
+
+
+def record_timeout(root: Path, assignment: str, student: str, seconds: float, db_url: str) -> str:
+    """A submission whose grading was stopped: 0 points, ``timeout`` records (see :func:`fail_closed`)."""
+    return fail_closed(
+        root,
+        assignment,
+        student,
+        db_url,
+        Status.TIMEOUT,
+        f"grading this submission took longer than {seconds:.0f} s and was stopped",
+    )

@@ -1,0 +1,287 @@
+"""Where tasks run: a pool of local worker processes, or a Dask cluster.
+
+Local workers (``--jobs N``, :func:`_run_local`) import TensorFlow and nbgrader once and keep Keras'
+answers between tasks; each reads one JSON task per line on stdin and answers one JSON
+:class:`~grader_utils.instructor.submission.Outcome` per line. On a Dask cluster
+(:func:`_run_dask`) each task runs in a child process of the Dask worker
+(:func:`grade_task_bounded`), so that the same time limit holds. A task that runs past its time
+limit has its process killed (kernels die with it) and is recorded as ``timeout``; a worker that
+dies is replaced and its task recorded as ``failed`` (fail closed: 0 points, the reason in the records).
+
+A task is a dict: ``root``, ``assignment``, ``student``, ``db_url``, ``seconds`` (its time limit).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+
+from ..grading.records import Status, SubmissionStatus
+from .submission import Outcome, _max_score, fail_closed, grade_task, record_timeout
+
+__all__ = ["grade_task_bounded"]
+
+
+def grade_task_bounded(root: str, assignment: str, student: str, db_url: str, seconds: float) -> Outcome:
+    """:func:`grade_task` in a child process of its own, killed (with everything it started) after
+    ``seconds``: how a Dask worker grades, so that the per-submission limit holds there too."""
+    task = {"root": root, "assignment": assignment, "student": student, "db_url": db_url}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "grader_utils.instructor.workers", "--one"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        out, _ = proc.communicate(json.dumps(task), timeout=seconds)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        note = record_timeout(Path(root), assignment, student, seconds, db_url)
+        return Outcome(
+            student,
+            assignment,
+            SubmissionStatus.TIMEOUT,
+            seconds=seconds,
+            max_score=_max_score(Path(root), assignment),
+            reason=f"stopped after {seconds:.0f} s (per-submission limit)",
+            problems=[note] if note else [],
+        )
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)  # nothing the task started outlives it
+    lines = [line for line in out.splitlines() if line.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        reason = f"the grading process died (exit code {proc.returncode})"
+        note = fail_closed(Path(root), assignment, student, db_url, Status.FAILED, reason)
+        return Outcome(
+            student,
+            assignment,
+            SubmissionStatus.FAILED,
+            max_score=_max_score(Path(root), assignment),
+            reason=reason,
+            problems=[note] if note else [],
+        )
+    return Outcome(**json.loads(lines[-1]))
+
+
+# --------------------------------------------------------------------------- local workers
+
+
+def _worker_main() -> int:
+    """A worker: reads one JSON task per line on stdin, answers one JSON outcome per line."""
+    out = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)  # anything else printed goes to the log, not into the answers
+    from ..quiet import quiet_tensorflow
+
+    quiet_tensorflow()  # once per worker: the engine's ground truth needs Keras
+    import nbgrader.apps  # noqa: F401
+
+    out.write(json.dumps({"ready": True}) + "\n")
+    for line in sys.stdin:
+        task = json.loads(line)
+        outcome = grade_task(task["root"], task["assignment"], task["student"], task["db_url"])
+        out.write(json.dumps(asdict(outcome)) + "\n")
+    return 0
+
+
+class _Worker:
+    def __init__(self, log: Path) -> None:
+        import tempfile
+
+        self.log = open(log, "ab")  # noqa: SIM115  (the worker's log, open for the worker's life)
+        # the worker's temporary files (kernel and engine scratch folders) live in a folder of its own,
+        # removed with the worker: a killed task leaves nothing behind
+        self.tmp = Path(tempfile.mkdtemp(prefix="gw-"))
+        os.chmod(self.tmp, 0o755)
+        env = dict(os.environ, TMPDIR=str(self.tmp))
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "grader_utils.instructor.workers", "--worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            text=True,
+            bufsize=1,
+            start_new_session=True,
+            env=env,
+        )
+        self.task: dict | None = None
+        self.deadline = float("inf")
+        self.ready = False
+
+    def send(self, task: dict, seconds: float) -> None:
+        self.task = task
+        self.deadline = time.monotonic() + seconds
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps(task) + "\n")
+        self.proc.stdin.flush()
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+        self.log.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def _notebook_count(root: Path, assignment: str) -> int:
+    return max(1, len(list((Path(root) / "source" / assignment).glob("*.ipynb"))))
+
+
+def _run_local(
+    root: Path, tasks: list[dict], jobs: int, on_done: Callable[[Outcome], None], log_dir: Path
+) -> list[Outcome]:
+    """Run ``tasks`` (dicts with root, assignment, student, db_url, seconds) on ``jobs`` workers."""
+    pending = list(reversed(tasks))
+    outcomes: list[Outcome] = []
+    sel = selectors.DefaultSelector()
+    workers: list[_Worker] = []
+    counter = [0]
+
+    def spawn() -> _Worker:
+        counter[0] += 1
+        w = _Worker(log_dir / f"worker-{counter[0]}.log")
+        workers.append(w)
+        assert w.proc.stdout is not None
+        sel.register(w.proc.stdout, selectors.EVENT_READ, w)
+        return w
+
+    def retire(w: _Worker) -> None:
+        assert w.proc.stdout is not None
+        sel.unregister(w.proc.stdout)
+        workers.remove(w)
+        w.kill()
+
+    def finish(w: _Worker, outcome: Outcome) -> None:
+        outcomes.append(outcome)
+        on_done(outcome)
+        w.task, w.deadline = None, float("inf")
+
+    for _ in range(min(jobs, len(pending))):
+        spawn()
+    try:
+        while pending or any(w.task for w in workers):
+            for w in list(workers):
+                if w.ready and w.task is None and pending:
+                    task = pending.pop()
+                    w.send(task, task["seconds"])
+            now = time.monotonic()
+            timeout = max(0.05, min([w.deadline for w in workers] + [now + 1.0]) - now)
+            for key, _ in sel.select(timeout):
+                w = key.data
+                line = w.proc.stdout.readline()
+                if not line:  # the worker died: its submission failed, a new worker takes over
+                    task = w.task
+                    retire(w)
+                    if task is not None:
+                        reason = f"the grading process died (exit code {w.proc.returncode})"
+                        note = fail_closed(
+                            root, task["assignment"], task["student"], task["db_url"], Status.FAILED, reason
+                        )
+                        finish(
+                            w,
+                            Outcome(
+                                task["student"],
+                                task["assignment"],
+                                SubmissionStatus.FAILED,
+                                reason=reason,
+                                max_score=_max_score(root, task["assignment"]),
+                                problems=[note] if note else [],
+                            ),
+                        )
+                    if pending or any(x.task for x in workers):
+                        spawn()
+                    continue
+                message = json.loads(line)
+                if message.get("ready"):
+                    w.ready = True
+                    continue
+                finish(w, Outcome(**message))
+            for w in list(workers):
+                if w.task is not None and time.monotonic() > w.deadline:
+                    task = w.task
+                    retire(w)
+                    note = record_timeout(root, task["assignment"], task["student"], task["seconds"], task["db_url"])
+                    finish(
+                        w,
+                        Outcome(
+                            task["student"],
+                            task["assignment"],
+                            SubmissionStatus.TIMEOUT,
+                            seconds=task["seconds"],
+                            max_score=_max_score(root, task["assignment"]),
+                            reason=f"stopped after {task['seconds']:.0f} s (per-submission limit)",
+                            problems=[note] if note else [],
+                        ),
+                    )
+                    if pending:
+                        spawn()
+    finally:
+        for w in list(workers):
+            retire(w)
+    return outcomes
+
+
+def _run_dask(root: Path, tasks: list[dict], scheduler: str, on_done: Callable[[Outcome], None]) -> list[Outcome]:
+    from distributed import Client, as_completed
+
+    outcomes = []
+    with Client(scheduler) as client:
+        futures = {
+            client.submit(
+                grade_task_bounded,
+                t["root"],
+                t["assignment"],
+                t["student"],
+                t["db_url"],
+                t["seconds"],
+                pure=False,
+                key=f"grade-{t['assignment']}-{t['student']}",
+            ): t
+            for t in tasks
+        }
+        for future in as_completed(futures):
+            task = futures[future]
+            try:
+                outcome = future.result()
+            except Exception as exc:  # a worker lost mid-task: fail closed here
+                reason = f"{type(exc).__name__}: {exc}"[:400]
+                note = fail_closed(root, task["assignment"], task["student"], task["db_url"], Status.FAILED, reason)
+                outcome = Outcome(
+                    task["student"],
+                    task["assignment"],
+                    SubmissionStatus.FAILED,
+                    reason=reason,
+                    max_score=_max_score(root, task["assignment"]),
+                    problems=[note] if note else [],
+                )
+            outcomes.append(outcome)
+            on_done(outcome)
+    return outcomes
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--worker"]:
+        sys.exit(_worker_main())
+    if sys.argv[1:] == ["--one"]:  # one task from stdin, its outcome as one JSON line (grade_task_bounded)
+        out = os.fdopen(os.dup(1), "w")
+        os.dup2(2, 1)
+        task = json.loads(sys.stdin.read())
+        out.write(
+            json.dumps(asdict(grade_task(task["root"], task["assignment"], task["student"], task["db_url"]))) + "\n"
+        )
+        out.flush()
+        sys.exit(0)
+    sys.exit("usage: python -m grader_utils grade ... (this module's entry point is for worker processes)")
