@@ -68,7 +68,7 @@ def test_an_exercise_declared_in_the_registry_alone_is_checked_and_graded(monkey
         with pytest.raises(AssertionError, match="1 of 1 basic cases are wrong"):
             fresh.check_double(lambda x: x + 2, "basic")
         # a test cell calling it is understood and planned by the engine
-        from grader_utils.grading import engine, specs
+        from grader_utils.grading import plan, specs
 
         nb = nbformat.v4.new_notebook()
         cell = nbformat.v4.new_code_cell('check_double(double, "basic")')
@@ -79,8 +79,8 @@ def test_an_exercise_declared_in_the_registry_alone_is_checked_and_graded(monkey
         nbformat.write(nb, path)
         [spec] = specs.read_specs(path)
         assert spec.engine and spec.calls[0].func == "double"
-        calls, plan = engine._plan([spec], None, "", "")
-        assert [c["func"] for c in calls] == ["double"] and len(plan[0][1]) == 1
+        calls, planned = plan._plan([spec], None, "", "")
+        assert [c["func"] for c in calls] == ["double"] and len(planned[0][1]) == 1
     finally:
         monkeypatch.undo()
         importlib.reload(checks)
