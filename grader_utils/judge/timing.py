@@ -1,7 +1,8 @@
 """The time rule of the vectorized exercise (``conv2d_fast`` on its ``large`` suite).
 
 The limit is measured here and now against whole-array NumPy (:func:`time_limit`); the grading
-process times the student's call from outside the sandbox (see :mod:`grader_utils.grading.engine`).
+process times the student's call from outside the sandbox (:mod:`grader_utils.grading.plan` sets the alarm
+and decides the second try, :mod:`grader_utils.grading.graded_run` measures the seconds).
 """
 
 from __future__ import annotations
