@@ -43,7 +43,8 @@ from typing import Any
 import nbformat
 
 from ..judge import timing
-from ..judge.cases import Case, suite_cases
+from ..judge.case import Case
+from ..judge.cases import suite_cases
 from ..judge.compare import DTYPE_SHARE, DTYPE_SHARE_TEXT, CheckResult
 from ..judge.registry import ARRAY_EXERCISES, EXERCISES, MODEL_EXERCISES
 from ..judge.suite import SuiteReport
