@@ -6,7 +6,8 @@ cells' checks), :mod:`.figures`, :mod:`.datasets` and :mod:`.quiet`. The rest is
 
 - :mod:`.judge`: the judging core, pure functions over plain data: Keras' ground truth
   (:mod:`.judge.truth`), case suites, the one tolerant comparator (:mod:`.judge.compare`), likely
-  causes (:mod:`.judge.feedback`), verdicts, and the exercise registry (:mod:`.judge.registry`);
+  causes (:mod:`.judge.hints` and the ``*_feedback`` modules), verdicts, and the exercise registry
+  (:mod:`.judge.registry`);
 - :mod:`.sandbox`: what runs next to student code (bubblewrap, sandboxed kernels, the NumPy-only
   lock, the probe that makes one call) and nothing that judges;
 - :mod:`.grading`: the trusted engine (plan, run in the sandbox, judge, records) and nbgrader's

@@ -21,7 +21,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from .judge.cases import Case, suite_cases
+from .judge.case import Case
+from .judge.cases import suite_cases
 from .judge.compare import CheckFailed, CheckResult
 from .judge.registry import ARRAY_EXERCISES, EXERCISES, Exercise
 from .judge.suite import SuiteReport

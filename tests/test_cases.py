@@ -1,4 +1,4 @@
-"""grader_utils.cases: every suite yields cases, random suites are seeded, every case is a valid
+"""grader_utils.judge.cases (and the case modules behind it): every suite yields cases, random suites are seeded, every case is a valid
 Keras configuration, and calls are shown the way a student would type them."""
 
 from __future__ import annotations
@@ -8,8 +8,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from grader_utils.judge import cases
-from grader_utils.judge.cases import SUITES, Case, suite_cases
+from grader_utils.judge import stack_cases
+from grader_utils.judge.case import Case
+from grader_utils.judge.cases import SUITES, suite_cases
 
 ALL_SUITES = [(family, suite) for family, suites in SUITES.items() for suite in suites]
 
@@ -173,9 +174,9 @@ def test_every_case_is_valid_for_keras(family, suite):
 
 
 def test_lesson_model_is_the_lessons_stack():
-    kinds = [kind for kind, _ in cases.LESSON_MODEL]
+    kinds = [kind for kind, _ in stack_cases.LESSON_MODEL]
     assert kinds == ["conv2d", "conv2d", "max_pooling2d", "flatten", "dense"]
-    assert cases.sequential_basic()[0].args == ((28, 56, 3), cases.LESSON_MODEL)
+    assert stack_cases.sequential_basic()[0].args == ((28, 56, 3), stack_cases.LESSON_MODEL)
 
 
 def test_receptive_field_cases_cover_what_the_exercise_is_about():

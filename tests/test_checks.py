@@ -14,7 +14,9 @@ import pytest
 import reference_impls as ref
 from grader_utils import checks
 from grader_utils.judge import verdicts
-from grader_utils.judge.cases import LESSON_MODEL, Case, suite_cases
+from grader_utils.judge.case import Case
+from grader_utils.judge.cases import suite_cases
+from grader_utils.judge.stack_cases import LESSON_MODEL
 
 pytestmark = pytest.mark.keras
 

@@ -332,7 +332,7 @@ def test_engine_reports_like_the_test_cell_with_the_likely_cause(tmp_path):
     recorded for the class report."""
     from grader_utils import checks
     from grader_utils.judge.cases import suite_cases
-    from grader_utils.judge.feedback import HINTS
+    from grader_utils.judge.hints import HINTS
 
     top_first = LOOPS.replace("top = max((ho - 1) * sh + ph - h, 0) // 2",
                               "top = -(-max((ho - 1) * sh + ph - h, 0) // 2)")

@@ -1,4 +1,4 @@
-"""grader_utils.feedback: every hint the shape, pooling and Sequential diagnoses can give fires
+"""grader_utils.judge.*_feedback: every hint the shape, pooling and Sequential diagnoses can give fires
 for a student implementation that makes exactly that mistake, and none fires on a correct one.
 
 The buggy implementations below are written from the mistake's description; they never
@@ -19,10 +19,11 @@ import pytest
 import reference_impls as ref
 from grader_utils import checks
 from grader_utils.judge import verdicts
-from grader_utils.judge import feedback
+from grader_utils.judge import shape_feedback, stack_feedback, value_feedback
 from grader_utils.judge import truth
-from grader_utils.judge.cases import Case, suite_cases
-from grader_utils.judge.feedback import HINTS
+from grader_utils.judge.case import Case
+from grader_utils.judge.cases import suite_cases
+from grader_utils.judge.hints import HINTS
 
 pytestmark = pytest.mark.keras
 
@@ -284,13 +285,13 @@ def test_single_call_diagnoses_give_the_hint_text():
     args, kwargs = ((29, 57, 3), 8, (3, 3)), {"strides": (2, 2), "padding": "same"}
     expected = truth.conv2d_output_shape(*args, **kwargs)
     floor = conv_shape_impl(AXIS_MISTAKES["same_floor"])(*args, **kwargs)
-    assert feedback.diagnose_conv_shape(args, kwargs, floor, expected) == HINTS["same_floor"]
+    assert shape_feedback.diagnose_conv_shape(args, kwargs, floor, expected) == HINTS["same_floor"]
     assert floor != expected
-    assert feedback.diagnose_conv_shape(args, kwargs, (1, 2, 8), expected) is None
+    assert shape_feedback.diagnose_conv_shape(args, kwargs, (1, 2, 8), expected) is None
     pool_args, pool_kwargs = ((15, 15, 1), (2, 2)), {"strides": None, "padding": "valid"}
     expected = truth.pool2d_output_shape(*pool_args, **pool_kwargs)
     got = pool_shape_impl(none_as_one=True)(*pool_args, **pool_kwargs)
-    assert feedback.diagnose_pool_shape(pool_args, pool_kwargs, got, expected) == HINTS["pool_strides_none_as_one"]
+    assert shape_feedback.diagnose_pool_shape(pool_args, pool_kwargs, got, expected) == HINTS["pool_strides_none_as_one"]
 
 
 # --- every mistake gets its hint: pooled values -------------------------------------------------------
@@ -335,7 +336,7 @@ def test_average_counting_padding_with_extra_top_left_names_both():
     args, kwargs = (x, 2), {"strides": 1, "padding": "same"}
     got = pool_values_impl("average", pad_zeros=True, extra_top_left=True)(*args, **kwargs)
     expected = truth.average_pool2d(*args, **kwargs)
-    assert feedback.diagnose_pool_values("average", args, kwargs, got, expected) == \
+    assert value_feedback.diagnose_pool_values("average", args, kwargs, got, expected) == \
         HINTS["average_counts_padding"] + " " + HINTS["same_extra_top_left"]
 
 
@@ -353,7 +354,7 @@ def test_symmetric_formula_hint_says_what_keras_does_with_sizes():
                 parity = "odd" if k % 2 else "even"
                 expected = truth.conv2d_output_shape((n, n, 1), 1, k, strides=s, padding="same")
                 got = (formula(n, k, s, "same"),) * 2 + (1,)
-                keys = feedback.conv_shape_hints(((n, n, 1), 1, k), {"strides": s, "padding": "same"}, got,
+                keys = shape_feedback.conv_shape_hints(((n, n, 1), 1, k), {"strides": s, "padding": "same"}, got,
                                                  expected)
                 total[parity] += 1
                 wrong[parity] += got != expected
@@ -377,7 +378,7 @@ def test_symmetric_padding_of_an_odd_window_at_stride_two_is_named(kind):
             got[i, j] = window.max(axis=(0, 1)) if kind == "max" else window.mean(axis=(0, 1))
     expected = truth.pool2d(x, kind, *args[1:], **kwargs)
     assert got.shape == expected.shape and not np.allclose(got, expected)
-    keys = feedback.pool_value_hints(kind, args, kwargs, got, expected)
+    keys = value_feedback.pool_value_hints(kind, args, kwargs, got, expected)
     assert keys[0] == "same_symmetric_formula", keys
     if kind == "average":  # bob's average also divides by the whole window
         assert "average_counts_padding" in keys
@@ -474,9 +475,9 @@ def test_no_receptive_field_diagnosis_fires_on_a_correct_answer():
     for case in suite_cases("receptive_field", "basic") + suite_cases("receptive_field", "random", seed=3):
         (layers,) = case.args
         got = ref.receptive_field(layers)
-        assert feedback.receptive_field_hints(layers, got, truth.receptive_field(layers)) == []
+        assert stack_feedback.receptive_field_hints(layers, got, truth.receptive_field(layers)) == []
         wrong = (got[0] + 1, got[1])  # a wrong answer that is none of the mistakes
-        keys = feedback.receptive_field_hints(layers, wrong, truth.receptive_field(layers))
+        keys = stack_feedback.receptive_field_hints(layers, wrong, truth.receptive_field(layers))
         assert all(RF_MISTAKES[k](layers) == wrong for k in keys)
 
 
@@ -517,11 +518,11 @@ def test_no_shape_diagnosis_fires_on_a_correct_answer():
                  + suite_cases("conv2d_output_shape", "random", seed=3)):
         got = ref.conv2d_output_shape(*case.args, **case.kwargs)
         expected = truth.conv2d_output_shape(*case.args, **case.kwargs)
-        assert feedback.conv_shape_hints(case.args, case.kwargs, got, expected) == []
+        assert shape_feedback.conv_shape_hints(case.args, case.kwargs, got, expected) == []
     for case in suite_cases("pool2d_output_shape", "random", seed=3):
         got = ref.pool2d_output_shape(*case.args, **case.kwargs)
         expected = truth.pool2d_output_shape(*case.args, **case.kwargs)
-        assert feedback.pool_shape_hints(case.args, case.kwargs, got, expected) == []
+        assert shape_feedback.pool_shape_hints(case.args, case.kwargs, got, expected) == []
 
 
 @pytest.mark.parametrize("kind", ["max", "average"])
@@ -531,7 +532,7 @@ def test_no_pool_value_diagnosis_fires_on_a_correct_answer(kind):
     for case in cases:
         got = ref.pool2d(case.args[0], kind, *case.args[1:], **case.kwargs)
         expected = truth.pool2d(case.args[0], kind, *case.args[1:], **case.kwargs)
-        assert feedback.pool_value_hints(kind, case.args, case.kwargs, got, expected) == [], \
+        assert value_feedback.pool_value_hints(kind, case.args, case.kwargs, got, expected) == [], \
             case.call_text(f"{kind}_pool2d")
 
 
@@ -539,9 +540,9 @@ def test_no_sequential_diagnosis_fires_on_a_correct_answer():
     for case in suite_cases("sequential", "basic") + suite_cases("sequential", "edge"):
         input_shape, layers = case.args
         shapes, params = truth.sequential_summary(input_shape, layers)
-        assert feedback.diagnose_sequential_shapes(input_shape, layers,
+        assert stack_feedback.diagnose_sequential_shapes(input_shape, layers,
                                                    ref.sequential_output_shapes(input_shape, layers), shapes) is None
-        assert feedback.diagnose_sequential_params(input_shape, layers,
+        assert stack_feedback.diagnose_sequential_params(input_shape, layers,
                                                    ref.sequential_param_counts(input_shape, layers), params,
                                                    shapes) is None
 
@@ -553,7 +554,7 @@ def test_average_counting_padding_alone_gets_only_that_hint():
     args, kwargs = (x, 3), {"strides": 1, "padding": "same"}
     got = pool_values_impl("average", pad_zeros=True)(*args, **kwargs)
     expected = truth.average_pool2d(*args, **kwargs)
-    assert feedback.pool_value_hints("average", args, kwargs, got, expected) == ["average_counts_padding"]
+    assert value_feedback.pool_value_hints("average", args, kwargs, got, expected) == ["average_counts_padding"]
 
 
 def test_likely_cause_never_explains_more_cases_than_failed():
@@ -572,7 +573,8 @@ sys.path.insert(0, {tests!r})
 import reference_impls as ref
 from grader_utils import checks
 from grader_utils.judge import verdicts
-from grader_utils.judge.cases import Case, suite_cases
+from grader_utils.judge.case import Case
+from grader_utils.judge.cases import suite_cases
 
 def off_by_one(x, pool_size, strides=None, padding="valid"):
     return ref.max_pool2d(x, pool_size, strides, padding) + np.float32(1)

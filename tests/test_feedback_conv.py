@@ -11,8 +11,9 @@ import pytest
 
 from grader_utils import checks
 from grader_utils.judge import verdicts
-from grader_utils.judge.cases import Case, suite_cases
-from grader_utils.judge.feedback import HINTS
+from grader_utils.judge.case import Case
+from grader_utils.judge.cases import suite_cases
+from grader_utils.judge.hints import HINTS
 
 pytestmark = pytest.mark.keras
 

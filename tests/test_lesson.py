@@ -127,7 +127,7 @@ def facts_03(keras) -> set[str]:
                                  L.Dense(10)])
     facts.add(str(tutorial.count_params()))
     from grader_utils.judge import truth  # receptive fields: TensorFlow's gradient (checked in test_truth.py)
-    from grader_utils.judge.cases import CIFAR_STACK, LESSON_MODEL
+    from grader_utils.judge.stack_cases import CIFAR_STACK, LESSON_MODEL
 
     for stack in (LESSON_MODEL[:3], CIFAR_STACK):
         facts |= {_text(truth.receptive_field(stack[:n])) for n in range(1, len(stack) + 1)}
@@ -221,7 +221,7 @@ def test_receptive_field_demo_cell_prints_the_regions_the_text_states(capsys):
     """Section 3.2's demo cell asks TensorFlow's gradient; its stacks are the lesson's model and the
     tutorial's conv/pool stack, and what it prints is what the bold numbers of the text say."""
     from grader_utils.judge import truth
-    from grader_utils.judge.cases import CIFAR_STACK, LESSON_MODEL
+    from grader_utils.judge.stack_cases import CIFAR_STACK, LESSON_MODEL
 
     (cell,) = _cells(ROOT / "source" / "03_building_a_cnn" / "building_a_cnn.ipynb", "receptive-field-demo")
     ns: dict = {}

@@ -17,7 +17,8 @@ import pytest
 from conftest import ROOT
 from grader_utils import checks, model_checks
 from grader_utils.judge import cases, registry
-from grader_utils.judge.cases import Case, suite_cases
+from grader_utils.judge.case import Case
+from grader_utils.judge.cases import suite_cases
 from grader_utils.judge.compare import CheckResult, compare_arrays
 
 PACKAGE = ROOT / "grader_utils"

@@ -14,7 +14,7 @@ from nbgrader.api import Gradebook
 
 from grader_utils.grading import records
 from grader_utils.instructor.exporters import exercise_of
-from grader_utils.judge.feedback import HINTS
+from grader_utils.judge.hints import HINTS
 from grader_utils.grading.records import PROBLEM_STATUSES
 from grader_utils.instructor.report import class_stats, diagnosed_causes, write_report
 from conftest import copy_small_gradebook

@@ -16,7 +16,8 @@ import pytest
 import reference_impls as ref
 from conftest import ROOT
 from grader_utils.judge import truth
-from grader_utils.judge.cases import LESSON_MODEL, suite_cases
+from grader_utils.judge.cases import suite_cases
+from grader_utils.judge.stack_cases import LESSON_MODEL
 
 pytestmark = pytest.mark.keras
 

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..judge import timing
-from ..judge.cases import Case, suite_cases
+from ..judge.case import Case
+from ..judge.cases import suite_cases
 from ..judge.compare import CheckResult
 from ..judge.registry import ARRAY_EXERCISES, MODEL_EXERCISES
 from .specs import TestSpec

@@ -79,7 +79,7 @@ class TestResult:
     max_score: float
     reason: str = ""
     notes: list[str] = field(default_factory=list)
-    causes: list[str] = field(default_factory=list)  # keys of feedback.HINTS naming the likely mistake
+    causes: list[str] = field(default_factory=list)  # keys of hints.HINTS naming the likely mistake
 
     def __post_init__(self) -> None:
         self.status = Status(self.status)  # a record read back: its text becomes a Status (ValueError if unknown)
@@ -95,7 +95,7 @@ class TestResult:
         fields = set(cls.__dataclass_fields__)
         if "causes" not in data and isinstance(data.get("reason"), str):
             # a record written before causes were recorded: the hints its reason quotes
-            from ..judge.feedback import HINTS
+            from ..judge.hints import HINTS
 
             data = {**data, "causes": [key for key, text in HINTS.items() if text in data["reason"]]}
         try:

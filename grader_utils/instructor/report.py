@@ -14,7 +14,7 @@ reasons. Figures are PNG images drawn with matplotlib's Agg canvas (no pyplot, n
 embedded as base64, so the file can be mailed or archived alone. Everything that comes from
 students (reasons quote their output, names come from the roster) is HTML-escaped.
 
-A diagnosis is a key of :data:`grader_utils.judge.feedback.HINTS`: a test entry's ``causes`` list
+A diagnosis is a key of :data:`grader_utils.judge.hints.HINTS`: a test entry's ``causes`` list
 when the record has one, else every hint whose text occurs in the entry's ``reason``
 (:func:`diagnosed_causes`).
 """
@@ -31,7 +31,7 @@ from typing import Any
 
 from ..grading.layout import course_db_url
 from ..grading.records import PROBLEM_STATUSES, NotebookRecord, TestResult
-from ..judge.feedback import HINTS
+from ..judge.hints import HINTS
 from .exporters import assignment_exercises, assignment_rows, exercise_of
 
 __all__ = ["PROBLEM_STATUSES", "diagnosed_causes", "read_records", "ClassStats", "class_stats", "write_report"]

@@ -17,8 +17,8 @@ import numpy as np
 from ..datasets import make_synthetic
 from ..quiet import quiet_tensorflow, silenced_stderr
 from . import truth
-from .cases import LESSON_MODEL
 from .compare import CheckResult
+from .stack_cases import LESSON_MODEL
 
 LESSON_INPUT_SHAPE = (28, 56, 3)
 MAX_CIFAR_PARAMS = 300_000

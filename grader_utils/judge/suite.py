@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import feedback
+from . import hints
 from .compare import DTYPE_SHARE_TEXT, CheckResult
 
 
@@ -64,5 +64,5 @@ class SuiteReport:
         )
         if key is not None:
             share = "all of them" if explained == len(self.failures) else f"{explained} of them"
-            text += f"\nLikely cause ({share}): {feedback.HINTS[key]}"
+            text += f"\nLikely cause ({share}): {hints.HINTS[key]}"
         return text

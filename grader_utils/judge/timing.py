@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .cases import Case
+from .case import Case
 from .shapes import as_pair, same_padding_amounts
 
 #: the time rule of ``conv2d_fast`` on its ``large`` suite: at most TIME_FACTOR times as long as

@@ -1,6 +1,6 @@
 """Verdicts of the array exercises: ``verdict_<exercise>(case, got) -> CheckResult``.
 
-Each is a plain function of plain data (a :class:`~grader_utils.judge.cases.Case` and the value the
+Each is a plain function of plain data (a :class:`~grader_utils.judge.case.Case` and the value the
 student's function returned), so it runs in the grading process, never next to student code: the
 expected value comes from Keras (:mod:`.truth`), the comparison from :mod:`.compare` and, for a wrong
 answer, the keys of the likely causes from :mod:`.feedback` (``details["hints"]``).
@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from . import feedback, truth
-from .cases import Case
+from . import shape_feedback, stack_feedback, truth, value_feedback
+from .case import Case
 from .compare import CONV_ATOL, CONV_RTOL, CheckResult, compare_arrays, compare_int, compare_int_tuple
 from .shapes import as_pair
 
@@ -23,7 +23,7 @@ Verdict = Callable[[Case, Any], CheckResult]
 
 
 def _with_hints(result: CheckResult, keys: list[str]) -> CheckResult:
-    """Attach the keys of :data:`feedback.HINTS` that explain a failed result."""
+    """Attach the keys of :data:`hints.HINTS` that explain a failed result."""
     if result.passed or not keys:
         return result
     return CheckResult(False, result.expected, result.got, result.message, {**result.details, "hints": keys})
@@ -42,7 +42,7 @@ def verdict_conv2d_output_shape(case: Case, got: Any) -> CheckResult:
     result = compare_int_tuple(got, expected, what="The returned shape")
     if result.passed:
         return result
-    return _with_hints(result, _safe(lambda: feedback.conv_shape_hints(case.args, case.kwargs, got, expected)))
+    return _with_hints(result, _safe(lambda: shape_feedback.conv_shape_hints(case.args, case.kwargs, got, expected)))
 
 
 def verdict_pool2d_output_shape(case: Case, got: Any) -> CheckResult:
@@ -50,7 +50,7 @@ def verdict_pool2d_output_shape(case: Case, got: Any) -> CheckResult:
     result = compare_int_tuple(got, expected, what="The returned shape")
     if result.passed:
         return result
-    return _with_hints(result, _safe(lambda: feedback.pool_shape_hints(case.args, case.kwargs, got, expected)))
+    return _with_hints(result, _safe(lambda: shape_feedback.pool_shape_hints(case.args, case.kwargs, got, expected)))
 
 
 def _verdict_pool(kind: str, case: Case, got: Any) -> CheckResult:
@@ -58,7 +58,9 @@ def _verdict_pool(kind: str, case: Case, got: Any) -> CheckResult:
     result = compare_arrays(got, expected, what="The returned array")
     if result.passed or result.details.get("problem") in ("type", "dtype"):
         return result
-    return _with_hints(result, _safe(lambda: feedback.pool_value_hints(kind, case.args, case.kwargs, got, expected)))
+    return _with_hints(
+        result, _safe(lambda: value_feedback.pool_value_hints(kind, case.args, case.kwargs, got, expected))
+    )
 
 
 def verdict_max_pool2d(case: Case, got: Any) -> CheckResult:
@@ -99,7 +101,9 @@ def verdict_correlate2d(case: Case, got: Any) -> CheckResult:
     result = compare_arrays(got, expected, what="The returned array", rtol=CONV_RTOL, atol=CONV_ATOL)
     if result.passed or result.details.get("problem") in ("type", "dtype"):
         return result
-    return _with_hints(result, _safe(lambda: feedback.correlate_hints(case.args, got, expected, CONV_RTOL, CONV_ATOL)))
+    return _with_hints(
+        result, _safe(lambda: value_feedback.correlate_hints(case.args, got, expected, CONV_RTOL, CONV_ATOL))
+    )
 
 
 def verdict_conv2d(case: Case, got: Any) -> CheckResult:
@@ -108,7 +112,8 @@ def verdict_conv2d(case: Case, got: Any) -> CheckResult:
     if result.passed or result.details.get("problem") in ("type", "dtype"):
         return result
     return _with_hints(
-        result, _safe(lambda: feedback.conv_value_hints(case.args, case.kwargs, got, expected, CONV_RTOL, CONV_ATOL))
+        result,
+        _safe(lambda: value_feedback.conv_value_hints(case.args, case.kwargs, got, expected, CONV_RTOL, CONV_ATOL)),
     )
 
 
@@ -118,7 +123,7 @@ def verdict_receptive_field(case: Case, got: Any) -> CheckResult:
     result = compare_int_tuple(got, expected, what="The returned (height, width)")
     if result.passed or result.details.get("problem") in ("type", "length"):
         return result
-    return _with_hints(result, _safe(lambda: feedback.receptive_field_hints(layers, got, expected)))
+    return _with_hints(result, _safe(lambda: stack_feedback.receptive_field_hints(layers, got, expected)))
 
 
 def _list_problem(got: Any, n: int, what: str) -> str | None:
@@ -141,7 +146,7 @@ def verdict_sequential_output_shapes(case: Case, got: Any) -> CheckResult:
             if result.details.get("problem") == "type":
                 return result
             got = [tuple(s) if isinstance(s, (tuple, list)) else s for s in got]
-            hint = feedback.diagnose_sequential_shapes(input_shape, layers, got, shapes)
+            hint = stack_feedback.diagnose_sequential_shapes(input_shape, layers, got, shapes)
             return CheckResult(False, shapes, got, hint or result.message)
     return CheckResult(True, shapes, got)
 
@@ -156,6 +161,6 @@ def verdict_sequential_param_counts(case: Case, got: Any) -> CheckResult:
         return CheckResult(False, params, repr(got)[:200], "Every parameter count should be an int.")
     got = [int(g) for g in got]
     if got != params:
-        hint = feedback.diagnose_sequential_params(input_shape, layers, got, params, shapes)
+        hint = stack_feedback.diagnose_sequential_params(input_shape, layers, got, params, shapes)
         return CheckResult(False, params, got, hint or f"The counts are {got}; Keras gives {params}.")
     return CheckResult(True, params, got)

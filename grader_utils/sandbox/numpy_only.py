@@ -72,7 +72,14 @@ def _package_dirs() -> dict[str, str]:
             dirs[os.path.abspath(loc).rstrip(os.sep) + os.sep] = name
     # the course's own ground truth runs Keras (and remembers its answers): calling it is Keras doing the work
     package = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
-    for module in ("judge/truth.py", "judge/feedback.py", "figures.py"):
+    for module in (
+        "judge/truth.py",
+        "judge/hints.py",
+        "judge/shape_feedback.py",
+        "judge/stack_feedback.py",
+        "judge/value_feedback.py",
+        "figures.py",
+    ):
         dirs[os.path.join(package, *module.split("/"))] = "grader_utils (Keras ground truth)"
     return dirs
 
