@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from training_families import BROKEN, GOOD, graded_verdict  # noqa: E402
 
-from grader_utils.judge import models as mc  # noqa: E402
+from grader_utils.judge import training  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,8 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--only", nargs="*", help="names of family members to run (default: all)")
     args = parser.parse_args(argv)
-    print(f"graded training check: {mc.TRAINING_N_TRAIN} images (contrast {mc.TRAINING_CONTRAST}), "
-          f"{mc.TRAINING_EPOCHS} epochs, batch {mc.TRAINING_BATCH}, bar {mc.TRAINING_THRESHOLD:.0%}; "
+    print(f"graded training check: {training.TRAINING_N_TRAIN} images (contrast {training.TRAINING_CONTRAST}), "
+          f"{training.TRAINING_EPOCHS} epochs, batch {training.TRAINING_BATCH}, "
+          f"bar {training.TRAINING_THRESHOLD:.0%}; "
           f"seeds {args.seeds}; {platform.processor() or platform.machine()}, Python {platform.python_version()}")
     lowest_good, highest_broken, wrong = 1.0, 0.0, []
     for family, members in (("good", GOOD), ("broken", BROKEN)):
@@ -56,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
                 highest_broken = max(highest_broken, *accs)
             print(f"{family:6s} {name:22s} accuracy min {min(accs):6.1%} max {max(accs):6.1%}  "
                   f"[{' '.join(f'{a:.3f}' for a in accs)}]  {sum(seconds) / len(seconds):5.1f} s/run", flush=True)
-    bar = mc.TRAINING_THRESHOLD
+    bar = training.TRAINING_THRESHOLD
     print(f"lowest accuracy of a good answer: {lowest_good:.1%} (bar + {lowest_good - bar:+.1%}); "
           f"highest of a broken answer: {highest_broken:.1%} (bar {highest_broken - bar:+.1%})")
     for line in wrong:

@@ -1,8 +1,9 @@
 """Checks of Keras models that the test cells of assignment 03 call.
 
 Each ``check_*`` function calls the student's function, judges what it returns with
-:mod:`grader_utils.judge.models` (expected layers and counts from Keras), prints a PASSED line or
-raises ``AssertionError`` naming the problems. Under grading the trusted engine judges instead
+:mod:`grader_utils.judge.models` (expected layers and counts from Keras) or
+:mod:`grader_utils.judge.training` (the graded training run), prints a PASSED line or raises
+``AssertionError`` naming the problems. Under grading the trusted engine judges instead
 (:func:`grader_utils.checks.graded_by_engine`).
 """
 
@@ -19,8 +20,8 @@ from .judge.models import (
     lesson_model_result,
     reference_compile_model,
     second_call_result,
-    training_result,
 )
+from .judge.training import training_result
 from .quiet import silenced_stderr
 
 __all__ = ["check_build_lesson_model", "check_build_cifar_model", "check_compile_model", "check_training"]

@@ -25,7 +25,8 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from grader_utils.sandbox.bwrap import Limits, run_sandboxed, scratch_dir
+from grader_utils.sandbox.bwrap import Limits
+from grader_utils.sandbox.runner import run_sandboxed, scratch_dir
 
 pytestmark = pytest.mark.sandbox
 

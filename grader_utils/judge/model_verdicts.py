@@ -29,8 +29,8 @@ from .models import (
     problems_result,
     reference_compile_model,
     second_call_result,
-    training_result,
 )
+from .training import training_result
 
 __all__ = ["Planner", "plan_lesson", "plan_cifar", "plan_compile", "plan_training", "rebuild", "model_size_problem"]
 

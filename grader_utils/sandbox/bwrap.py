@@ -1,6 +1,7 @@
-"""Run untrusted student code in a bubblewrap sandbox with resource limits.
+"""The bubblewrap sandbox for untrusted student code: its command line, user and cgroup.
 
-What the sandboxed process gets:
+:func:`bwrap_args` is the command prefix (used by the sandboxed kernels, :mod:`.kernel`, and by
+one-shot runs, :mod:`.runner`). What the sandboxed process gets:
     * of the host's files, only an allow-list (:func:`bwrap_args`), read-only: the system's
       programs and libraries (``/usr`` and the merged-/usr links ``/bin``, ``/lib``, ...), the
       few files of ``/etc`` in ``ETC_FILES``, the Python installation (``sys.base_prefix``, maybe
@@ -22,12 +23,11 @@ What the sandboxed process gets:
       counts this sandbox's processes only, and a cgroup of its own
       (:class:`isolation.SandboxCgroup`): the memory of all its processes together, its tasks
       and its CPU weight are limited per sandbox; a run that reaches the memory limit is killed
-      as a whole (``SandboxResult.memory_exceeded``). Not root, or no writable cgroup
+      as a whole (``runner.SandboxResult.memory_exceeded``). Not root, or no writable cgroup
       hierarchy: the sandbox runs as the grader's user (``nobody`` as root without an id),
       the limits are per process only, and the result's ``notes`` and a log warning say so;
-    * per-process limits on memory (address space), CPU seconds, file size, processes and
-      wall-clock time;
-    * stdout/stderr kept up to ``output_bytes`` each; the rest is counted and dropped.
+    * per-process limits on memory (address space), CPU seconds, file size and processes
+      (:class:`Limits`; :mod:`.runner` adds the wall-clock limit and the cap on output).
 
 bubblewrap is the Debian package ``bubblewrap``; ``make install`` installs it when it can.
 """
@@ -35,30 +35,24 @@ bubblewrap is the Debian package ``bubblewrap``; ``make install`` installs it wh
 from __future__ import annotations
 
 import os
-import resource
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .isolation import SandboxCgroup, SandboxUser, allocate_user, warn_once
 
 __all__ = [
     "Limits",
-    "SandboxResult",
     "SandboxUnavailable",
     "available",
     "bwrap_args",
     "chown_for_sandbox",
     "foreign_site_dirs",
     "package_dirs",
-    "run_sandboxed",
     "sandbox_cgroup",
     "sandbox_identity",
     "write_stubs",
@@ -81,26 +75,6 @@ class Limits:
     processes: int = 64
     file_bytes: int = 256 * 1024**2
     output_bytes: int = 256 * 1024
-
-
-@dataclass
-class SandboxResult:
-    """What happened: exit code (None when killed for time), output kept, how long it took."""
-
-    returncode: int | None
-    timed_out: bool
-    stdout: str
-    stderr: str
-    dropped_bytes: int
-    seconds: float
-    signal: str | None = None
-    notes: list[str] = field(default_factory=list)
-    #: killed because all its processes together reached the memory limit (its cgroup's OOM killer struck)
-    memory_exceeded: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return self.returncode == 0 and not self.timed_out and not self.memory_exceeded
 
 
 def available() -> bool:
@@ -127,28 +101,6 @@ def package_dirs(names: Sequence[str]) -> list[str]:
         own = [os.path.realpath(p) for p in spec.submodule_search_locations if os.path.basename(p) == name]
         dirs += own or [os.path.realpath(p) for p in spec.submodule_search_locations][:1]
     return sorted(set(dirs))
-
-
-def _limit(limits: Limits) -> None:  # runs in the child between fork and exec
-    resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
-    resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
-    resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-
-def _drain(stream, keep: int, sink: list[bytes], dropped: list[int]) -> None:
-    kept = 0
-    while True:
-        chunk = stream.read(65536)
-        if not chunk:
-            return
-        if kept < keep:
-            sink.append(chunk[: keep - kept])
-            dropped[0] += max(0, len(chunk) - (keep - kept))
-            kept += len(chunk)
-        else:
-            dropped[0] += len(chunk)
 
 
 def chown_for_sandbox(scratch: Path, user: SandboxUser | None = None) -> None:
@@ -391,116 +343,3 @@ def sandbox_cgroup(limits: Limits) -> tuple[SandboxCgroup | None, list[str]]:
 
 #: tasks of the sandbox's own machinery (the two bwrap processes) on top of ``Limits.processes``
 SANDBOX_TASKS = 4
-
-
-def run_sandboxed(
-    argv: Sequence[str],
-    scratch: Path,
-    *,
-    hide: Sequence[Path] = (),
-    expose: Sequence[Path] = (),
-    mask_packages: Sequence[str] = (),
-    limits: Limits = Limits(),
-    env: dict[str, str] | None = None,
-) -> SandboxResult:
-    """Run ``argv`` in the sandbox with ``scratch`` as its writable working folder.
-
-    As root, the run gets a user id of its own (:func:`isolation.allocate_user`) and a cgroup of its
-    own (:class:`isolation.SandboxCgroup`): ``limits.memory_bytes`` then also bounds the memory of all
-    its processes together; a run that reaches it is killed as a whole (``memory_exceeded``)."""
-    scratch = Path(scratch).resolve()
-    user, notes = sandbox_identity()
-    group: SandboxCgroup | None = None
-    stubs: Path | None = None
-    try:
-        chown_for_sandbox(scratch, user)
-        stubs, mask_args = write_stubs(mask_packages)
-        args = bwrap_args(
-            scratch, hide=hide, expose=expose, extra=mask_args, env=env, user=user, tmp_bytes=limits.file_bytes
-        ) + list(argv)
-        group, more = sandbox_cgroup(limits)
-        notes += more
-        return _run(args, limits, group, notes)
-    finally:
-        if group is not None:
-            group.remove()
-        if stubs is not None:
-            shutil.rmtree(stubs, ignore_errors=True)
-        if user is not None:
-            user.release()
-
-
-def _run(args: list[str], limits: Limits, group: SandboxCgroup | None, notes: list[str]) -> SandboxResult:
-    def preexec() -> None:  # in the child, before bwrap runs: join the cgroup, then the rlimits
-        if group is not None:
-            group.join()
-        _limit(limits)
-
-    start = time.monotonic()
-    proc = subprocess.Popen(
-        args,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        preexec_fn=preexec,
-        start_new_session=True,
-    )
-    out: list[bytes] = []
-    err: list[bytes] = []
-    dropped = [0]
-    threads = [
-        threading.Thread(target=_drain, args=(proc.stdout, limits.output_bytes, out, dropped)),
-        threading.Thread(target=_drain, args=(proc.stderr, limits.output_bytes, err, dropped)),
-    ]
-    for t in threads:
-        t.start()
-    timed_out = memory_exceeded = False
-    deadline = start + limits.wall_seconds
-    while True:
-        try:
-            # with a cgroup, look at its OOM count a few times a second: one OOM ends the whole run
-            proc.wait(timeout=max(0.0, min(deadline - time.monotonic(), 0.25 if group else 1e9)))
-            break
-        except subprocess.TimeoutExpired:
-            if group is not None and group.oom_kills():
-                memory_exceeded = True
-            elif time.monotonic() >= deadline:
-                timed_out = True
-            else:
-                continue
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            if group is not None:
-                group.kill_all()
-            proc.wait()
-            break
-    if group is not None:
-        if not memory_exceeded and group.oom_kills():
-            memory_exceeded = True
-        group.kill_all()  # anything the run left behind (the pid namespace normally took it down already)
-    for t in threads:
-        t.join(timeout=10)
-    code = proc.returncode
-    sig = signal.Signals(-code).name if code is not None and code < 0 else None
-    if memory_exceeded:
-        notes.append(
-            f"killed: the sandbox's processes together used more than {limits.memory_bytes / 1024**3:.1f} GiB of memory"
-        )
-    return SandboxResult(
-        None if timed_out else code,
-        timed_out,
-        b"".join(out).decode("utf-8", "replace"),
-        b"".join(err).decode("utf-8", "replace"),
-        dropped[0],
-        time.monotonic() - start,
-        sig,
-        notes,
-        memory_exceeded,
-    )
-
-
-def scratch_dir(prefix: str = "sandbox-") -> Path:
-    """A fresh scratch folder outside the course directory."""
-    return Path(tempfile.mkdtemp(prefix=prefix))

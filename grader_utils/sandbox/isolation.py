@@ -26,7 +26,7 @@ controllers; otherwise cgroup v1's ``memory`` + ``pids`` (+ ``cpu``) hierarchies
 made under the grading process's own cgroup (so whatever limits the grader itself has still
 cover its sandboxes); in v2, when that cgroup cannot delegate controllers (it holds
 processes), under ``<root>/cnn-sandbox``. The sandboxed process joins the group before it
-execs bubblewrap (``preexec_fn`` in :func:`sandbox.run_sandboxed`; the small :mod:`cgexec`
+execs bubblewrap (``preexec_fn`` in :func:`runner.run_sandboxed`; the small :mod:`cgexec`
 wrapper in front of ``bwrap`` for Jupyter's kernel, which is started from a command list).
 When the memory limit is hit, the kernel's OOM killer kills inside that group only; the
 caller sees it through :meth:`SandboxCgroup.oom_kills` and reports the run as killed. When the

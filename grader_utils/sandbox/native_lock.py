@@ -16,7 +16,7 @@ The mechanism: an allow-list enforced by the kernel.
 
 1. The allowed native code is loaded first: NumPy with all its extension modules, and every
    extension module of the standard library (``lib-dynload``: ``math``, ``_json``, ``zlib``...).
-2. A seccomp-BPF filter (installed with ``ctypes``; no libseccomp needed) then makes the kernel
+2. A seccomp-BPF filter (:mod:`.seccomp`: installed with ``ctypes``, no libseccomp needed) then makes the kernel
    refuse, with ``EPERM``, every ``mmap``/``mprotect``/``pkey_mprotect`` that asks for executable
    memory, ``execve``/``execveat`` (no other program can start), ``shmat`` with ``SHM_EXEC``,
    ``personality`` (``READ_IMPLIES_EXEC`` would make any readable mapping executable),
@@ -40,10 +40,8 @@ The mechanism: an allow-list enforced by the kernel.
    either; the wall above still holds, only the message gets terser.
 
 matplotlib is compiled code too (and loads Pillow), so :func:`lock` installs a no-op stand-in
-for ``matplotlib`` and all its submodules: ``import matplotlib.pyplot as plt`` and drawing
-calls still work while grading, but no figure is drawn (nothing is shown to anyone while
-grading anyway). Attribute access and calls return further no-op objects; ``plt.subplots``
-returns a figure and an object array of axes shaped as matplotlib's. This is best effort.
+for ``matplotlib`` and all its submodules (:mod:`.plot_standin`): drawing calls still work while
+grading, but no figure is drawn.
 
 Residual risk: code already loaded (libc, libpython, NumPy and its BLAS, the standard library's
 modules and their libraries) stays callable, e.g. through ``ctypes``; none of it computes a
@@ -63,6 +61,9 @@ import types
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
+
+from .plot_standin import MatplotlibStandIn
+from .seccomp import ARCH, AUDIT_ARCH, NR, RET_ALLOW, RET_EPERM, RET_KILL, SYSCALLS, X32_BIT, arg, assemble, install
 
 __all__ = ["LockError", "MESSAGE", "allowed_native_modules", "lock", "locked", "refusal_in"]
 
@@ -140,57 +141,15 @@ def _preload() -> None:
             pass
 
 
-# --- 2. the wall: seccomp-BPF ---------------------------------------------------------------------------------
+# --- 2. the wall: seccomp-BPF (the policy; the mechanics are in seccomp.py) ----------------------------------
 
-# struct seccomp_data: int nr; __u32 arch; __u64 instruction_pointer; __u64 args[6]
-_NR, _ARCH = 0, 4
-
-
-def _arg(i: int) -> int:
-    return 16 + 8 * i  # low 32 bits of args[i] (little-endian: x86_64 and aarch64)
-
-
-_AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
-_SYSCALLS = {
-    "x86_64": {
-        "mmap": 9,
-        "mprotect": 10,
-        "pkey_mprotect": 329,
-        "execve": 59,
-        "execveat": 322,
-        "shmat": 30,
-        "personality": 135,
-        "ptrace": 101,
-        "process_vm_writev": 311,
-        "prctl": 157,
-        "bpf": 321,
-    },
-    "aarch64": {
-        "mmap": 222,
-        "mprotect": 226,
-        "pkey_mprotect": 288,
-        "execve": 221,
-        "execveat": 281,
-        "shmat": 196,
-        "personality": 92,
-        "ptrace": 117,
-        "process_vm_writev": 271,
-        "prctl": 167,
-        "bpf": 280,
-    },
-}
-_X32_BIT = 0x40000000
 PROT_EXEC, SHM_EXEC, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 0x4, 0o100000, 4, 38
-_RET_ALLOW, _RET_EPERM, _RET_KILL = 0x7FFF0000, 0x00050000 | 1, 0x80000000  # ERRNO|EPERM, KILL_PROCESS
-_SYS_SECCOMP = {"x86_64": 317, "aarch64": 277}
-_SECCOMP_SET_MODE_FILTER, _SECCOMP_FILTER_FLAG_TSYNC = 1, 1
-_LD_ABS_W, _JEQ, _JGE, _JSET, _RET = 0x20, 0x15, 0x35, 0x45, 0x06
 
 
 def _machine() -> str:
     machine = platform.machine().lower()
     machine = {"amd64": "x86_64", "arm64": "aarch64"}.get(machine, machine)
-    if machine not in _SYSCALLS or sys.maxsize <= 2**32:
+    if machine not in SYSCALLS or sys.maxsize <= 2**32:
         raise LockError(
             f"the NumPy-only lock knows x86_64 and aarch64 only, not {machine!r} "
             f"({'64' if sys.maxsize > 2**32 else '32'}-bit); grading stops here"
@@ -200,10 +159,10 @@ def _machine() -> str:
 
 def _program(machine: str) -> list[tuple[int, int, int, int]]:
     """The BPF program as (code, jt, jf, k) instructions; see the module docstring for what it refuses."""
-    nr = _SYSCALLS[machine]
-    asm: list[tuple] = [("ld", _ARCH), ("jeq", _AUDIT_ARCH[machine], None, "kill"), ("ld", _NR)]
+    nr = SYSCALLS[machine]
+    asm: list[tuple] = [("ld", ARCH), ("jeq", AUDIT_ARCH[machine], None, "kill"), ("ld", NR)]
     if machine == "x86_64":
-        asm.append(("jge", _X32_BIT, "eperm", None))
+        asm.append(("jge", X32_BIT, "eperm", None))
     for name in ("mmap", "mprotect", "pkey_mprotect"):
         asm.append(("jeq", nr[name], "prot", None))
     for name in ("execve", "execveat", "ptrace", "process_vm_writev", "bpf"):
@@ -212,53 +171,24 @@ def _program(machine: str) -> list[tuple[int, int, int, int]]:
         ("jeq", nr["shmat"], "shmat", None),
         ("jeq", nr["personality"], "eperm", None),
         ("jeq", nr["prctl"], "prctl", None),
-        ("ret", _RET_ALLOW),
+        ("ret", RET_ALLOW),
         ("label", "prot"),
-        ("ld", _arg(2)),
+        ("ld", arg(2)),
         ("jset", PROT_EXEC, "eperm", "allow"),
         ("label", "shmat"),
-        ("ld", _arg(2)),
+        ("ld", arg(2)),
         ("jset", SHM_EXEC, "eperm", "allow"),
         ("label", "prctl"),
-        ("ld", _arg(0)),
+        ("ld", arg(0)),
         ("jeq", PR_SET_DUMPABLE, "eperm", "allow"),
         ("label", "allow"),
-        ("ret", _RET_ALLOW),
+        ("ret", RET_ALLOW),
         ("label", "eperm"),
-        ("ret", _RET_EPERM),
+        ("ret", RET_EPERM),
         ("label", "kill"),
-        ("ret", _RET_KILL),
+        ("ret", RET_KILL),
     ]
-    labels, index = {}, 0
-    for op in asm:
-        if op[0] == "label":
-            labels[op[1]] = index
-        else:
-            index += 1
-    out: list[tuple[int, int, int, int]] = []
-    for op in asm:
-        if op[0] == "label":
-            continue
-        here = len(out) + 1  # jumps are relative to the next instruction
-        if op[0] == "ld":
-            out.append((_LD_ABS_W, 0, 0, op[1]))
-        elif op[0] == "ret":
-            out.append((_RET, 0, 0, op[1]))
-        else:
-            code = {"jeq": _JEQ, "jge": _JGE, "jset": _JSET}[op[0]]
-            jt = labels[op[2]] - here if op[2] else 0
-            jf = labels[op[3]] - here if op[3] else 0
-            assert 0 <= jt < 256 and 0 <= jf < 256
-            out.append((code, jt, jf, op[1]))
-    return out
-
-
-class _SockFilter(ctypes.Structure):
-    _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte), ("jf", ctypes.c_ubyte), ("k", ctypes.c_uint)]
-
-
-class _SockFprog(ctypes.Structure):
-    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_SockFilter))]
+    return assemble(asm)
 
 
 def _check_mappings() -> None:
@@ -285,16 +215,7 @@ def _install_filter() -> None:
     if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         raise LockError(f"prctl(PR_SET_NO_NEW_PRIVS) failed: {os.strerror(ctypes.get_errno())}")
     _check_mappings()
-    program = _program(machine)
-    filters = (_SockFilter * len(program))(*[_SockFilter(*ins) for ins in program])
-    prog = _SockFprog(len(program), filters)
-    libc.syscall.restype = ctypes.c_long
-    result = libc.syscall(
-        ctypes.c_long(_SYS_SECCOMP[machine]),
-        ctypes.c_long(_SECCOMP_SET_MODE_FILTER),
-        ctypes.c_long(_SECCOMP_FILTER_FLAG_TSYNC),
-        ctypes.byref(prog),
-    )
+    result = install(libc, machine, _program(machine))
     if result != 0:
         raise LockError(f"seccomp(SECCOMP_SET_MODE_FILTER) failed ({result}): {os.strerror(ctypes.get_errno())}")
 
@@ -320,7 +241,7 @@ def _verify() -> None:
     )
 
 
-# --- 3. courtesy messages and the matplotlib stand-in ----------------------------------------------------------
+# --- 3. courtesy messages (the matplotlib stand-in is in plot_standin.py) ------------------------------------
 
 
 def _is_extension(spec: importlib.machinery.ModuleSpec) -> bool:
@@ -402,94 +323,6 @@ def refusal_in(exc: BaseException) -> str:
             return "" if MESSAGE in str(exc) else f" (because: {str(cause)[:400]})"
         cause = cause.__cause__ or cause.__context__
     return ""
-
-
-class _NoOp:
-    """Stands for any matplotlib object while grading: every attribute and call is another no-op."""
-
-    def __init__(self, name: str = "matplotlib") -> None:
-        object.__setattr__(self, "_name", name)
-
-    def __getattr__(self, attr: str) -> Any:
-        if attr.startswith("__") and attr.endswith("__"):
-            raise AttributeError(attr)
-        return _NoOp(f"{self._name}.{attr}")
-
-    def __setattr__(self, attr: str, value: Any) -> None:
-        pass
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return _NoOp(f"{self._name}()")
-
-    def __getitem__(self, key: Any) -> Any:
-        return _NoOp(f"{self._name}[]")
-
-    def __setitem__(self, key: Any, value: Any) -> None:
-        pass
-
-    def __delitem__(self, key: Any) -> None:
-        pass
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(())
-
-    def __len__(self) -> int:
-        return 0
-
-    def __bool__(self) -> bool:
-        return True
-
-    def __enter__(self) -> Any:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        return None
-
-    def __repr__(self) -> str:
-        return f"<{self._name}: not drawn while grading>"
-
-    __str__ = __repr__
-
-
-def _subplots(nrows: int = 1, ncols: int = 1, *, squeeze: bool = True, **kwargs: Any) -> tuple[Any, Any]:
-    import numpy as np
-
-    axes = np.empty((int(nrows), int(ncols)), dtype=object)
-    for index in np.ndindex(axes.shape):
-        axes[index] = _NoOp("matplotlib.axes.Axes")
-    if squeeze:
-        axes = axes.item() if axes.size == 1 else axes.squeeze()
-    return _NoOp("matplotlib.figure.Figure"), axes
-
-
-class _StubModule(types.ModuleType):
-    def __getattr__(self, attr: str) -> Any:
-        if attr.startswith("__") and attr.endswith("__"):
-            raise AttributeError(attr)
-        return _NoOp(f"{self.__name__}.{attr}")
-
-
-class MatplotlibStandIn(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Serves ``matplotlib`` and its submodules as no-op modules while grading."""
-
-    PREFIX = "matplotlib"
-
-    def find_spec(
-        self, fullname: str, path: Sequence[str] | None, target: types.ModuleType | None = None
-    ) -> importlib.machinery.ModuleSpec | None:
-        if fullname == self.PREFIX or fullname.startswith(self.PREFIX + "."):
-            return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
-        return None
-
-    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
-        module = _StubModule(spec.name, "A no-op stand-in: figures are not drawn while grading.")
-        module.__path__ = []
-        if spec.name.endswith(".pyplot"):
-            module.subplots = _subplots  # type: ignore[attr-defined]
-        return module
-
-    def exec_module(self, module: types.ModuleType) -> None:
-        pass
 
 
 def _install_import_hooks() -> None:
