@@ -26,7 +26,7 @@ import pytest
 
 from conftest import ROOT
 from grader_utils.sandbox.bwrap import Limits
-from grader_utils.sandbox.runner import run_sandboxed, scratch_dir
+from grader_utils.sandbox.runner import run_sandboxed
 
 pytestmark = pytest.mark.sandbox
 
@@ -34,7 +34,7 @@ root_only = pytest.mark.root(why="a user id and a cgroup per sandbox")
 
 
 def _run(code: str, scratch: Path | None = None, **kwargs):
-    scratch = scratch or scratch_dir()
+    scratch = scratch or Path(tempfile.mkdtemp(prefix="sandbox-"))
     (scratch / "main.py").write_text(code)
     return run_sandboxed([sys.executable, "main.py"], scratch, hide=[ROOT],
                          expose=[ROOT / ".venv", ROOT / "grader_utils"], **kwargs)
@@ -92,7 +92,7 @@ print(os.getuid(), child.stdout.strip())
 def test_a_hog_at_its_process_limit_does_not_fail_a_concurrent_correct_run(kind):
     limits = Limits(wall_seconds=60, processes=48)
     for _ in range(3):
-        hog_scratch = scratch_dir()
+        hog_scratch = Path(tempfile.mkdtemp(prefix="sandbox-"))
         hog_result = []
         hog = threading.Thread(target=lambda: hog_result.append(_run(HOG[kind], hog_scratch, limits=limits)))
         hog.start()

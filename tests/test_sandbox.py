@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import sys
 
 import pytest
 
 from conftest import ROOT
 from grader_utils.sandbox.bwrap import Limits
-from grader_utils.sandbox.runner import run_sandboxed, scratch_dir
+from grader_utils.sandbox.runner import run_sandboxed
 
 pytestmark = pytest.mark.sandbox
 
 
 def run(code: str, **kwargs):
-    scratch = scratch_dir()
+    scratch = Path(tempfile.mkdtemp(prefix="sandbox-"))
     (scratch / "main.py").write_text(code)
     return run_sandboxed([sys.executable, "main.py"], scratch, hide=[ROOT],
                          expose=[ROOT / ".venv", ROOT / "grader_utils"], **kwargs), scratch
@@ -85,7 +88,7 @@ def test_exposed_folders_under_tmp_are_reachable(tmp_path):
     package = tmp_path / "deep" / "pkg"
     package.mkdir(parents=True)
     (package / "__init__.py").write_text("VALUE = 42\n")
-    scratch = scratch_dir()
+    scratch = Path(tempfile.mkdtemp(prefix="sandbox-"))
     (scratch / "main.py").write_text(f"import sys\nsys.path.insert(0, {str(package.parent)!r})\n"
                                      "import pkg\nprint(pkg.VALUE)\n")
     result = run_sandboxed([sys.executable, "main.py"], scratch, expose=[package])

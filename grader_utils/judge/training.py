@@ -92,11 +92,6 @@ def training_run(
     )
 
 
-def train_and_score(build: Callable[..., Any], compile_fn: Callable[[Any], Any], seed: int = 0, **budget: Any) -> float:
-    """The test accuracy of :func:`training_run`."""
-    return training_run(build, compile_fn, seed=seed, **budget).accuracy
-
-
 def _training_problem(run: TrainingRun) -> str | None:
     """Why ``run`` fails the graded training check, with the likely cause, or None."""
     budget = (

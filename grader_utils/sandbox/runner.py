@@ -16,7 +16,6 @@ import resource
 import shutil
 import signal
 import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Sequence
@@ -26,7 +25,7 @@ from pathlib import Path
 from .bwrap import Limits, bwrap_args, chown_for_sandbox, sandbox_cgroup, sandbox_identity, write_stubs
 from .isolation import SandboxCgroup
 
-__all__ = ["SandboxResult", "run_sandboxed", "scratch_dir"]
+__all__ = ["SandboxResult", "run_sandboxed"]
 
 
 @dataclass
@@ -177,8 +176,3 @@ def _run(args: list[str], limits: Limits, group: SandboxCgroup | None, notes: li
         notes,
         memory_exceeded,
     )
-
-
-def scratch_dir(prefix: str = "sandbox-") -> Path:
-    """A fresh scratch folder outside the course directory."""
-    return Path(tempfile.mkdtemp(prefix=prefix))
