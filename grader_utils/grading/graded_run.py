@@ -5,7 +5,7 @@ nbgrader's autograde runs this module's :class:`SandboxedExecute` in place of it
 ``cnn-course grade`` all grade this way:
 
 1. The notebook's scores are set to 0 in the gradebook (a run that fails half-way leaves 0).
-2. One kernel starts in the sandbox (:mod:`kernel_sandbox`), with the student's plain files
+2. One kernel starts in the sandbox (:mod:`grader_utils.sandbox.kernel`), with the student's plain files
    (links and special files refused). In a NumPy-only notebook it is locked before any cell
    runs (:mod:`native_lock`): no native code but NumPy's and the standard library's can run.
 3. The student's cells run in order, as nbgrader runs them; their outputs are the feedback's.

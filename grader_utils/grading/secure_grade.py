@@ -1,8 +1,8 @@
 """Run the trusted engine over a course's submissions and make its verdicts the grades.
 
 nbgrader's autograde already grades this way (the course's ``SandboxedExecute`` preprocessor,
-:mod:`graded_run`). This module's command line grades the submissions again, e.g. after an
-autograde run with another configuration, and stores the verdicts:
+:mod:`graded_run`). ``cnn-course engine`` grades the submissions again with this module, e.g. after
+an autograde run with another configuration, and stores the verdicts:
 
     cnn-course engine ASSIGNMENT [--student ID ...] [--root DIR]
 

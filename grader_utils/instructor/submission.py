@@ -127,7 +127,7 @@ def fail_closed(root: Path, assignment: str, student: str, db_url: str, status: 
 def grade_task(root: str | Path, assignment: str, student: str, db_url: str | None = None) -> Outcome:
     """Grade one submission in this process. Fail closed: the old records are removed and the auto
     scores set to 0 first; nbgrader's autograde (whose preprocessor runs the student's notebook in
-    the sandbox and the trusted engine, see :mod:`kernel_sandbox`) must leave a complete record for
+    the sandbox and the trusted engine, see :mod:`grader_utils.sandbox.kernel`) must leave a complete record for
     every notebook; the gradebook then gets the records' scores. Any failure on the way leaves
     the whole submission at 0 with the reason in its records."""
 

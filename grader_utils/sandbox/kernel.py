@@ -1,4 +1,4 @@
-"""nbgrader's autograde kernel, run in the bubblewrap sandbox of :mod:`sandbox`.
+"""nbgrader's autograde kernel, run in the bubblewrap sandbox of :mod:`.bwrap`.
 
 Plain ``nbgrader autograde`` starts the student's kernel as the grader's own user: student
 code could read ``source/`` (the solutions and hidden tests), write ``gradebook.db`` or other

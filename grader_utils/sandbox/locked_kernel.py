@@ -1,6 +1,6 @@
 """The IPython kernel of NumPy-only notebooks while they are graded: locked before any cell runs.
 
-Started by :class:`kernel_sandbox.SandboxedKernelManager` in place of ``ipykernel_launcher``
+Started by :class:`grader_utils.sandbox.kernel.SandboxedKernelManager` in place of ``ipykernel_launcher``
 (``python -m grader_utils.sandbox.locked_kernel -f <connection file>``), inside the sandbox. The kernel
 starts as usual, runs one empty cell (so that what IPython loads on its first execution is
 loaded), and then :func:`native_lock.lock` refuses any native code not yet loaded: NumPy's and

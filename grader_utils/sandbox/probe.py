@@ -1,6 +1,6 @@
 """Runs in the student's kernel while it is graded: one call of a student's function per request.
 
-The grading process (:mod:`graded_run`) sends the kernel, at each test cell's position, one
+The grading process (:mod:`grader_utils.grading.graded_run`) sends the kernel, at each test cell's position, one
 small request per call, e.g. ``__import__("grader_utils.sandbox.probe").sandbox.probe.run(3, "/k-.../probe", 20)``:
 read call 3 from ``call_3.json``/``.npz`` (written just before the request), call the student's
 function as it is defined *at that point of the notebook*, with a time limit, and write
@@ -53,7 +53,7 @@ def call_one(call: dict, ns: dict, hung: set[str], seconds: int = 20) -> dict:
     try:
         signal.signal(signal.SIGALRM, _alarm)
         signal.alarm(seconds)
-        if call.get("keras"):  # a model check: the model goes back as JSON text (model_engine)
+        if call.get("keras"):  # a model check: the model goes back as JSON text (sandbox/model_call.py)
             from .model_call import sandbox_call
 
             value = sandbox_call(call, ns)
