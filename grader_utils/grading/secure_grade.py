@@ -101,34 +101,19 @@ def grade_submitted(
     submission = root / "submitted" / student / assignment / source_nb.name
     try:
         if refused:
-            return [
-                TestResult(
-                    s.grade_id,
-                    Status.INVALID,
-                    0.0,
-                    s.points,
-                    "the submission holds entries that are not plain files, so it was not graded: "
-                    + ", ".join(refused[:5])
-                    + ". Submit the files themselves.",
-                )
-                for s in read_specs(source_nb)
-            ]
+            return results_for_all(
+                source_nb,
+                Status.INVALID,
+                "the submission holds entries that are not plain files, so it was not graded: "
+                + ", ".join(refused[:5])
+                + ". Submit the files themselves.",
+            )
         if submission.is_symlink() or (submission.exists() and not submission.is_file()):
-            return [
-                TestResult(
-                    s.grade_id,
-                    Status.INVALID,
-                    0.0,
-                    s.points,
-                    "the notebook is not a regular file (a link or a device); it was not read",
-                )
-                for s in read_specs(source_nb)
-            ]
+            return results_for_all(
+                source_nb, Status.INVALID, "the notebook is not a regular file (a link or a device); it was not read"
+            )
         if not submission.exists():
-            return [
-                TestResult(s.grade_id, Status.INVALID, 0.0, s.points, "the notebook is missing from the submission")
-                for s in read_specs(source_nb)
-            ]
+            return results_for_all(source_nb, Status.INVALID, "the notebook is missing from the submission")
         return grade_notebook(
             submission,
             source_nb,
@@ -141,9 +126,14 @@ def grade_submitted(
         return failed_results(source_nb, f"the grader failed on this notebook ({type(exc).__name__}: {str(exc)[:300]})")
 
 
+def results_for_all(source_nb: Path, status: Status, reason: str) -> list[TestResult]:
+    """Every test of a notebook with ``status`` (a problem, never a verdict): 0 points and why."""
+    return [TestResult(s.grade_id, status, 0.0, s.points, reason) for s in read_specs(source_nb)]
+
+
 def failed_results(source_nb: Path, reason: str) -> list[TestResult]:
     """Every test of a notebook as ``failed``: 0 points and why."""
-    return [TestResult(s.grade_id, Status.FAILED, 0.0, s.points, reason) for s in read_specs(source_nb)]
+    return results_for_all(source_nb, Status.FAILED, reason)
 
 
 def secure_grade(

@@ -1,15 +1,6 @@
 """Grade a whole class: submissions in parallel, each one isolated, every old auto score replaced.
 
-One *task* is one student's submission of one assignment. A task
-
-1. removes the submission's old records and sets every auto score of it in the gradebook to 0
-   (nbgrader keeps the old scores when a regrade fails; manual scores are not touched);
-2. runs nbgrader's autograde for that student, in-process (nbgrader's own sanitizing, restoring
-   of test cells, late penalties and gradebook rows). Its ``SandboxedExecute`` preprocessor
-   (:mod:`graded_run`) runs each notebook's kernel in the sandbox (outputs for feedback) and
-   the trusted engine, whose verdicts become the test cells' outputs and the records
-   ``<notebook>.grading.json``;
-3. checks that every notebook has a record and no test ``failed``, and stores the records' scores.
+One *task* is one student's submission of one assignment (its steps: :mod:`.submission`).
 
 Fail closed: a failure anywhere (nbgrader, a kernel, the engine, a verdict, the gradebook, a
 worker that dies, a task past its time) leaves the submission with 0 auto points and records

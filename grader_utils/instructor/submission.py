@@ -31,7 +31,15 @@ from ..grading.layout import course_db_url, load_course_config
 from ..grading.records import Status, SubmissionStatus, TestResult, read_record, write_record
 from ..grading.specs import read_specs
 
-__all__ = ["Outcome", "ensure_assignment", "fail_closed", "grade_task", "record_timeout"]
+__all__ = [
+    "Outcome",
+    "ensure_assignment",
+    "fail_closed",
+    "grade_task",
+    "record_timeout",
+    "failed_outcome",
+    "timed_out_outcome",
+]
 
 
 @dataclass
@@ -191,4 +199,32 @@ def record_timeout(root: Path, assignment: str, student: str, seconds: float, db
         db_url,
         Status.TIMEOUT,
         f"grading this submission took longer than {seconds:.0f} s and was stopped",
+    )
+
+
+def failed_outcome(root: str | Path, assignment: str, student: str, db_url: str, reason: str) -> Outcome:
+    """A task that could not finish (its process died, its worker was lost): records saying ``failed``,
+    0 auto points (:func:`fail_closed`), and its :class:`Outcome`."""
+    note = fail_closed(Path(root), assignment, student, db_url, Status.FAILED, reason)
+    return Outcome(
+        student,
+        assignment,
+        SubmissionStatus.FAILED,
+        max_score=_max_score(Path(root), assignment),
+        reason=reason,
+        problems=[note] if note else [],
+    )
+
+
+def timed_out_outcome(root: str | Path, assignment: str, student: str, db_url: str, seconds: float) -> Outcome:
+    """A task stopped at its per-submission limit: ``timeout`` records, 0 auto points, and its :class:`Outcome`."""
+    note = record_timeout(Path(root), assignment, student, seconds, db_url)
+    return Outcome(
+        student,
+        assignment,
+        SubmissionStatus.TIMEOUT,
+        seconds=seconds,
+        max_score=_max_score(Path(root), assignment),
+        reason=f"stopped after {seconds:.0f} s (per-submission limit)",
+        problems=[note] if note else [],
     )

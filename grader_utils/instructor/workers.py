@@ -26,8 +26,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
-from ..grading.records import Status, SubmissionStatus
-from .submission import Outcome, _max_score, fail_closed, grade_task, record_timeout
+from .submission import Outcome, failed_outcome, grade_task, timed_out_outcome
 
 __all__ = ["grade_task_bounded"]
 
@@ -50,29 +49,13 @@ def grade_task_bounded(root: str, assignment: str, student: str, db_url: str, se
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
-        note = record_timeout(Path(root), assignment, student, seconds, db_url)
-        return Outcome(
-            student,
-            assignment,
-            SubmissionStatus.TIMEOUT,
-            seconds=seconds,
-            max_score=_max_score(Path(root), assignment),
-            reason=f"stopped after {seconds:.0f} s (per-submission limit)",
-            problems=[note] if note else [],
-        )
+        return timed_out_outcome(root, assignment, student, db_url, seconds)
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)  # nothing the task started outlives it
     lines = [line for line in out.splitlines() if line.startswith("{")]
     if proc.returncode != 0 or not lines:
-        reason = f"the grading process died (exit code {proc.returncode})"
-        note = fail_closed(Path(root), assignment, student, db_url, Status.FAILED, reason)
-        return Outcome(
-            student,
-            assignment,
-            SubmissionStatus.FAILED,
-            max_score=_max_score(Path(root), assignment),
-            reason=reason,
-            problems=[note] if note else [],
+        return failed_outcome(
+            root, assignment, student, db_url, f"the grading process died (exit code {proc.returncode})"
         )
     return Outcome(**json.loads(lines[-1]))
 
@@ -187,20 +170,7 @@ def _run_local(
                     retire(w)
                     if task is not None:
                         reason = f"the grading process died (exit code {w.proc.returncode})"
-                        note = fail_closed(
-                            root, task["assignment"], task["student"], task["db_url"], Status.FAILED, reason
-                        )
-                        finish(
-                            w,
-                            Outcome(
-                                task["student"],
-                                task["assignment"],
-                                SubmissionStatus.FAILED,
-                                reason=reason,
-                                max_score=_max_score(root, task["assignment"]),
-                                problems=[note] if note else [],
-                            ),
-                        )
+                        finish(w, failed_outcome(root, task["assignment"], task["student"], task["db_url"], reason))
                     if pending or any(x.task for x in workers):
                         spawn()
                     continue
@@ -213,18 +183,8 @@ def _run_local(
                 if w.task is not None and time.monotonic() > w.deadline:
                     task = w.task
                     retire(w)
-                    note = record_timeout(root, task["assignment"], task["student"], task["seconds"], task["db_url"])
                     finish(
-                        w,
-                        Outcome(
-                            task["student"],
-                            task["assignment"],
-                            SubmissionStatus.TIMEOUT,
-                            seconds=task["seconds"],
-                            max_score=_max_score(root, task["assignment"]),
-                            reason=f"stopped after {task['seconds']:.0f} s (per-submission limit)",
-                            problems=[note] if note else [],
-                        ),
+                        w, timed_out_outcome(root, task["assignment"], task["student"], task["db_url"], task["seconds"])
                     )
                     if pending:
                         spawn()
@@ -258,15 +218,7 @@ def _run_dask(root: Path, tasks: list[dict], scheduler: str, on_done: Callable[[
                 outcome = future.result()
             except Exception as exc:  # a worker lost mid-task: fail closed here
                 reason = f"{type(exc).__name__}: {exc}"[:400]
-                note = fail_closed(root, task["assignment"], task["student"], task["db_url"], Status.FAILED, reason)
-                outcome = Outcome(
-                    task["student"],
-                    task["assignment"],
-                    SubmissionStatus.FAILED,
-                    reason=reason,
-                    max_score=_max_score(root, task["assignment"]),
-                    problems=[note] if note else [],
-                )
+                outcome = failed_outcome(root, task["assignment"], task["student"], task["db_url"], reason)
             outcomes.append(outcome)
             on_done(outcome)
     return outcomes
