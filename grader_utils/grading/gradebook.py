@@ -16,8 +16,10 @@ __all__ = ["zero_auto_scores", "store_scores", "submission_score"]
 
 
 def zero_auto_scores(db_url: str, assignment: str, student: str, notebook: str | None = None) -> int:
-    """Set every auto score of the submission (of one of its notebooks, if ``notebook`` is given) to 0;
-    returns how many were not 0 already. A submission the gradebook does not know: nothing to do."""
+    """Set every auto score of the submission (of one of its notebooks, if ``notebook`` is given) to 0,
+    unset ones included; returns how many were not 0 already. Manual scores are not touched (nbgrader's
+    score of a grade is its manual score when a grader set one). A submission the gradebook does not
+    know: nothing to do."""
     from nbgrader.api import Gradebook, MissingEntry
 
     n = 0
@@ -32,11 +34,9 @@ def zero_auto_scores(db_url: str, assignment: str, student: str, notebook: str |
             return 0
         for submitted in notebooks:
             for grade in submitted.grades:
-                if grade.auto_score is None:
-                    continue  # a manually graded answer
-                if grade.auto_score != 0:
+                if grade.auto_score not in (None, 0):
                     n += 1
-                grade.auto_score = 0.0
+                grade.auto_score = 0.0  # none left unset either: a grade the engine does not reach stays 0
         gb.db.commit()
     return n
 
