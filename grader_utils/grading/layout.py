@@ -68,6 +68,10 @@ class CourseLayout:
     def source(self, assignment: str) -> Path:
         return self.root / "source" / assignment
 
+    def source_notebooks(self, assignment: str) -> list[Path]:
+        """The instructor's notebooks of ``assignment``, sorted."""
+        return sorted(self.source(assignment).glob("*.ipynb"))
+
     def release(self, assignment: str) -> Path:
         return self.root / "release" / assignment
 

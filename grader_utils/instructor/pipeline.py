@@ -42,10 +42,6 @@ def submissions(root: Path, assignment: str, students: Iterable[str] | None = No
     return CourseLayout(Path(root)).students(assignment, list(students or []))
 
 
-def _notebook_count(root: Path, assignment: str) -> int:
-    return max(1, len(list((Path(root) / "source" / assignment).glob("*.ipynb"))))
-
-
 def grade_assignments(
     root: Path,
     assignments: Iterable[str],
@@ -78,7 +74,7 @@ def grade_assignments(
             continue
         ensure_assignment(root, assignment, db_url)
         course_secret(root)  # made once here, before workers race to make it
-        seconds = task_seconds or NOTEBOOK_SECONDS * _notebook_count(root, assignment)
+        seconds = task_seconds or NOTEBOOK_SECONDS * max(1, len(CourseLayout(root).source_notebooks(assignment)))
         tasks += [
             {"root": str(root), "assignment": assignment, "student": s, "db_url": db_url, "seconds": seconds}
             for s in chosen

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ..grading.gradebook import store_scores, submission_score, zero_auto_scores
-from ..grading.layout import course_db_url, load_course_config
+from ..grading.layout import CourseLayout, course_db_url, load_course_config
 from ..grading.records import Status, SubmissionStatus, TestResult, read_record, write_record
 from ..grading.specs import read_specs
 
@@ -108,7 +108,7 @@ def _summarise(outcome: Outcome, graded: dict[str, list[Any]]) -> None:
 def _record_paths(root: Path, assignment: str, student: str) -> dict[str, Path]:
     return {
         nb.stem: root / "autograded" / student / assignment / f"{nb.stem}.grading.json"
-        for nb in sorted((root / "source" / assignment).glob("*.ipynb"))
+        for nb in CourseLayout(root).source_notebooks(assignment)
     }
 
 
@@ -182,7 +182,7 @@ def grade_task(root: str | Path, assignment: str, student: str, db_url: str | No
 
 
 def _max_score(root: Path, assignment: str) -> float:
-    return float(sum(s.points for nb in sorted((root / "source" / assignment).glob("*.ipynb")) for s in read_specs(nb)))
+    return float(sum(s.points for nb in CourseLayout(root).source_notebooks(assignment) for s in read_specs(nb)))
 
 
 def _last_line(text: str | None) -> str:

@@ -119,10 +119,6 @@ class _Worker:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-def _notebook_count(root: Path, assignment: str) -> int:
-    return max(1, len(list((Path(root) / "source" / assignment).glob("*.ipynb"))))
-
-
 def _run_local(
     root: Path, tasks: list[dict], jobs: int, on_done: Callable[[Outcome], None], log_dir: Path
 ) -> list[Outcome]:
