@@ -95,6 +95,8 @@ c.CourseDirectory.course_id = "$COURSE_ID"
 c.Exchange.root = "$EXCHANGE"
 # collect refuses inbound folders in another student's name, symlinks and other non-plain files (docs/hub.md)
 c.ExchangeFactory.collect = "grader_utils.instructor.course_exchange.CourseExchangeCollect"
+# `nbgrader list --inbound` leaves out (and names) every folder collect would refuse
+c.ExchangeFactory.list = "grader_utils.instructor.course_exchange.CourseExchangeList"
 PY
 write "$STATE/jupyter/student/nbgrader_config.py" <<PY
 c = get_config()  # noqa: F821

@@ -91,3 +91,108 @@ def test_student_ids_map_to_unix_users_through_the_configured_function() -> None
     assert collect.expected_uid(f"id-{me}") == os.getuid()
     with pytest.raises(Refused, match="no Unix user"):
         CourseExchangeCollect().expected_uid(f"id-{me}")
+
+
+def test_mapping_set_once_applies_to_collect_and_list() -> None:
+    import pwd
+
+    from traitlets.config import Config
+
+    from grader_utils.instructor.course_exchange import CourseExchangeCollect, CourseExchangeList
+
+    me = pwd.getpwuid(os.getuid()).pw_name
+    config = Config()
+    config.CourseInbound.unix_user_of = lambda student_id: student_id.removeprefix("id-")
+    for cls in (CourseExchangeCollect, CourseExchangeList):
+        assert cls(config=config).expected_uid(f"id-{me}") == os.getuid()
+
+
+def _other_user() -> str:
+    """An existing Unix user that is not the one running the test."""
+    import pwd
+
+    return next(p.pw_name for p in pwd.getpwall() if p.pw_uid != os.getuid())
+
+
+def _inbound_exchange(tmp_path: Path) -> tuple[Path, Path, dict[str, str]]:
+    """An exchange whose inbound/ holds one real submission of the current user and three it must not list:
+    a folder in another user's name, a symlink to a folder, and a folder with a FIFO (all made by this user).
+
+    Returns (exchange root, the real folder, {refused folder name: why})."""
+    import pwd
+
+    me = pwd.getpwuid(os.getuid()).pw_name
+    inbound = tmp_path / "exchange" / "course" / "inbound"
+    inbound.mkdir(parents=True)
+    real = inbound / f"{me}+01+2026-01-01 00:00:00.000000 UTC+r"
+    real.mkdir()
+    (real / "nb.ipynb").write_text("{}")
+    other = _other_user()
+    forged = inbound / f"{other}+01+2099-01-01 00:00:00.000000 UTC+f"
+    forged.mkdir()
+    (forged / "nb.ipynb").write_text("{}")
+    private = tmp_path / "private"
+    private.mkdir()
+    (private / "nb.ipynb").write_text("BEGIN SOLUTION")
+    link = inbound / f"{me}+01+2098-01-01 00:00:00.000000 UTC+l"
+    link.symlink_to(private, target_is_directory=True)
+    fifo = inbound / f"{me}+01+2097-01-01 00:00:00.000000 UTC+p"
+    fifo.mkdir()
+    (fifo / "nb.ipynb").write_text("{}")
+    os.mkfifo(fifo / "pipe")
+    refused = {
+        forged.name: f"claims student id '{other}' but is owned by {me}",
+        link.name: "is a symlink",
+        fifo.name: "is not a plain file or folder",
+    }
+    return tmp_path / "exchange", real, refused
+
+
+def _list_inbound(cls: type, root: Path, caplog: pytest.LogCaptureFixture) -> tuple[list[str], list[str]]:
+    """``cls``'s ``nbgrader list --inbound`` of course ``course``: (listed folder names, warnings logged)."""
+    import logging
+
+    from nbgrader.auth import Authenticator
+    from nbgrader.coursedir import CourseDirectory
+
+    caplog.clear()
+    log = logging.getLogger(f"test-list-{cls.__name__}")
+    with caplog.at_level(logging.WARNING, logger=log.name):
+        coursedir = CourseDirectory(course_id="course", root=str(root.parent))
+        lister = cls(coursedir=coursedir, authenticator=Authenticator(), root=str(root), inbound=True, log=log)
+        found = lister.start()
+    warnings = [r.getMessage() for r in caplog.records if r.name == log.name and r.levelno >= logging.WARNING]
+    return [Path(s["path"]).name for a in found for s in a["submissions"]], warnings
+
+
+def test_the_inbound_list_leaves_out_what_collect_refuses(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from nbgrader.exchange.default.list import ExchangeList
+
+    from grader_utils.instructor.course_exchange import CourseExchangeList, inbound_refusal
+
+    root, real, refused = _inbound_exchange(tmp_path)
+    listed, _ = _list_inbound(ExchangeList, root, caplog)  # nbgrader's own list shows every folder
+    assert sorted(listed) == sorted([real.name, *refused])
+    listed, warnings = _list_inbound(CourseExchangeList, root, caplog)
+    assert listed == [real.name]
+    for name, why in refused.items():
+        line = next((w for w in warnings if name in w), "")
+        assert line.startswith("Not listing") and why in line, (name, warnings)
+        assert why in (inbound_refusal(str(real.parent / name)) or "")  # the very function collect asks
+    assert not [w for w in warnings if real.name in w]
+    assert inbound_refusal(str(real)) is None
+
+
+def test_the_outbound_list_is_nbgraders(tmp_path: Path) -> None:
+    """Students' list of released assignments is untouched (no ownership check on the instructor's folders)."""
+    from nbgrader.auth import Authenticator
+    from nbgrader.coursedir import CourseDirectory
+
+    from grader_utils.instructor.course_exchange import CourseExchangeList
+
+    (tmp_path / "exchange" / "course" / "outbound" / "01").mkdir(parents=True)
+    (tmp_path / "exchange" / "course" / "outbound" / "01" / "nb.ipynb").write_text("{}")
+    coursedir = CourseDirectory(course_id="course", root=str(tmp_path))
+    found = CourseExchangeList(coursedir=coursedir, authenticator=Authenticator(),
+                               root=str(tmp_path / "exchange")).start()
+    assert [a["assignment_id"] for a in found] == ["01"]

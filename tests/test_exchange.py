@@ -158,6 +158,41 @@ def test_collect_takes_the_real_submission_and_refuses_every_forgery(klass: Clas
     assert len(re.findall("Not collecting", out)) == len(scenario.forgeries), out
 
 
+def _listed(out: str) -> str:
+    """The submission lines of ``nbgrader list --inbound`` (its warnings left out)."""
+    return "\n".join(l for l in out.splitlines() if f" {ASSIGNMENT} " in l and "Not listing" not in l)
+
+
+def test_the_inbound_list_shows_no_forgery(klass: Class, scenario: Scenario) -> None:
+    """nbgrader's default ``nbgrader list --inbound`` lists B's folder in A's name as A's submission; the course's
+    list (the instructor's role config) lists A's real submission only and names each folder it leaves out, with
+    the reason collect gives. (nbgrader's default list of every student would not even finish: it opens B's FIFO
+    named like a notebook to hash it, and waits forever; so it is run for A's id only.)"""
+    k = klass
+    default = k.ok(k.instructor, "nbgrader", "list", "--inbound", f"--student={k.a}",
+                   "--ExchangeFactory.list=nbgrader.exchange.default.list.ExchangeList", cwd=k.course)
+    course = k.ok(k.instructor, "nbgrader", "list", "--inbound", cwd=k.course)
+    a_real = f"{k.a} {ASSIGNMENT} {scenario.a_submission.name.split('+')[2]}"
+    a_forged = f"{k.a} {ASSIGNMENT} {FORGED_TS}"
+    listed_by_default, listed = _listed(default.stdout + default.stderr), _listed(course.stdout + course.stderr)
+    assert a_real in listed_by_default and a_forged in listed_by_default, listed_by_default  # the threat is real
+    assert listed.splitlines() == [next(l for l in listed.splitlines() if a_real in l)], listed
+    out = course.stdout + course.stderr
+    for folder, why in scenario.forgeries.items():
+        line = next((l for l in out.splitlines() if f"Not listing {folder}" in l), None)
+        assert line is not None and why in line, f"list did not name {folder.name} saying '{why}':\n{out}"
+
+
+def test_the_outbound_lists_keep_working(klass: Class, scenario: Scenario) -> None:
+    """The course's list class changes the inbound listing only: the instructor's and a student's list of the
+    released assignments are nbgrader's."""
+    k = klass
+    for user in (k.instructor, k.b):
+        r = k.ok(user, "nbgrader", "list", cwd=k.course if user == k.instructor else None)
+        assert f"{COURSE_ID} {ASSIGNMENT}" in r.stdout + r.stderr, f"{user}: {r.stdout}{r.stderr}"
+        assert "Not listing" not in r.stdout + r.stderr
+
+
 def test_a_student_cannot_list_the_inbound_or_feedback_folders(klass: Class, scenario: Scenario) -> None:
     k = klass
     assert k.run(k.a, "ls", str(scenario.a_submission)).returncode == 0

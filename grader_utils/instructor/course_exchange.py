@@ -15,7 +15,7 @@ folder that
 
 - is a symlink, or is not a folder;
 - is not owned by the Unix user of the student id it claims (on the hub, student ids are Unix user names;
-  :attr:`CourseExchangeCollect.unix_user_of` maps ids to user names when they differ);
+  :attr:`CourseInbound.unix_user_of` maps ids to user names when they differ);
 - holds anything but plain files and folders owned by that same user: symlinks, FIFOs, sockets, devices, or
   files with more than one hard link (a hard link to someone else's file).
 
@@ -23,6 +23,15 @@ The copy itself never follows a symlink: every folder and file is opened relativ
 descriptor with ``O_NOFOLLOW`` and checked again with ``fstat`` on the opened descriptor (so swapping a file for a
 symlink after the check does not help), into a private snapshot that nbgrader's own copy (ignore/include patterns,
 size limits) then copies into ``submitted/``.
+
+List. nbgrader's default ``nbgrader list --inbound`` lists every folder in ``inbound/`` under the student id
+its name claims, so the instructor sees a forged folder as that student's submission (and ``--remove`` would
+``rmtree`` through whatever it names). :class:`CourseExchangeList` (``c.ExchangeFactory.list``, instructor) leaves
+out, with a ``Not listing ...`` warning, every inbound folder that collect would refuse: both ask the same function,
+:func:`inbound_refusal`. Outbound (released) and cached listings, the students' Assignment List, are nbgrader's.
+
+Both take the mapping from student ids to Unix users from :attr:`CourseInbound.unix_user_of`
+(``c.CourseInbound.unix_user_of`` sets it for both; ``c.CourseExchangeCollect.unix_user_of`` for one).
 
 Submit. nbgrader's default `submit` makes the submitted files world-readable (0444, the folder 0777): the
 inbound folder cannot be listed, so only the folder's random name keeps other students out, and the name's secret
@@ -46,9 +55,11 @@ from collections.abc import Callable
 
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.exchange.default.collect import ExchangeCollect, groupby
+from nbgrader.exchange.default.list import ExchangeList
 from nbgrader.exchange.default.submit import ExchangeSubmit
 from traitlets import Callable as CallableTrait
 from traitlets import default
+from traitlets.config import LoggingConfigurable
 
 
 class Refused(Exception):
@@ -135,13 +146,52 @@ def _copy_file(dir_fd: int, name: str, dest: str, uid: int, budget: list[int], w
         os.close(fd)
 
 
-class CourseExchangeCollect(ExchangeCollect):
-    """nbgrader's default collect, refusing forged, symlinked or foreign-owned inbound submissions (module doc)."""
+def claimed_student_id(path: str) -> str:
+    """The student id an inbound folder's name claims: the part before the first ``+`` (as nbgrader parses it)."""
+    return os.path.basename(path.rstrip(os.sep)).split("+", 1)[0]
+
+
+def uid_of_student(student_id: str, unix_user_of: Callable[[str], str] = same_name) -> int:
+    """The uid that must own ``student_id``'s submissions (:class:`Refused` if there is no such Unix user)."""
+    user = unix_user_of(student_id)
+    try:
+        return pwd.getpwnam(user).pw_uid
+    except KeyError:
+        raise Refused(f"claims student id {student_id!r}, but there is no Unix user {user!r}") from None
+
+
+def inbound_refusal(path: str, unix_user_of: Callable[[str], str] = same_name) -> str | None:
+    """Why the inbound folder ``path`` was not really made by the student its name claims, or None if it was.
+
+    Refused: a symlink; a folder not owned by the Unix user of the claimed id (``unix_user_of``); a folder holding
+    anything but plain files and folders of that user (:func:`check_tree`). Collect and list both ask this.
+    """
+    student_id = claimed_student_id(path)
+    try:
+        st = os.lstat(path)
+        if stat.S_ISLNK(st.st_mode):
+            raise Refused("is a symlink")
+        uid = uid_of_student(student_id, unix_user_of)
+        if st.st_uid != uid:
+            raise Refused(f"claims student id {student_id!r} but is owned by {owner_name(st.st_uid)}")
+        check_tree(path, uid)
+    except Refused as e:
+        return str(e)
+    except OSError as e:
+        return f"cannot be checked ({e})"
+    return None
+
+
+_WHY = "(a submission in another student's name, or a link to files that are not the student's?)"
+
+
+class CourseInbound(LoggingConfigurable):
+    """What the course's collect and list share: which Unix user must own a student's inbound folders."""
 
     unix_user_of = CallableTrait(
         help="Maps a student id (the first part of an inbound folder's name) to the Unix user name that must own "
         "the folder. On JupyterHub ids are Unix user names (the default, the identity); set it in "
-        "nbgrader_config.py when ids differ, e.g. c.CourseExchangeCollect.unix_user_of = lambda i: 's' + i."
+        "nbgrader_config.py when ids differ, e.g. c.CourseInbound.unix_user_of = lambda i: 's' + i."
     ).tag(config=True)
 
     @default("unix_user_of")
@@ -150,27 +200,15 @@ class CourseExchangeCollect(ExchangeCollect):
 
     def expected_uid(self, student_id: str) -> int:
         """The uid that must own ``student_id``'s submissions (:class:`Refused` if there is no such user)."""
-        user = self.unix_user_of(student_id)
-        try:
-            return pwd.getpwnam(user).pw_uid
-        except KeyError:
-            raise Refused(f"claims student id {student_id!r}, but there is no Unix user {user!r}") from None
+        return uid_of_student(student_id, self.unix_user_of)
 
-    def refusal(self, path: str, student_id: str) -> str | None:
-        """Why the inbound folder ``path`` claiming ``student_id`` is not collected, or None if it may be."""
-        try:
-            st = os.lstat(path)
-            if stat.S_ISLNK(st.st_mode):
-                raise Refused("is a symlink")
-            uid = self.expected_uid(student_id)
-            if st.st_uid != uid:
-                raise Refused(f"claims student id {student_id!r} but is owned by {owner_name(st.st_uid)}")
-            check_tree(path, uid)
-        except Refused as e:
-            return str(e)
-        except OSError as e:
-            return f"cannot be checked ({e})"
-        return None
+    def refusal(self, path: str) -> str | None:
+        """Why the inbound folder ``path`` is not taken as its student's (:func:`inbound_refusal`), or None."""
+        return inbound_refusal(path, self.unix_user_of)
+
+
+class CourseExchangeCollect(CourseInbound, ExchangeCollect):
+    """nbgrader's default collect, refusing forged, symlinked or foreign-owned inbound submissions (module doc)."""
 
     def init_src(self) -> None:
         """As nbgrader's, but refused folders are dropped before the newest submission per student is chosen."""
@@ -186,17 +224,11 @@ class CourseExchangeCollect(ExchangeCollect):
         pattern = os.path.join(self.inbound_path, f"{student_id}+{self.coursedir.assignment_id}+*")
         records = []
         for path in sorted(glob.glob(pattern)):
-            rec = self._path_to_record(path)
-            why = self.refusal(path, rec["username"])
+            why = self.refusal(path)
             if why:
-                self.log.warning(
-                    "Not collecting %s: %s (a submission in another student's name, or a link to "
-                    "files that are not the student's?)",
-                    path,
-                    why,
-                )
+                self.log.warning("Not collecting %s: %s %s", path, why, _WHY)
             else:
-                records.append(rec)
+                records.append(self._path_to_record(path))
         usergroups = groupby(records, lambda item: item["username"])
         with Gradebook(self.coursedir.db_url, self.coursedir.course_id) as gb:
             try:
@@ -235,6 +267,25 @@ class CourseExchangeCollect(ExchangeCollect):
             super().do_copy(snap, dest, log)
         finally:
             shutil.rmtree(work, ignore_errors=True)
+
+
+class CourseExchangeList(CourseInbound, ExchangeList):
+    """nbgrader's default list; ``--inbound`` leaves out every folder collect would refuse (module doc)."""
+
+    def init_dest(self) -> None:
+        """As nbgrader's, then drop (with a warning) the inbound folders :func:`inbound_refusal` refuses."""
+        super().init_dest()
+        if not self.inbound:
+            return
+        kept: list[str] = []
+        found: list[str] = self.assignments  # type: ignore[has-type]  # set by nbgrader: its glob of inbound/
+        for path in found:
+            why = self.refusal(path)
+            if why:
+                self.log.warning("Not listing %s: %s %s", path, why, _WHY)
+            else:
+                kept.append(path)
+        self.assignments = kept
 
 
 class CourseExchangeSubmit(ExchangeSubmit):
