@@ -1,0 +1,305 @@
+"""LTI 1.3 login to the course's JupyterHub (docs/lms.md; issue #14, item 5), without a real LMS.
+
+The configuration tests load hub/jupyterhub_config.py with JupyterHub's own config loader and build the
+authenticator JupyterHub would build from it: with CNN_HUB_AUTH=lti13 it is jupyterhub-ltiauthenticator's
+LTI13Authenticator with the CNN_HUB_LTI_* settings, and without one of them the hub refuses to start, naming it.
+
+The launch test (marker ``hub``: root, hub/setup.sh's accounts and proxy) runs the real hub with CNN_HUB_AUTH=lti13
+against an LMS the test plays itself: its own RSA key, its public key as a JWKS served on 127.0.0.1, and signed
+id_tokens sent through the authenticator's login-initiation and launch (callback) endpoints, as Canvas or Moodle
+would. A valid launch logs the LMS user in as the course account the hub's username map names; a token signed by
+another key, and a valid launch of an LMS user who is not in the course, are refused.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from conftest import ROOT, VENV_BIN
+
+jwt = pytest.importorskip("jwt")  # PyJWT, a dependency of jupyterhub-ltiauthenticator
+pytest.importorskip("ltiauthenticator")
+
+CONFIG = ROOT / "hub" / "jupyterhub_config.py"
+SETTINGS = {
+    "CNN_HUB_LTI_ISSUER": "https://lms.example.edu",
+    "CNN_HUB_LTI_CLIENT_ID": "10000000000042, 10000000000043",
+    "CNN_HUB_LTI_AUTHORIZE_URL": "https://lms.example.edu/api/lti/authorize_redirect",
+    "CNN_HUB_LTI_JWKS_URL": "https://lms.example.edu/api/lti/security/jwks",
+}
+
+
+def _hub_json(state: Path, instructor: str = "cnn-instructor", students: tuple[str, ...] = ("cnn-student1",)) -> None:
+    """The accounts file hub/setup.sh writes and hub/jupyterhub_config.py reads."""
+    (state / "hub.json").write_text(json.dumps({"instructor": instructor, "students": list(students),
+                                                "course": str(state / "course"), "exchange": str(state / "x")}))
+
+
+def _load_hub(monkeypatch: pytest.MonkeyPatch, state: Path, env: dict[str, str]):
+    """A JupyterHub application with the course's config file loaded under ``env`` (as `jupyterhub -f` does)."""
+    from jupyterhub.app import JupyterHub
+
+    for name in [*SETTINGS, "CNN_HUB_AUTH", "CNN_HUB_LTI_SCHEME", "CNN_HUB_LTI_USERNAME_KEY",
+                 "CNN_HUB_LTI_USERNAME_MAP"]:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CNN_HUB_STATE", str(state))
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    app = JupyterHub()
+    app.load_config_file(str(CONFIG))
+    return app
+
+
+def test_the_hub_builds_an_lti13_authenticator_from_the_settings(monkeypatch: pytest.MonkeyPatch,
+                                                                  tmp_path: Path) -> None:
+    from ltiauthenticator.lti13.auth import LTI13Authenticator
+
+    _hub_json(tmp_path)
+    (tmp_path / "map.json").write_text(json.dumps({"JDoe": "cnn-student1"}))
+    app = _load_hub(monkeypatch, tmp_path, {"CNN_HUB_AUTH": "lti13", **SETTINGS,
+                                            "CNN_HUB_LTI_USERNAME_MAP": str(tmp_path / "map.json")})
+    auth = app.authenticator_class(parent=app)  # what JupyterHub.init_users builds
+    assert isinstance(auth, LTI13Authenticator)
+    assert auth.issuer == SETTINGS["CNN_HUB_LTI_ISSUER"]
+    assert auth.client_id == {"10000000000042", "10000000000043"}
+    assert auth.authorize_url == SETTINGS["CNN_HUB_LTI_AUTHORIZE_URL"]
+    assert auth.jwks_endpoint == SETTINGS["CNN_HUB_LTI_JWKS_URL"]
+    assert auth.username_key == "custom_username"
+    assert auth.uri_scheme == "https"
+    assert auth.allowed_users == {"cnn-instructor", "cnn-student1"}
+    # the LMS name, lower-cased, becomes the course account of the map; other names stay as they are
+    assert auth.normalize_username("JDoe") == "cnn-student1"
+    assert auth.normalize_username("someone") == "someone"
+    assert app.tornado_settings["cookie_options"] == {"samesite": "None", "secure": True}
+
+
+def test_pam_stays_the_default(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from jupyterhub.auth import PAMAuthenticator
+
+    _hub_json(tmp_path)
+    app = _load_hub(monkeypatch, tmp_path, {})
+    assert isinstance(app.authenticator_class(parent=app), PAMAuthenticator)
+
+
+@pytest.mark.parametrize("missing", sorted(SETTINGS))
+def test_the_hub_refuses_to_start_without_an_lti_setting(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                         missing: str) -> None:
+    _hub_json(tmp_path)
+    env = {"CNN_HUB_AUTH": "lti13", **SETTINGS, missing: " "}
+    with pytest.raises(SystemExit, match=missing) as stop:
+        _load_hub(monkeypatch, tmp_path, env)
+    assert "docs/lms.md" in str(stop.value)
+
+
+def test_an_unknown_authentication_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    _hub_json(tmp_path)
+    with pytest.raises(SystemExit, match="pam .*or lti13"):
+        _load_hub(monkeypatch, tmp_path, {"CNN_HUB_AUTH": "dummy"})
+
+
+# --- a real launch against the running hub, from an LMS the test plays --------------------------------------
+
+ISSUER = "https://lms.test.invalid"  # the platform's identifier (only compared, never fetched)
+CLIENT_ID = "10000000000099"
+KID = "test-lms-key-1"
+
+
+def _free_ports(n: int) -> list[int]:
+    socks = [socket.socket() for _ in range(n)]
+    for s in socks:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
+class Platform:
+    """The LMS side of LTI 1.3: an RSA key, its public half as a JWKS on 127.0.0.1, and signed launches."""
+
+    def __init__(self) -> None:
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.key.public_key()))
+        jwks = json.dumps({"keys": [{**jwk, "kid": KID, "alg": "RS256", "use": "sig"}]}).encode()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+                ok = self.path == "/jwks"
+                self.send_response(200 if ok else 404)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(jwks if ok else b"{}")
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def jwks_url(self) -> str:
+        return f"{self.base}/jwks"
+
+    @property
+    def authorize_url(self) -> str:
+        return f"{self.base}/authorize"
+
+    def id_token(self, nonce: str, username: str, key=None) -> str:
+        """A resource-link launch of the LMS user ``username`` (custom parameter ``username``), signed by ``key``
+        (default: the platform's own key)."""
+        now = int(time.time())
+        claims = {
+            "iss": ISSUER, "aud": CLIENT_ID, "sub": f"lms-user-{username}", "iat": now, "exp": now + 300,
+            "nonce": nonce, "name": username,
+            "https://purl.imsglobal.org/spec/lti/claim/message_type": "LtiResourceLinkRequest",
+            "https://purl.imsglobal.org/spec/lti/claim/version": "1.3.0",
+            "https://purl.imsglobal.org/spec/lti/claim/deployment_id": "1:course",
+            "https://purl.imsglobal.org/spec/lti/claim/target_link_uri": "https://hub.test.invalid/hub/",
+            "https://purl.imsglobal.org/spec/lti/claim/resource_link": {"id": "assignment-01"},
+            "https://purl.imsglobal.org/spec/lti/claim/roles": [
+                "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"],
+            "https://purl.imsglobal.org/spec/lti/claim/custom": {"username": username},
+        }
+        return jwt.encode(claims, key or self.key, algorithm="RS256", headers={"kid": KID})
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@dataclass
+class LtiHub:
+    url: str
+    platform: Platform
+    student: str  # the course account the LMS user "JDoe" is mapped to
+    log: Path
+
+
+@pytest.fixture(scope="module")
+def lti_hub() -> Iterator[LtiHub]:
+    requests = pytest.importorskip("requests")
+    prefix = f"cnnl{secrets.token_hex(3)}-"
+    state = Path(tempfile.mkdtemp(prefix="cnn-lti-test-", dir="/tmp"))
+    state.chmod(0o711)
+    port, api_port, proxy_port = _free_ports(3)
+    student = f"{prefix}student1"
+    platform = Platform()
+    (state / "usermap.json").write_text(json.dumps({"JDoe": student}))
+    env = dict(os.environ, PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}", CNN_HUB_STATE=str(state),
+               CNN_HUB_PREFIX=prefix, CNN_HUB_STUDENTS="1", CNN_HUB_EXCHANGE=str(state / "exchange"),
+               CNN_HUB_PORT=str(port), CNN_HUB_API_PORT=str(api_port), CNN_HUB_PROXY_API_PORT=str(proxy_port),
+               CNN_HUB_VENV=str(VENV_BIN.parent), CNN_HUB_AUTH="lti13", CNN_HUB_LTI_ISSUER=ISSUER,
+               CNN_HUB_LTI_CLIENT_ID=CLIENT_ID, CNN_HUB_LTI_AUTHORIZE_URL=platform.authorize_url,
+               CNN_HUB_LTI_JWKS_URL=platform.jwks_url, CNN_HUB_LTI_SCHEME="http",  # no TLS proxy in the test
+               CNN_HUB_LTI_USERNAME_MAP=str(state / "usermap.json"))
+    users = [f"{prefix}instructor", student]
+    proc = None
+    log = state / "private-hub.log"
+    try:
+        setup = subprocess.run([str(ROOT / "hub" / "setup.sh")], env=env, capture_output=True, text=True,
+                               timeout=600)
+        assert setup.returncode == 0, f"hub/setup.sh failed:\n{setup.stdout}\n{setup.stderr}"
+        with open(log, "w") as out:
+            proc = subprocess.Popen([str(VENV_BIN / "jupyterhub"), "-f", str(CONFIG)], cwd=state / "private",
+                                    env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        url = f"http://127.0.0.1:{port}"
+        end = time.monotonic() + 90
+        while True:
+            try:
+                if requests.get(f"{url}/hub/api/", timeout=5).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            assert proc.poll() is None, f"the hub stopped:\n{log.read_text()}"
+            assert time.monotonic() < end, f"the hub did not answer:\n{log.read_text()}"
+            time.sleep(0.5)
+        yield LtiHub(url, platform, student, log)
+    finally:
+        if proc is not None:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        platform.close()
+        for u in users:
+            if u in {entry.pw_name for entry in pwd.getpwall()}:
+                subprocess.run(["userdel", "--remove", u], capture_output=True)
+        shutil.rmtree(state, ignore_errors=True)
+
+
+def _launch(hub: LtiHub, username: str, key=None):
+    """One LTI 1.3 launch as the LMS does it: login initiation, the hub's redirect to the LMS's authorization
+    endpoint (read here, as the LMS would), then the signed id_token posted to the hub's redirect URI.
+
+    Returns (the browser's session, the launch's response)."""
+    import requests
+
+    browser = requests.Session()
+    init = browser.post(f"{hub.url}/hub/lti13/oauth_login", allow_redirects=False, data={
+        "iss": ISSUER, "login_hint": "opaque-hint", "target_link_uri": f"{hub.url}/hub/",
+        "client_id": CLIENT_ID, "lti_message_hint": "opaque-message-hint"})
+    assert init.status_code == 302, init.text
+    location = init.headers["Location"]
+    assert location.startswith(hub.platform.authorize_url + "?"), location
+    request = {k: v[0] for k, v in parse_qs(urlparse(location).query).items()}
+    assert request["client_id"] == CLIENT_ID and request["response_type"] == "id_token"
+    assert request["redirect_uri"] == f"{hub.url}/hub/lti13/oauth_callback"
+    token = hub.platform.id_token(request["nonce"], username, key)
+    launch = browser.post(request["redirect_uri"], data={"id_token": token, "state": request["state"]},
+                          allow_redirects=False)
+    return browser, launch
+
+
+def _logged_in_as(browser, hub: LtiHub) -> str | None:
+    """The user the hub's home page is shown to with the browser's cookies, or None if it asks to log in."""
+    home = browser.get(f"{hub.url}/hub/home", allow_redirects=False)
+    if home.status_code != 200:
+        return None
+    return hub.student if f">{hub.student}<" in home.text.replace(" ", "").replace("\n", "") else "someone else"
+
+
+@pytest.mark.hub
+def test_a_valid_launch_logs_the_mapped_course_account_in(lti_hub: LtiHub) -> None:
+    browser, launch = _launch(lti_hub, "JDoe")
+    assert launch.status_code == 302, f"{launch.status_code} {launch.text}\n{lti_hub.log.read_text()[-3000:]}"
+    assert _logged_in_as(browser, lti_hub) == lti_hub.student
+
+
+@pytest.mark.hub
+def test_a_token_signed_by_another_key_is_refused(lti_hub: LtiHub) -> None:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    forger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    browser, launch = _launch(lti_hub, "JDoe", key=forger)  # same kid, same claims: only the signature differs
+    assert launch.status_code == 400, f"{launch.status_code} {launch.text}"
+    assert "Signature verification failed" in lti_hub.log.read_text()
+    assert _logged_in_as(browser, lti_hub) is None
+
+
+@pytest.mark.hub
+def test_a_valid_launch_of_someone_outside_the_course_is_refused(lti_hub: LtiHub) -> None:
+    browser, launch = _launch(lti_hub, "stranger")
+    assert launch.status_code == 403, f"{launch.status_code} {launch.text}"
+    assert _logged_in_as(browser, lti_hub) is None
