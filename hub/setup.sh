@@ -133,3 +133,7 @@ else
     echo "== passwords: in $ACCOUNTS (root only)"
 fi
 echo "== nbgrader exchange: $EXCHANGE"
+if [ "${CNN_HUB_AUTH:-pam}" = lti13 ]; then
+    echo "== logins: LTI 1.3 launches from ${CNN_HUB_LTI_ISSUER:-the LMS (set CNN_HUB_LTI_ISSUER)}, not passwords;" \
+         "users map to the accounts above (docs/lms.md)"
+fi

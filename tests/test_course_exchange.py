@@ -196,3 +196,35 @@ def test_the_outbound_list_is_nbgraders(tmp_path: Path) -> None:
     found = CourseExchangeList(coursedir=coursedir, authenticator=Authenticator(),
                                root=str(tmp_path / "exchange")).start()
     assert [a["assignment_id"] for a in found] == ["01"]
+
+
+def test_a_fifo_notebook_stalls_nbgraders_list_but_not_the_courses(tmp_path: Path,
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    """nbgrader's list opens a notebook of a folder without a submission secret to hash it: a FIFO named like a
+    notebook blocks it until someone writes to the FIFO. The course's list leaves that folder out unopened."""
+    import threading
+
+    from nbgrader.exchange.default.list import ExchangeList
+
+    from grader_utils.instructor.course_exchange import CourseExchangeList
+
+    root, real, _ = _inbound_exchange(tmp_path)
+    stall = real.parent / f"{real.name.split('+')[0]}+01+2096-01-01 00:00:00.000000 UTC+s"
+    stall.mkdir()
+    os.mkfifo(stall / "nb.ipynb")
+    default = threading.Thread(target=_list_inbound, args=(ExchangeList, root, caplog), daemon=True)
+    default.start()
+    default.join(timeout=3)
+    stalled = default.is_alive()
+    for _ in range(100):  # let it go on: nbgrader opens the FIFO twice, each open waits for a writer
+        if not default.is_alive():
+            break
+        try:
+            os.close(os.open(stall / "nb.ipynb", os.O_WRONLY | os.O_NONBLOCK))
+        except OSError:  # ENXIO: no reader at this moment
+            pass
+        default.join(timeout=0.1)
+    assert stalled, "nbgrader's list did not stall on the FIFO (then this test shows nothing)"
+    listed, warnings = _list_inbound(CourseExchangeList, root, caplog)
+    assert listed == [real.name]
+    assert any(stall.name in w and "is not a plain file or folder" in w for w in warnings), warnings

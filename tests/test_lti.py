@@ -7,7 +7,9 @@ LTI13Authenticator with the CNN_HUB_LTI_* settings, and without one of them the 
 The launch test (marker ``hub``: root, hub/setup.sh's accounts and proxy) runs the real hub with CNN_HUB_AUTH=lti13
 against an LMS the test plays itself: its own RSA key, its public key as a JWKS served on 127.0.0.1, and signed
 id_tokens sent through the authenticator's login-initiation and launch (callback) endpoints, as Canvas or Moodle
-would. A valid launch logs the LMS user in as the course account the hub's username map names; a token signed by
+would. The hub keeps its default https setting while the test talks plain HTTP to it, as a TLS proxy in front of
+it does; the test checks the hub's cookies are Secure (and SameSite=None for the launch) and sends them back itself.
+A valid launch logs the LMS user in as the course account the hub's username map names; a token signed by
 another key, and a valid launch of an LMS user who is not in the course, are refused.
 """
 
@@ -210,8 +212,9 @@ def lti_hub() -> Iterator[LtiHub]:
                CNN_HUB_PORT=str(port), CNN_HUB_API_PORT=str(api_port), CNN_HUB_PROXY_API_PORT=str(proxy_port),
                CNN_HUB_VENV=str(VENV_BIN.parent), CNN_HUB_AUTH="lti13", CNN_HUB_LTI_ISSUER=ISSUER,
                CNN_HUB_LTI_CLIENT_ID=CLIENT_ID, CNN_HUB_LTI_AUTHORIZE_URL=platform.authorize_url,
-               CNN_HUB_LTI_JWKS_URL=platform.jwks_url, CNN_HUB_LTI_SCHEME="http",  # no TLS proxy in the test
-               CNN_HUB_LTI_USERNAME_MAP=str(state / "usermap.json"))
+               CNN_HUB_LTI_JWKS_URL=platform.jwks_url, CNN_HUB_LTI_USERNAME_MAP=str(state / "usermap.json"))
+    # CNN_HUB_LTI_SCHEME is left at its default, https: the test reaches the hub over plain HTTP, as the TLS proxy
+    # in front of a real hub does, and sends the hub's Secure cookies back itself.
     users = [f"{prefix}instructor", student]
     proc = None
     log = state / "private-hub.log"
@@ -219,6 +222,7 @@ def lti_hub() -> Iterator[LtiHub]:
         setup = subprocess.run([str(ROOT / "hub" / "setup.sh")], env=env, capture_output=True, text=True,
                                timeout=600)
         assert setup.returncode == 0, f"hub/setup.sh failed:\n{setup.stdout}\n{setup.stderr}"
+        assert f"LTI 1.3 launches from {ISSUER}" in setup.stdout, setup.stdout
         with open(log, "w") as out:
             proc = subprocess.Popen([str(VENV_BIN / "jupyterhub"), "-f", str(CONFIG)], cwd=state / "private",
                                     env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
@@ -249,32 +253,52 @@ def lti_hub() -> Iterator[LtiHub]:
         shutil.rmtree(state, ignore_errors=True)
 
 
+def _cookies(response, cross_site: bool = False) -> dict[str, str]:
+    """The cookies ``response`` sets, as a browser behind the TLS proxy would keep them.
+
+    The hub's cookies are Secure (it is configured for https), which a client talking plain HTTP to it would not
+    send back; the test sends them itself. ``cross_site``: they must also be SameSite=None, which a browser needs
+    to send them with the LMS's cross-site POST of the launch."""
+    headers = response.raw.headers.getlist("Set-Cookie")
+    for header in headers:
+        if header.split(";")[0].split("=", 1)[1] in ("", '""'):
+            continue  # a cookie cleared (the state and nonce, once the launch used them)
+        attributes = {a.strip().lower() for a in header.split(";")[1:]}
+        assert "secure" in attributes, header
+        if cross_site:
+            assert "samesite=none" in attributes, header
+    return {name: value for name, value in response.cookies.items() if value not in ("", '""')}
+
+
 def _launch(hub: LtiHub, username: str, key=None):
     """One LTI 1.3 launch as the LMS does it: login initiation, the hub's redirect to the LMS's authorization
     endpoint (read here, as the LMS would), then the signed id_token posted to the hub's redirect URI.
 
-    Returns (the browser's session, the launch's response)."""
+    Returns (the browser's cookies after it, the launch's response)."""
     import requests
 
-    browser = requests.Session()
-    init = browser.post(f"{hub.url}/hub/lti13/oauth_login", allow_redirects=False, data={
+    init = requests.post(f"{hub.url}/hub/lti13/oauth_login", allow_redirects=False, data={
         "iss": ISSUER, "login_hint": "opaque-hint", "target_link_uri": f"{hub.url}/hub/",
         "client_id": CLIENT_ID, "lti_message_hint": "opaque-message-hint"})
     assert init.status_code == 302, init.text
+    cookies = _cookies(init, cross_site=True)
     location = init.headers["Location"]
     assert location.startswith(hub.platform.authorize_url + "?"), location
     request = {k: v[0] for k, v in parse_qs(urlparse(location).query).items()}
     assert request["client_id"] == CLIENT_ID and request["response_type"] == "id_token"
-    assert request["redirect_uri"] == f"{hub.url}/hub/lti13/oauth_callback"
+    redirect_uri = urlparse(request["redirect_uri"])
+    assert (redirect_uri.scheme, redirect_uri.path) == ("https", "/hub/lti13/oauth_callback"), redirect_uri
     token = hub.platform.id_token(request["nonce"], username, key)
-    launch = browser.post(request["redirect_uri"], data={"id_token": token, "state": request["state"]},
-                          allow_redirects=False)
-    return browser, launch
+    launch = requests.post(f"{hub.url}{redirect_uri.path}", data={"id_token": token, "state": request["state"]},
+                           cookies=cookies, allow_redirects=False)
+    return {**cookies, **_cookies(launch)}, launch
 
 
-def _logged_in_as(browser, hub: LtiHub) -> str | None:
-    """The user the hub's home page is shown to with the browser's cookies, or None if it asks to log in."""
-    home = browser.get(f"{hub.url}/hub/home", allow_redirects=False)
+def _logged_in_as(cookies: dict[str, str], hub: LtiHub) -> str | None:
+    """The user the hub's home page is shown to with these cookies, or None if it asks to log in."""
+    import requests
+
+    home = requests.get(f"{hub.url}/hub/home", cookies=cookies, allow_redirects=False)
     if home.status_code != 200:
         return None
     return hub.student if f">{hub.student}<" in home.text.replace(" ", "").replace("\n", "") else "someone else"
@@ -282,9 +306,9 @@ def _logged_in_as(browser, hub: LtiHub) -> str | None:
 
 @pytest.mark.hub
 def test_a_valid_launch_logs_the_mapped_course_account_in(lti_hub: LtiHub) -> None:
-    browser, launch = _launch(lti_hub, "JDoe")
+    cookies, launch = _launch(lti_hub, "JDoe")
     assert launch.status_code == 302, f"{launch.status_code} {launch.text}\n{lti_hub.log.read_text()[-3000:]}"
-    assert _logged_in_as(browser, lti_hub) == lti_hub.student
+    assert _logged_in_as(cookies, lti_hub) == lti_hub.student
 
 
 @pytest.mark.hub
@@ -292,14 +316,14 @@ def test_a_token_signed_by_another_key_is_refused(lti_hub: LtiHub) -> None:
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     forger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    browser, launch = _launch(lti_hub, "JDoe", key=forger)  # same kid, same claims: only the signature differs
+    cookies, launch = _launch(lti_hub, "JDoe", key=forger)  # same kid, same claims: only the signature differs
     assert launch.status_code == 400, f"{launch.status_code} {launch.text}"
     assert "Signature verification failed" in lti_hub.log.read_text()
-    assert _logged_in_as(browser, lti_hub) is None
+    assert _logged_in_as(cookies, lti_hub) is None
 
 
 @pytest.mark.hub
 def test_a_valid_launch_of_someone_outside_the_course_is_refused(lti_hub: LtiHub) -> None:
-    browser, launch = _launch(lti_hub, "stranger")
+    cookies, launch = _launch(lti_hub, "stranger")
     assert launch.status_code == 403, f"{launch.status_code} {launch.text}"
-    assert _logged_in_as(browser, lti_hub) is None
+    assert _logged_in_as(cookies, lti_hub) is None
