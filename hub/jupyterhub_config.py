@@ -51,8 +51,9 @@ def use_lti13(env: dict) -> None:
 
     The hub's user is the launch's ``CNN_HUB_LTI_USERNAME_KEY`` claim [custom_username: the custom parameter
     ``username``, which the LMS admin sets to the LMS login name], lower-cased, then renamed by the JSON map in
-    ``CNN_HUB_LTI_USERNAME_MAP`` ({LMS name: hub account}); only the course's accounts may log in (allowed_users),
-    and each one is a Unix user, as LocalProcessSpawner needs. Stops the hub with a message if a setting is missing.
+    ``CNN_HUB_LTI_USERNAME_MAP`` ({LMS name: hub account}; with a map, only its LMS names log in); only the course's
+    accounts may log in (allowed_users), each a Unix user, as LocalProcessSpawner needs. Stops the hub with a
+    message if a setting is missing.
     """
     missing = [name for name in LTI_REQUIRED if not env.get(name, "").strip()]
     if missing:
@@ -81,6 +82,18 @@ def use_lti13(env: dict) -> None:
     if mapping:
         with open(mapping) as f:
             c.Authenticator.username_map = {k.lower(): v for k, v in json.load(f).items()}
+        c.Authenticator.post_auth_hook = only_mapped_lms_users
+
+
+def only_mapped_lms_users(authenticator, handler, authentication: dict) -> dict | None:
+    """With a username map, only its LMS names log in: an LMS user whose own name happens to be a course account
+    (say, the instructor's) is not that account. Returning None refuses the login."""
+    claims = authentication.get("auth_state") or {}  # the launch's verified id_token
+    lms_name = str(authenticator.get_username(claims)).lower()
+    if lms_name not in authenticator.username_map:
+        authenticator.log.warning("LTI launch of %r refused: not in CNN_HUB_LTI_USERNAME_MAP", lms_name)
+        return None
+    return authentication
 
 
 AUTH = os.environ.get("CNN_HUB_AUTH", "pam")

@@ -10,7 +10,8 @@ id_tokens sent through the authenticator's login-initiation and launch (callback
 would. The hub keeps its default https setting while the test talks plain HTTP to it, as a TLS proxy in front of
 it does; the test checks the hub's cookies are Secure (and SameSite=None for the launch) and sends them back itself.
 A valid launch logs the LMS user in as the course account the hub's username map names; a token signed by
-another key, and a valid launch of an LMS user who is not in the course, are refused.
+another key, a valid launch of an LMS user who is not in the course, and one of an LMS user whose own name is the
+instructor's account name (not in the map), are refused.
 """
 
 from __future__ import annotations
@@ -194,6 +195,7 @@ class LtiHub:
     url: str
     platform: Platform
     student: str  # the course account the LMS user "JDoe" is mapped to
+    instructor: str  # the instructor's course account (no LMS name maps to it)
     log: Path
 
 
@@ -237,7 +239,7 @@ def lti_hub() -> Iterator[LtiHub]:
             assert proc.poll() is None, f"the hub stopped:\n{log.read_text()}"
             assert time.monotonic() < end, f"the hub did not answer:\n{log.read_text()}"
             time.sleep(0.5)
-        yield LtiHub(url, platform, student, log)
+        yield LtiHub(url, platform, student, users[0], log)
     finally:
         if proc is not None:
             proc.send_signal(signal.SIGINT)
@@ -320,6 +322,15 @@ def test_a_token_signed_by_another_key_is_refused(lti_hub: LtiHub) -> None:
     assert launch.status_code == 400, f"{launch.status_code} {launch.text}"
     assert "Signature verification failed" in lti_hub.log.read_text()
     assert _logged_in_as(cookies, lti_hub) is None
+
+
+@pytest.mark.hub
+def test_an_lms_name_that_is_a_course_account_but_not_in_the_map_is_refused(lti_hub: LtiHub) -> None:
+    """Someone whose LMS login name is the instructor's hub account name does not become the instructor."""
+    cookies, launch = _launch(lti_hub, lti_hub.instructor)
+    assert launch.status_code == 403, f"{launch.status_code} {launch.text}"
+    assert _logged_in_as(cookies, lti_hub) is None
+    assert f"LTI launch of '{lti_hub.instructor}' refused" in lti_hub.log.read_text()
 
 
 @pytest.mark.hub
