@@ -25,10 +25,13 @@ symlink after the check does not help), into a private snapshot that nbgrader's 
 size limits) then copies into ``submitted/``.
 
 List. nbgrader's default ``nbgrader list --inbound`` lists every folder in ``inbound/`` under the student id
-its name claims, so the instructor sees a forged folder as that student's submission (and ``--remove`` would
-``rmtree`` through whatever it names). :class:`CourseExchangeList` (``c.ExchangeFactory.list``, instructor) leaves
-out, with a ``Not listing ...`` warning, every inbound folder that collect would refuse: both ask the same function,
-:func:`inbound_refusal`. Outbound (released) and cached listings, the students' Assignment List, are nbgrader's.
+its name claims, so the instructor sees a forged folder as that student's submission; and it opens the notebooks
+of a folder without a submission secret to hash them, so a FIFO named like a notebook stalls it.
+:class:`CourseExchangeList` (``c.ExchangeFactory.list``, instructor) leaves out, with a ``Not listing ...``
+warning, every inbound folder that collect would refuse: both ask the same function, :func:`inbound_refusal`. The
+check runs before nbgrader reads the folders, so a student who swaps a file of their own accepted folder for a
+FIFO at that moment can still stall a listing (not collect, whose copy checks what it opens). Outbound (released)
+and cached listings, the students' Assignment List, are nbgrader's.
 
 Both take the mapping from student ids to Unix users from :attr:`CourseInbound.unix_user_of`
 (``c.CourseInbound.unix_user_of`` sets it for both; ``c.CourseExchangeCollect.unix_user_of`` for one).
