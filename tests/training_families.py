@@ -7,7 +7,7 @@ mistakes the check exists to catch (no softmax, a loss for one-hot labels, a lea
 large or too small, frozen layers): it must fail every one.
 
 Each entry is ``name -> (build_cifar_model, compile_model)``, two functions with the students'
-signatures, used by ``tests/test_training_check.py`` and ``benchmarks/bench_training_check.py``.
+signatures, used by ``tests/test_training.py`` and ``benchmarks/bench_training_check.py``.
 """
 
 from __future__ import annotations
