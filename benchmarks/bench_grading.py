@@ -94,10 +94,11 @@ def main(argv: list[str] | None = None) -> None:
     courses.append(plain)
     n = len(list(plain.glob("submitted/*/*/*.ipynb")))
     results["nbgrader autograde, sequential (baseline)"] = timed(lambda: nbgrader_sequential(plain))
-    for label, jobs in (("grade --jobs 1 (sandbox + engine)", 1), (f"grade --jobs {args.jobs} (sandbox + engine)", args.jobs)):
+    runs = (("grade --jobs 1 (sandbox + engine)", 1), (f"grade --jobs {args.jobs} (sandbox + engine)", args.jobs))
+    for label, jobs in runs:
         course = make_course(args.assignments)
         courses.append(course)
-        results[label] = timed(lambda: pipeline(course, jobs))
+        results[label] = timed(lambda course=course, jobs=jobs: pipeline(course, jobs))
     floor_course = make_course(args.assignments)
     courses.append(floor_course)
     results["floor: start a kernel, run the notebook once"] = timed(lambda: floor(floor_course))
@@ -106,7 +107,7 @@ def main(argv: list[str] | None = None) -> None:
 
     base, seq, par, low = results.values()
     print(f"demo class of {', '.join(args.assignments)}: {n} submitted notebooks, {os.cpu_count()} cores")
-    print(f"| step | seconds | s/submission | vs baseline |\n|---|---|---|---|")
+    print("| step | seconds | s/submission | vs baseline |\n|---|---|---|---|")
     for label, seconds in results.items():
         print(f"| {label} | {seconds:.1f} | {seconds / n:.2f} | {base / seconds:.2f}x |")
     print(f"sandboxed sequential grading is {base / seq:.2f}x faster than sequential nbgrader")

@@ -23,9 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from training_families import BROKEN, GOOD, graded_verdict  # noqa: E402
-
 from grader_utils.judge import training  # noqa: E402
+from training_families import BROKEN, GOOD, graded_verdict  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

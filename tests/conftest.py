@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
 from postgres import find_postgres_bin, postgres_server  # noqa: F401  (session fixture: a real PostgreSQL server)
 
 ROOT = Path(__file__).resolve().parent.parent

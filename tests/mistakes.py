@@ -8,7 +8,8 @@ answers come from Keras (through ``checks``/``truth``) or from the definitions i
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 

@@ -13,7 +13,8 @@ at the top/left and the rest at the bottom/right, as TensorFlow does.
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 

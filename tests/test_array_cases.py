@@ -32,7 +32,8 @@ def test_correlate_cases_are_2d_with_a_kernel_that_fits():
     rng = np.random.default_rng(0)
     for case in array_cases.correlate_basic() + array_cases.correlate_random(rng):
         image, kernel = case.args
-        assert image.ndim == kernel.ndim == 2 and kernel.shape[0] <= image.shape[0] and kernel.shape[1] <= image.shape[1]
+        assert image.ndim == kernel.ndim == 2
+        assert kernel.shape[0] <= image.shape[0] and kernel.shape[1] <= image.shape[1]
 
 
 def test_large_conv_cases_have_close_to_a_million_output_pixels():

@@ -21,8 +21,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from browser_utils import (CHROMIUM_ARGS, VIEWPORT, chromium_executable, lab_server, save_screenshot,
-                           solution_source)
+from browser_utils import CHROMIUM_ARGS, VIEWPORT, chromium_executable, lab_server, save_screenshot, solution_source
 from conftest import ROOT, assignments
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -125,7 +124,7 @@ def test_student_solves_an_exercise_and_validates(browser, tmp_path: Path, shots
         editor.click()
         page.keyboard.press("Control+A")
         page.keyboard.insert_text(answer)
-        assert editor_text(solution_cell) == "\n".join(l.rstrip() for l in answer.splitlines())
+        assert editor_text(solution_cell) == "\n".join(line.rstrip() for line in answer.splitlines())
 
         # ... runs all cells (Run menu): the visible test passes; Run All stops at the next exercise's test.
         page.locator(".lm-MenuBar-item", has_text=re.compile(r"^Run$")).click()

@@ -1,5 +1,6 @@
-"""grader_utils.judge.cases (and the case modules behind it): every suite yields cases, random suites are seeded, every case is a valid
-Keras configuration, and calls are shown the way a student would type them."""
+"""judge/cases.py: every suite of every family yields cases, random suites are seeded, and every case is a valid
+Keras configuration (what the cases of each family are about: test_shape_cases.py, test_array_cases.py,
+test_stack_cases.py; how a case is shown: test_case.py)."""
 
 from __future__ import annotations
 

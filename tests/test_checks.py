@@ -181,7 +181,7 @@ def test_student_function_gets_copies_of_layer_lists():
         return shapes
 
     checks.check_sequential_output_shapes(vandal, "basic")
-    assert LESSON_MODEL == lesson
+    assert lesson == LESSON_MODEL
     checks.check_sequential_param_counts(ref.sequential_param_counts, "basic")
 
 

@@ -53,7 +53,8 @@ def test_grade_without_submissions_says_so(tmp_path):
 
 
 def test_summary_counts_and_reasons():
-    outcomes = [Outcome("ann", "a", "graded", 3, 4, 1.0), Outcome("ben", "a", "timeout", 0, 0, 9.0, "stopped after 9 s"),
+    outcomes = [Outcome("ann", "a", "graded", 3, 4, 1.0),
+                Outcome("ben", "a", "timeout", 0, 0, 9.0, "stopped after 9 s"),
                 Outcome("cy", "a", "failed", 0, 0, 0.5, "nbgrader could not autograde it: bad JSON",
                         ["convolution/conv2d__basic: crash (exit 1)"])]
     text = summary(outcomes)

@@ -18,9 +18,10 @@ from __future__ import annotations
 import ast
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import nbformat
 import numpy as np
@@ -28,9 +29,9 @@ import pytest
 
 from conftest import ROOT
 from grader_utils import checks
-from grader_utils.judge.registry import ARRAY_EXERCISES
-from grader_utils.judge.compare import CheckFailed
 from grader_utils.instructor.demo import read_answers
+from grader_utils.judge.compare import CheckFailed
+from grader_utils.judge.registry import ARRAY_EXERCISES
 
 pytestmark = pytest.mark.keras
 

@@ -17,10 +17,9 @@ import pytest
 
 from conftest import ROOT
 from grader_utils.grading import engine, records, specs
-from grader_utils.judge.registry import EXERCISES
-from grader_utils.judge import timing
-from grader_utils.judge import verdicts
+from grader_utils.judge import timing, verdicts
 from grader_utils.judge.compare import DTYPE_SHARE
+from grader_utils.judge.registry import EXERCISES
 from grader_utils.sandbox.bwrap import Limits
 
 pytestmark = pytest.mark.sandbox
@@ -105,7 +104,8 @@ CASES: dict[str, tuple[str, str, dict[str, float]]] = {
         def max_pool2d(x, pool_size, strides=None, padding="valid"):
             return Anything()'''), ZERO),
     "list instead of array": ("", LOOPS.replace("    return out", "    return out.tolist()"), ZERO),
-    "scalar instead of array": ("", "def max_pool2d(x, pool_size, strides=None, padding='valid'):\n    return 0.0", ZERO),
+    "scalar instead of array": ("", "def max_pool2d(x, pool_size, strides=None, padding='valid'):\n"
+                                    "    return 0.0", ZERO),
     "NaN everywhere": ("", LOOPS.replace("    return out", "    return out * np.nan"), ZERO),
     "input transformer blanks later cells": ("get_ipython().input_transformers_cleanup.append(lambda lines: [])",
                                              LOOPS, ZERO),
@@ -189,7 +189,8 @@ FLOAT64 = LOOPS.replace("out = np.empty((ho, wo, c), dtype=x.dtype)", "out = np.
 assert FLOAT64 != LOOPS
 CASES["right values, float64"] = ("", FLOAT64, {k: v * DTYPE_SHARE for k, v in TESTS.items()})
 CASES["right values, cast to float64 at the end"] = (
-    "", LOOPS.replace("    return out", "    return out.astype(np.float64)"), {k: v * DTYPE_SHARE for k, v in TESTS.items()})
+    "", LOOPS.replace("    return out", "    return out.astype(np.float64)"),
+    {k: v * DTYPE_SHARE for k, v in TESTS.items()})
 CASES["wrong values, float64"] = ("", FLOAT64.replace("out[i, j] = x[", "out[i, j] = 1 + x["), ZERO)
 
 
@@ -234,8 +235,8 @@ def test_statuses_name_what_happened(tmp_path):
         extra, answer, _ = CASES[name]
         folder = tmp_path / name.replace(" ", "_")
         folder.mkdir()
-        statuses[name] = grade(make_submission(folder, extra, answer),
-                               wall_seconds=15 if "loop" in name and "function" not in name else 180)["max_pool2d__basic"]
+        wall = 15 if "loop" in name and "function" not in name else 180
+        statuses[name] = grade(make_submission(folder, extra, answer), wall_seconds=wall)["max_pool2d__basic"]
     assert statuses["os._exit in a cell"][0] == "crash"
     assert statuses["a loop that ignores the interrupt"][0] == "timeout"
     assert statuses["infinite loop in the function"][0] == "timeout"
@@ -395,7 +396,8 @@ def test_vectorization_is_judged_by_time_measured_outside_the_sandbox(tmp_path):
     assert looped.status == "wrong" and "loop over the output pixels" in looped.reason, looped
     # what beat the old call counter: switching the profile hook off, and a fake clock
     switched_off = _conv_notebook(tmp_path, PIXEL_LOOP_FAST.replace(
-        "    kh, kw, _, c_out = kernel.shape", "    import sys; sys.setprofile(None)\n    kh, kw, _, c_out = kernel.shape"))
+        "    kh, kw, _, c_out = kernel.shape",
+        "    import sys; sys.setprofile(None)\n    kh, kw, _, c_out = kernel.shape"))
     assert switched_off.status == "wrong" and "loop over the output pixels" in switched_off.reason, switched_off
     fake_clock = _conv_notebook(tmp_path, "import time\ntime.perf_counter = lambda: 0.0\ntime.monotonic = lambda: 0.0\n"
                                 + PIXEL_LOOP_FAST)
@@ -409,8 +411,8 @@ def test_a_dtype_slip_keeps_part_of_the_points_and_says_why(tmp_path):
     from nbgrader.utils import determine_grade
 
     from grader_utils import checks
-    from grader_utils.judge.cases import suite_cases
     from grader_utils.grading.secure_grade import put_verdicts
+    from grader_utils.judge.cases import suite_cases
 
     path = make_submission(tmp_path, "", FLOAT64)
     results = engine.grade_notebook(path, SOURCE, release_nb=RELEASE, hide=[ROOT], call_seconds=3, only=set(TESTS))
@@ -536,9 +538,8 @@ def test_the_graders_own_numpy_helpers_give_no_answer_under_grading(tmp_path, an
 def test_a_timed_case_is_tried_twice_only_near_its_limit():
     """The second call of a timed case (the faster counts) is made only where it can change the
     verdict: not after a call far inside every limit, nor after a pixel loop's seconds."""
-    from grader_utils import checks
-    from grader_utils.judge.cases import suite_cases
     from grader_utils.grading.plan import second_try_needed
+    from grader_utils.judge.cases import suite_cases
 
     case = suite_cases("conv2d", "large")[0]
     limit = timing.time_limit(case)
@@ -551,9 +552,8 @@ def test_a_timed_case_is_tried_twice_only_near_its_limit():
 def test_a_timed_call_is_stopped_soon_after_it_has_failed_the_rule():
     """A pixel loop on a million pixels is stopped at three times the limit (not after call_seconds),
     and is then judged by the time rule, with the loop message."""
-    from grader_utils import checks
-    from grader_utils.judge.cases import suite_cases
     from grader_utils.grading.plan import TIMED_ALARM_FACTOR, timed_call_seconds
+    from grader_utils.judge.cases import suite_cases
 
     case = suite_cases("conv2d", "large")[0]
     assert timed_call_seconds(0.9, 20) == 3  # the limit on a quiet machine: a loop stops at 3 s, not 20

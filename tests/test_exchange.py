@@ -25,7 +25,6 @@ import pytest
 
 from conftest import ROOT, VENV_BIN
 
-
 pytestmark = pytest.mark.hub
 
 ASSIGNMENT = "01_convolution"
@@ -152,7 +151,7 @@ def test_collect_takes_the_real_submission_and_refuses_every_forgery(klass: Clas
     assert "BEGIN SOLUTION" not in _all_text(submitted), "a student's link brought the solution into submitted/"
     assert not [p for p in submitted.rglob("*") if p.is_symlink()]
     for folder, why in scenario.forgeries.items():
-        line = next((l for l in out.splitlines() if f"Not collecting {folder}" in l), None)
+        line = next((x for x in out.splitlines() if f"Not collecting {folder}" in x), None)
         assert line is not None and why in line, f"collect did not refuse {folder.name} saying '{why}':\n{out}"
     assert f"Not collecting {scenario.a_submission}" not in out  # A's real submission raises no alarm
     assert len(re.findall("Not collecting", out)) == len(scenario.forgeries), out

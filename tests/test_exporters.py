@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from grader_utils.instructor.exporters import FORMATS, exercise_of, export
 from conftest import copy_small_gradebook
+from grader_utils.instructor.exporters import FORMATS, exercise_of, export
 from small_gradebook import AUTO, MANUAL, STUDENTS, truth
 
 VENV_BIN = Path(sys.executable).parent
@@ -192,7 +192,8 @@ def test_moodle_identifier_first_and_required(db_url: str, tmp_path: Path) -> No
 def test_demo_class_exports(graded_course: Path, tmp_path: Path) -> None:
     """The demo class's gradebook: names and LMS ids from demo/students.csv, totals as nbgrader's."""
     db = f"sqlite:///{graded_course / 'gradebook.db'}"
-    roster = {r["id"]: r for r in csv.DictReader(open(graded_course / "demo" / "students.csv"))}
+    with open(graded_course / "demo" / "students.csv", newline="") as f:
+        roster = {r["id"]: r for r in csv.DictReader(f)}
     t = truth(db)
     rows = read_csv(export(db, "canvas", tmp_path / "canvas.csv"))
     assert canvas_layout_errors(rows) == []

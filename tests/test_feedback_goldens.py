@@ -29,8 +29,8 @@ from typing import Any
 import nbformat
 import numpy as np
 import pytest
-from conftest import ROOT, assignments
 
+from conftest import ROOT, assignments
 from grader_utils import checks
 from grader_utils.judge.registry import ARRAY_EXERCISES
 

@@ -6,9 +6,8 @@ import matplotlib
 import numpy as np
 import pytest
 
+from grader_utils.figures import channel_sums, draw_channels, draw_pooling, draw_same_padding, same_padding_amounts
 from grader_utils.judge import truth
-from grader_utils.figures import (channel_sums, draw_channels, draw_pooling, draw_same_padding,
-                                  same_padding_amounts)
 
 matplotlib.use("Agg")
 pytestmark = pytest.mark.keras

@@ -9,7 +9,8 @@ from nbgrader.api import Gradebook
 
 from conftest import copy_small_gradebook
 from grader_utils.grading.gradebook import store_scores, submission_score, zero_auto_scores
-from grader_utils.grading.records import Status, TestResult as Result
+from grader_utils.grading.records import Status
+from grader_utils.grading.records import TestResult as Result
 from small_gradebook import AUTO, LAYOUT, MANUAL, truth
 
 ASSIGNMENT, NOTEBOOK, CELLS = LAYOUT[0]

@@ -69,7 +69,7 @@ def _pids_of(uids: set[int]) -> list[int]:
                 status = (d / "status").read_text()
             except OSError:
                 continue
-            line = next(l for l in status.splitlines() if l.startswith("Uid:"))
+            line = next(x for x in status.splitlines() if x.startswith("Uid:"))
             if {int(u) for u in line.split()[1:3]} & uids:
                 pids.append(int(d.name))
     return pids
@@ -243,7 +243,7 @@ def test_the_students_server_runs_as_the_student(hub: Hub, student: requests.Ses
     pids = _server_pids(user)
     assert pids, f"no jupyterhub-singleuser process for {user}"
     for pid in pids:
-        uids = next(l for l in Path(f"/proc/{pid}/status").read_text().splitlines() if l.startswith("Uid:"))
+        uids = next(x for x in Path(f"/proc/{pid}/status").read_text().splitlines() if x.startswith("Uid:"))
         assert {int(u) for u in uids.split()[1:]} == {entry.pw_uid}, f"{user}'s server runs as {uids}"
     # What the student saves through JupyterLab lands in their home, owned by them.
     base = f"{hub.url}/user/{user}"

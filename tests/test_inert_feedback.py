@@ -20,8 +20,14 @@ import pytest
 from nbconvert import HTMLExporter
 
 from conftest import ROOT, nbgrader
-from grader_utils.grading.inert_feedback import (CSP, InertFeedbackExporter, InertOutputs, harden_page, inert_output,
-                                         sanitize_html)
+from grader_utils.grading.inert_feedback import (
+    CSP,
+    InertFeedbackExporter,
+    InertOutputs,
+    harden_page,
+    inert_output,
+    sanitize_html,
+)
 
 PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
 REMOTE = "http://127.0.0.1:9"  # nothing listens there; a request to it is what must never happen
@@ -135,7 +141,8 @@ def test_markdown_cell_with_script_and_remote_images_is_inert_but_readable():
     assert_inert(body)
     assert "document.title" not in body
     assert "<code>a &lt; b &amp; c</code>" in body  # code spans unharmed
-    assert re.search(r'<span class="mi">1</span>\n\n<span class="n">y</span>', body)  # blank line inside a code block kept
+    # a blank line inside a code block is kept
+    assert re.search(r'<span class="mi">1</span>\n\n<span class="n">y</span>', body)
     assert re.search(r'<h1 id="Notes">Notes<a class="anchor-link" href="#Notes">', body)
 
 

@@ -94,7 +94,8 @@ def test_a_hog_at_its_process_limit_does_not_fail_a_concurrent_correct_run(kind)
     for _ in range(3):
         hog_scratch = Path(tempfile.mkdtemp(prefix="sandbox-"))
         hog_result = []
-        hog = threading.Thread(target=lambda: hog_result.append(_run(HOG[kind], hog_scratch, limits=limits)))
+        hog = threading.Thread(
+            target=lambda out=hog_result, scratch=hog_scratch: out.append(_run(HOG[kind], scratch, limits=limits)))
         hog.start()
         try:
             deadline = time.monotonic() + 30

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import socket
 import threading
-from pathlib import Path
 
 import nbformat
 import pytest
 
-from grader_utils.sandbox import bwrap as sandbox
 from grader_utils.grading.graded_run import SandboxedExecute
+from grader_utils.sandbox import bwrap as sandbox
 
 pytestmark = [pytest.mark.sandbox]
 

@@ -24,7 +24,8 @@ def _small(keras, units: int = 3):
 def test_a_model_crosses_as_its_json(keras):
     from grader_utils.sandbox.model_call import sandbox_call
 
-    out = sandbox_call({"func": "build", "keras": "model", "kwargs": {"units": 5}}, {"build": lambda units: _small(keras, units)})
+    out = sandbox_call({"func": "build", "keras": "model", "kwargs": {"units": 5}},
+                       {"build": lambda units: _small(keras, units)})
     assert set(out) == {"model_json"} and isinstance(out["model_json"], str)
     rebuilt = keras.models.model_from_json(out["model_json"])
     assert rebuilt.layers[-1].units == 5 and rebuilt.count_params() == _small(keras, 5).count_params()

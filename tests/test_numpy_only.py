@@ -52,7 +52,7 @@ def via_importlib(x, k):
 
 
 def via_sys_modules(x, k):
-    return getattr(sys.modules["ker" + "as"], "ops").conv(x[None, :, :, None], k[:, :, None, None])
+    return sys.modules["ker" + "as"].ops.conv(x[None, :, :, None], k[:, :, None, None])
 
 
 CAPTURED = None

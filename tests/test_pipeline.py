@@ -7,8 +7,6 @@ sequentially and, separately, on a local Dask cluster: the scores must be the sa
 
 from __future__ import annotations
 
-import json
-import shutil
 from pathlib import Path
 
 import nbformat
@@ -65,7 +63,8 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _submit(course, "dense_ok", _answer("dense_param_count", dense))
     _submit(course, "crasher", _answer("dense_param_count", dense + "\nimport os\nos._exit(1)"))
     _submit(course, "looper", _answer("dense_param_count", dense + "\nwhile True:\n    pass"))
-    _submit(course, "spammer", _answer("dense_param_count", dense + "\nfor i in range(1_000_000):\n    print('spam', i)"))
+    spam = "\nfor i in range(1_000_000):\n    print('spam', i)"
+    _submit(course, "spammer", _answer("dense_param_count", dense + spam))
     # tampering, through nbgrader itself (the kernel is sandboxed; the engine judges)
     gradebook, source = course / "gradebook.db", course / "source" / A / NB
     _submit(course, "writer", _answer("dense_param_count", dense + (

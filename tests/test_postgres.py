@@ -13,9 +13,9 @@ from __future__ import annotations
 import csv
 import os
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 

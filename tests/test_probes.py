@@ -67,4 +67,5 @@ def test_an_oversized_result_is_refused(probes, tmp_path):
 
 
 def test_the_probe_source_runs_the_sandboxs_probe():
-    assert _probe_source(7, "/tmp/p", 20) == "__import__('grader_utils.sandbox.probe').sandbox.probe.run(7, '/tmp/p', 20)"
+    expected = "__import__('grader_utils.sandbox.probe').sandbox.probe.run(7, '/tmp/p', 20)"
+    assert _probe_source(7, "/tmp/p", 20) == expected

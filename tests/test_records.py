@@ -7,8 +7,15 @@ import json
 import pytest
 
 from grader_utils.grading.layout import CourseLayout
-from grader_utils.grading.records import (PROBLEM_STATUSES, VERDICT_STATUSES, NotebookRecord, Status,
-                                          SubmissionStatus, read_record, write_record)
+from grader_utils.grading.records import (
+    PROBLEM_STATUSES,
+    VERDICT_STATUSES,
+    NotebookRecord,
+    Status,
+    SubmissionStatus,
+    read_record,
+    write_record,
+)
 from grader_utils.grading.records import TestResult as Result
 from grader_utils.judge.hints import HINTS
 
@@ -20,7 +27,7 @@ RESULTS = [
 
 
 def test_every_status_is_a_verdict_or_a_problem_never_both():
-    assert VERDICT_STATUSES | PROBLEM_STATUSES == set(Status) and not VERDICT_STATUSES & PROBLEM_STATUSES
+    assert set(Status) == VERDICT_STATUSES | PROBLEM_STATUSES and not VERDICT_STATUSES & PROBLEM_STATUSES
     assert all(s.is_verdict == (s in VERDICT_STATUSES) for s in Status)
     assert str(Status.TIMEOUT) == "timeout" and str(SubmissionStatus.GRADED) == "graded"
 

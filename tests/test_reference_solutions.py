@@ -10,8 +10,7 @@ import pytest
 
 from conftest import ROOT, assignments
 from grader_utils import checks
-from grader_utils.judge import timing
-from grader_utils.judge import verdicts
+from grader_utils.judge import timing, verdicts
 
 pytestmark = pytest.mark.keras
 
@@ -55,8 +54,8 @@ def _solution_functions(path) -> list[str]:
 
 def _every_suite() -> list:
     """(exercise, suite, n) for every suite of every array exercise of the registry, but the timed ones
-    of its family (test_reference_conv2d_fast_is_vectorized): the fixed suites as they are, the seeded ones at eight times
-    their size (at most 300 cases)."""
+    of its family (test_reference_conv2d_fast_is_vectorized): the fixed suites as they are, the seeded ones at
+    eight times their size (at most 300 cases)."""
     import inspect
 
     from grader_utils.judge.cases import SUITES

@@ -12,12 +12,12 @@ import pytest
 from matplotlib.image import imread
 from nbgrader.api import Gradebook
 
-from grader_utils.grading import records
-from grader_utils.instructor.exporters import exercise_of
-from grader_utils.judge.hints import HINTS
-from grader_utils.grading.records import PROBLEM_STATUSES
-from grader_utils.instructor.report import class_stats, diagnosed_causes, write_report
 from conftest import copy_small_gradebook
+from grader_utils.grading import records
+from grader_utils.grading.records import PROBLEM_STATUSES
+from grader_utils.instructor.exporters import exercise_of
+from grader_utils.instructor.report import class_stats, diagnosed_causes, write_report
+from grader_utils.judge.hints import HINTS
 from small_gradebook import LAYOUT, STUDENTS, truth
 
 ASSIGNMENT, NOTEBOOK, CELLS = LAYOUT[0]
@@ -66,7 +66,8 @@ def course(small_gradebook_file: Path, tmp_path: Path) -> Path:
             status, keys, _causes = tests.get(grade_id, ("ok", [], None))
             reason = "" if status == "ok" else reason_for(student, grade_id, status, keys)
             notes = ["test cell was duplicated"] if status == "integrity" else []
-            results.append(records.TestResult(grade_id, status, points if status == "ok" else 0.0, points, reason, notes))
+            score = points if status == "ok" else 0.0
+            results.append(records.TestResult(grade_id, status, score, points, reason, notes))
         path = tmp_path / "autograded" / student / ASSIGNMENT / f"{NOTEBOOK}.grading.json"
         records.write_record(path, student, ASSIGNMENT, NOTEBOOK, results)
         record = json.loads(path.read_text())

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from pathlib import Path
-
-import sys
 
 import pytest
 

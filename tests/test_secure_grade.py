@@ -10,7 +10,8 @@ import pytest
 
 from conftest import ROOT
 from grader_utils.grading.layout import CourseLayout
-from grader_utils.grading.records import Status, TestResult as Result
+from grader_utils.grading.records import Status
+from grader_utils.grading.records import TestResult as Result
 from grader_utils.grading.secure_grade import failed_results, grade_submitted, put_verdicts, results_for_all
 from grader_utils.grading.specs import read_specs
 

@@ -9,8 +9,15 @@ import reference_impls as ref
 from grader_utils.judge import shape_feedback, truth
 from grader_utils.judge.cases import suite_cases
 from grader_utils.judge.hints import HINTS
-from mistakes import (AXIS_MISTAKES, CONV_SHAPE_MISTAKES, POOL_SHAPE_MISTAKES, assert_named, conv_shape_impl,
-                      pool_shape_impl, run)
+from mistakes import (
+    AXIS_MISTAKES,
+    CONV_SHAPE_MISTAKES,
+    POOL_SHAPE_MISTAKES,
+    assert_named,
+    conv_shape_impl,
+    pool_shape_impl,
+    run,
+)
 
 pytestmark = pytest.mark.keras
 
@@ -59,7 +66,8 @@ def test_single_call_diagnoses_give_the_hint_text():
     pool_args, pool_kwargs = ((15, 15, 1), (2, 2)), {"strides": None, "padding": "valid"}
     expected = truth.pool2d_output_shape(*pool_args, **pool_kwargs)
     got = pool_shape_impl(none_as_one=True)(*pool_args, **pool_kwargs)
-    assert shape_feedback.diagnose_pool_shape(pool_args, pool_kwargs, got, expected) == HINTS["pool_strides_none_as_one"]
+    diagnosis = shape_feedback.diagnose_pool_shape(pool_args, pool_kwargs, got, expected)
+    assert diagnosis == HINTS["pool_strides_none_as_one"]
 
 
 def test_symmetric_formula_hint_says_what_keras_does_with_sizes():

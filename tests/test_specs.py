@@ -35,8 +35,8 @@ def test_every_test_cell_is_graded_by_the_engine():
 def test_library_errors_are_told_from_wrong_answers_that_mention_layers():
     """The arithmetic message is given for what the locked kernel does to Keras/grader calls, and not
     for a student's own error that happens to say "layers"."""
-    from grader_utils.sandbox import native_lock
     from grader_utils.grading.engine import reached_for_a_library
+    from grader_utils.sandbox import native_lock
     from grader_utils.sandbox.kernel import MASKED_MESSAGE
 
     assert reached_for_a_library("NameError: name 'keras' is not defined")

@@ -75,7 +75,7 @@ def test_failed_outcome_is_zero_with_the_reason_and_the_assignments_points(cours
     outcome = submission.failed_outcome(str(layout.root), ASSIGNMENT, "ann", db_url, "the worker died")
     assert (outcome.status, outcome.score, outcome.max_score) == (SubmissionStatus.FAILED, 0.0, MAX)
     assert outcome.reason == "the worker died" and outcome.problems == []
-    assert MAX == sum(s.points for nb in layout.source_notebooks(ASSIGNMENT) for s in read_specs(nb))
+    assert sum(s.points for nb in layout.source_notebooks(ASSIGNMENT) for s in read_specs(nb)) == MAX
     assert submission_score(db_url, ASSIGNMENT, "ann")[0] == 0.0
     assert {r.reason for r in _record(layout, "ann")} == {"the worker died"}
 

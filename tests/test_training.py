@@ -46,7 +46,7 @@ def test_every_broken_answer_fails_and_is_told_why(name):
 
 
 def test_the_families_cover_what_the_issue_lists():
-    keras_layers = {name: {type(l).__name__ for l in build().layers} for name, (build, _) in GOOD.items()}
+    keras_layers = {name: {type(layer).__name__ for layer in build().layers} for name, (build, _) in GOOD.items()}
     assert any("Flatten" in ls for ls in keras_layers.values())
     for kind in ("GlobalAveragePooling2D", "GlobalMaxPooling2D", "AveragePooling2D", "MaxPooling2D"):
         assert any(kind in ls for ls in keras_layers.values()), kind

@@ -61,9 +61,9 @@ def _solution(grade_id: str) -> str:
 def _table_answer() -> str:
     """max_pool2d that returns Keras' answers for every case the public generators make with the
     seeds written in source/, and zeros otherwise."""
+    from grader_utils.grading.specs import read_specs
     from grader_utils.judge import truth
     from grader_utils.judge.cases import suite_cases
-    from grader_utils.grading.specs import read_specs
 
     table = []
     for spec in read_specs(ROOT / "source" / A / NB):

@@ -12,7 +12,8 @@ signatures, used by ``tests/test_training.py`` and ``benchmarks/bench_training_c
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from grader_utils import quiet_tensorflow
 
