@@ -91,7 +91,7 @@ demo: release
 # check; mypy on the package
 lint: $(TEST_STAMP)
 	$(PY) -m ruff check grader_utils tests benchmarks
-	$(PY) -m ruff format --check grader_utils
+	$(PY) -m ruff format --check grader_utils tests benchmarks
 	$(PY) -m mypy
 
 test: lint

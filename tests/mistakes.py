@@ -24,11 +24,26 @@ AxisRule = Callable[[int, int, int, str], int]
 
 
 SHAPE_POOL_SEQUENTIAL_KEYS = {
-    "same_floor", "same_symmetric_formula", "same_ignores_strides", "valid_as_same", "valid_rounded_up",
-    "valid_missing_plus_one", "valid_ignores_strides", "swapped_height_width", "channels_not_filters",
-    "pool_changes_channels", "pool_strides_none_as_one", "pool_size_as_strides", "same_extra_top_left",
-    "average_counts_padding", "max_pads_zeros", "same_as_valid", "params_no_bias", "params_in_pool",
-    "conv_params_no_channels", "dense_on_last_axis",
+    "same_floor",
+    "same_symmetric_formula",
+    "same_ignores_strides",
+    "valid_as_same",
+    "valid_rounded_up",
+    "valid_missing_plus_one",
+    "valid_ignores_strides",
+    "swapped_height_width",
+    "channels_not_filters",
+    "pool_changes_channels",
+    "pool_strides_none_as_one",
+    "pool_size_as_strides",
+    "same_extra_top_left",
+    "average_counts_padding",
+    "max_pads_zeros",
+    "same_as_valid",
+    "params_no_bias",
+    "params_in_pool",
+    "conv_params_no_channels",
+    "dense_on_last_axis",
 }
 
 
@@ -38,8 +53,9 @@ def correct_axis(n: int, k: int, s: int, padding: str) -> int:
 
 AXIS_MISTAKES: dict[str, AxisRule] = {
     "same_floor": lambda n, k, s, p: n // s if p == "same" else correct_axis(n, k, s, p),
-    "same_symmetric_formula": lambda n, k, s, p: (n + 2 * ((k - 1) // 2) - k) // s + 1 if p == "same"
-    else correct_axis(n, k, s, p),
+    "same_symmetric_formula": lambda n, k, s, p: (
+        (n + 2 * ((k - 1) // 2) - k) // s + 1 if p == "same" else correct_axis(n, k, s, p)
+    ),
     "same_ignores_strides": lambda n, k, s, p: n if p == "same" else correct_axis(n, k, s, p),
     "same_as_valid": lambda n, k, s, p: (n - k) // s + 1,
     "valid_as_same": lambda n, k, s, p: math.ceil(n / s),
@@ -49,8 +65,9 @@ AXIS_MISTAKES: dict[str, AxisRule] = {
 }
 
 
-def conv_shape_impl(axis: AxisRule = correct_axis, swap_hw: bool = False,
-                    channels_not_filters: bool = False) -> Callable[..., tuple[int, int, int]]:
+def conv_shape_impl(
+    axis: AxisRule = correct_axis, swap_hw: bool = False, channels_not_filters: bool = False
+) -> Callable[..., tuple[int, int, int]]:
     """A student's ``conv2d_output_shape`` with the given mistakes."""
 
     def conv2d_output_shape(input_shape, filters, kernel_size, strides=(1, 1), padding="valid"):
@@ -65,8 +82,12 @@ def conv_shape_impl(axis: AxisRule = correct_axis, swap_hw: bool = False,
     return conv2d_output_shape
 
 
-def pool_shape_impl(axis: AxisRule = correct_axis, none_as_one: bool = False, ignore_strides: bool = False,
-                    channels_to_one: bool = False) -> Callable[..., tuple[int, int, int]]:
+def pool_shape_impl(
+    axis: AxisRule = correct_axis,
+    none_as_one: bool = False,
+    ignore_strides: bool = False,
+    channels_to_one: bool = False,
+) -> Callable[..., tuple[int, int, int]]:
     """A student's ``pool2d_output_shape`` with the given mistakes."""
 
     def pool2d_output_shape(input_shape, pool_size, strides=None, padding="valid"):
@@ -82,9 +103,15 @@ def pool_shape_impl(axis: AxisRule = correct_axis, none_as_one: bool = False, ig
     return pool2d_output_shape
 
 
-def pool_values_impl(kind: str, none_as_one: bool = False, ignore_strides: bool = False, swap_hw: bool = False,
-                     same_as_valid: bool = False, extra_top_left: bool = False,
-                     pad_zeros: bool = False) -> Callable[..., np.ndarray]:
+def pool_values_impl(
+    kind: str,
+    none_as_one: bool = False,
+    ignore_strides: bool = False,
+    swap_hw: bool = False,
+    same_as_valid: bool = False,
+    extra_top_left: bool = False,
+    pad_zeros: bool = False,
+) -> Callable[..., np.ndarray]:
     """A student's ``max_pool2d`` / ``average_pool2d`` with the given mistakes, NumPy loops only.
 
     pad_zeros: 'same' pads the image with zeros and every window then uses all its kh * kw
@@ -110,7 +137,7 @@ def pool_values_impl(kind: str, none_as_one: bool = False, ignore_strides: bool 
             r0 = i * sh - top
             for j in range(wo):
                 c0 = j * sw - left
-                window = x[max(r0, 0):min(r0 + ph, h), max(c0, 0):min(c0 + pw, w)].astype(np.float64)
+                window = x[max(r0, 0) : min(r0 + ph, h), max(c0, 0) : min(c0 + pw, w)].astype(np.float64)
                 inside = window.shape[0] * window.shape[1]
                 if kind == "max":
                     best = window.max(axis=(0, 1))
@@ -123,8 +150,15 @@ def pool_values_impl(kind: str, none_as_one: bool = False, ignore_strides: bool 
     return pool
 
 
-def run(func: Callable[..., Any], exercise: str, family: str, suite: str, seed: int = 0,
-        n: int | None = None, cases: list[Case] | None = None) -> checks.SuiteReport:
+def run(
+    func: Callable[..., Any],
+    exercise: str,
+    family: str,
+    suite: str,
+    seed: int = 0,
+    n: int | None = None,
+    cases: list[Case] | None = None,
+) -> checks.SuiteReport:
     by_exercise = {
         "conv2d_output_shape": verdicts.verdict_conv2d_output_shape,
         "pool2d_output_shape": verdicts.verdict_pool2d_output_shape,
@@ -156,8 +190,9 @@ def safe_cases(suite: str, seed: int = 0, n: int | None = None) -> list[Case]:
     return [c for c in suite_cases("pool2d_values", suite, seed=seed, n=n) if max_variants_are_safe(c)]
 
 
-def params_impl(no_bias: bool = False, pool_params: bool = False, no_channels: bool = False,
-                dense_flattens: bool = False) -> Callable[..., list[int]]:
+def params_impl(
+    no_bias: bool = False, pool_params: bool = False, no_channels: bool = False, dense_flattens: bool = False
+) -> Callable[..., list[int]]:
     """A student's ``sequential_param_counts`` with the given mistakes."""
 
     def sequential_param_counts(input_shape, layers):
@@ -182,16 +217,20 @@ def params_impl(no_bias: bool = False, pool_params: bool = False, no_channels: b
     return sequential_param_counts
 
 
-def shapes_impl(dense_flattens: bool = False, conv_shape: Callable[..., Any] | None = None,
-                pool_shape: Callable[..., Any] | None = None) -> Callable[..., list[tuple[int, ...]]]:
+def shapes_impl(
+    dense_flattens: bool = False,
+    conv_shape: Callable[..., Any] | None = None,
+    pool_shape: Callable[..., Any] | None = None,
+) -> Callable[..., list[tuple[int, ...]]]:
     """A student's ``sequential_output_shapes``: correct except for the given layer rules."""
 
     def sequential_output_shapes(input_shape, layers):
         shape, shapes = tuple(input_shape), []
         for kind, kw in layers:
             if kind == "conv2d" and conv_shape is not None:
-                shape = conv_shape(shape, kw["filters"], kw["kernel_size"], kw.get("strides", (1, 1)),
-                                   kw.get("padding", "valid"))
+                shape = conv_shape(
+                    shape, kw["filters"], kw["kernel_size"], kw.get("strides", (1, 1)), kw.get("padding", "valid")
+                )
             elif kind.endswith("pooling2d") and pool_shape is not None:
                 shape = pool_shape(shape, kw["pool_size"], kw.get("strides"), kw.get("padding", "valid"))
             elif kind == "dense" and dense_flattens:
@@ -216,8 +255,12 @@ def assert_named(report: checks.SuiteReport, key: str, explains_all: bool = True
         assert "Likely cause (all of them)" in message
 
 
-CONV_SHAPE_MISTAKES = [(key, suite) for key in AXIS_MISTAKES for suite in ("random", "same_strides")
-                       if suite == "random" or key.startswith("same")]
+CONV_SHAPE_MISTAKES = [
+    (key, suite)
+    for key in AXIS_MISTAKES
+    for suite in ("random", "same_strides")
+    if suite == "random" or key.startswith("same")
+]
 
 
 POOL_SHAPE_MISTAKES = {
@@ -247,17 +290,34 @@ SEQUENTIAL_MISTAKES = [
     ("sequential_param_counts", params_impl(no_channels=True), "conv_params_no_channels", "basic"),
     ("sequential_param_counts", params_impl(dense_flattens=True), "dense_on_last_axis", "edge"),
     ("sequential_output_shapes", shapes_impl(dense_flattens=True), "dense_on_last_axis", "edge"),
-    ("sequential_output_shapes", shapes_impl(conv_shape=conv_shape_impl(channels_not_filters=True)),
-     "channels_not_filters", "basic"),
-    ("sequential_output_shapes", shapes_impl(pool_shape=pool_shape_impl(none_as_one=True)),
-     "pool_strides_none_as_one", "basic"),
-    ("sequential_output_shapes", shapes_impl(conv_shape=conv_shape_impl(AXIS_MISTAKES["valid_missing_plus_one"])),
-     "valid_missing_plus_one", "basic"),
+    (
+        "sequential_output_shapes",
+        shapes_impl(conv_shape=conv_shape_impl(channels_not_filters=True)),
+        "channels_not_filters",
+        "basic",
+    ),
+    (
+        "sequential_output_shapes",
+        shapes_impl(pool_shape=pool_shape_impl(none_as_one=True)),
+        "pool_strides_none_as_one",
+        "basic",
+    ),
+    (
+        "sequential_output_shapes",
+        shapes_impl(conv_shape=conv_shape_impl(AXIS_MISTAKES["valid_missing_plus_one"])),
+        "valid_missing_plus_one",
+        "basic",
+    ),
 ]
 
 
-def rf_impl(ignore_strides: bool = False, multiply: bool = False, skip_pooling: bool = False,
-            own_stride: bool = False, swap: bool = False) -> Callable[..., tuple[int, int]]:
+def rf_impl(
+    ignore_strides: bool = False,
+    multiply: bool = False,
+    skip_pooling: bool = False,
+    own_stride: bool = False,
+    swap: bool = False,
+) -> Callable[..., tuple[int, int]]:
     """A student's ``receptive_field`` with the given mistake, written from its description."""
 
     def receptive_field(layers):

@@ -20,10 +20,17 @@ STUDENTS = [
     ("cy", "Cy", "Young", "cy@example.org", ""),  # no LMS id, and no submission of a2_models
 ]
 #: auto scores (student, grade cell) -> score; cells not listed score 0
-AUTO = {("ann", "conv_shape__basic"): 1, ("ann", "conv_shape__random"): 2, ("ann", "pool_shape__basic"): 3,
-        ("ann", "build_model__layers"): 2, ("ann", "build_model__training"): 1.5,
-        ("bob", "conv_shape__basic"): 1, ("bob", "pool_shape__basic"): 0,
-        ("cy", "conv_shape__random"): 2, ("cy", "pool_shape__basic"): 3}
+AUTO = {
+    ("ann", "conv_shape__basic"): 1,
+    ("ann", "conv_shape__random"): 2,
+    ("ann", "pool_shape__basic"): 3,
+    ("ann", "build_model__layers"): 2,
+    ("ann", "build_model__training"): 1.5,
+    ("bob", "conv_shape__basic"): 1,
+    ("bob", "pool_shape__basic"): 0,
+    ("cy", "conv_shape__random"): 2,
+    ("cy", "pool_shape__basic"): 3,
+}
 #: a grader's manual score replaces bob's auto score of 0
 MANUAL = {("bob", "pool_shape__basic"): 2.5}
 
@@ -86,8 +93,14 @@ def write_source(root: Path) -> Path:
         nb = nbformat.v4.new_notebook()
         for name, points in cells:
             cell = nbformat.v4.new_code_cell(f"check_{exercise_of(name)}({exercise_of(name)})")
-            cell.metadata["nbgrader"] = {"grade": True, "solution": False, "locked": True, "grade_id": name,
-                                         "points": points, "schema_version": 3}
+            cell.metadata["nbgrader"] = {
+                "grade": True,
+                "solution": False,
+                "locked": True,
+                "grade_id": name,
+                "points": points,
+                "schema_version": 3,
+            }
             nb.cells.append(cell)
         path = root / "source" / assignment / f"{notebook}.ipynb"
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -19,8 +19,12 @@ def test_pooled_value_cases_are_float32_images_with_negative_values():
 def test_conv_cases_are_in_keras_layouts():
     """x (H, W, C_in), kernel (kh, kw, C_in, C_out), bias (C_out,), all float32; a 'valid' kernel fits."""
     rng = np.random.default_rng(0)
-    for case in array_cases.conv_basic() + array_cases.conv_same(rng) + array_cases.conv_strided(rng) \
-            + array_cases.conv_random(rng):
+    for case in (
+        array_cases.conv_basic()
+        + array_cases.conv_same(rng)
+        + array_cases.conv_strided(rng)
+        + array_cases.conv_random(rng)
+    ):
         x, kernel, bias = case.args
         assert x.ndim == 3 and kernel.ndim == 4 and bias.shape == (kernel.shape[3],)
         assert x.shape[2] == kernel.shape[2] and {a.dtype for a in case.args} == {np.dtype(np.float32)}

@@ -16,8 +16,10 @@ def test_call_text_formats_arrays_by_shape_and_dtype():
 
 def test_call_text_of_plain_arguments_uses_repr():
     case = Case(((28, 56, 3), 8, (3, 3)), {"strides": (1, 1), "padding": "same"})
-    assert case.call_text("conv2d_output_shape") == \
-        "conv2d_output_shape((28, 56, 3), 8, (3, 3), strides=(1, 1), padding='same')"
+    assert (
+        case.call_text("conv2d_output_shape")
+        == "conv2d_output_shape((28, 56, 3), 8, (3, 3), strides=(1, 1), padding='same')"
+    )
     assert Case(((32, 32, 3), 32, 3)).call_text("f") == "f((32, 32, 3), 32, 3)"
 
 

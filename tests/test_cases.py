@@ -39,8 +39,13 @@ NOTEBOOK_SEEDS = {
 def same_value(a: Any, b: Any) -> bool:
     """Structural equality that compares arrays by dtype, shape and content."""
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        return (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.dtype == b.dtype
-                and a.shape == b.shape and np.array_equal(a, b))
+        return (
+            isinstance(a, np.ndarray)
+            and isinstance(b, np.ndarray)
+            and a.dtype == b.dtype
+            and a.shape == b.shape
+            and np.array_equal(a, b)
+        )
     if isinstance(a, (tuple, list)):
         return type(a) is type(b) and len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b))
     if isinstance(a, dict):
@@ -49,8 +54,7 @@ def same_value(a: Any, b: Any) -> bool:
 
 
 def same_cases(a: list[Case], b: list[Case]) -> bool:
-    return len(a) == len(b) and all(same_value(x.args, y.args) and same_value(x.kwargs, y.kwargs)
-                                    for x, y in zip(a, b))
+    return len(a) == len(b) and all(same_value(x.args, y.args) and same_value(x.kwargs, y.kwargs) for x, y in zip(a, b))
 
 
 @pytest.mark.parametrize("family,suite", ALL_SUITES)
@@ -97,6 +101,7 @@ def test_unknown_suite_raises_value_error():
 
 
 # --- every case is a valid Keras configuration ----------------------------------------------------------
+
 
 def _seeds(family: str, suite: str) -> list[int]:
     return [0, *NOTEBOOK_SEEDS.get((family, suite), [])] if (family, suite) in RANDOM_SUITES else [0]

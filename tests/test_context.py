@@ -11,8 +11,10 @@ from grader_utils.grading.secret import course_secret
 def test_the_context_of_nbgraders_autograde(tmp_path, monkeypatch):
     monkeypatch.delenv("CNN_COURSE_SECRET_FILE", raising=False)
     layout = CourseLayout(tmp_path)
-    resources = {"nbgrader": {"student": "ann", "assignment": "01_a", "notebook": "nb", "db_url": "sqlite:///g.db"},
-                 "metadata": {"path": str(layout.autograded("ann", "01_a"))}}
+    resources = {
+        "nbgrader": {"student": "ann", "assignment": "01_a", "notebook": "nb", "db_url": "sqlite:///g.db"},
+        "metadata": {"path": str(layout.autograded("ann", "01_a"))},
+    }
     ctx = GradingContext.from_nbgrader(resources)
     assert ctx is not None
     assert ctx.source_nb == layout.source_notebook("01_a", "nb")

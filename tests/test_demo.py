@@ -19,13 +19,15 @@ def test_read_answers_splits_blocks(tmp_path):
 
 def test_build_submission_replaces_only_answered_cells(tmp_path):
     dest = tmp_path / "nb.ipynb"
-    build_submission(RELEASE_NB, {"max_pool2d": "def max_pool2d(x, pool_size, strides=None, padding='valid'):\n"
-                                                "    return x\n"}, dest)
+    build_submission(
+        RELEASE_NB, {"max_pool2d": "def max_pool2d(x, pool_size, strides=None, padding='valid'):\n    return x\n"}, dest
+    )
     old = nbformat.read(RELEASE_NB, as_version=4)
     new = nbformat.read(dest, as_version=4)
     assert len(old.cells) == len(new.cells)
-    changed = [o.metadata.get("nbgrader", {}).get("grade_id") for o, n in zip(old.cells, new.cells)
-               if o.source != n.source]
+    changed = [
+        o.metadata.get("nbgrader", {}).get("grade_id") for o, n in zip(old.cells, new.cells) if o.source != n.source
+    ]
     assert changed == ["max_pool2d"]
 
 

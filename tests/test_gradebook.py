@@ -47,6 +47,8 @@ def test_store_scores_gives_each_cell_its_verdicts_score_and_0_without_one(db_ur
 def test_submission_score_is_nbgraders(db_url):
     found = truth(db_url)
     for student in ("ann", "bob", "cy"):
-        assert submission_score(db_url, ASSIGNMENT, student) == (found["total"][ASSIGNMENT, student],
-                                                                  found["max"][ASSIGNMENT])
+        assert submission_score(db_url, ASSIGNMENT, student) == (
+            found["total"][ASSIGNMENT, student],
+            found["max"][ASSIGNMENT],
+        )
     assert submission_score(db_url, ASSIGNMENT, "nobody") == (0.0, 0.0)

@@ -29,8 +29,15 @@ def test_a_submission_holding_a_link_is_refused_before_any_kernel_runs(tmp_path)
     (folder / SOURCE.name).write_bytes(RELEASE.read_bytes())
     os.symlink("/etc/hostname", folder / "data.txt")
     record = layout.record("ann", ASSIGNMENT, SOURCE.stem)
-    ctx = GradingContext(SOURCE, RELEASE, secret=b"s" * 32, context=f"{ASSIGNMENT}/{SOURCE.stem}",
-                         submission_folder=folder, record=record, record_names=("ann", ASSIGNMENT, SOURCE.stem))
+    ctx = GradingContext(
+        SOURCE,
+        RELEASE,
+        secret=b"s" * 32,
+        context=f"{ASSIGNMENT}/{SOURCE.stem}",
+        submission_folder=folder,
+        record=record,
+        record_names=("ann", ASSIGNMENT, SOURCE.stem),
+    )
     nb = nbformat.read(folder / SOURCE.name, as_version=4)
     SandboxedExecute(grading=ctx).preprocess(nb, {"metadata": {"path": str(folder)}})
     specs = read_specs(SOURCE)
@@ -38,8 +45,7 @@ def test_a_submission_holding_a_link_is_refused_before_any_kernel_runs(tmp_path)
     assert {r.status for r in ctx.results} == {Status.INVALID} and all(r.score == 0 for r in ctx.results)
     assert "data.txt (a symbolic link)" in ctx.results[0].reason
     assert read_record(record) == ctx.results
-    graded = [c for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade")
-              and c.cell_type == "code"]
+    graded = [c for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade") and c.cell_type == "code"]
     assert graded and all(c.outputs[0].output_type == "error" for c in graded)
 
 

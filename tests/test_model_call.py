@@ -24,8 +24,9 @@ def _small(keras, units: int = 3):
 def test_a_model_crosses_as_its_json(keras):
     from grader_utils.sandbox.model_call import sandbox_call
 
-    out = sandbox_call({"func": "build", "keras": "model", "kwargs": {"units": 5}},
-                       {"build": lambda units: _small(keras, units)})
+    out = sandbox_call(
+        {"func": "build", "keras": "model", "kwargs": {"units": 5}}, {"build": lambda units: _small(keras, units)}
+    )
     assert set(out) == {"model_json"} and isinstance(out["model_json"], str)
     rebuilt = keras.models.model_from_json(out["model_json"])
     assert rebuilt.layers[-1].units == 5 and rebuilt.count_params() == _small(keras, 5).count_params()
@@ -51,8 +52,10 @@ def test_compile_settings_cross_as_json_text(keras):
     out = sandbox_call({"func": "compile_model", "keras": "compiled", "model": {"func": "build"}}, ns)
     assert out["returned"] == "Sequential"
     assert json.loads(out["compile_config"])["loss"] == "sparse_categorical_crossentropy"
-    nothing = sandbox_call({"func": "forgets", "keras": "compiled", "model": {"json": _small(keras).to_json()}},
-                           {"forgets": lambda model: None})
+    nothing = sandbox_call(
+        {"func": "forgets", "keras": "compiled", "model": {"json": _small(keras).to_json()}},
+        {"forgets": lambda model: None},
+    )
     assert nothing["returned"] == "NoneType" and nothing["compile_config"] is None and nothing["model_json"]
 
 

@@ -28,5 +28,3 @@ def test_lesson_check_prints_and_raises(capsys):
         check_build_lesson_model(first_call_only, fresh=True)
     with pytest.raises(NotImplementedError, match="build_lesson_model is not implemented yet"):
         check_build_lesson_model(lambda: (_ for _ in ()).throw(NotImplementedError()))
-
-

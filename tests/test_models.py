@@ -13,10 +13,10 @@ pytestmark = pytest.mark.keras
 
 def test_lesson_model_passes_and_each_difference_is_named():
     assert mc.lesson_model_problems(lesson()) == []
-    assert mc.lesson_model_problems(lesson(strides=(1, 1))) == \
-        ["layer 2 (Conv2D): expected strides (2, 3), got (1, 1)"]
-    assert mc.lesson_model_problems(lesson(pool=L.AveragePooling2D)) == \
-        ["layer 3: expected MaxPooling2D, got AveragePooling2D"]
+    assert mc.lesson_model_problems(lesson(strides=(1, 1))) == ["layer 2 (Conv2D): expected strides (2, 3), got (1, 1)"]
+    assert mc.lesson_model_problems(lesson(pool=L.AveragePooling2D)) == [
+        "layer 3: expected MaxPooling2D, got AveragePooling2D"
+    ]
     assert "activation 'softmax', got 'relu'" in mc.lesson_model_problems(lesson(last_activation="relu"))[0]
     assert "input: expected shape (None, 28, 56, 3)" in mc.lesson_model_problems(lesson(input_shape=(28, 28, 3)))[0]
     assert "keras.Sequential" in mc.lesson_model_problems(object())[0]

@@ -34,9 +34,15 @@ def _same(a: object, b: object) -> bool:
 def _notebooks() -> list:
     """Each source notebook's specs; one with model checks is marked ``keras`` (their planners build Keras
     models)."""
-    return [pytest.param(context, specs, id=context,
-                         marks=[pytest.mark.keras] if any(c.model for s in specs for c in s.calls) else [])
-            for context, specs in _specs()]
+    return [
+        pytest.param(
+            context,
+            specs,
+            id=context,
+            marks=[pytest.mark.keras] if any(c.model for s in specs for c in s.calls) else [],
+        )
+        for context, specs in _specs()
+    ]
 
 
 @pytest.mark.parametrize("context,specs", _notebooks())
@@ -69,8 +75,11 @@ def test_hidden_inputs_come_from_the_secret_and_the_students_code():
     digest, other = plan.submission_digest(["x = 1"]), plan.submission_digest(["x = 2"])
     base, _ = plan._plan([spec], SECRET, "a/nb", digest)
     assert _same(base, plan._plan([spec], SECRET, "a/nb", digest)[0]), "a regrade makes the same calls"
-    for changed in (plan._plan([spec], SECRET, "a/nb", other)[0], plan._plan([spec], b"another", "a/nb", digest)[0],
-                    plan._plan([spec], SECRET, "b/nb", digest)[0]):
+    for changed in (
+        plan._plan([spec], SECRET, "a/nb", other)[0],
+        plan._plan([spec], b"another", "a/nb", digest)[0],
+        plan._plan([spec], SECRET, "b/nb", digest)[0],
+    ):
         assert len(changed) == len(base) and not _same(changed, base)
     # without a secret (a notebook graded on its own), the hidden call uses the seed written in the cell
     unseeded, _ = plan._plan([spec], None, "a/nb", digest)
@@ -101,8 +110,18 @@ def test_hidden_seed_changes_with_every_part_and_fits_64_bits():
 def test_submission_digest_sees_the_cells_and_their_boundaries():
     d = plan.submission_digest(["ab", "c"])
     assert d == plan.submission_digest(["ab", "c"]) and len(d) == 64
-    assert len({d, plan.submission_digest(["a", "bc"]), plan.submission_digest(["abc"]),
-                plan.submission_digest(["c", "ab"]), plan.submission_digest([])}) == 5
+    assert (
+        len(
+            {
+                d,
+                plan.submission_digest(["a", "bc"]),
+                plan.submission_digest(["abc"]),
+                plan.submission_digest(["c", "ab"]),
+                plan.submission_digest([]),
+            }
+        )
+        == 5
+    )
 
 
 def test_second_try_only_when_it_can_change_the_verdict():
@@ -122,8 +141,12 @@ def test_timed_call_alarm_is_three_limits_at_least_two_seconds_at_most_the_call_
 def test_a_timed_case_measures_its_limit_once():
     timed = [(name, ex) for name, ex in ARRAY_EXERCISES.items() if ex.timed]
     assert timed, "the registry has a timed exercise (conv2d_fast)"
-    spec = next(s for _, specs in _specs() for s in specs
-                if s.engine and any(c.check == timed[0][0] and c.suite in timed[0][1].timed for c in s.calls))
+    spec = next(
+        s
+        for _, specs in _specs()
+        for s in specs
+        if s.engine and any(c.check == timed[0][0] and c.suite in timed[0][1].timed for c in s.calls)
+    )
     _, planned = plan._plan([spec], None, "a/nb", plan.submission_digest([]))
     item = next(i for _, items in planned for i in items if i.timed)
     first = item.time_limit()
@@ -133,8 +156,12 @@ def test_a_timed_case_measures_its_limit_once():
 @pytest.mark.keras
 def test_a_right_answer_slower_than_its_limit_breaks_the_time_rule():
     """A timed case's verdict: Keras' verdict on the value, then the time rule (seconds measured outside)."""
-    spec = next(s for _, specs in _specs() for s in specs if s.engine and any(
-        c.check in ARRAY_EXERCISES and c.suite in ARRAY_EXERCISES[c.check].timed for c in s.calls))
+    spec = next(
+        s
+        for _, specs in _specs()
+        for s in specs
+        if s.engine and any(c.check in ARRAY_EXERCISES and c.suite in ARRAY_EXERCISES[c.check].timed for c in s.calls)
+    )
     _, planned = plan._plan([spec], None, "a/nb", plan.submission_digest([]))
     item = next(i for _, items in planned for i in items if i.timed)
     right = timing._whole_array_conv(*item.case.args, **item.case.kwargs)  # NumPy; the verdict asks Keras

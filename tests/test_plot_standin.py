@@ -18,8 +18,9 @@ def _run(code: str) -> subprocess.CompletedProcess:
         from grader_utils.sandbox.plot_standin import MatplotlibStandIn
         sys.meta_path.insert(0, MatplotlibStandIn())
     """)
-    return subprocess.run([sys.executable, "-c", boot + textwrap.dedent(code)], capture_output=True, text=True,
-                          timeout=60)
+    return subprocess.run(
+        [sys.executable, "-c", boot + textwrap.dedent(code)], capture_output=True, text=True, timeout=60
+    )
 
 
 def test_drawing_calls_work_and_draw_nothing():
@@ -54,6 +55,10 @@ def test_subplots_are_shaped_as_matplotlibs():
 
 def test_without_the_stand_in_matplotlib_is_the_real_one():
     """The tests above can fail: the real matplotlib has a file."""
-    run = subprocess.run([sys.executable, "-c", "import matplotlib; print(matplotlib.__file__ is not None)"],
-                         capture_output=True, text=True, timeout=60)
+    run = subprocess.run(
+        [sys.executable, "-c", "import matplotlib; print(matplotlib.__file__ is not None)"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert run.stdout.strip() == "True"

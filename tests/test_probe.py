@@ -29,8 +29,10 @@ def test_each_outcome_of_a_call_is_plain_data():
     hung: set[str] = set()
     assert probe.call_one(_call("double", np.ones(2)), ns, hung)["status"] == "returned"
     assert np.array_equal(probe.call_one(_call("double", np.ones(2)), ns, hung)["value"], 2 * np.ones(2))
-    assert probe.call_one(_call("absent", 1), ns, hung) == {"status": "missing",
-                                                            "detail": "absent is not defined (was its cell deleted?)"}
+    assert probe.call_one(_call("absent", 1), ns, hung) == {
+        "status": "missing",
+        "detail": "absent is not defined (was its cell deleted?)",
+    }
     assert probe.call_one(_call("text"), ns, hung)["status"] == "missing"
     assert probe.call_one(_call("not_yet", 1), ns, hung)["status"] == "not_implemented"
     assert probe.call_one(_call("leaves", 1), ns, hung) == {"status": "raised", "detail": "SystemExit: 3"}
@@ -63,8 +65,7 @@ def test_run_reads_the_call_and_writes_its_result(tmp_path):
     finally:
         folder.close()
     assert result["status"] == "missing" and 0 <= result["seconds"] < 5
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["call_0.json", "call_0.npz", "result_0.json",
-                                                         "result_0.npz"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["call_0.json", "call_0.npz", "result_0.json", "result_0.npz"]
 
 
 def test_an_unreadable_call_is_answered_not_obeyed(tmp_path):

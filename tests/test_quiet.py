@@ -97,12 +97,13 @@ def test_silenced_stderr_does_not_leak_file_descriptors():
 
 # --- TensorFlow in fresh processes ----------------------------------------------------------------
 
+
 def fresh_python(code: str) -> subprocess.CompletedProcess:
     """Run ``code`` in a new interpreter of the venv, without any inherited TensorFlow log settings."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("TF_CPP_MIN_LOG_LEVEL", "PYTHONWARNINGS", "KERAS_BACKEND")}
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "PYTHONWARNINGS", "KERAS_BACKEND")}
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.mark.keras

@@ -50,9 +50,16 @@ def test_a_record_without_names_takes_them_from_its_place(tmp_path):
     assert (record.student, record.assignment, record.notebook) == ("bob", "02_b", "shapes")
 
 
-@pytest.mark.parametrize("text", ['[]', '{"tests": 3}', '{"tests": [{"grade_id": "x", "status": "ok"}]}',
-                                  '{"tests": [{"grade_id": "x", "status": "fine", "score": 1, "max_score": 1}]}',
-                                  '{"tests": ["ok"]}'])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[]",
+        '{"tests": 3}',
+        '{"tests": [{"grade_id": "x", "status": "ok"}]}',
+        '{"tests": [{"grade_id": "x", "status": "fine", "score": 1, "max_score": 1}]}',
+        '{"tests": ["ok"]}',
+    ],
+)
 def test_anything_else_is_refused_with_value_error(tmp_path, text):
     path = tmp_path / f"x{len(text)}.grading.json"
     path.write_text(text)
@@ -63,7 +70,12 @@ def test_anything_else_is_refused_with_value_error(tmp_path, text):
 
 
 def test_an_old_record_gets_the_causes_its_reason_quotes():
-    old = {"grade_id": "x", "status": "wrong", "score": 0, "max_score": 1,
-           "reason": f"2 of 5 wrong. Likely cause: {HINTS['same_floor']}"}
+    old = {
+        "grade_id": "x",
+        "status": "wrong",
+        "score": 0,
+        "max_score": 1,
+        "reason": f"2 of 5 wrong. Likely cause: {HINTS['same_floor']}",
+    }
     assert Result.from_dict(old).causes == ["same_floor"]
     assert Result.from_dict({**old, "causes": []}).causes == []

@@ -68,8 +68,11 @@ def _every_suite() -> list:
             if suite in timed:  # a speed suite (its exercise's time rule is tested below)
                 continue
             default = inspect.signature(factory).parameters["n"].default
-            out.append(pytest.param(ex.check, suite, None if default is None else min(8 * default, 300),
-                                    id=f"{ex.function}-{suite}"))
+            out.append(
+                pytest.param(
+                    ex.check, suite, None if default is None else min(8 * default, 300), id=f"{ex.function}-{suite}"
+                )
+            )
     return out
 
 
@@ -92,9 +95,23 @@ def test_reference_conv2d_fast_is_vectorized(solutions):
     from grader_utils.judge.cases import suite_cases
 
     cases = suite_cases("conv2d", "large")
-    fast = checks.run_suite(solutions["conv2d_fast"], "conv2d_fast", cases, verdicts.verdict_conv2d, "large",
-                            numpy_only=True, max_seconds=timing.time_limit)
+    fast = checks.run_suite(
+        solutions["conv2d_fast"],
+        "conv2d_fast",
+        cases,
+        verdicts.verdict_conv2d,
+        "large",
+        numpy_only=True,
+        max_seconds=timing.time_limit,
+    )
     assert fast.passed, fast.message()
-    loop = checks.run_suite(solutions["conv2d"], "conv2d_fast", cases, verdicts.verdict_conv2d, "large",
-                            numpy_only=True, max_seconds=timing.time_limit)
+    loop = checks.run_suite(
+        solutions["conv2d"],
+        "conv2d_fast",
+        cases,
+        verdicts.verdict_conv2d,
+        "large",
+        numpy_only=True,
+        max_seconds=timing.time_limit,
+    )
     assert loop.rule_broken and "loop over the output pixels" in loop.message()

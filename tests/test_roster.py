@@ -29,8 +29,9 @@ def test_the_demo_roster_adds_its_students_to_the_gradebook(small_gradebook_file
         stored = {s.id: (s.first_name, s.last_name, s.email) for s in gb.students if s.id in ids}
         kept = {s.id for s in gb.students} - set(ids)
     assert kept == before - set(ids) and kept, "the gradebook's other students stay"
-    assert stored == {r["id"]: (r.get("first_name") or None, r.get("last_name") or None, r.get("email") or None)
-                      for r in rows}
+    assert stored == {
+        r["id"]: (r.get("first_name") or None, r.get("last_name") or None, r.get("email") or None) for r in rows
+    }
 
 
 def test_a_second_roster_updates_students_and_keeps_the_others(small_gradebook_file, tmp_path):

@@ -15,16 +15,18 @@ from grader_utils.sandbox import seccomp
 
 
 def test_labels_become_relative_jumps():
-    program = seccomp.assemble([
-        ("ld", seccomp.NR),
-        ("jeq", 7, "deny", None),
-        ("jge", 100, None, "allow"),
-        ("jset", 0x1, "deny", "allow"),
-        ("label", "allow"),
-        ("ret", seccomp.RET_ALLOW),
-        ("label", "deny"),
-        ("ret", seccomp.RET_EPERM),
-    ])
+    program = seccomp.assemble(
+        [
+            ("ld", seccomp.NR),
+            ("jeq", 7, "deny", None),
+            ("jge", 100, None, "allow"),
+            ("jset", 0x1, "deny", "allow"),
+            ("label", "allow"),
+            ("ret", seccomp.RET_ALLOW),
+            ("label", "deny"),
+            ("ret", seccomp.RET_EPERM),
+        ]
+    )
     codes = [ins[0] for ins in program]
     assert len(program) == 6 and codes[0] == 0x20 and codes[-2:] == [0x06, 0x06]
     assert program[1] == (0x15, 3, 0, 7)  # from the instruction after it (index 2) to "deny" (index 5)

@@ -31,8 +31,14 @@ def test_the_verdicts_become_the_test_cells_outputs():
     nb = nbformat.v4.new_notebook()
     answer = nbformat.v4.new_code_cell("def x(): pass")
     nb.cells = [answer] + [_test_cell(g) for g in ("full", "partial", "zero", "none")]
-    put_verdicts(nb, [Result("full", Status.OK, 4, 4), Result("partial", Status.DTYPE, 3, 4, "dtype"),
-                      Result("zero", Status.WRONG, 0, 4, "2 of 5 wrong", notes=["a note"])])
+    put_verdicts(
+        nb,
+        [
+            Result("full", Status.OK, 4, 4),
+            Result("partial", Status.DTYPE, 3, 4, "dtype"),
+            Result("zero", Status.WRONG, 0, 4, "2 of 5 wrong", notes=["a note"]),
+        ],
+    )
     full, partial, zero, none = nb.cells[1:]
     assert [o.text for o in full.outputs] == ["PASSED full (checked by the course's grader)\n"]
     assert partial.outputs[0].text.startswith("PARTIAL partial: 3 of 4 points. dtype")
@@ -66,5 +72,9 @@ def test_a_submission_the_engine_cannot_read_is_invalid(tmp_path, problem):
     results = grade_submitted(layout.root, ASSIGNMENT, "ann", SOURCE, refused)
     assert results and {r.status for r in results} == {Status.INVALID} and all(r.score == 0 for r in results)
     reason = results[0].reason
-    assert {"missing": "missing from the submission", "link": "not a regular file", "folder": "not a regular file",
-            "refused": "data -> /etc/passwd"}[problem] in reason
+    assert {
+        "missing": "missing from the submission",
+        "link": "not a regular file",
+        "folder": "not a regular file",
+        "refused": "data -> /etc/passwd",
+    }[problem] in reason

@@ -32,6 +32,10 @@ def test_valid_shape_cases_never_ask_for_a_window_larger_than_the_input():
 
 def test_parameter_count_cases_are_positive_sizes():
     rng = np.random.default_rng(6)
-    for case in shape_cases.dense_params_basic() + shape_cases.dense_params_random(rng, 50) \
-            + shape_cases.conv_params_basic() + shape_cases.conv_params_random(rng, 50):
+    for case in (
+        shape_cases.dense_params_basic()
+        + shape_cases.dense_params_random(rng, 50)
+        + shape_cases.conv_params_basic()
+        + shape_cases.conv_params_random(rng, 50)
+    ):
         assert all(min(a) >= 1 if isinstance(a, tuple) else a >= 1 for a in case.args), case.call_text("f")

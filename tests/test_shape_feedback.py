@@ -30,8 +30,7 @@ def test_conv_shape_axis_mistake_is_named(key, suite):
 
 @pytest.mark.parametrize("key", list(AXIS_MISTAKES))
 def test_pool_shape_axis_mistake_is_named(key):
-    report = run(pool_shape_impl(AXIS_MISTAKES[key]), "pool2d_output_shape", "pool2d_output_shape", "random",
-                 seed=7)
+    report = run(pool_shape_impl(AXIS_MISTAKES[key]), "pool2d_output_shape", "pool2d_output_shape", "random", seed=7)
     assert_named(report, key)
 
 
@@ -41,8 +40,7 @@ def test_conv_shape_swapped_height_width_is_named():
 
 
 def test_conv_shape_channels_instead_of_filters_is_named():
-    report = run(conv_shape_impl(channels_not_filters=True), "conv2d_output_shape", "conv2d_output_shape",
-                 "basic")
+    report = run(conv_shape_impl(channels_not_filters=True), "conv2d_output_shape", "conv2d_output_shape", "basic")
     assert_named(report, "channels_not_filters")
     assert "8" in report.message() or "5" in report.message()
 
@@ -50,8 +48,9 @@ def test_conv_shape_channels_instead_of_filters_is_named():
 @pytest.mark.parametrize("key", list(POOL_SHAPE_MISTAKES))
 @pytest.mark.parametrize("suite", ["basic", "random"])
 def test_pool_shape_mistake_is_named(key, suite):
-    report = run(pool_shape_impl(**POOL_SHAPE_MISTAKES[key]), "pool2d_output_shape", "pool2d_output_shape", suite,
-                 seed=7)
+    report = run(
+        pool_shape_impl(**POOL_SHAPE_MISTAKES[key]), "pool2d_output_shape", "pool2d_output_shape", suite, seed=7
+    )
     assert_named(report, key)
 
 
@@ -83,8 +82,9 @@ def test_symmetric_formula_hint_says_what_keras_does_with_sizes():
                 parity = "odd" if k % 2 else "even"
                 expected = truth.conv2d_output_shape((n, n, 1), 1, k, strides=s, padding="same")
                 got = (formula(n, k, s, "same"),) * 2 + (1,)
-                keys = shape_feedback.conv_shape_hints(((n, n, 1), 1, k), {"strides": s, "padding": "same"}, got,
-                                                 expected)
+                keys = shape_feedback.conv_shape_hints(
+                    ((n, n, 1), 1, k), {"strides": s, "padding": "same"}, got, expected
+                )
                 total[parity] += 1
                 wrong[parity] += got != expected
                 assert ("same_symmetric_formula" in keys) == (got != expected), (n, k, s)
@@ -94,8 +94,9 @@ def test_symmetric_formula_hint_says_what_keras_does_with_sizes():
 
 
 def test_no_shape_diagnosis_fires_on_a_correct_answer():
-    for case in (suite_cases("conv2d_output_shape", "same_strides", seed=3)
-                 + suite_cases("conv2d_output_shape", "random", seed=3)):
+    for case in suite_cases("conv2d_output_shape", "same_strides", seed=3) + suite_cases(
+        "conv2d_output_shape", "random", seed=3
+    ):
         got = ref.conv2d_output_shape(*case.args, **case.kwargs)
         expected = truth.conv2d_output_shape(*case.args, **case.kwargs)
         assert shape_feedback.conv_shape_hints(case.args, case.kwargs, got, expected) == []

@@ -17,8 +17,11 @@ from mistakes import RF_MISTAKES, SEQUENTIAL_MISTAKES, params_impl, run
 pytestmark = pytest.mark.keras
 
 
-@pytest.mark.parametrize("exercise,func,key,suite", SEQUENTIAL_MISTAKES,
-                         ids=[f"{e.split('_')[1]}-{key}-{s}" for e, _, key, s in SEQUENTIAL_MISTAKES])
+@pytest.mark.parametrize(
+    "exercise,func,key,suite",
+    SEQUENTIAL_MISTAKES,
+    ids=[f"{e.split('_')[1]}-{key}-{s}" for e, _, key, s in SEQUENTIAL_MISTAKES],
+)
 def test_sequential_mistake_is_named(exercise, func, key, suite):
     report = run(func, exercise, "sequential", suite, seed=5, n=10 if suite == "random" else None)
     assert not report.passed
@@ -29,8 +32,12 @@ def test_sequential_mistake_is_named(exercise, func, key, suite):
 
 
 def test_sequential_diagnosis_names_the_first_wrong_layer():
-    layers = [("conv2d", {"filters": 4, "kernel_size": 3}), ("max_pooling2d", {"pool_size": 2}),
-              ("flatten", {}), ("dense", {"units": 2})]
+    layers = [
+        ("conv2d", {"filters": 4, "kernel_size": 3}),
+        ("max_pooling2d", {"pool_size": 2}),
+        ("flatten", {}),
+        ("dense", {"units": 2}),
+    ]
     case = Case(((10, 10, 1), layers))
     report = run(params_impl(pool_params=True), "sequential_param_counts", "sequential", "hand", cases=[case])
     message = report.failures[0][1].message
@@ -67,8 +74,15 @@ def test_no_sequential_diagnosis_fires_on_a_correct_answer():
     for case in suite_cases("sequential", "basic") + suite_cases("sequential", "edge"):
         input_shape, layers = case.args
         shapes, params = truth.sequential_summary(input_shape, layers)
-        assert stack_feedback.diagnose_sequential_shapes(input_shape, layers,
-                                                   ref.sequential_output_shapes(input_shape, layers), shapes) is None
-        assert stack_feedback.diagnose_sequential_params(input_shape, layers,
-                                                   ref.sequential_param_counts(input_shape, layers), params,
-                                                   shapes) is None
+        assert (
+            stack_feedback.diagnose_sequential_shapes(
+                input_shape, layers, ref.sequential_output_shapes(input_shape, layers), shapes
+            )
+            is None
+        )
+        assert (
+            stack_feedback.diagnose_sequential_params(
+                input_shape, layers, ref.sequential_param_counts(input_shape, layers), params, shapes
+            )
+            is None
+        )

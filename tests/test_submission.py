@@ -114,8 +114,9 @@ def test_ensure_assignment_gives_a_new_gradebook_the_assignments_cells(tmp_path,
     submission.ensure_assignment(layout.root, assignment, layout.db_url)
     expected = {(nb.stem, s.grade_id, s.points) for nb in source for s in read_specs(nb)}
     with Gradebook(layout.db_url) as gb:
-        found = {(nb.name, c.name, c.max_score) for nb in gb.find_assignment(assignment).notebooks
-                 for c in nb.grade_cells}
+        found = {
+            (nb.name, c.name, c.max_score) for nb in gb.find_assignment(assignment).notebooks for c in nb.grade_cells
+        }
     assert found == expected
     stamp = layout.gradebook_file.stat().st_mtime_ns
     submission.ensure_assignment(layout.root, assignment, layout.db_url)

@@ -18,12 +18,17 @@ def test_a_passed_suite_says_so_in_one_line():
 
 
 def test_the_likely_cause_explains_the_most_cases_and_its_case_is_shown():
-    report = SuiteReport("f", "random", 10, [
-        ("f(1)", _wrong("one", ["same_floor"])),
-        ("f(2)", _wrong("two", ["valid_rounded_up", "same_floor"])),
-        ("f(3)", _wrong("three", ["valid_rounded_up", "valid_rounded_up"])),
-        ("f(4)", _wrong("four", ["valid_rounded_up"])),
-    ])
+    report = SuiteReport(
+        "f",
+        "random",
+        10,
+        [
+            ("f(1)", _wrong("one", ["same_floor"])),
+            ("f(2)", _wrong("two", ["valid_rounded_up", "same_floor"])),
+            ("f(3)", _wrong("three", ["valid_rounded_up", "valid_rounded_up"])),
+            ("f(4)", _wrong("four", ["valid_rounded_up"])),
+        ],
+    )
     assert report.likely_cause() == ("valid_rounded_up", 3)  # a key counts once per case
     message = report.message()
     assert message.startswith("f: 4 of 10 random cases are wrong.\nWrong case: f(2)\ntwo")
@@ -31,8 +36,15 @@ def test_the_likely_cause_explains_the_most_cases_and_its_case_is_shown():
 
 
 def test_ties_go_to_the_first_cause_seen_and_all_of_them_is_said():
-    report = SuiteReport("f", "basic", 2, [("f(1)", _wrong("a", ["same_floor", "valid_as_same"])),
-                                           ("f(2)", _wrong("b", ["valid_as_same", "same_floor"]))])
+    report = SuiteReport(
+        "f",
+        "basic",
+        2,
+        [
+            ("f(1)", _wrong("a", ["same_floor", "valid_as_same"])),
+            ("f(2)", _wrong("b", ["valid_as_same", "same_floor"])),
+        ],
+    )
     assert report.likely_cause() == ("same_floor", 2)
     assert "Likely cause (all of them)" in report.message()
 

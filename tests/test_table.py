@@ -10,8 +10,11 @@ from small_gradebook import AUTO, LAYOUT, MANUAL, STUDENTS, truth
 
 
 def test_format_table_sums_per_exercise():
-    table = {"tests": ["f__a", "f__b", "g__a"], "max": {"f__a": 1, "f__b": 2, "g__a": 3},
-             "students": {"s1": {"f__a": 1.0, "f__b": 0.0, "g__a": 3.0}, "s2": {}}}
+    table = {
+        "tests": ["f__a", "f__b", "g__a"],
+        "max": {"f__a": 1, "f__b": 2, "g__a": 3},
+        "students": {"s1": {"f__a": 1.0, "f__b": 0.0, "g__a": 3.0}, "s2": {}},
+    }
     lines = format_table(table).splitlines()
     assert lines[0].split(" | ") == ["student", "f", "g", "total"]
     s1 = [c.strip() for c in lines[2].split("|")]

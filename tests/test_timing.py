@@ -35,5 +35,4 @@ def test_the_timed_reference_convolution_is_keras():
 
     for case in suite_cases("conv2d", "basic") + suite_cases("conv2d", "random", seed=1):
         expected = truth.conv2d(*case.args, **case.kwargs)
-        np.testing.assert_allclose(timing._whole_array_conv(*case.args, **case.kwargs), expected, rtol=1e-4,
-                                   atol=1e-4)
+        np.testing.assert_allclose(timing._whole_array_conv(*case.args, **case.kwargs), expected, rtol=1e-4, atol=1e-4)

@@ -22,9 +22,13 @@ pytestmark = [pytest.mark.keras, pytest.mark.slow]
 #: different); the benchmark runs all of them
 GOOD_HERE = {"tutorial-gap": 3, "narrow-gap": 4, "two-blocks-gap": 5, "avg-pool-flatten": 6, "narrow-flatten": 7}
 #: what the verdict on each broken answer must name (the likely cause, for a stuck student)
-BROKEN_CAUSE = {"no-softmax": "softmax", "one-hot-loss": "sparse_categorical_crossentropy",
-                "learning-rate-10": "learning rate far too large", "learning-rate-1e-7": "hardly changed",
-                "frozen": "no trainable weights"}
+BROKEN_CAUSE = {
+    "no-softmax": "softmax",
+    "one-hot-loss": "sparse_categorical_crossentropy",
+    "learning-rate-10": "learning rate far too large",
+    "learning-rate-1e-7": "hardly changed",
+    "frozen": "no trainable weights",
+}
 
 
 @pytest.mark.parametrize("name", sorted(GOOD_HERE))
@@ -66,26 +70,36 @@ def test_the_notebook_states_the_budget_and_bar_the_check_uses():
     nb = nbformat.read(ROOT / "source" / "03_building_a_cnn" / "building_a_cnn.ipynb", as_version=4)
     (text,) = [c.source for c in nb.cells if c.get("id") == "cell-35"]
     text = " ".join(text.split())
-    for stated in (f"for {training.TRAINING_EPOCHS} epochs", f"in batches of {training.TRAINING_BATCH}",
-                   f"on {training.TRAINING_N_TRAIN:,} synthetic images",
-                   f"at least {training.TRAINING_THRESHOLD:.0%} test accuracy",
-                   f"on {training.TRAINING_N_TEST:,} more"):
+    for stated in (
+        f"for {training.TRAINING_EPOCHS} epochs",
+        f"in batches of {training.TRAINING_BATCH}",
+        f"on {training.TRAINING_N_TRAIN:,} synthetic images",
+        f"at least {training.TRAINING_THRESHOLD:.0%} test accuracy",
+        f"on {training.TRAINING_N_TEST:,} more",
+    ):
         assert stated in text, stated
 
 
 @pytest.mark.slow
 def test_training_run_is_reproducible_and_measures_what_it_reports():
     run = training.training_run(cifar, compiled(), seed=1)
-    assert run.accuracy >= training.TRAINING_THRESHOLD + 0.3, run    # a correct CNN clears the bar by a wide margin
+    assert run.accuracy >= training.TRAINING_THRESHOLD + 0.3, run  # a correct CNN clears the bar by a wide margin
     assert run.probabilities and run.finite and run.trainable_weights == 8
-    assert run.loss_after < run.loss_before / 2, run            # it learned: the loss fell
+    assert run.loss_after < run.loss_before / 2, run  # it learned: the loss fell
     assert run.untrained_accuracy < training.TRAINING_THRESHOLD, run  # and the bar is above what it knew untrained
-    assert training.training_run(cifar, compiled(), seed=1) == run    # same seed, same data, same result
+    assert training.training_run(cifar, compiled(), seed=1) == run  # same seed, same data, same result
 
 
 def _run(**changes):
-    fields = dict(accuracy=0.12, untrained_accuracy=0.1, loss_before=2.30, loss_after=2.30, probabilities=True,
-                  finite=True, trainable_weights=8)
+    fields = dict(
+        accuracy=0.12,
+        untrained_accuracy=0.1,
+        loss_before=2.30,
+        loss_after=2.30,
+        probabilities=True,
+        finite=True,
+        trainable_weights=8,
+    )
     return training.TrainingRun(**{**fields, **changes})
 
 

@@ -43,17 +43,20 @@ def make_conv(flip=False, bias=True, relu=False, pad="keras", strides="ok", chan
             h, w = x.shape[:2]
             th = max((-(-h // sh) - 1) * sh + kh - h, 0)
             tw = max((-(-w // sw) - 1) * sw + kw - w, 0)
-            pads = {"keras": ((th // 2, th - th // 2), (tw // 2, tw - tw // 2)),
-                    "top_left": ((th - th // 2, th // 2), (tw - tw // 2, tw // 2)),
-                    "symmetric": (((kh - 1) // 2,) * 2, ((kw - 1) // 2,) * 2),
-                    "none": ((0, 0), (0, 0))}[pad]
+            pads = {
+                "keras": ((th // 2, th - th // 2), (tw // 2, tw - tw // 2)),
+                "top_left": ((th - th // 2, th // 2), (tw - tw // 2, tw // 2)),
+                "symmetric": (((kh - 1) // 2,) * 2, ((kw - 1) // 2,) * 2),
+                "none": ((0, 0), (0, 0)),
+            }[pad]
             x = np.pad(x, (*pads, (0, 0)))
         h_out, w_out = (x.shape[0] - kh) // sh + 1, (x.shape[1] - kw) // sw + 1
         out = np.zeros((h_out, w_out, k.shape[3]))
         for i in range(h_out):
             for j in range(w_out):
-                out[i, j] = np.tensordot(x[i * sh:i * sh + kh, j * sw:j * sw + kw].astype(np.float64),
-                                         k.astype(np.float64), axes=3)
+                out[i, j] = np.tensordot(
+                    x[i * sh : i * sh + kh, j * sw : j * sw + kw].astype(np.float64), k.astype(np.float64), axes=3
+                )
         if bias:
             out += b
         if relu:
@@ -77,9 +80,16 @@ def square_cases(rng, n, padding, strides):
     for _ in range(n):
         c, k = int(rng.integers(2, 4)), int(rng.integers(2, 4))
         h, w = int(rng.integers(k + 2, 12)), int(rng.integers(k + 2, 12))
-        cases.append(Case((rng.normal(size=(h, w, c)).astype(np.float32),
-                           rng.normal(size=(k, k, c, c)).astype(np.float32),
-                           rng.normal(size=c).astype(np.float32)), {"strides": strides, "padding": padding}))
+        cases.append(
+            Case(
+                (
+                    rng.normal(size=(h, w, c)).astype(np.float32),
+                    rng.normal(size=(k, k, c, c)).astype(np.float32),
+                    rng.normal(size=c).astype(np.float32),
+                ),
+                {"strides": strides, "padding": padding},
+            )
+        )
     return cases
 
 
@@ -111,8 +121,9 @@ def test_each_conv_diagnosis_fires_on_its_bug(key, func, padding, strides):
 def test_no_diagnosis_on_a_correct_conv(suite):
     report = checks.run_suite(make_conv(), "conv2d", suite_cases("conv2d", suite, seed=3), verdicts.verdict_conv2d)
     assert report.passed, report.message()
-    square = checks.run_suite(make_conv(), "conv2d", square_cases(np.random.default_rng(0), 20, "same", (2, 1)),
-                              verdicts.verdict_conv2d)
+    square = checks.run_suite(
+        make_conv(), "conv2d", square_cases(np.random.default_rng(0), 20, "same", (2, 1)), verdicts.verdict_conv2d
+    )
     assert square.passed, square.message()
 
 
@@ -123,33 +134,39 @@ def correlate(image, kernel, flip=False, transpose=False, shrink=0):
     out = np.zeros((image.shape[0] - kh + 1 - shrink, image.shape[1] - kw + 1 - shrink), np.float32)
     for i in range(out.shape[0]):
         for j in range(out.shape[1]):
-            out[i, j] = np.sum(image[i:i + kh, j:j + kw].astype(np.float64) * k)
+            out[i, j] = np.sum(image[i : i + kh, j : j + kw].astype(np.float64) * k)
     return out
 
 
-@pytest.mark.parametrize("key,kwargs", [("flipped_kernel", {"flip": True}),
-                                        ("kernel_transposed", {"transpose": True}),
-                                        ("off_by_one", {"shrink": 1})])
+@pytest.mark.parametrize(
+    "key,kwargs",
+    [("flipped_kernel", {"flip": True}), ("kernel_transposed", {"transpose": True}), ("off_by_one", {"shrink": 1})],
+)
 def test_each_correlate_diagnosis_fires_on_its_bug(key, kwargs):
     rng = np.random.default_rng(1)
-    cases = [Case((rng.normal(size=(8, 9)).astype(np.float32), rng.normal(size=(3, 3)).astype(np.float32)))
-             for _ in range(6)]
-    report = checks.run_suite(lambda i, k: correlate(i, k, **kwargs), "correlate2d", cases,
-                              verdicts.verdict_correlate2d)
+    cases = [
+        Case((rng.normal(size=(8, 9)).astype(np.float32), rng.normal(size=(3, 3)).astype(np.float32))) for _ in range(6)
+    ]
+    report = checks.run_suite(
+        lambda i, k: correlate(i, k, **kwargs), "correlate2d", cases, verdicts.verdict_correlate2d
+    )
     assert report.likely_cause()[0] == key, report.message()
 
 
 def test_no_diagnosis_on_a_correct_correlate():
     for suite in ("basic", "random"):
-        report = checks.run_suite(correlate, "correlate2d", suite_cases("correlate2d", suite, seed=4),
-                                  verdicts.verdict_correlate2d)
+        report = checks.run_suite(
+            correlate, "correlate2d", suite_cases("correlate2d", suite, seed=4), verdicts.verdict_correlate2d
+        )
         assert report.passed, report.message()
 
 
 # --- pooled values (the buggy implementations are in tests/mistakes.py) ------------------------------------
 
-@pytest.mark.parametrize("kind,options,key,suite", POOL_VALUE_MISTAKES,
-                         ids=[f"{k}-{key}" for k, _, key, _ in POOL_VALUE_MISTAKES])
+
+@pytest.mark.parametrize(
+    "kind,options,key,suite", POOL_VALUE_MISTAKES, ids=[f"{k}-{key}" for k, _, key, _ in POOL_VALUE_MISTAKES]
+)
 def test_pool_value_mistake_is_named(kind, options, key, suite):
     cases = safe_cases(suite, seed=7)
     assert len(cases) >= 20
@@ -175,8 +192,10 @@ def test_average_counting_padding_with_extra_top_left_names_both():
     args, kwargs = (x, 2), {"strides": 1, "padding": "same"}
     got = pool_values_impl("average", pad_zeros=True, extra_top_left=True)(*args, **kwargs)
     expected = truth.average_pool2d(*args, **kwargs)
-    assert value_feedback.diagnose_pool_values("average", args, kwargs, got, expected) == \
-        HINTS["average_counts_padding"] + " " + HINTS["same_extra_top_left"]
+    assert (
+        value_feedback.diagnose_pool_values("average", args, kwargs, got, expected)
+        == HINTS["average_counts_padding"] + " " + HINTS["same_extra_top_left"]
+    )
 
 
 @pytest.mark.parametrize("kind", ["max", "average"])
@@ -189,7 +208,7 @@ def test_symmetric_padding_of_an_odd_window_at_stride_two_is_named(kind):
     got = np.empty((3, 3, 2), np.float32)
     for i in range(3):
         for j in range(3):
-            window = padded[2 * i:2 * i + 3, 2 * j:2 * j + 3]
+            window = padded[2 * i : 2 * i + 3, 2 * j : 2 * j + 3]
             got[i, j] = window.max(axis=(0, 1)) if kind == "max" else window.mean(axis=(0, 1))
     expected = truth.pool2d(x, kind, *args[1:], **kwargs)
     assert got.shape == expected.shape and not np.allclose(got, expected)
@@ -201,13 +220,17 @@ def test_symmetric_padding_of_an_odd_window_at_stride_two_is_named(kind):
 
 @pytest.mark.parametrize("kind", ["max", "average"])
 def test_no_pool_value_diagnosis_fires_on_a_correct_answer(kind):
-    cases = suite_cases("pool2d_values", "basic") + safe_cases("same_padding", seed=3, n=20) \
+    cases = (
+        suite_cases("pool2d_values", "basic")
+        + safe_cases("same_padding", seed=3, n=20)
         + safe_cases("random", seed=3, n=25)
+    )
     for case in cases:
         got = ref.pool2d(case.args[0], kind, *case.args[1:], **case.kwargs)
         expected = truth.pool2d(case.args[0], kind, *case.args[1:], **case.kwargs)
-        assert value_feedback.pool_value_hints(kind, case.args, case.kwargs, got, expected) == [], \
-            case.call_text(f"{kind}_pool2d")
+        assert value_feedback.pool_value_hints(kind, case.args, case.kwargs, got, expected) == [], case.call_text(
+            f"{kind}_pool2d"
+        )
 
 
 def test_average_counting_padding_alone_gets_only_that_hint():
@@ -221,8 +244,7 @@ def test_average_counting_padding_alone_gets_only_that_hint():
 def test_likely_cause_never_explains_more_cases_than_failed():
     x = np.arange(1, 10, dtype=np.float32).reshape(3, 3, 1)
     case = Case((x, 3), {"strides": 1, "padding": "same"})
-    report = run(pool_values_impl("average", pad_zeros=True), "average_pool2d", "pool2d_values", "hand",
-                 cases=[case])
+    report = run(pool_values_impl("average", pad_zeros=True), "average_pool2d", "pool2d_values", "hand", cases=[case])
     assert report.likely_cause() == ("average_counts_padding", 1)
     assert "Likely cause (all of them)" in report.message()
 
@@ -268,5 +290,8 @@ def test_a_wrong_max_pool_answer_never_kills_the_grader():
     code = CRASH_SCRIPT.format(tests=str(ROOT / "tests"))
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, f"exit {proc.returncode} after:\n{proc.stdout}\n{proc.stderr[-500:]}"
-    assert proc.stdout.splitlines() == ["swapped-variant ... 1 of 1 wrong", "same-as-valid-variant ... 1 of 1 wrong",
-                                        "notebook-hidden-suites ... 90 of 90 wrong"]
+    assert proc.stdout.splitlines() == [
+        "swapped-variant ... 1 of 1 wrong",
+        "same-as-valid-variant ... 1 of 1 wrong",
+        "notebook-hidden-suites ... 90 of 90 wrong",
+    ]

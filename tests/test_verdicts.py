@@ -21,7 +21,10 @@ def test_param_count_diagnoses():
         return (kh * kw + 1) * filters
 
     cases = suite_cases("conv2d_param_count", "basic")
-    assert checks.run_suite(no_bias, "p", cases, verdicts.verdict_conv2d_param_count).likely_cause()[0] == \
-        "params_no_bias"
-    assert checks.run_suite(no_channels, "p", cases, verdicts.verdict_conv2d_param_count).likely_cause()[0] == \
-        "conv_params_no_channels"
+    assert (
+        checks.run_suite(no_bias, "p", cases, verdicts.verdict_conv2d_param_count).likely_cause()[0] == "params_no_bias"
+    )
+    assert (
+        checks.run_suite(no_channels, "p", cases, verdicts.verdict_conv2d_param_count).likely_cause()[0]
+        == "conv_params_no_channels"
+    )

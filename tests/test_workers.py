@@ -48,8 +48,9 @@ def test_a_bounded_task_past_its_limit_is_killed_and_times_out(course):
 
 
 def test_the_module_is_only_an_entry_point_for_workers():
-    proc = subprocess.run([sys.executable, "-m", "grader_utils.instructor.workers"], capture_output=True,
-                          text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "grader_utils.instructor.workers"], capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 1 and "usage: python -m grader_utils grade" in proc.stderr
 
 
@@ -64,8 +65,10 @@ def test_the_local_pool_answers_each_task_and_kills_one_past_its_limit(tmp_path,
     monkeypatch.setenv("PATH", f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}")
     assignment = "01_convolution"
     layout = CourseLayout(course_with_demo_student(tmp_path / "course", assignment))
-    tasks = [{"root": str(layout.root), "assignment": assignment, "student": s, "db_url": layout.db_url,
-              "seconds": t} for s, t in (("bob", 600.0), ("alice", 1.0))]
+    tasks = [
+        {"root": str(layout.root), "assignment": assignment, "student": s, "db_url": layout.db_url, "seconds": t}
+        for s, t in (("bob", 600.0), ("alice", 1.0))
+    ]
     done: list = []
     logs = tmp_path / "logs"
     logs.mkdir()
