@@ -87,10 +87,11 @@ demo: release
 	@echo; echo "== exports for a spreadsheet and the LMS"
 	@for f in csv canvas moodle; do $(CNN) export --format $$f || exit 1; done
 
-# the style gate: ruff's lint and format check, and mypy, on the package (seconds; before any test)
+# the style gate (seconds; before any test): ruff's lint of the package, tests and benchmarks; ruff's format
+# check; mypy on the package
 lint: $(TEST_STAMP)
-	$(PY) -m ruff check grader_utils
-	$(PY) -m ruff format --check grader_utils
+	$(PY) -m ruff check grader_utils tests benchmarks
+	$(PY) -m ruff format --check grader_utils tests benchmarks
 	$(PY) -m mypy
 
 test: lint

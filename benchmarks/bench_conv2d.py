@@ -29,8 +29,9 @@ def reference_functions() -> dict:
     exec("import math\nimport numpy as np", ns)
     for cell in nbformat.read(NOTEBOOK, as_version=4).cells:
         meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type == "code" and (meta.get("grade_id") in ("conv2d", "conv2d_fast")
-                                         or "def to_pair" in cell.source):
+        if cell.cell_type == "code" and (
+            meta.get("grade_id") in ("conv2d", "conv2d_fast") or "def to_pair" in cell.source
+        ):
             exec(cell.source, ns)
     return ns
 
@@ -77,8 +78,10 @@ def main() -> None:
     }
     times = {name: best_time(func, args.repeat, number) for name, (func, number) in runs.items()}
     baseline = times["conv2d (loop over pixels)"]
-    print(f"input {x.shape}, kernel {kernel.shape}, padding 'same'; {platform.machine()}, "
-          f"NumPy {np.__version__}, Keras {keras.__version__}; best of {args.repeat}")
+    print(
+        f"input {x.shape}, kernel {kernel.shape}, padding 'same'; {platform.machine()}, "
+        f"NumPy {np.__version__}, Keras {keras.__version__}; best of {args.repeat}"
+    )
     print(f"{'implementation':<34} {'seconds/call':>13} {'speed vs loop':>14}")
     for name, seconds in times.items():
         print(f"{name:<34} {seconds:>13.5f} {baseline / seconds:>13.1f}x")

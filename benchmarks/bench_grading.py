@@ -42,12 +42,17 @@ def make_course(assignments: list[str], sandboxed_config: bool = True) -> Path:
         shutil.copytree(ROOT / name, course / name)
     config = (ROOT / "nbgrader_config.py").read_text()
     if not sandboxed_config:  # plain nbgrader: its own Execute preprocessor, unsandboxed kernel
-        config = config[:config.index("# Autograding runs each student's kernel")]
+        config = config[: config.index("# Autograding runs each student's kernel")]
     (course / "nbgrader_config.py").write_text(config)
     env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}")
     for a in sorted(p.name for p in (ROOT / "source").iterdir() if p.is_dir()):
-        subprocess.run([str(BIN / "nbgrader"), "generate_assignment", a, "--force",
-                        f"--CourseDirectory.root={course}"], cwd=course, env=env, check=True, capture_output=True)
+        subprocess.run(
+            [str(BIN / "nbgrader"), "generate_assignment", a, "--force", f"--CourseDirectory.root={course}"],
+            cwd=course,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
     build_demo_class(course)
     for folder in (course / "submitted").glob("*/*"):
         if folder.name not in assignments:
@@ -70,12 +75,32 @@ def main(argv: list[str] | None = None) -> None:
 
     def nbgrader_sequential(course: Path) -> None:
         for a in args.assignments:
-            subprocess.run([str(BIN / "nbgrader"), "autograde", a, "--force", f"--CourseDirectory.root={course}"],
-                           cwd=course, env=env, check=True, capture_output=True)
+            subprocess.run(
+                [str(BIN / "nbgrader"), "autograde", a, "--force", f"--CourseDirectory.root={course}"],
+                cwd=course,
+                env=env,
+                check=True,
+                capture_output=True,
+            )
 
     def pipeline(course: Path, jobs: int) -> None:
-        proc = subprocess.run([sys.executable, "-m", "grader_utils", "grade", *args.assignments, "--jobs", str(jobs),
-                               "--no-progress", "--root", str(course)], env=env, capture_output=True, text=True)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "grader_utils",
+                "grade",
+                *args.assignments,
+                "--jobs",
+                str(jobs),
+                "--no-progress",
+                "--root",
+                str(course),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         if proc.returncode != 0 or re.search(r"[1-9]\d* (failed|timed out)", proc.stdout):
             raise SystemExit(f"grading failed:\n{proc.stdout}\n{proc.stderr}")
 
@@ -85,8 +110,13 @@ def main(argv: list[str] | None = None) -> None:
 
         for nb_path in sorted(course.glob("submitted/*/*/*.ipynb")):
             nb = nbformat.read(nb_path, as_version=4)
-            NotebookClient(nb, timeout=600, allow_errors=True, kernel_name="python3",
-                           resources={"metadata": {"path": str(nb_path.parent)}}).execute()
+            NotebookClient(
+                nb,
+                timeout=600,
+                allow_errors=True,
+                kernel_name="python3",
+                resources={"metadata": {"path": str(nb_path.parent)}},
+            ).execute()
 
     results = {}
     courses = []
@@ -94,10 +124,11 @@ def main(argv: list[str] | None = None) -> None:
     courses.append(plain)
     n = len(list(plain.glob("submitted/*/*/*.ipynb")))
     results["nbgrader autograde, sequential (baseline)"] = timed(lambda: nbgrader_sequential(plain))
-    for label, jobs in (("grade --jobs 1 (sandbox + engine)", 1), (f"grade --jobs {args.jobs} (sandbox + engine)", args.jobs)):
+    runs = (("grade --jobs 1 (sandbox + engine)", 1), (f"grade --jobs {args.jobs} (sandbox + engine)", args.jobs))
+    for label, jobs in runs:
         course = make_course(args.assignments)
         courses.append(course)
-        results[label] = timed(lambda: pipeline(course, jobs))
+        results[label] = timed(lambda course=course, jobs=jobs: pipeline(course, jobs))
     floor_course = make_course(args.assignments)
     courses.append(floor_course)
     results["floor: start a kernel, run the notebook once"] = timed(lambda: floor(floor_course))
@@ -106,7 +137,7 @@ def main(argv: list[str] | None = None) -> None:
 
     base, seq, par, low = results.values()
     print(f"demo class of {', '.join(args.assignments)}: {n} submitted notebooks, {os.cpu_count()} cores")
-    print(f"| step | seconds | s/submission | vs baseline |\n|---|---|---|---|")
+    print("| step | seconds | s/submission | vs baseline |\n|---|---|---|---|")
     for label, seconds in results.items():
         print(f"| {label} | {seconds:.1f} | {seconds / n:.2f} | {base / seconds:.2f}x |")
     print(f"sandboxed sequential grading is {base / seq:.2f}x faster than sequential nbgrader")

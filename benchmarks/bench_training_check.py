@@ -23,9 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from training_families import BROKEN, GOOD, graded_verdict  # noqa: E402
-
 from grader_utils.judge import training  # noqa: E402
+from training_families import BROKEN, GOOD, graded_verdict  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,10 +32,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--only", nargs="*", help="names of family members to run (default: all)")
     args = parser.parse_args(argv)
-    print(f"graded training check: {training.TRAINING_N_TRAIN} images (contrast {training.TRAINING_CONTRAST}), "
-          f"{training.TRAINING_EPOCHS} epochs, batch {training.TRAINING_BATCH}, "
-          f"bar {training.TRAINING_THRESHOLD:.0%}; "
-          f"seeds {args.seeds}; {platform.processor() or platform.machine()}, Python {platform.python_version()}")
+    print(
+        f"graded training check: {training.TRAINING_N_TRAIN} images (contrast {training.TRAINING_CONTRAST}), "
+        f"{training.TRAINING_EPOCHS} epochs, batch {training.TRAINING_BATCH}, "
+        f"bar {training.TRAINING_THRESHOLD:.0%}; "
+        f"seeds {args.seeds}; {platform.processor() or platform.machine()}, Python {platform.python_version()}"
+    )
     lowest_good, highest_broken, wrong = 1.0, 0.0, []
     for family, members in (("good", GOOD), ("broken", BROKEN)):
         for name, (build, compile_fn) in members.items():
@@ -55,11 +56,16 @@ def main(argv: list[str] | None = None) -> int:
                 lowest_good = min(lowest_good, *accs)
             else:
                 highest_broken = max(highest_broken, *accs)
-            print(f"{family:6s} {name:22s} accuracy min {min(accs):6.1%} max {max(accs):6.1%}  "
-                  f"[{' '.join(f'{a:.3f}' for a in accs)}]  {sum(seconds) / len(seconds):5.1f} s/run", flush=True)
+            print(
+                f"{family:6s} {name:22s} accuracy min {min(accs):6.1%} max {max(accs):6.1%}  "
+                f"[{' '.join(f'{a:.3f}' for a in accs)}]  {sum(seconds) / len(seconds):5.1f} s/run",
+                flush=True,
+            )
     bar = training.TRAINING_THRESHOLD
-    print(f"lowest accuracy of a good answer: {lowest_good:.1%} (bar + {lowest_good - bar:+.1%}); "
-          f"highest of a broken answer: {highest_broken:.1%} (bar {highest_broken - bar:+.1%})")
+    print(
+        f"lowest accuracy of a good answer: {lowest_good:.1%} (bar + {lowest_good - bar:+.1%}); "
+        f"highest of a broken answer: {highest_broken:.1%} (bar {highest_broken - bar:+.1%})"
+    )
     for line in wrong:
         print("WRONG VERDICT:", line)
     print("every verdict right" if not wrong else f"{len(wrong)} wrong verdicts")

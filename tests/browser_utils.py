@@ -30,15 +30,21 @@ SCREENSHOT_DIR = ROOT / "docs" / "screenshots"
 VIEWPORT = {"width": 1280, "height": 800}
 
 # Chromium as root needs --no-sandbox; the rest keep it from reaching for Google's hosts (there is no network).
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 
 # JupyterLab user settings for a quiet, predictable UI: no news/update toasts over the screenshots, and every
 # cell in the DOM (the default windowing only renders cells near the viewport).
 LAB_SETTINGS = {
-    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false",
-                                                                        "checkForUpdates": False},
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false", "checkForUpdates": False},
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
 }
 
@@ -49,8 +55,10 @@ def chromium_executable() -> str:
         path = shutil.which(name)
         if path:
             return path
-    pytest.fail("Chromium is not installed: run `make install-test` as root (it apt-installs the Debian package "
-                "chromium) or `sudo apt-get install chromium`")
+    pytest.fail(
+        "Chromium is not installed: run `make install-test` as root (it apt-installs the Debian package "
+        "chromium) or `sudo apt-get install chromium`"
+    )
 
 
 def free_port() -> int:
@@ -106,15 +114,26 @@ def lab_server(root: Path, home: Path, timeout: float = 90) -> Iterator[LabServe
         (settings / rel).write_text(json.dumps(value))
     token = secrets.token_hex(16)
     port = free_port()
-    env = dict(os.environ,
-               PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-               JUPYTER_CONFIG_DIR=str(home / "config"),
-               JUPYTER_RUNTIME_DIR=str(home / "runtime"),
-               IPYTHONDIR=str(home / "ipython"),
-               NBGRADER_EXCHANGE_ROOT=str(home / "exchange"))
-    cmd = [str(VENV_BIN / "jupyter"), "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-           "--ServerApp.port_retries=0", f"--ServerApp.token={token}", f"--ServerApp.root_dir={root}",
-           f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={home / 'workspaces'}"]
+    env = dict(
+        os.environ,
+        PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        JUPYTER_CONFIG_DIR=str(home / "config"),
+        JUPYTER_RUNTIME_DIR=str(home / "runtime"),
+        IPYTHONDIR=str(home / "ipython"),
+        NBGRADER_EXCHANGE_ROOT=str(home / "exchange"),
+    )
+    cmd = [
+        str(VENV_BIN / "jupyter"),
+        "lab",
+        "--no-browser",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        "--ServerApp.port_retries=0",
+        f"--ServerApp.token={token}",
+        f"--ServerApp.root_dir={root}",
+        f"--LabApp.user_settings_dir={settings}",
+        f"--LabApp.workspaces_dir={home / 'workspaces'}",
+    ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
     log = home / "jupyter-lab.log"
@@ -152,6 +171,7 @@ def save_screenshot(page, name: str, out_dir: Path, readme: bool = False) -> Pat
 def solution_source(cell_source: str) -> str:
     """The instructor's cell with nbgrader's ``### BEGIN/END SOLUTION`` marker lines removed:
     what a student who solved the exercise would have in the cell."""
-    lines = [line for line in cell_source.splitlines()
-             if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION")]
+    lines = [
+        line for line in cell_source.splitlines() if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION")
+    ]
     return "\n".join(lines)

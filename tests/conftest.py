@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
 from postgres import find_postgres_bin, postgres_server  # noqa: F401  (session fixture: a real PostgreSQL server)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,10 +56,14 @@ _TENSORFLOW_SEEN: list[str] = []
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--fast", action="store_true",
-                     help=f"the fast tier: deselect tests marked {', '.join(HEAVY)} (make test-fast)")
-    parser.addoption("--update-goldens", action="store_true",
-                     help="rewrite tests/goldens/ from what the checks print now, instead of comparing with it")
+    parser.addoption(
+        "--fast", action="store_true", help=f"the fast tier: deselect tests marked {', '.join(HEAVY)} (make test-fast)"
+    )
+    parser.addoption(
+        "--update-goldens",
+        action="store_true",
+        help="rewrite tests/goldens/ from what the checks print now, instead of comparing with it",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -83,23 +88,29 @@ def _bubblewrap_runs() -> bool:
 def _missing_bubblewrap() -> str | None:
     if _bubblewrap_runs() or os.environ.get("CI"):
         return None
-    return ("bubblewrap does not run here: sudo apt-get install bubblewrap (`make install` does it as root), "
-            "and user namespaces must be enabled")
+    return (
+        "bubblewrap does not run here: sudo apt-get install bubblewrap (`make install` does it as root), "
+        "and user namespaces must be enabled"
+    )
 
 
 def _missing_postgres() -> str | None:
     if find_postgres_bin() is not None or os.environ.get("CI"):
         return None
-    return ("PostgreSQL is not installed (initdb/pg_ctl neither on PATH nor in /usr/lib/postgresql/*/bin): "
-            "sudo apt-get install postgresql (`make install` does it as root)")
+    return (
+        "PostgreSQL is not installed (initdb/pg_ctl neither on PATH nor in /usr/lib/postgresql/*/bin): "
+        "sudo apt-get install postgresql (`make install` does it as root)"
+    )
 
 
 def _missing_hub() -> str | None:
     if os.geteuid() != 0:
         return "creates Unix users and runs the course's programs as them: run the tests as root"
     if not runnable_by_others(sys.executable):
-        return (f"this virtualenv's Python ({os.path.realpath(sys.executable)}) is root's only, so the Unix users "
-                "the tests create cannot run it: rm -rf .venv && make install (as root it then uses /usr/bin/python3)")
+        return (
+            f"this virtualenv's Python ({os.path.realpath(sys.executable)}) is root's only, so the Unix users "
+            "the tests create cannot run it: rm -rf .venv && make install (as root it then uses /usr/bin/python3)"
+        )
     return None
 
 
@@ -122,8 +133,11 @@ def _module_markers(path: Path) -> set[str]:
     names: set[str] = set()
     for node in tree.body:
         if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "pytestmark" for t in node.targets):
-            names |= {n.attr for n in ast.walk(node.value)
-                      if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Attribute) and n.value.attr == "mark"}
+            names |= {
+                n.attr
+                for n in ast.walk(node.value)
+                if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Attribute) and n.value.attr == "mark"
+            }
     return names
 
 
@@ -140,14 +154,20 @@ def pytest_make_collect_report(collector: pytest.Collector) -> Iterator[pytest.C
     """In ``--fast`` runs, a test module whose import loads TensorFlow is a collection error (it needs a
     module-level ``pytestmark`` with ``keras``)."""
     report = yield
-    if (isinstance(collector, pytest.Module) and collector.config.getoption("--fast") and not _TENSORFLOW_SEEN
-            and "tensorflow" in sys.modules):
+    if (
+        isinstance(collector, pytest.Module)
+        and collector.config.getoption("--fast")
+        and not _TENSORFLOW_SEEN
+        and "tensorflow" in sys.modules
+    ):
         _TENSORFLOW_SEEN.append(collector.nodeid)
         if _module_markers(collector.path) & set(HEAVY):  # named on the command line: its tests are deselected
             return report
         report.outcome = "failed"
-        report.longrepr = (f"importing {collector.nodeid} loads TensorFlow in a --fast run: give the module "
-                           "`pytestmark = pytest.mark.keras`, or import TensorFlow inside the tests")
+        report.longrepr = (
+            f"importing {collector.nodeid} loads TensorFlow in a --fast run: give the module "
+            "`pytestmark = pytest.mark.keras`, or import TensorFlow inside the tests"
+        )
     return report
 
 
@@ -185,8 +205,10 @@ def _fast_tier_imports_no_tensorflow(request: pytest.FixtureRequest) -> Iterator
     loaded = [m for m in ("tensorflow", "keras") if m in sys.modules]
     if loaded:
         _TENSORFLOW_SEEN.append(request.node.nodeid)
-        pytest.fail(f"{' and '.join(loaded)} got imported in a --fast run: mark this test (or the fixture that "
-                    "imports it) `keras`")
+        pytest.fail(
+            f"{' and '.join(loaded)} got imported in a --fast run: mark this test (or the fixture that "
+            "imports it) `keras`"
+        )
 
 
 def assignments() -> list[str]:
@@ -197,8 +219,13 @@ def assignments() -> list[str]:
 def nbgrader(course: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     """Run the real ``nbgrader`` command line in ``course``."""
     env = dict(os.environ, PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-    proc = subprocess.run([str(VENV_BIN / "nbgrader"), *args, f"--CourseDirectory.root={course}"],
-                          cwd=course, env=env, capture_output=True, text=True)
+    proc = subprocess.run(
+        [str(VENV_BIN / "nbgrader"), *args, f"--CourseDirectory.root={course}"],
+        cwd=course,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     if check and proc.returncode != 0:
         raise AssertionError(f"nbgrader {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     return proc
@@ -219,8 +246,11 @@ def course_with_demo_student(dest: Path, assignment: str, student: str = "alice"
     course = copy_course(dest)
     nbgrader(course, "generate_assignment", assignment, "--force")
     for nb in (course / "release" / assignment).glob("*.ipynb"):
-        build_submission(nb, read_answers(ROOT / "demo" / assignment / f"{student}.py"),
-                         course / "submitted" / student / assignment / nb.name)
+        build_submission(
+            nb,
+            read_answers(ROOT / "demo" / assignment / f"{student}.py"),
+            course / "submitted" / student / assignment / nb.name,
+        )
     return course
 
 

@@ -17,9 +17,9 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -31,8 +31,10 @@ def find_postgres_bin() -> Path | None:
     initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
     if initdb and pg_ctl:
         return Path(os.path.realpath(pg_ctl)).parent
-    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"),
-                      key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0)
+    versions = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"),
+        key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
+    )
     return versions[-1].parent if versions else None
 
 
@@ -113,14 +115,33 @@ def start_server() -> PostgresServer:
         for path in (base, sock):
             os.chown(path, user.pw_uid, user.pw_gid)
     try:
-        _run([str(bindir / "initdb"), "-D", str(data), "-U", SUPERUSER, "--auth=trust", "--no-locale",
-              "-E", "UTF8", "--no-sync"], run_as, base)
+        _run(
+            [
+                str(bindir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                SUPERUSER,
+                "--auth=trust",
+                "--no-locale",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ],
+            run_as,
+            base,
+        )
         port = _free_port()
         with open(data / "postgresql.conf", "a") as conf:  # the file keeps its owner and mode
-            conf.write(f"\nlisten_addresses = ''\nport = {port}\nunix_socket_directories = '{sock}'\n"
-                       "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\nmax_connections = 200\n")
-        _run([str(bindir / "pg_ctl"), "-D", str(data), "-l", str(base / "server.log"), "-w", "-t", "60",
-              "start"], run_as, base)
+            conf.write(
+                f"\nlisten_addresses = ''\nport = {port}\nunix_socket_directories = '{sock}'\n"
+                "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\nmax_connections = 200\n"
+            )
+        _run(
+            [str(bindir / "pg_ctl"), "-D", str(data), "-l", str(base / "server.log"), "-w", "-t", "60", "start"],
+            run_as,
+            base,
+        )
     except Exception as exc:
         log = base / "server.log"
         text = log.read_text() if log.exists() else ""
@@ -132,8 +153,12 @@ def start_server() -> PostgresServer:
 def stop_server(server: PostgresServer) -> None:
     """Stop the server (fast shutdown: open sessions are ended) and delete its folder."""
     try:
-        _run([str(server.bindir / "pg_ctl"), "-D", str(server.base / "data"), "-m", "fast", "-w", "-t", "60",
-              "stop"], server.run_as, server.base, check=False)
+        _run(
+            [str(server.bindir / "pg_ctl"), "-D", str(server.base / "data"), "-m", "fast", "-w", "-t", "60", "stop"],
+            server.run_as,
+            server.base,
+            check=False,
+        )
     finally:
         shutil.rmtree(server.base, ignore_errors=True)
 
@@ -142,8 +167,10 @@ def stop_server(server: PostgresServer) -> None:
 def postgres_server() -> Iterator[PostgresServer]:
     """A real PostgreSQL server for this test session (see the module docstring)."""
     if find_postgres_bin() is None:  # tests marked `postgres` are skipped before (conftest.py), except in CI
-        pytest.fail("PostgreSQL is not installed (initdb/pg_ctl neither on PATH nor in /usr/lib/postgresql/*/bin); "
-                    "`make install-test` installs Debian's package when run as root")
+        pytest.fail(
+            "PostgreSQL is not installed (initdb/pg_ctl neither on PATH nor in /usr/lib/postgresql/*/bin); "
+            "`make install-test` installs Debian's package when run as root"
+        )
     server = start_server()
     try:
         yield server

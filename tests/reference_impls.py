@@ -13,7 +13,8 @@ at the top/left and the rest at the bottom/right, as TensorFlow does.
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -45,15 +46,18 @@ def same_pads(size: int, k: int, s: int) -> tuple[int, int]:
 
 # --- exercises 1 and 4: shapes ---------------------------------------------------------
 
-def conv2d_output_shape(input_shape: Sequence[int], filters: int, kernel_size: Any,
-                        strides: Any = (1, 1), padding: str = "valid") -> tuple[int, int, int]:
+
+def conv2d_output_shape(
+    input_shape: Sequence[int], filters: int, kernel_size: Any, strides: Any = (1, 1), padding: str = "valid"
+) -> tuple[int, int, int]:
     h, w = int(input_shape[0]), int(input_shape[1])
     (kh, kw), (sh, sw) = to_pair(kernel_size), to_pair(strides)
     return out_length(h, kh, sh, padding), out_length(w, kw, sw, padding), int(filters)
 
 
-def pool2d_output_shape(input_shape: Sequence[int], pool_size: Any, strides: Any = None,
-                        padding: str = "valid") -> tuple[int, int, int]:
+def pool2d_output_shape(
+    input_shape: Sequence[int], pool_size: Any, strides: Any = None, padding: str = "valid"
+) -> tuple[int, int, int]:
     h, w, c = (int(d) for d in input_shape)
     (ph, pw) = to_pair(pool_size)
     (sh, sw) = (ph, pw) if strides is None else to_pair(strides)
@@ -62,8 +66,8 @@ def pool2d_output_shape(input_shape: Sequence[int], pool_size: Any, strides: Any
 
 # --- exercises 5 and 6: pooled values --------------------------------------------------
 
-def pool2d(x: np.ndarray, kind: str, pool_size: Any, strides: Any = None,
-           padding: str = "valid") -> np.ndarray:
+
+def pool2d(x: np.ndarray, kind: str, pool_size: Any, strides: Any = None, padding: str = "valid") -> np.ndarray:
     """Max or average pooling of one image. Padding never enters a window: a border
     window of 'same' pooling uses only the input values inside it."""
     (ph, pw) = to_pair(pool_size)
@@ -78,7 +82,7 @@ def pool2d(x: np.ndarray, kind: str, pool_size: Any, strides: Any = None,
         r0 = i * sh - top
         for j in range(w_out):
             c0 = j * sw - left
-            window = x[max(r0, 0):min(r0 + ph, h), max(c0, 0):min(c0 + pw, w)].astype(np.float64)
+            window = x[max(r0, 0) : min(r0 + ph, h), max(c0, 0) : min(c0 + pw, w)].astype(np.float64)
             if kind == "max":
                 out[i, j] = window.max(axis=(0, 1))
             else:
@@ -96,8 +100,10 @@ def average_pool2d(x: np.ndarray, pool_size: Any, strides: Any = None, padding: 
 
 # --- convolution (cross-correlation), float64 -------------------------------------------
 
-def conv2d_float64(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray, strides: Any = (1, 1),
-                   padding: str = "valid") -> np.ndarray:
+
+def conv2d_float64(
+    x: np.ndarray, kernel: np.ndarray, bias: np.ndarray, strides: Any = (1, 1), padding: str = "valid"
+) -> np.ndarray:
     """``out[i, j, o] = bias[o] + sum_{a, b, c} xp[i*sh + a, j*sw + b, c] * kernel[a, b, c, o]``
     where ``xp`` is ``x`` zero-padded as 'same' asks (nothing for 'valid')."""
     x = np.asarray(x, dtype=np.float64)
@@ -112,14 +118,15 @@ def conv2d_float64(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray, strides:
     out = np.empty((h_out, w_out, c_out))
     for i in range(h_out):
         for j in range(w_out):
-            patch = x[i * sh:i * sh + kh, j * sw:j * sw + kw, :]
+            patch = x[i * sh : i * sh + kh, j * sw : j * sw + kw, :]
             for o in range(c_out):
                 out[i, j, o] = bias[o] + float(np.sum(patch * kernel[:, :, :, o]))
     return out
 
 
-def conv2d(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray, strides: Any = (1, 1),
-           padding: str = "valid") -> np.ndarray:
+def conv2d(
+    x: np.ndarray, kernel: np.ndarray, bias: np.ndarray, strides: Any = (1, 1), padding: str = "valid"
+) -> np.ndarray:
     """The same cross-correlation, vectorized: one step per kernel offset (kh * kw steps), each on
     whole arrays; float64 sums, returned in ``x.dtype``."""
     kh, kw, c_in, c_out = kernel.shape
@@ -133,7 +140,7 @@ def conv2d(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray, strides: Any = (
     k64 = np.asarray(kernel, dtype=np.float64)
     for a in range(kh):
         for b in range(kw):
-            patch = xp[a:a + sh * (h_out - 1) + 1:sh, b:b + sw * (w_out - 1) + 1:sw, :]
+            patch = xp[a : a + sh * (h_out - 1) + 1 : sh, b : b + sw * (w_out - 1) + 1 : sw, :]
             out += patch @ k64[a, b]
     return out.astype(x.dtype)
 
@@ -157,14 +164,17 @@ def conv2d_param_count(in_channels: int, filters: int, kernel_size: Any) -> int:
 
 # --- exercise 7: Sequential stacks -------------------------------------------------------
 
-def sequential_output_shapes(input_shape: Sequence[int],
-                             layers: Sequence[tuple[str, Mapping[str, Any]]]) -> list[tuple[int, ...]]:
+
+def sequential_output_shapes(
+    input_shape: Sequence[int], layers: Sequence[tuple[str, Mapping[str, Any]]]
+) -> list[tuple[int, ...]]:
     shape = tuple(int(d) for d in input_shape)
     shapes = []
     for kind, kw in layers:
         if kind == "conv2d":
-            shape = conv2d_output_shape(shape, kw["filters"], kw["kernel_size"], kw.get("strides", (1, 1)),
-                                        kw.get("padding", "valid"))
+            shape = conv2d_output_shape(
+                shape, kw["filters"], kw["kernel_size"], kw.get("strides", (1, 1)), kw.get("padding", "valid")
+            )
         elif kind in ("max_pooling2d", "average_pooling2d"):
             shape = pool2d_output_shape(shape, kw["pool_size"], kw.get("strides"), kw.get("padding", "valid"))
         elif kind == "flatten":
@@ -182,8 +192,7 @@ def sequential_output_shapes(input_shape: Sequence[int],
     return shapes
 
 
-def sequential_param_counts(input_shape: Sequence[int],
-                            layers: Sequence[tuple[str, Mapping[str, Any]]]) -> list[int]:
+def sequential_param_counts(input_shape: Sequence[int], layers: Sequence[tuple[str, Mapping[str, Any]]]) -> list[int]:
     inputs = [tuple(input_shape)] + sequential_output_shapes(input_shape, layers)[:-1]
     counts = []
     for (kind, kw), shape in zip(layers, inputs):
@@ -198,6 +207,7 @@ def sequential_param_counts(input_shape: Sequence[int],
 
 
 # --- assignment 03: receptive_field ---------------------------------------------------------
+
 
 def layer_geometry(kind: str, kw: Mapping[str, Any]) -> tuple[IntPair, IntPair]:
     """(kernel, strides) of a conv/pool spec, with Keras' defaults (pooling strides = pool_size)."""

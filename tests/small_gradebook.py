@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from nbgrader.api import Gradebook, MissingEntry
 
 from grader_utils.instructor.exporters import exercise_of
@@ -18,10 +20,17 @@ STUDENTS = [
     ("cy", "Cy", "Young", "cy@example.org", ""),  # no LMS id, and no submission of a2_models
 ]
 #: auto scores (student, grade cell) -> score; cells not listed score 0
-AUTO = {("ann", "conv_shape__basic"): 1, ("ann", "conv_shape__random"): 2, ("ann", "pool_shape__basic"): 3,
-        ("ann", "build_model__layers"): 2, ("ann", "build_model__training"): 1.5,
-        ("bob", "conv_shape__basic"): 1, ("bob", "pool_shape__basic"): 0,
-        ("cy", "conv_shape__random"): 2, ("cy", "pool_shape__basic"): 3}
+AUTO = {
+    ("ann", "conv_shape__basic"): 1,
+    ("ann", "conv_shape__random"): 2,
+    ("ann", "pool_shape__basic"): 3,
+    ("ann", "build_model__layers"): 2,
+    ("ann", "build_model__training"): 1.5,
+    ("bob", "conv_shape__basic"): 1,
+    ("bob", "pool_shape__basic"): 0,
+    ("cy", "conv_shape__random"): 2,
+    ("cy", "pool_shape__basic"): 3,
+}
 #: a grader's manual score replaces bob's auto score of 0
 MANUAL = {("bob", "pool_shape__basic"): 2.5}
 
@@ -73,3 +82,27 @@ def truth(db_url: str) -> dict:
                     for g in snb.grades:
                         out["grade"][s.id, g.name] = g.score
     return out
+
+
+def write_source(root: Path) -> Path:
+    """A course in ``root`` whose instructor's notebooks match the small gradebook: one notebook per
+    assignment of :data:`LAYOUT`, one graded test cell per grade cell (same id and points). Returns ``root``."""
+    import nbformat
+
+    for assignment, notebook, cells in LAYOUT:
+        nb = nbformat.v4.new_notebook()
+        for name, points in cells:
+            cell = nbformat.v4.new_code_cell(f"check_{exercise_of(name)}({exercise_of(name)})")
+            cell.metadata["nbgrader"] = {
+                "grade": True,
+                "solution": False,
+                "locked": True,
+                "grade_id": name,
+                "points": points,
+                "schema_version": 3,
+            }
+            nb.cells.append(cell)
+        path = root / "source" / assignment / f"{notebook}.ipynb"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, path)
+    return root

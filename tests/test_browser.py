@@ -21,8 +21,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from browser_utils import (CHROMIUM_ARGS, VIEWPORT, chromium_executable, lab_server, save_screenshot,
-                           solution_source)
+from browser_utils import CHROMIUM_ARGS, VIEWPORT, chromium_executable, lab_server, save_screenshot, solution_source
 from conftest import ROOT, assignments
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -65,7 +64,8 @@ def cell_source(notebook: Path, grade_id: str) -> str:
 def code_cell(page, text: str):
     """The notebook's code cell whose editor contains ``text``."""
     cells = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell").filter(
-        has=page.locator(".jp-InputArea-editor", has_text=text))
+        has=page.locator(".jp-InputArea-editor", has_text=text)
+    )
     return cells.first
 
 
@@ -125,7 +125,7 @@ def test_student_solves_an_exercise_and_validates(browser, tmp_path: Path, shots
         editor.click()
         page.keyboard.press("Control+A")
         page.keyboard.insert_text(answer)
-        assert editor_text(solution_cell) == "\n".join(l.rstrip() for l in answer.splitlines())
+        assert editor_text(solution_cell) == "\n".join(line.rstrip() for line in answer.splitlines())
 
         # ... runs all cells (Run menu): the visible test passes; Run All stops at the next exercise's test.
         page.locator(".lm-MenuBar-item", has_text=re.compile(r"^Run$")).click()
@@ -163,17 +163,23 @@ def _display_names(course: Path) -> dict[str, str]:
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        return {st.id: (f"{st.last_name}, {st.first_name}" if st.last_name is not None and st.first_name is not None
-                        else st.id) for st in gb.students}
+        return {
+            st.id: (
+                f"{st.last_name}, {st.first_name}" if st.last_name is not None and st.first_name is not None else st.id
+            )
+            for st in gb.students
+        }
 
 
 def _scores_by_id(rows, id_cell: str) -> dict[str, str]:
-    return {row.locator(id_cell).inner_text().strip(): row.locator("td.score").inner_text().strip()
-            for row in rows.all()}
+    return {
+        row.locator(id_cell).inner_text().strip(): row.locator("td.score").inner_text().strip() for row in rows.all()
+    }
 
 
-def test_instructor_sees_assignments_and_grades(browser, graded_course: Path, scores: dict, tmp_path: Path,
-                                                shots: Path) -> None:
+def test_instructor_sees_assignments_and_grades(
+    browser, graded_course: Path, scores: dict, tmp_path: Path, shots: Path
+) -> None:
     from playwright.sync_api import expect
 
     names = assignments()
@@ -196,8 +202,10 @@ def test_instructor_sees_assignments_and_grades(browser, graded_course: Path, sc
         # Manage Assignments: every assignment, with as many submissions as there are in submitted/.
         rows = frame.locator("table tbody tr").filter(has=frame.locator("td.num-submissions"))
         expect(rows).to_have_count(len(names), timeout=UI_TIMEOUT_MS)
-        shown = {row.locator("td.name").inner_text().strip(): row.locator("td.num-submissions").inner_text().strip()
-                 for row in rows.all()}
+        shown = {
+            row.locator("td.name").inner_text().strip(): row.locator("td.num-submissions").inner_text().strip()
+            for row in rows.all()
+        }
         assert shown == {a: str(len(list(graded_course.glob(f"submitted/*/{a}")))) for a in names}
         save_screenshot(page, "formgrader-assignments", shots)
 
@@ -207,8 +215,9 @@ def test_instructor_sees_assignments_and_grades(browser, graded_course: Path, sc
         rows = frame.locator("table tbody tr").filter(has=frame.locator("td.id"))
         expect(rows).to_have_count(len(students), timeout=UI_TIMEOUT_MS)
         max_total = sum(sum(t["max"].values()) for t in scores.values())
-        expected = {s: f"{_js_number(sum(total(s, t) for t in scores.values()))} / {_js_number(max_total)}"
-                    for s in students}
+        expected = {
+            s: f"{_js_number(sum(total(s, t) for t in scores.values()))} / {_js_number(max_total)}" for s in students
+        }
         assert _scores_by_id(rows, "td.id") == expected
         save_screenshot(page, "formgrader-students", shots, readme=True)
 
@@ -223,14 +232,17 @@ def test_instructor_sees_assignments_and_grades(browser, graded_course: Path, sc
         max_nb = _js_number(sum(table["max"].values()))
         shown = _display_names(graded_course)  # "Last, First" from the roster, else the id (as nbgrader's JS does)
         assert _scores_by_id(rows, "td.name a.name-shown") == {
-            shown[s]: f"{_js_number(total(s, table))} / {max_nb}" for s in table["students"]}
+            shown[s]: f"{_js_number(total(s, table))} / {max_nb}" for s in table["students"]
+        }
         save_screenshot(page, "formgrader-gradebook", shots, readme=True)
         page.close()
 
     # The feedback page (nbgrader generate_feedback) of a demo student with some mistakes, opened from disk;
     # its contents list links to each test cell: follow the first failed one.
-    student = min((s for s in table["students"] if s not in ("solution", "untouched")),
-                  key=lambda s: (abs(total(s, table) - sum(table["max"].values()) / 2), s))
+    student = min(
+        (s for s in table["students"] if s not in ("solution", "untouched")),
+        key=lambda s: (abs(total(s, table) - sum(table["max"].values()) / 2), s),
+    )
     failed = next(t for t in table["tests"] if table["students"][student][t] < table["max"][t])
     feedback = graded_course / "feedback" / student / ASSIGNMENT / f"{nb_name}.html"
     page = browser.new_page(viewport=VIEWPORT)

@@ -1,5 +1,6 @@
-"""grader_utils.judge.cases (and the case modules behind it): every suite yields cases, random suites are seeded, every case is a valid
-Keras configuration, and calls are shown the way a student would type them."""
+"""judge/cases.py: every suite of every family yields cases, random suites are seeded, and every case is a valid
+Keras configuration (what the cases of each family are about: test_shape_cases.py, test_array_cases.py,
+test_stack_cases.py; how a case is shown: test_case.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from typing import Any
 import numpy as np
 import pytest
 
-from grader_utils.judge import stack_cases
 from grader_utils.judge.case import Case
 from grader_utils.judge.cases import SUITES, suite_cases
 
@@ -39,8 +39,13 @@ NOTEBOOK_SEEDS = {
 def same_value(a: Any, b: Any) -> bool:
     """Structural equality that compares arrays by dtype, shape and content."""
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        return (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.dtype == b.dtype
-                and a.shape == b.shape and np.array_equal(a, b))
+        return (
+            isinstance(a, np.ndarray)
+            and isinstance(b, np.ndarray)
+            and a.dtype == b.dtype
+            and a.shape == b.shape
+            and np.array_equal(a, b)
+        )
     if isinstance(a, (tuple, list)):
         return type(a) is type(b) and len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b))
     if isinstance(a, dict):
@@ -49,8 +54,7 @@ def same_value(a: Any, b: Any) -> bool:
 
 
 def same_cases(a: list[Case], b: list[Case]) -> bool:
-    return len(a) == len(b) and all(same_value(x.args, y.args) and same_value(x.kwargs, y.kwargs)
-                                    for x, y in zip(a, b))
+    return len(a) == len(b) and all(same_value(x.args, y.args) and same_value(x.kwargs, y.kwargs) for x, y in zip(a, b))
 
 
 @pytest.mark.parametrize("family,suite", ALL_SUITES)
@@ -96,44 +100,8 @@ def test_unknown_suite_raises_value_error():
         suite_cases("conv3d", "basic")
 
 
-def test_random_cases_use_both_paddings_pairs_and_none_strides():
-    """The random suites exercise what the exercises are about."""
-    conv = suite_cases("conv2d_output_shape", "random", seed=0)
-    assert {c.kwargs["padding"] for c in conv} == {"valid", "same"}
-    assert any(isinstance(c.args[2], int) for c in conv) and any(isinstance(c.args[2], tuple) for c in conv)
-    pool = suite_cases("pool2d_output_shape", "random", seed=0)
-    assert any(c.kwargs["strides"] is None for c in pool) and any(c.kwargs["strides"] is not None for c in pool)
-    same = suite_cases("conv2d_output_shape", "same_strides", seed=0)
-    assert all(c.kwargs["padding"] == "same" and min(c.kwargs["strides"]) >= 2 for c in same)
-    assert any(c.args[2][0] % 2 == 0 for c in same)
-    values = suite_cases("pool2d_values", "same_padding", seed=0)
-    assert all(c.kwargs["padding"] == "same" for c in values)
-    assert all(c.args[0].dtype == np.float32 and c.args[0].ndim == 3 for c in values)
-    assert any((c.args[0] < 0).any() for c in values)
-
-
-# --- call_text ------------------------------------------------------------------------------------------
-
-def test_call_text_formats_arrays_by_shape_and_dtype():
-    x = np.zeros((4, 5, 2), dtype=np.float32)
-    case = Case((x, (2, 2)), {"strides": None, "padding": "same"})
-    assert case.call_text("max_pool2d") == "max_pool2d(<array (4, 5, 2) float32>, (2, 2), strides=None, padding='same')"
-
-
-def test_call_text_of_plain_arguments_uses_repr():
-    case = Case(((28, 56, 3), 8, (3, 3)), {"strides": (1, 1), "padding": "same"})
-    assert case.call_text("conv2d_output_shape") == \
-        "conv2d_output_shape((28, 56, 3), 8, (3, 3), strides=(1, 1), padding='same')"
-    assert Case(((32, 32, 3), 32, 3)).call_text("f") == "f((32, 32, 3), 32, 3)"
-
-
-def test_call_text_never_prints_array_contents():
-    x = np.arange(1000, dtype=np.float32).reshape(10, 10, 10)
-    text = Case((x, 2)).call_text("average_pool2d")
-    assert text == "average_pool2d(<array (10, 10, 10) float32>, 2)"
-
-
 # --- every case is a valid Keras configuration ----------------------------------------------------------
+
 
 def _seeds(family: str, suite: str) -> list[int]:
     return [0, *NOTEBOOK_SEEDS.get((family, suite), [])] if (family, suite) in RANDOM_SUITES else [0]
@@ -171,22 +139,3 @@ def test_every_case_is_valid_for_keras(family, suite):
     for seed in _seeds(family, suite):
         for case in suite_cases(family, suite, seed=seed):
             _valid(family, case)
-
-
-def test_lesson_model_is_the_lessons_stack():
-    kinds = [kind for kind, _ in stack_cases.LESSON_MODEL]
-    assert kinds == ["conv2d", "conv2d", "max_pooling2d", "flatten", "dense"]
-    assert stack_cases.sequential_basic()[0].args == ((28, 56, 3), stack_cases.LESSON_MODEL)
-
-
-def test_receptive_field_cases_cover_what_the_exercise_is_about():
-    """Every layer kind, default and given pooling strides, rectangular kernels and strides, both paddings."""
-    stacks = [c.args[0] for c in suite_cases("receptive_field", "random", seed=0)]
-    specs = [spec for stack in stacks for spec in stack]
-    assert {kind for kind, _ in specs} == {"conv2d", "max_pooling2d", "average_pooling2d"}
-    pools = [kw for kind, kw in specs if kind != "conv2d"]
-    assert any("strides" not in kw for kw in pools) and any("strides" in kw for kw in pools)
-    assert any(isinstance(kw.get("kernel_size", kw.get("pool_size")), tuple) for _, kw in specs)
-    assert any(isinstance(kw.get("strides"), tuple) and kw["strides"][0] != kw["strides"][1] for _, kw in specs)
-    assert {kw.get("padding") for _, kw in specs} >= {"valid", "same", None}
-    assert max(len(s) for s in stacks) >= 4

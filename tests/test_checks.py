@@ -23,41 +23,66 @@ pytestmark = pytest.mark.keras
 #: check function -> (exercise name, correct implementation, a wrong implementation)
 EXERCISES: dict[str, tuple[Any, Any, Any]] = {
     "conv2d_output_shape": (
-        checks.check_conv2d_output_shape, ref.conv2d_output_shape,
-        lambda input_shape, filters, kernel_size, strides=(1, 1), padding="valid":
-            ref.conv2d_output_shape(input_shape, filters, kernel_size, strides, "valid")),
+        checks.check_conv2d_output_shape,
+        ref.conv2d_output_shape,
+        lambda input_shape, filters, kernel_size, strides=(1, 1), padding="valid": ref.conv2d_output_shape(
+            input_shape, filters, kernel_size, strides, "valid"
+        ),
+    ),
     "pool2d_output_shape": (
-        checks.check_pool2d_output_shape, ref.pool2d_output_shape,
-        lambda input_shape, pool_size, strides=None, padding="valid":
-            ref.pool2d_output_shape(input_shape, pool_size, 1 if strides is None else strides, padding)),
+        checks.check_pool2d_output_shape,
+        ref.pool2d_output_shape,
+        lambda input_shape, pool_size, strides=None, padding="valid": ref.pool2d_output_shape(
+            input_shape, pool_size, 1 if strides is None else strides, padding
+        ),
+    ),
     "max_pool2d": (
-        checks.check_max_pool2d, ref.max_pool2d,
-        lambda x, pool_size, strides=None, padding="valid": ref.average_pool2d(x, pool_size, strides, padding)),
+        checks.check_max_pool2d,
+        ref.max_pool2d,
+        lambda x, pool_size, strides=None, padding="valid": ref.average_pool2d(x, pool_size, strides, padding),
+    ),
     "average_pool2d": (
-        checks.check_average_pool2d, ref.average_pool2d,
-        lambda x, pool_size, strides=None, padding="valid": ref.max_pool2d(x, pool_size, strides, padding)),
+        checks.check_average_pool2d,
+        ref.average_pool2d,
+        lambda x, pool_size, strides=None, padding="valid": ref.max_pool2d(x, pool_size, strides, padding),
+    ),
     "sequential_output_shapes": (
-        checks.check_sequential_output_shapes, ref.sequential_output_shapes,
-        lambda input_shape, layers: ref.sequential_output_shapes(input_shape, layers)[:-1] + [(1,)]),
+        checks.check_sequential_output_shapes,
+        ref.sequential_output_shapes,
+        lambda input_shape, layers: ref.sequential_output_shapes(input_shape, layers)[:-1] + [(1,)],
+    ),
     "sequential_param_counts": (
-        checks.check_sequential_param_counts, ref.sequential_param_counts,
-        lambda input_shape, layers: [c + 1 for c in ref.sequential_param_counts(input_shape, layers)]),
+        checks.check_sequential_param_counts,
+        ref.sequential_param_counts,
+        lambda input_shape, layers: [c + 1 for c in ref.sequential_param_counts(input_shape, layers)],
+    ),
     "dense_param_count": (
-        checks.check_dense_param_count, ref.dense_param_count,
-        lambda input_shape, units: ref.dense_param_count(input_shape, units) - units),
+        checks.check_dense_param_count,
+        ref.dense_param_count,
+        lambda input_shape, units: ref.dense_param_count(input_shape, units) - units,
+    ),
     "conv2d_param_count": (
-        checks.check_conv2d_param_count, ref.conv2d_param_count,
-        lambda c_in, filters, kernel_size: ref.conv2d_param_count(c_in, filters, kernel_size) + 1),
+        checks.check_conv2d_param_count,
+        ref.conv2d_param_count,
+        lambda c_in, filters, kernel_size: ref.conv2d_param_count(c_in, filters, kernel_size) + 1,
+    ),
     "correlate2d": (
-        checks.check_correlate2d, ref.correlate2d,
-        lambda image, kernel: ref.correlate2d(image, kernel[::-1, ::-1].copy())),
+        checks.check_correlate2d,
+        ref.correlate2d,
+        lambda image, kernel: ref.correlate2d(image, kernel[::-1, ::-1].copy()),
+    ),
     "receptive_field": (
-        checks.check_receptive_field, ref.receptive_field,
-        lambda layers: tuple(r + 1 for r in ref.receptive_field(layers))),
+        checks.check_receptive_field,
+        ref.receptive_field,
+        lambda layers: tuple(r + 1 for r in ref.receptive_field(layers)),
+    ),
     "conv2d": (
-        checks.check_conv2d, ref.conv2d,
-        lambda x, kernel, bias, strides=(1, 1), padding="valid":
-            ref.conv2d(x, kernel, np.zeros_like(bias), strides, padding)),
+        checks.check_conv2d,
+        ref.conv2d,
+        lambda x, kernel, bias, strides=(1, 1), padding="valid": ref.conv2d(
+            x, kernel, np.zeros_like(bias), strides, padding
+        ),
+    ),
 }
 
 
@@ -103,6 +128,7 @@ def test_n_limits_a_random_suite(capsys):
 
 # --- what the student's function may do ---------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", list(EXERCISES))
 def test_unimplemented_function_raises_not_implemented_error_naming_it(name):
     check, _, _ = EXERCISES[name]
@@ -131,8 +157,15 @@ def test_other_exceptions_become_failure_messages():
         checks.check_pool2d_output_shape(broken, "basic")
 
 
-@pytest.mark.parametrize("exc", [ZeroDivisionError("division by zero"), IndexError("index 5 is out of bounds"),
-                                 AssertionError("my own assert"), KeyError("padding")])
+@pytest.mark.parametrize(
+    "exc",
+    [
+        ZeroDivisionError("division by zero"),
+        IndexError("index 5 is out of bounds"),
+        AssertionError("my own assert"),
+        KeyError("padding"),
+    ],
+)
 def test_any_exception_of_the_student_is_a_wrong_answer_not_a_crash(exc):
     def raises(*args, **kwargs):
         raise exc
@@ -148,7 +181,7 @@ def test_student_function_gets_copies_of_arrays(capsys):
     """pool_values 'basic' passes the same array object to two cases: a function that scribbles
     on its input must not change what later cases (or Keras' answer) see."""
     cases = suite_cases("pool2d_values", "basic")
-    assert any(a.args[0] is b.args[0] for i, a in enumerate(cases) for b in cases[i + 1:])
+    assert any(a.args[0] is b.args[0] for i, a in enumerate(cases) for b in cases[i + 1 :])
     seen: list[np.ndarray] = []
 
     def scribbles(x, pool_size, strides=None, padding="valid"):
@@ -181,20 +214,22 @@ def test_student_function_gets_copies_of_layer_lists():
         return shapes
 
     checks.check_sequential_output_shapes(vandal, "basic")
-    assert LESSON_MODEL == lesson
+    assert lesson == LESSON_MODEL
     checks.check_sequential_param_counts(ref.sequential_param_counts, "basic")
 
 
 @pytest.mark.parametrize("not_a_function", [None, 42, "conv2d_output_shape", (28, 28, 3)], ids=repr)
 def test_non_callable_raises_assertion_error(not_a_function):
-    with pytest.raises(AssertionError, match=f"conv2d_output_shape should be a function, but it is "
-                                             f"{type(not_a_function).__name__}"):
+    with pytest.raises(
+        AssertionError, match=f"conv2d_output_shape should be a function, but it is {type(not_a_function).__name__}"
+    ):
         checks.check_conv2d_output_shape(not_a_function, "basic")
     with pytest.raises(AssertionError, match="should be a function"):
         checks.run_suite(not_a_function, "f", [], verdicts.verdict_conv2d_output_shape)
 
 
 # --- the verdicts on answers of the wrong kind -------------------------------------------------------------
+
 
 def test_shape_with_float_entries_gets_the_int_hint():
     def floats(input_shape, filters, kernel_size, strides=(1, 1), padding="valid"):
@@ -255,17 +290,24 @@ def test_a_failed_check_shows_a_short_plain_message_in_a_real_kernel():
     import nbformat
     from nbclient import NotebookClient
 
-    code = ("from grader_utils.checks import check_dense_param_count\n"
-            "def dense_param_count(input_shape, units):\n"
-            "    return input_shape[-1] * units  # forgets the biases\n"
-            "check_dense_param_count(dense_param_count, 'basic')")
+    code = (
+        "from grader_utils.checks import check_dense_param_count\n"
+        "def dense_param_count(input_shape, units):\n"
+        "    return input_shape[-1] * units  # forgets the biases\n"
+        "check_dense_param_count(dense_param_count, 'basic')"
+    )
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
     NotebookClient(nb, kernel_name="python3", timeout=120, allow_errors=True).execute()
     [error] = [o for o in nb.cells[0].outputs if o.output_type == "error"]
     namespace: dict = {}
     exec(code.replace("check_dense_param_count(dense_param_count, 'basic')", ""), namespace)
-    report = checks.run_suite(namespace["dense_param_count"], "dense_param_count",
-                              suite_cases("dense_param_count", "basic"), verdicts.verdict_dense_param_count, "basic")
+    report = checks.run_suite(
+        namespace["dense_param_count"],
+        "dense_param_count",
+        suite_cases("dense_param_count", "basic"),
+        verdicts.verdict_dense_param_count,
+        "basic",
+    )
     expected = report.message().splitlines()
     assert error.ename == "CheckFailed" and error.evalue == report.message()
     plain = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in error.traceback]

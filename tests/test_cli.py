@@ -46,16 +46,30 @@ def test_every_subcommand_has_help(command):
 
 
 def test_grade_without_submissions_says_so(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "grader_utils", "grade", "01_convolution", "--root", str(tmp_path)],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "grader_utils", "grade", "01_convolution", "--root", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 1
     assert "no submissions of 01_convolution" in proc.stdout
 
 
 def test_summary_counts_and_reasons():
-    outcomes = [Outcome("ann", "a", "graded", 3, 4, 1.0), Outcome("ben", "a", "timeout", 0, 0, 9.0, "stopped after 9 s"),
-                Outcome("cy", "a", "failed", 0, 0, 0.5, "nbgrader could not autograde it: bad JSON",
-                        ["convolution/conv2d__basic: crash (exit 1)"])]
+    outcomes = [
+        Outcome("ann", "a", "graded", 3, 4, 1.0),
+        Outcome("ben", "a", "timeout", 0, 0, 9.0, "stopped after 9 s"),
+        Outcome(
+            "cy",
+            "a",
+            "failed",
+            0,
+            0,
+            0.5,
+            "nbgrader could not autograde it: bad JSON",
+            ["convolution/conv2d__basic: crash (exit 1)"],
+        ),
+    ]
     text = summary(outcomes)
     lines = text.splitlines()
     assert lines[-1].startswith("1 graded, 1 failed, 1 timed out")
@@ -73,8 +87,11 @@ def test_export_and_report_commands_on_the_graded_class(graded_course, tmp_path)
     from grader_utils.instructor.exporters import export
 
     db = f"sqlite:///{graded_course / 'gradebook.db'}"
-    for fmt, extra, options in (("csv", [], {}), ("canvas", [], {}),
-                                ("moodle", ["--identifier", "username"], {"identifier": "username"})):
+    for fmt, extra, options in (
+        ("csv", [], {}),
+        ("canvas", [], {}),
+        ("moodle", ["--identifier", "username"], {"identifier": "username"}),
+    ):
         out = tmp_path / f"{fmt}.csv"
         assert main(["export", "--format", fmt, "--to", str(out), "--root", str(graded_course), *extra]) == 0
         reference = export(db, fmt, tmp_path / f"{fmt}-reference.csv", **options)
@@ -86,12 +103,16 @@ def test_export_and_report_commands_on_the_graded_class(graded_course, tmp_path)
     assert main(["report", "01_convolution", "--to", str(report), "--root", str(graded_course)]) == 0
     from grader_utils.instructor.table import score_table
 
-    table = subprocess.run([sys.executable, "-m", "grader_utils", "table", "01_convolution", "--json", "--root",
-                            str(graded_course)], capture_output=True, text=True)
+    table = subprocess.run(
+        [sys.executable, "-m", "grader_utils", "table", "01_convolution", "--json", "--root", str(graded_course)],
+        capture_output=True,
+        text=True,
+    )
     assert table.returncode == 0, table.stderr
     import json
 
-    assert json.loads(table.stdout) == json.loads(json.dumps(score_table(
-        f"sqlite:///{graded_course / 'gradebook.db'}", "01_convolution")))
+    assert json.loads(table.stdout) == json.loads(
+        json.dumps(score_table(f"sqlite:///{graded_course / 'gradebook.db'}", "01_convolution"))
+    )
     text = report.read_text()
     assert "data:image/png;base64," in text and "01_convolution" in text

@@ -17,6 +17,7 @@ def tol(expected: np.ndarray | float) -> np.ndarray:
 
 # --- CheckResult ------------------------------------------------------------------------------
 
+
 def test_raise_if_failed_raises_assertion_error_with_the_message():
     result = CheckResult(False, 1, 2, "the count is 2; Keras gives 1.")
     with pytest.raises(AssertionError) as info:
@@ -44,14 +45,18 @@ def test_equal_arrays_pass():
     assert result.passed and result.message == ""
 
 
-@pytest.mark.parametrize("got", [
-    EXPECTED.tolist(),
-    tuple(map(tuple, EXPECTED.tolist())),
-    np.float32(1.0),
-    None,
-    np.ma.masked_array(EXPECTED.copy()),
-    "matrix",
-], ids=["list", "tuple", "numpy-scalar", "None", "masked-array", "matrix"])
+@pytest.mark.parametrize(
+    "got",
+    [
+        EXPECTED.tolist(),
+        tuple(map(tuple, EXPECTED.tolist())),
+        np.float32(1.0),
+        None,
+        np.ma.masked_array(EXPECTED.copy()),
+        "matrix",
+    ],
+    ids=["list", "tuple", "numpy-scalar", "None", "masked-array", "matrix"],
+)
 def test_non_ndarrays_and_subclasses_are_type_failures(got):
     if isinstance(got, str):  # np.matrix warns when created: build it here, quietly
         with warnings.catch_warnings():
@@ -102,8 +107,11 @@ def test_a_wrong_dtype_says_whether_the_values_are_right():
     assert "(the values are right)" in right.message and "dtype=x.dtype" in right.message
     nearly = EXPECTED.astype(np.float64) * (1 + RTOL / 10)  # float64 noise inside the tolerance
     assert compare_arrays(nearly, EXPECTED).details["values_ok"]
-    for wrong in (EXPECTED.astype(np.float64) + 1, np.where(EXPECTED > 1, np.nan, EXPECTED).astype(np.float64),
-                  EXPECTED.astype(np.int32)):
+    for wrong in (
+        EXPECTED.astype(np.float64) + 1,
+        np.where(EXPECTED > 1, np.nan, EXPECTED).astype(np.float64),
+        EXPECTED.astype(np.int32),
+    ):
         result = compare_arrays(wrong, EXPECTED)
         assert result.details == {"problem": "dtype", "values_ok": False}, wrong
         assert "values are right" not in result.message
@@ -111,8 +119,8 @@ def test_a_wrong_dtype_says_whether_the_values_are_right():
 
 def test_non_finite_is_checked_before_values():
     got = EXPECTED.copy()
-    got[0, 1] += 5          # a wrong value first in C order
-    got[2, 3] = np.inf      # then a non-finite one
+    got[0, 1] += 5  # a wrong value first in C order
+    got[2, 3] = np.inf  # then a non-finite one
     got[1, 2] = np.nan
     result = compare_arrays(got, EXPECTED)
     assert result.details["problem"] == "nonfinite"
@@ -157,6 +165,7 @@ def test_integer_arrays_compare_exactly():
 
 
 # --- compare_arrays: tolerance boundary -------------------------------------------------------------
+
 
 @pytest.mark.parametrize("value", [0.0, 1e-3, 0.37, 1.0, -2.5, 123.0, -4.0e4, 1.0e6])
 @pytest.mark.parametrize("sign", [1.0, -1.0])
@@ -226,6 +235,7 @@ def test_randomized_perturbations_inside_and_outside_tolerance(dtype):
 
 # --- compare_int_tuple --------------------------------------------------------------------------------
 
+
 def test_int_tuple_equal_passes():
     result = compare_int_tuple((14, 28, 8), (14, 28, 8))
     assert result.passed and result.got == (14, 28, 8)
@@ -279,6 +289,7 @@ def test_int_tuple_wrong_values():
 
 
 # --- compare_int -----------------------------------------------------------------------------------------
+
 
 def test_int_equal_and_numpy_int():
     assert compare_int(245, 245).passed

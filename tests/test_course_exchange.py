@@ -36,12 +36,15 @@ def test_a_plain_submission_is_copied(tmp_path: Path) -> None:
     assert (tmp_path / "copy" / "data" / "x.txt").read_text() == "x"
 
 
-@pytest.mark.parametrize("plant, why", [
-    (lambda sub, secret: (sub / "data" / "stolen").symlink_to(secret), "is a symlink"),
-    (lambda sub, secret: (sub / "data.lnk").symlink_to(secret.parent, target_is_directory=True), "is a symlink"),
-    (lambda sub, secret: os.mkfifo(sub / "pipe"), "not a plain file or folder"),
-    (lambda sub, secret: os.link(secret, sub / "hard"), "is a hard link"),
-])
+@pytest.mark.parametrize(
+    "plant, why",
+    [
+        (lambda sub, secret: (sub / "data" / "stolen").symlink_to(secret), "is a symlink"),
+        (lambda sub, secret: (sub / "data.lnk").symlink_to(secret.parent, target_is_directory=True), "is a symlink"),
+        (lambda sub, secret: os.mkfifo(sub / "pipe"), "not a plain file or folder"),
+        (lambda sub, secret: os.link(secret, sub / "hard"), "is a hard link"),
+    ],
+)
 def test_planted_links_and_fifos_are_refused_by_the_check_and_by_the_copy(tmp_path: Path, plant, why: str) -> None:
     secret = tmp_path / "private" / "solution.ipynb"
     secret.parent.mkdir()

@@ -32,8 +32,12 @@ def archive(tmp_path_factory):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield {"url": f"http://127.0.0.1:{server.server_port}/cifar-10-python.tar.gz", "sha256": sha256,
-           "data": data, "server": server}
+    yield {
+        "url": f"http://127.0.0.1:{server.server_port}/cifar-10-python.tar.gz",
+        "sha256": sha256,
+        "data": data,
+        "server": server,
+    }
     server.shutdown()
 
 
@@ -115,6 +119,7 @@ def test_unknown_dataset_name_is_an_error():
 def test_contrast_makes_every_shape_stand_out_in_every_channel():
     """make_synthetic(contrast=...) (the graded training run's data): every image has, in every colour
     channel, a shape far from its background; the default data has many that do not."""
+
     def pixels_far_from_background(x):  # per image and channel: pixels > 0.3 from the median (background)
         x = x.astype(float) / 255
         return (np.abs(x - np.median(x, axis=(1, 2), keepdims=True)) > 0.3).sum(axis=(1, 2))

@@ -18,9 +18,10 @@ from __future__ import annotations
 import ast
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import nbformat
 import numpy as np
@@ -28,9 +29,9 @@ import pytest
 
 from conftest import ROOT
 from grader_utils import checks
-from grader_utils.judge.registry import ARRAY_EXERCISES
-from grader_utils.judge.compare import CheckFailed
 from grader_utils.instructor.demo import read_answers
+from grader_utils.judge.compare import CheckFailed
+from grader_utils.judge.registry import ARRAY_EXERCISES
 
 pytestmark = pytest.mark.keras
 
@@ -128,8 +129,15 @@ def verdicts(assignment: str, student: str) -> dict[str, dict[bool, list[bool]]]
 
 def test_the_notebooks_have_visible_and_hidden_checks_for_every_exercise():
     calls = exercise_calls()
-    assert {"conv2d_output_shape", "pool2d_output_shape", "max_pool2d", "average_pool2d", "conv2d",
-            "sequential_output_shapes", "sequential_param_counts"} <= set(calls)
+    assert {
+        "conv2d_output_shape",
+        "pool2d_output_shape",
+        "max_pool2d",
+        "average_pool2d",
+        "conv2d",
+        "sequential_output_shapes",
+        "sequential_param_counts",
+    } <= set(calls)
     for func, func_calls in calls.items():
         assert any(not c.hidden for c in func_calls), f"{func} has no visible check"
         assert any(c.hidden for c in func_calls), f"{func} has no hidden check"
@@ -141,5 +149,7 @@ def test_a_demo_mistake_that_costs_hidden_points_fails_a_visible_check(assignmen
     if student == "alice":  # the right answers pass everything: the checks themselves work here
         assert found and all(all(v[True] + v[False]) for v in found.values()), found
     silent = sorted(func for func, v in found.items() if not all(v[True]) and all(v[False]))
-    assert not silent, (f"{student}'s {silent} pass every visible check in {assignment} but fail a hidden "
-                        "one: add a case that shows the mistake to the visible (basic) suite")
+    assert not silent, (
+        f"{student}'s {silent} pass every visible check in {assignment} but fail a hidden "
+        "one: add a case that shows the mistake to the visible (basic) suite"
+    )

@@ -61,14 +61,25 @@ def links(page: Path) -> list[str]:
 
 
 def relative_links() -> list[tuple[Path, str]]:
-    return [(page, link) for page in PAGES for link in links(page)
-            if not re.match(r"^[a-z][a-z0-9+.-]*:", link, re.IGNORECASE)]
+    return [
+        (page, link)
+        for page in PAGES
+        for link in links(page)
+        if not re.match(r"^[a-z][a-z0-9+.-]*:", link, re.IGNORECASE)
+    ]
 
 
 def test_pages_exist() -> None:
     names = {p.name for p in PAGES}
-    for name in ("student-guide.md", "instructor-guide.md", "security.md", "architecture.md", "benchmarks.md",
-                 "testing.md", "hub.md"):
+    for name in (
+        "student-guide.md",
+        "instructor-guide.md",
+        "security.md",
+        "architecture.md",
+        "benchmarks.md",
+        "testing.md",
+        "hub.md",
+    ):
         assert name in names, f"docs/{name} is missing"
 
 
@@ -79,8 +90,10 @@ def test_relative_link_resolves(page: Path, link: str) -> None:
     assert target.exists(), f"{page.relative_to(ROOT)}: link {link!r} points to a missing file"
     if anchor:
         assert target.suffix == ".md", f"{page.relative_to(ROOT)}: anchor {link!r} into a non-Markdown file"
-        assert anchor in anchors(target), (f"{page.relative_to(ROOT)}: no heading for #{anchor} in "
-                                           f"{target.relative_to(ROOT)} (headings: {sorted(anchors(target))})")
+        assert anchor in anchors(target), (
+            f"{page.relative_to(ROOT)}: no heading for #{anchor} in "
+            f"{target.relative_to(ROOT)} (headings: {sorted(anchors(target))})"
+        )
 
 
 def test_every_page_is_linked_from_the_readme_or_a_page() -> None:
@@ -96,8 +109,9 @@ def makefile_targets() -> set[str]:
 def test_named_make_targets_exist() -> None:
     targets = makefile_targets()
     assert {"demo", "test"} <= targets  # the parser itself works
-    named = {(page.relative_to(ROOT).as_posix(), t) for page in PAGES
-             for t in MAKE.findall(page.read_text(encoding="utf-8"))}
+    named = {
+        (page.relative_to(ROOT).as_posix(), t) for page in PAGES for t in MAKE.findall(page.read_text(encoding="utf-8"))
+    }
     assert named, "no `make X` found in the docs: the pattern is broken"
     missing = sorted(f"{page}: make {t}" for page, t in named if t not in targets)
     assert not missing, f"not Makefile targets: {missing}"
@@ -106,14 +120,17 @@ def test_named_make_targets_exist() -> None:
 def test_readme_is_short_with_one_picture() -> None:
     text = README.read_text(encoding="utf-8")
     lines = text.splitlines()
-    assert len(lines) <= README_MAX_LINES, (f"README.md has {len(lines)} lines (at most {README_MAX_LINES}): "
-                                            "move the depth to a page in docs/")
+    assert len(lines) <= README_MAX_LINES, (
+        f"README.md has {len(lines)} lines (at most {README_MAX_LINES}): move the depth to a page in docs/"
+    )
     assert "make demo" in text and "make test" in text
-    assert len(HTML_LINK.findall(prose(text))) + len(re.findall(r"!\[", prose(text))) == 1, \
+    assert len(HTML_LINK.findall(prose(text))) + len(re.findall(r"!\[", prose(text))) == 1, (
         "the README shows exactly one picture"
+    )
 
 
 # --- score tables: `== scores: A` blocks as `make demo` prints them -------------------------------------------
+
 
 def score_tables(page: Path) -> dict[str, dict[str, dict[str, str]]]:
     """assignment -> student -> column -> cell ("2/2") of each score table on ``page``."""
@@ -125,7 +142,7 @@ def score_tables(page: Path) -> dict[str, dict[str, dict[str, str]]]:
             continue
         header = [c.strip() for c in lines[i + 1].split("|")]
         rows: dict[str, dict[str, str]] = {}
-        for row in lines[i + 2:]:
+        for row in lines[i + 2 :]:
             cells = [c.strip() for c in row.split("|")]
             if len(cells) != len(header):
                 break

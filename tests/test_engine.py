@@ -17,10 +17,9 @@ import pytest
 
 from conftest import ROOT
 from grader_utils.grading import engine, records, specs
-from grader_utils.judge.registry import EXERCISES
-from grader_utils.judge import timing
-from grader_utils.judge import verdicts
+from grader_utils.judge import timing, verdicts
 from grader_utils.judge.compare import DTYPE_SHARE
+from grader_utils.judge.registry import EXERCISES
 from grader_utils.sandbox.bwrap import Limits
 
 pytestmark = pytest.mark.sandbox
@@ -34,7 +33,7 @@ FULL = dict(TESTS)
 ZERO = {k: 0.0 for k in TESTS}
 BASIC_ONLY = {**ZERO, "max_pool2d__basic": 1.0}
 
-LOOPS = '''
+LOOPS = """
 def max_pool2d(x, pool_size, strides=None, padding="valid"):
     ph, pw = to_pair(pool_size)
     sh, sw = (ph, pw) if strides is None else to_pair(strides)
@@ -51,9 +50,9 @@ def max_pool2d(x, pool_size, strides=None, padding="valid"):
             r, q = i * sh - top, j * sw - left
             out[i, j] = x[max(r, 0):r + ph, max(q, 0):q + pw].max(axis=(0, 1))
     return out
-'''
+"""
 
-WINDOWS = '''
+WINDOWS = """
 def max_pool2d(x, pool_size, strides=None, padding="valid"):
     ph, pw = to_pair(pool_size)
     sh, sw = (ph, pw) if strides is None else to_pair(strides)
@@ -64,7 +63,7 @@ def max_pool2d(x, pool_size, strides=None, padding="valid"):
         x = np.pad(x, ((th // 2, th - th // 2), (tw // 2, tw - tw // 2), (0, 0)), constant_values=-np.inf)
     win = np.lib.stride_tricks.sliding_window_view(x, (ph, pw), axis=(0, 1))[::sh, ::sw]
     return np.einsum("ijcab->ijcab", win).max(axis=(3, 4)).astype(x.dtype)
-'''
+"""
 
 WRONG = LOOPS.replace("out[i, j] = x[", "out[i, j] = 1 + x[")  # every value off by one
 
@@ -77,73 +76,131 @@ def cell(code: str) -> str:
 CASES: dict[str, tuple[str, str, dict[str, float]]] = {
     "honest loops": ("", LOOPS, FULL),
     "honest sliding_window_view + einsum": ("", WINDOWS, FULL),
-    "correct but warns on stderr": ("", LOOPS.replace("    return out", "    import sys, warnings\n"
-                                                      "    warnings.warn('slow loop')\n"
-                                                      "    print('debug', file=sys.stderr)\n    return out"), FULL),
-    "unanswered": ("", "def max_pool2d(x, pool_size, strides=None, padding='valid'):\n    raise NotImplementedError()",
-                   ZERO),
+    "correct but warns on stderr": (
+        "",
+        LOOPS.replace(
+            "    return out",
+            "    import sys, warnings\n"
+            "    warnings.warn('slow loop')\n"
+            "    print('debug', file=sys.stderr)\n    return out",
+        ),
+        FULL,
+    ),
+    "unanswered": (
+        "",
+        "def max_pool2d(x, pool_size, strides=None, padding='valid'):\n    raise NotImplementedError()",
+        ZERO,
+    ),
     "wrong values": ("", WRONG, ZERO),
-    "np.allclose patched": ("import numpy as np\nnp.allclose = lambda *a, **k: True\nnp.testing.assert_allclose = "
-                            "lambda *a, **k: None", WRONG, ZERO),
-    "grader_utils patched": ("import grader_utils.checks as c, grader_utils.judge.compare as m\n"
-                             "c.check_max_pool2d = lambda *a, **k: print('PASSED')\n"
-                             "m.compare_arrays = lambda *a, **k: m.CheckResult(True)", WRONG, ZERO),
-    "builtins patched": ("import builtins\nbuiltins.isinstance = lambda *a: True\nbuiltins.type = lambda *a: object",
-                         WRONG, ZERO),
-    "ndarray subclass equal to everything": ("", cell('''
+    "np.allclose patched": (
+        "import numpy as np\nnp.allclose = lambda *a, **k: True\nnp.testing.assert_allclose = lambda *a, **k: None",
+        WRONG,
+        ZERO,
+    ),
+    "grader_utils patched": (
+        "import grader_utils.checks as c, grader_utils.judge.compare as m\n"
+        "c.check_max_pool2d = lambda *a, **k: print('PASSED')\n"
+        "m.compare_arrays = lambda *a, **k: m.CheckResult(True)",
+        WRONG,
+        ZERO,
+    ),
+    "builtins patched": (
+        "import builtins\nbuiltins.isinstance = lambda *a: True\nbuiltins.type = lambda *a: object",
+        WRONG,
+        ZERO,
+    ),
+    "ndarray subclass equal to everything": (
+        "",
+        cell("""
         class Yes(np.ndarray):
             def __eq__(self, other): return np.ones(np.shape(other), bool)
             def __ne__(self, other): return np.zeros(np.shape(other), bool)
         def max_pool2d(x, pool_size, strides=None, padding="valid"):
-            return np.zeros((1, 1, 1), np.float32).view(Yes)'''), ZERO),
-    "object with __array_function__ and __eq__": ("", cell('''
+            return np.zeros((1, 1, 1), np.float32).view(Yes)"""),
+        ZERO,
+    ),
+    "object with __array_function__ and __eq__": (
+        "",
+        cell("""
         class Anything:
             shape, dtype = (1,), np.float32
             def __eq__(self, other): return True
             def __array_function__(self, *a, **k): return True
             def __array__(self, *a, **k): return np.zeros(1)
         def max_pool2d(x, pool_size, strides=None, padding="valid"):
-            return Anything()'''), ZERO),
+            return Anything()"""),
+        ZERO,
+    ),
     "list instead of array": ("", LOOPS.replace("    return out", "    return out.tolist()"), ZERO),
-    "scalar instead of array": ("", "def max_pool2d(x, pool_size, strides=None, padding='valid'):\n    return 0.0", ZERO),
+    "scalar instead of array": (
+        "",
+        "def max_pool2d(x, pool_size, strides=None, padding='valid'):\n    return 0.0",
+        ZERO,
+    ),
     "NaN everywhere": ("", LOOPS.replace("    return out", "    return out * np.nan"), ZERO),
-    "input transformer blanks later cells": ("get_ipython().input_transformers_cleanup.append(lambda lines: [])",
-                                             LOOPS, ZERO),
-    "pre_run_cell hook, custom exc, showtraceback": (cell('''
+    "input transformer blanks later cells": (
+        "get_ipython().input_transformers_cleanup.append(lambda lines: [])",
+        LOOPS,
+        ZERO,
+    ),
+    "pre_run_cell hook, custom exc, showtraceback": (
+        cell("""
         ip = get_ipython()
         ip.events.register("pre_run_cell", lambda *a: None)
         ip.set_custom_exc((Exception,), lambda *a, **k: None)
-        ip.showtraceback = lambda *a, **k: None'''), WRONG, ZERO),
+        ip.showtraceback = lambda *a, **k: None"""),
+        WRONG,
+        ZERO,
+    ),
     "sys.exit in a cell": ("import sys\nsys.exit(0)", LOOPS, FULL),
     "sys.exit inside the function": ("", "import sys\ndef max_pool2d(*a, **k):\n    sys.exit(0)", ZERO),
     "os._exit in a cell": ("import os\nos._exit(0)", LOOPS, ZERO),
     "kills its own process": ("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)", LOOPS, ZERO),
     # as in nbgrader, a cell past its time limit is interrupted (its error shows) and the notebook goes on
     "infinite loop in a cell": ("while True:\n    pass", LOOPS, FULL),
-    "a loop that ignores the interrupt": ("while True:\n    try:\n        while True:\n            pass\n"
-                                          "    except KeyboardInterrupt:\n        pass", LOOPS, ZERO),
+    "a loop that ignores the interrupt": (
+        "while True:\n    try:\n        while True:\n            pass\n    except KeyboardInterrupt:\n        pass",
+        LOOPS,
+        ZERO,
+    ),
     "infinite loop in the function": ("", "def max_pool2d(*a, **k):\n    while True:\n        pass", ZERO),
     "memory bomb": ("try:\n    hog = bytearray(64 * 1024 ** 3)\nexcept MemoryError:\n    pass", LOOPS, FULL),
     "millions of output lines": ("for i in range(2_000_000):\n    print(i)", LOOPS, FULL),
     "huge image": ("import matplotlib.pyplot as plt\nplt.imshow(np.random.rand(4000, 4000))\nplt.show()", LOOPS, FULL),
-    "reads the solutions": ("", cell(f'''
+    "reads the solutions": (
+        "",
+        cell(f"""
         import json
         SOLUTION = open({str(SOURCE)!r}).read()
         exec([c for c in json.loads(SOLUTION)["cells"] if "def max_pool2d" in "".join(c["source"])][0]["source"])
-        '''), ZERO),
-    "writes the gradebook and others' files": (cell(f'''
-        for path in [{str(ROOT / 'gradebook.db')!r}, {str(ROOT / 'submitted' / 'alice' / 'x.txt')!r}, "/tmp/owned"]:
+        """),
+        ZERO,
+    ),
+    "writes the gradebook and others' files": (
+        cell(f"""
+        for path in [{str(ROOT / "gradebook.db")!r}, {str(ROOT / "submitted" / "alice" / "x.txt")!r}, "/tmp/owned"]:
             try:
                 open(path, "w").write("owned")
             except OSError as exc:
-                print(type(exc).__name__)'''), LOOPS, FULL),
-    "network": ("import socket\ntry:\n    socket.create_connection(('127.0.0.1', 22), timeout=2)\nexcept OSError:\n"
-                "    pass", LOOPS, FULL),
-    "tensorflow imported directly": ("", "def max_pool2d(x, pool_size, strides=None, padding='valid'):\n"
-                                     "    import tensorflow as tf\n"
-                                     "    return tf.nn.max_pool2d(x[None], pool_size, strides or pool_size, "
-                                     "padding.upper()).numpy()[0]", ZERO),
-    "tensorflow through __import__, importlib, sys.modules": (cell('''
+                print(type(exc).__name__)"""),
+        LOOPS,
+        FULL,
+    ),
+    "network": (
+        "import socket\ntry:\n    socket.create_connection(('127.0.0.1', 22), timeout=2)\nexcept OSError:\n    pass",
+        LOOPS,
+        FULL,
+    ),
+    "tensorflow imported directly": (
+        "",
+        "def max_pool2d(x, pool_size, strides=None, padding='valid'):\n"
+        "    import tensorflow as tf\n"
+        "    return tf.nn.max_pool2d(x[None], pool_size, strides or pool_size, "
+        "padding.upper()).numpy()[0]",
+        ZERO,
+    ),
+    "tensorflow through __import__, importlib, sys.modules": (
+        cell("""
         import importlib, sys
         def max_pool2d(x, pool_size, strides=None, padding="valid"):
             for load in (lambda: __import__("tensor" + "flow"), lambda: importlib.import_module("keras"),
@@ -152,15 +209,28 @@ CASES: dict[str, tuple[str, str, dict[str, float]]] = {
                     return load().nn.max_pool2d(x[None], pool_size, strides or pool_size, padding.upper())[0]
                 except Exception:
                     pass
-            raise RuntimeError("no library")'''), LOOPS.replace("def max_pool2d", "def unused"), ZERO),
-    "scipy captured in an earlier cell": ("import scipy.ndimage as nd\nMAXF = nd.maximum_filter",
-                                          "def max_pool2d(x, pool_size, strides=None, padding='valid'):\n"
-                                          "    return MAXF(x, size=(*to_pair(pool_size), 1))", ZERO),
-    "keras imported at the top, used in the function": ("import keras", cell('''
+            raise RuntimeError("no library")"""),
+        LOOPS.replace("def max_pool2d", "def unused"),
+        ZERO,
+    ),
+    "scipy captured in an earlier cell": (
+        "import scipy.ndimage as nd\nMAXF = nd.maximum_filter",
+        "def max_pool2d(x, pool_size, strides=None, padding='valid'):\n"
+        "    return MAXF(x, size=(*to_pair(pool_size), 1))",
+        ZERO,
+    ),
+    "keras imported at the top, used in the function": (
+        "import keras",
+        cell("""
         def max_pool2d(x, pool_size, strides=None, padding="valid"):
-            return np.asarray(keras.layers.MaxPooling2D(pool_size, strides, padding)(x[None]))[0]'''), ZERO),
-    "fork bomb": ("import os\nfor _ in range(10000):\n    try:\n        os.fork()\n    except OSError:\n        break",
-                  LOOPS, FULL),
+            return np.asarray(keras.layers.MaxPooling2D(pool_size, strides, padding)(x[None]))[0]"""),
+        ZERO,
+    ),
+    "fork bomb": (
+        "import os\nfor _ in range(10000):\n    try:\n        os.fork()\n    except OSError:\n        break",
+        LOOPS,
+        FULL,
+    ),
 }
 
 
@@ -172,14 +242,23 @@ def _hard_coded() -> str:
     table = []
     for case in suite_cases("pool2d_values", "basic"):
         strides, padding = case.kwargs.get("strides"), case.kwargs.get("padding", "valid")
-        table.append((case.args[0].tolist(), case.args[1], strides, padding,
-                      truth.max_pool2d(*case.args, **case.kwargs).tolist()))
-    return (f"ANSWERS = {table!r}\n"
-            "def max_pool2d(x, pool_size, strides=None, padding='valid'):\n"
-            "    for xl, p, s, pad, answer in ANSWERS:\n"
-            "        if x.tolist() == xl and pool_size == p and strides == s and padding == pad:\n"
-            "            return np.array(answer, dtype=np.float32)\n"
-            "    return np.zeros((1, 1, x.shape[2]), np.float32)\n")
+        table.append(
+            (
+                case.args[0].tolist(),
+                case.args[1],
+                strides,
+                padding,
+                truth.max_pool2d(*case.args, **case.kwargs).tolist(),
+            )
+        )
+    return (
+        f"ANSWERS = {table!r}\n"
+        "def max_pool2d(x, pool_size, strides=None, padding='valid'):\n"
+        "    for xl, p, s, pad, answer in ANSWERS:\n"
+        "        if x.tolist() == xl and pool_size == p and strides == s and padding == pad:\n"
+        "            return np.array(answer, dtype=np.float32)\n"
+        "    return np.zeros((1, 1, x.shape[2]), np.float32)\n"
+    )
 
 
 CASES["hard-coded visible answers"] = ("", _hard_coded(), BASIC_ONLY)
@@ -189,7 +268,10 @@ FLOAT64 = LOOPS.replace("out = np.empty((ho, wo, c), dtype=x.dtype)", "out = np.
 assert FLOAT64 != LOOPS
 CASES["right values, float64"] = ("", FLOAT64, {k: v * DTYPE_SHARE for k, v in TESTS.items()})
 CASES["right values, cast to float64 at the end"] = (
-    "", LOOPS.replace("    return out", "    return out.astype(np.float64)"), {k: v * DTYPE_SHARE for k, v in TESTS.items()})
+    "",
+    LOOPS.replace("    return out", "    return out.astype(np.float64)"),
+    {k: v * DTYPE_SHARE for k, v in TESTS.items()},
+)
 CASES["wrong values, float64"] = ("", FLOAT64.replace("out[i, j] = x[", "out[i, j] = 1 + x["), ZERO)
 
 
@@ -209,8 +291,15 @@ def make_submission(tmp: Path, extra: str, answer: str, mutate=None) -> Path:
 def grade(path: Path, wall_seconds: float = 180) -> dict[str, tuple[str, float, str]]:
     """Generous wall-clock limit (a loaded CI machine must not turn slow-but-right into timeouts);
     the tests of hangs pass a short one."""
-    results = engine.grade_notebook(path, SOURCE, release_nb=RELEASE, hide=[ROOT],
-                                    limits=Limits(wall_seconds=wall_seconds), call_seconds=3, only=set(TESTS))
+    results = engine.grade_notebook(
+        path,
+        SOURCE,
+        release_nb=RELEASE,
+        hide=[ROOT],
+        limits=Limits(wall_seconds=wall_seconds),
+        call_seconds=3,
+        only=set(TESTS),
+    )
     return {r.grade_id: (r.status, r.score, r.reason) for r in results}
 
 
@@ -219,7 +308,7 @@ def test_adversarial_submission_earns_exactly_what_it_should(name, tmp_path):
     extra, answer, expected = CASES[name]
     # the cases that leave the kernel unable to answer stop at a short wall clock: the sandbox's limit
     # ends them (patched builtins break IPython itself: the kernel hangs until its wall clock runs out)
-    hangs = ("loop in a cell" in name or "ignores the interrupt" in name or name == "builtins patched")
+    hangs = "loop in a cell" in name or "ignores the interrupt" in name or name == "builtins patched"
     got = grade(make_submission(tmp_path, extra, answer), wall_seconds=15 if hangs else 180)
     assert {k: v[1] for k, v in got.items()} == expected, got
     for grade_id, (status, score, reason) in got.items():
@@ -229,13 +318,18 @@ def test_adversarial_submission_earns_exactly_what_it_should(name, tmp_path):
 
 def test_statuses_name_what_happened(tmp_path):
     statuses = {}
-    for name in ("os._exit in a cell", "a loop that ignores the interrupt", "infinite loop in the function",
-                 "tensorflow imported directly", "ndarray subclass equal to everything"):
+    for name in (
+        "os._exit in a cell",
+        "a loop that ignores the interrupt",
+        "infinite loop in the function",
+        "tensorflow imported directly",
+        "ndarray subclass equal to everything",
+    ):
         extra, answer, _ = CASES[name]
         folder = tmp_path / name.replace(" ", "_")
         folder.mkdir()
-        statuses[name] = grade(make_submission(folder, extra, answer),
-                               wall_seconds=15 if "loop" in name and "function" not in name else 180)["max_pool2d__basic"]
+        wall = 15 if "loop" in name and "function" not in name else 180
+        statuses[name] = grade(make_submission(folder, extra, answer), wall_seconds=wall)["max_pool2d__basic"]
     assert statuses["os._exit in a cell"][0] == "crash"
     assert statuses["a loop that ignores the interrupt"][0] == "timeout"
     assert statuses["infinite loop in the function"][0] == "timeout"
@@ -256,9 +350,9 @@ def _edit_test_cells(nb):
         meta = c.metadata.get("nbgrader", {})
         if meta.get("grade_id") == "max_pool2d__basic":
             c.source = "print('PASSED')"  # re-typed test cell
-            meta["points"] = 100          # changed points
+            meta["points"] = 100  # changed points
         if meta.get("grade_id") == "max_pool2d__random":
-            meta["grade"] = False         # no longer a test cell
+            meta["grade"] = False  # no longer a test cell
     nb.metadata["kernelspec"] = {"name": "bogus", "display_name": "bogus", "language": "python"}
 
 
@@ -268,19 +362,25 @@ def _delete_and_duplicate(nb):
     nb.cells.append(nbformat.from_dict(json.loads(json.dumps(tests[1]))))
 
 
-@pytest.mark.parametrize("mutate,answer,expected", [
-    (_edit_test_cells, WRONG, ZERO),
-    (_edit_test_cells, LOOPS, FULL),
-    (_delete_and_duplicate, WRONG, ZERO),
-    (_delete_and_duplicate, LOOPS, FULL),
-])
+@pytest.mark.parametrize(
+    "mutate,answer,expected",
+    [
+        (_edit_test_cells, WRONG, ZERO),
+        (_edit_test_cells, LOOPS, FULL),
+        (_delete_and_duplicate, WRONG, ZERO),
+        (_delete_and_duplicate, LOOPS, FULL),
+    ],
+)
 def test_edited_deleted_or_duplicated_test_cells_change_nothing(tmp_path, mutate, answer, expected):
     got = grade(make_submission(tmp_path, "", answer, mutate))
     assert {k: v[1] for k, v in got.items()} == expected  # points come from source/, not the submission
     if mutate is _delete_and_duplicate and answer == LOOPS:
         assert got["max_pool2d__basic"][0] == "integrity" and "deleted" in " ".join(
-            r.notes[0] for r in engine.grade_notebook(make_submission(tmp_path, "", answer, mutate), SOURCE,
-                                                      hide=[ROOT], only={"max_pool2d__basic"}))
+            r.notes[0]
+            for r in engine.grade_notebook(
+                make_submission(tmp_path, "", answer, mutate), SOURCE, hide=[ROOT], only={"max_pool2d__basic"}
+            )
+        )
 
 
 def test_deleted_solution_cell_scores_zero_with_a_reason(tmp_path):
@@ -314,9 +414,11 @@ def test_nothing_outside_the_scratch_folder_is_written(tmp_path):
 
 def test_unchanged_demo_cells_are_skipped_but_edited_ones_run(tmp_path):
     """Lesson demos tagged 'demo' are not run when unchanged; a student's edit to one runs."""
+
     def hide_answer_in_a_demo(nb):
         demo = next(c for c in nb.cells if "demo" in c.metadata.get("tags", []))
         demo.source = LOOPS + "\n" + demo.source  # defined before the demo's own (failing) code
+
     got = grade(make_submission(tmp_path, "", "x = 1", hide_answer_in_a_demo))
     assert {k: v[1] for k, v in got.items()} == FULL
     nb = nbformat.read(RELEASE, as_version=4)
@@ -334,12 +436,15 @@ def test_engine_reports_like_the_test_cell_with_the_likely_cause(tmp_path):
     from grader_utils.judge.cases import suite_cases
     from grader_utils.judge.hints import HINTS
 
-    top_first = LOOPS.replace("top = max((ho - 1) * sh + ph - h, 0) // 2",
-                              "top = -(-max((ho - 1) * sh + ph - h, 0) // 2)")
+    top_first = LOOPS.replace(
+        "top = max((ho - 1) * sh + ph - h, 0) // 2", "top = -(-max((ho - 1) * sh + ph - h, 0) // 2)"
+    )
     assert top_first != LOOPS
     path = make_submission(tmp_path, "", top_first)
-    results = {r.grade_id: r for r in engine.grade_notebook(path, SOURCE, release_nb=RELEASE, hide=[ROOT],
-                                                             only={"max_pool2d__same_padding"})}
+    results = {
+        r.grade_id: r
+        for r in engine.grade_notebook(path, SOURCE, release_nb=RELEASE, hide=[ROOT], only={"max_pool2d__same_padding"})
+    }
     result = results["max_pool2d__same_padding"]
     assert result.status == "wrong" and result.causes, result
     assert all(key in HINTS for key in result.causes)
@@ -350,8 +455,13 @@ def test_engine_reports_like_the_test_cell_with_the_likely_cause(tmp_path):
     [call] = next(s for s in specs.read_specs(SOURCE) if s.grade_id == "max_pool2d__same_padding").calls
     ex = EXERCISES[call.check]
     family, verdict = ex.family, ex.verdict
-    report = checks.run_suite(namespace["max_pool2d"], "max_pool2d", suite_cases(family, call.suite, seed=call.seed,
-                                                                                 n=call.n), verdict, call.suite)
+    report = checks.run_suite(
+        namespace["max_pool2d"],
+        "max_pool2d",
+        suite_cases(family, call.suite, seed=call.seed, n=call.n),
+        verdict,
+        call.suite,
+    )
     assert report.message() == result.reason
 
 
@@ -361,7 +471,7 @@ def _conv_notebook(tmp_path, conv2d_fast: str):
     return engine.grade_notebook(path, src, release_nb=release, hide=[ROOT], only={"conv2d_fast__vectorized"})[0]
 
 
-PIXEL_LOOP_FAST = '''
+PIXEL_LOOP_FAST = """
 import numpy as np
 
 def conv2d_fast(x, kernel, bias, strides=(1, 1), padding="valid"):
@@ -378,7 +488,7 @@ def conv2d_fast(x, kernel, bias, strides=(1, 1), padding="valid"):
         for j in range(ow):
             out[i, j] = np.tensordot(x[i * sh:i * sh + kh, j * sw:j * sw + kw], kernel, axes=3) + bias
     return out
-'''
+"""
 
 
 def test_vectorization_is_judged_by_time_measured_outside_the_sandbox(tmp_path):
@@ -387,18 +497,27 @@ def test_vectorization_is_judged_by_time_measured_outside_the_sandbox(tmp_path):
     solution passes."""
     import nbformat as nbf
 
-    solution = next(c.source for c in nbf.read(SOURCE, as_version=4).cells
-                    if c.metadata.get("nbgrader", {}).get("grade_id") == "conv2d_fast")
+    solution = next(
+        c.source
+        for c in nbf.read(SOURCE, as_version=4).cells
+        if c.metadata.get("nbgrader", {}).get("grade_id") == "conv2d_fast"
+    )
     solution = "\n".join(line for line in solution.splitlines() if "SOLUTION" not in line)
     assert _conv_notebook(tmp_path, solution).status == "ok"
     looped = _conv_notebook(tmp_path, PIXEL_LOOP_FAST)
     assert looped.status == "wrong" and "loop over the output pixels" in looped.reason, looped
     # what beat the old call counter: switching the profile hook off, and a fake clock
-    switched_off = _conv_notebook(tmp_path, PIXEL_LOOP_FAST.replace(
-        "    kh, kw, _, c_out = kernel.shape", "    import sys; sys.setprofile(None)\n    kh, kw, _, c_out = kernel.shape"))
+    switched_off = _conv_notebook(
+        tmp_path,
+        PIXEL_LOOP_FAST.replace(
+            "    kh, kw, _, c_out = kernel.shape",
+            "    import sys; sys.setprofile(None)\n    kh, kw, _, c_out = kernel.shape",
+        ),
+    )
     assert switched_off.status == "wrong" and "loop over the output pixels" in switched_off.reason, switched_off
-    fake_clock = _conv_notebook(tmp_path, "import time\ntime.perf_counter = lambda: 0.0\ntime.monotonic = lambda: 0.0\n"
-                                + PIXEL_LOOP_FAST)
+    fake_clock = _conv_notebook(
+        tmp_path, "import time\ntime.perf_counter = lambda: 0.0\ntime.monotonic = lambda: 0.0\n" + PIXEL_LOOP_FAST
+    )
     assert fake_clock.status == "wrong" and "loop over the output pixels" in fake_clock.reason, fake_clock
 
 
@@ -409,8 +528,8 @@ def test_a_dtype_slip_keeps_part_of_the_points_and_says_why(tmp_path):
     from nbgrader.utils import determine_grade
 
     from grader_utils import checks
-    from grader_utils.judge.cases import suite_cases
     from grader_utils.grading.secure_grade import put_verdicts
+    from grader_utils.judge.cases import suite_cases
 
     path = make_submission(tmp_path, "", FLOAT64)
     results = engine.grade_notebook(path, SOURCE, release_nb=RELEASE, hide=[ROOT], call_seconds=3, only=set(TESTS))
@@ -432,8 +551,13 @@ def test_a_dtype_slip_keeps_part_of_the_points_and_says_why(tmp_path):
     with pytest.raises(AssertionError) as info:
         checks.check_max_pool2d(namespace["max_pool2d"], "basic")
     assert "right values, wrong dtype" in str(info.value) and "dtype=x.dtype" in str(info.value)
-    report = checks.run_suite(namespace["max_pool2d"], "max_pool2d", suite_cases("pool2d_values", "basic"),
-                              verdicts.verdict_max_pool2d, "basic")
+    report = checks.run_suite(
+        namespace["max_pool2d"],
+        "max_pool2d",
+        suite_cases("pool2d_values", "basic"),
+        verdicts.verdict_max_pool2d,
+        "basic",
+    )
     assert report.only_dtype and len(report.failures) == report.total
 
 
@@ -471,8 +595,9 @@ def test_arithmetic_answers_from_keras_or_the_grader_score_zero_and_say_why(tmp_
     exec("import keras\n" + KERAS_SHAPE + TRUTH_SHAPE, namespace)
     checks.check_conv2d_output_shape(namespace["conv2d_output_shape"], "basic")  # right answers, here
     checks.check_pool2d_output_shape(namespace["pool2d_output_shape"], "basic")
-    path, source, release = _notebook_with(tmp_path, ASSIGNMENT, {"conv2d_output_shape": KERAS_SHAPE,
-                                                                 "pool2d_output_shape": TRUTH_SHAPE})
+    path, source, release = _notebook_with(
+        tmp_path, ASSIGNMENT, {"conv2d_output_shape": KERAS_SHAPE, "pool2d_output_shape": TRUTH_SHAPE}
+    )
     only = {"conv2d_output_shape__basic", "pool2d_output_shape__basic"}
     results = engine.grade_notebook(path, source, release_nb=release, hide=[ROOT], call_seconds=3, only=only)
     assert {r.grade_id for r in results} == only
@@ -520,8 +645,9 @@ def test_the_graders_own_numpy_helpers_give_no_answer_under_grading(tmp_path, an
         exec(answer, namespace)
         checks.check_conv2d(namespace["conv2d"], "basic")  # a right answer, here
         path, source, release = _notebook_with(tmp_path, ASSIGNMENT, {"conv2d": answer})
-        [result] = engine.grade_notebook(path, source, release_nb=release, hide=[ROOT], call_seconds=5,
-                                         only={"conv2d__basic"})
+        [result] = engine.grade_notebook(
+            path, source, release_nb=release, hide=[ROOT], call_seconds=5, only={"conv2d__basic"}
+        )
     finally:
         for p in reversed(made):
             try:
@@ -536,9 +662,8 @@ def test_the_graders_own_numpy_helpers_give_no_answer_under_grading(tmp_path, an
 def test_a_timed_case_is_tried_twice_only_near_its_limit():
     """The second call of a timed case (the faster counts) is made only where it can change the
     verdict: not after a call far inside every limit, nor after a pixel loop's seconds."""
-    from grader_utils import checks
-    from grader_utils.judge.cases import suite_cases
     from grader_utils.grading.plan import second_try_needed
+    from grader_utils.judge.cases import suite_cases
 
     case = suite_cases("conv2d", "large")[0]
     limit = timing.time_limit(case)
@@ -551,9 +676,8 @@ def test_a_timed_case_is_tried_twice_only_near_its_limit():
 def test_a_timed_call_is_stopped_soon_after_it_has_failed_the_rule():
     """A pixel loop on a million pixels is stopped at three times the limit (not after call_seconds),
     and is then judged by the time rule, with the loop message."""
-    from grader_utils import checks
-    from grader_utils.judge.cases import suite_cases
     from grader_utils.grading.plan import TIMED_ALARM_FACTOR, timed_call_seconds
+    from grader_utils.judge.cases import suite_cases
 
     case = suite_cases("conv2d", "large")[0]
     assert timed_call_seconds(0.9, 20) == 3  # the limit on a quiet machine: a loop stops at 3 s, not 20
@@ -610,24 +734,32 @@ def receptive_field(layers):
 """
 
 
-@pytest.mark.parametrize("answer,expected", [(RF_RECURRENCE, ("ok", 1.0)), (RF_FROM_TRUTH, ("wrong", 0.0))],
-                         ids=["recurrence", "from-truth"])
+@pytest.mark.parametrize(
+    "answer,expected", [(RF_RECURRENCE, ("ok", 1.0)), (RF_FROM_TRUTH, ("wrong", 0.0))], ids=["recurrence", "from-truth"]
+)
 def test_receptive_field_in_the_keras_notebook_is_arithmetic_too(tmp_path, answer, expected):
     """03's kernel builds Keras models, so it is not locked to NumPy; still grader_utils.truth (whose
     receptive_field is the ground truth) is masked there, while the model checks keep working."""
     from grader_utils import checks
 
     namespace: dict = {}
-    exec("def to_pair(v):\n    return (int(v[0]), int(v[1])) if isinstance(v, (tuple, list)) else (int(v), int(v))\n"
-         + answer, namespace)
+    exec(
+        "def to_pair(v):\n    return (int(v[0]), int(v[1])) if isinstance(v, (tuple, list)) else (int(v), int(v))\n"
+        + answer,
+        namespace,
+    )
     checks.check_receptive_field(namespace["receptive_field"], "basic")  # a right answer, here
-    path, source, release = _notebook_with(tmp_path, "03_building_a_cnn", {"receptive_field": answer,
-                                                                          "build_lesson_model": LESSON_MODEL_ANSWER})
+    path, source, release = _notebook_with(
+        tmp_path, "03_building_a_cnn", {"receptive_field": answer, "build_lesson_model": LESSON_MODEL_ANSWER}
+    )
     only = {"receptive_field__basic", "build_lesson_model__layers"}
-    results = {r.grade_id: r for r in engine.grade_notebook(path, source, release_nb=release, hide=[ROOT],
-                                                             call_seconds=20, only=only)}
-    assert (results["build_lesson_model__layers"].status, results["build_lesson_model__layers"].score) == \
-        ("ok", 2.0), results["build_lesson_model__layers"]
+    results = {
+        r.grade_id: r
+        for r in engine.grade_notebook(path, source, release_nb=release, hide=[ROOT], call_seconds=20, only=only)
+    }
+    assert (results["build_lesson_model__layers"].status, results["build_lesson_model__layers"].score) == ("ok", 2.0), (
+        results["build_lesson_model__layers"]
+    )
     rf = results["receptive_field__basic"]
     assert (rf.status, rf.score) == expected, rf
     if answer is RF_FROM_TRUTH:

@@ -73,8 +73,9 @@ def _pyproject_groups() -> tuple[dict[str, dict[str, Requirement]], dict[str, se
     return groups, includes
 
 
-def _pyproject_closure(group: str, groups: dict[str, dict[str, Requirement]], includes: dict[str, set[str]]
-                       ) -> dict[str, Requirement]:
+def _pyproject_closure(
+    group: str, groups: dict[str, dict[str, Requirement]], includes: dict[str, set[str]]
+) -> dict[str, Requirement]:
     out = dict(groups[group])
     for inc in includes[group]:
         out.update(_pyproject_closure(inc, groups, includes))
@@ -105,22 +106,27 @@ def test_install_groups_agree() -> None:
     for group, path in files.items():
         pins, _ = _file_group(path)
         assert set(pins) == set(groups[group]), (
-            f"{group}: pyproject.toml names {sorted(groups[group])}, {path.name} pins {sorted(pins)}")
+            f"{group}: pyproject.toml names {sorted(groups[group])}, {path.name} pins {sorted(pins)}"
+        )
         for name in pins:
             assert name not in where, f"{name} is pinned in both {where[name]} and {group}"
             where[name] = group
         closure = _file_closure(path)
         wanted = _pyproject_closure(group, groups, includes)
         assert closure.keys() == wanted.keys(), (
-            f"pip install -r {path.name} installs {sorted(closure)}, pip install .[{group}] asks for {sorted(wanted)}")
+            f"pip install -r {path.name} installs {sorted(closure)}, pip install .[{group}] asks for {sorted(wanted)}"
+        )
         outside = {n: (v, str(wanted[n].specifier)) for n, v in closure.items() if v not in wanted[n].specifier}
         assert not outside, f"{path.name}: pins outside pyproject.toml's ranges: {outside}"
 
     everything = _file_closure(ROOT / "requirements.txt")
     assert everything.keys() == where.keys(), "requirements.txt must include every group"
     conda = _environment_yml_pins()
-    differ = {n: (conda.get(n, "missing"), everything.get(n, "missing"))
-              for n in conda.keys() | everything.keys() if conda.get(n) != everything.get(n)}
+    differ = {
+        n: (conda.get(n, "missing"), everything.get(n, "missing"))
+        for n in conda.keys() | everything.keys()
+        if conda.get(n) != everything.get(n)
+    }
     assert not differ, f"environment.yml differs from requirements.txt (conda, pip): {differ}"
     for name in ("tensorflow", "keras", "numpy", "matplotlib", "nbgrader", "jupyterlab"):
         assert where.get(name) == "student", f"{name} belongs to the student group (pip install .)"

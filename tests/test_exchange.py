@@ -25,7 +25,6 @@ import pytest
 
 from conftest import ROOT, VENV_BIN
 
-
 pytestmark = pytest.mark.hub
 
 ASSIGNMENT = "01_convolution"
@@ -53,10 +52,23 @@ class Class:
         """``cmd`` as the Unix user ``user`` with a clean environment and their role's Jupyter config."""
         entry = pwd.getpwnam(user)
         role = "instructor" if user == self.instructor else "student"
-        env = ["env", "-i", f"HOME={entry.pw_dir}", f"USER={user}", "LANG=C.UTF-8",
-               f"PATH={VENV_BIN}:/usr/bin:/bin", f"JUPYTER_CONFIG_PATH={self.state / 'jupyter' / role}"]
-        return subprocess.run(["runuser", "-u", user, "--", *env, *cmd], capture_output=True, text=True,
-                              errors="replace", timeout=120, cwd=cwd or entry.pw_dir)
+        env = [
+            "env",
+            "-i",
+            f"HOME={entry.pw_dir}",
+            f"USER={user}",
+            "LANG=C.UTF-8",
+            f"PATH={VENV_BIN}:/usr/bin:/bin",
+            f"JUPYTER_CONFIG_PATH={self.state / 'jupyter' / role}",
+        ]
+        return subprocess.run(
+            ["runuser", "-u", user, "--", *env, *cmd],
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=120,
+            cwd=cwd or entry.pw_dir,
+        )
 
     def ok(self, user: str, *cmd: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
         r = self.run(user, *cmd, cwd=cwd)
@@ -69,13 +81,18 @@ def klass() -> Class:
     prefix = f"cnnx{secrets.token_hex(3)}-"
     state = Path(tempfile.mkdtemp(prefix="cnn-exchange-test-", dir="/tmp"))
     state.chmod(0o711)
-    env = dict(os.environ, PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}", CNN_HUB_STATE=str(state),
-               CNN_HUB_PREFIX=prefix, CNN_HUB_STUDENTS="2", CNN_HUB_EXCHANGE=str(state / "exchange"),
-               CNN_HUB_VENV=str(VENV_BIN.parent))
+    env = dict(
+        os.environ,
+        PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        CNN_HUB_STATE=str(state),
+        CNN_HUB_PREFIX=prefix,
+        CNN_HUB_STUDENTS="2",
+        CNN_HUB_EXCHANGE=str(state / "exchange"),
+        CNN_HUB_VENV=str(VENV_BIN.parent),
+    )
     users = [f"{prefix}instructor", f"{prefix}student1", f"{prefix}student2"]
     try:
-        setup = subprocess.run([str(ROOT / "hub" / "setup.sh")], env=env, capture_output=True, text=True,
-                               timeout=600)
+        setup = subprocess.run([str(ROOT / "hub" / "setup.sh")], env=env, capture_output=True, text=True, timeout=600)
         assert setup.returncode == 0, f"hub/setup.sh failed:\n{setup.stdout}\n{setup.stderr}"
         yield Class(state, state / "exchange", *users)
     finally:
@@ -100,7 +117,7 @@ def scenario(klass: Class) -> Scenario:
     submitted = {}
     for student, mark in ((k.a, "A's own work"), (k.b, "B's own work")):
         k.ok(student, "nbgrader", "fetch_assignment", ASSIGNMENT)
-        k.ok(student, "sh", "-c", f"echo \"{mark}\" > {ASSIGNMENT}/marker.txt")
+        k.ok(student, "sh", "-c", f'echo "{mark}" > {ASSIGNMENT}/marker.txt')
         r = k.ok(student, "nbgrader", "submit", ASSIGNMENT)
         m = re.search(r"Destination: (\S.*)$", r.stdout + r.stderr, re.M)
         assert m, r.stderr
@@ -113,15 +130,22 @@ def scenario(klass: Class) -> Scenario:
     link_dir = k.inbound / f"{k.b}+{ASSIGNMENT}+2098-01-01 00:00:00.000000 UTC+link"
     fifo_dir = k.inbound / f"{k.b}+{ASSIGNMENT}+2097-01-01 00:00:00.000000 UTC+fifo"
     nb = solution.name
-    k.ok(k.b, "sh", "-c", f"mkdir '{in_a_name}' && cp {pwd.getpwnam(k.b).pw_dir}/{ASSIGNMENT}/{nb} '{in_a_name}/' "
-                          f"&& echo 'forged by B' > '{in_a_name}/marker.txt' "
-                          f"&& ln -s {solution.parent} '{link_dir}' "
-                          f"&& mkdir '{fifo_dir}' && mkfifo '{fifo_dir}/{nb}' "
-                          f"&& ln -s {solution} '{submitted[k.b]}/stolen.ipynb'")
-    forgeries = {in_a_name: f"claims student id '{k.a}' but is owned by {k.b}",
-                 link_dir: "is a symlink",
-                 fifo_dir: "is not a plain file or folder",
-                 submitted[k.b]: "stolen.ipynb is a symlink"}
+    k.ok(
+        k.b,
+        "sh",
+        "-c",
+        f"mkdir '{in_a_name}' && cp {pwd.getpwnam(k.b).pw_dir}/{ASSIGNMENT}/{nb} '{in_a_name}/' "
+        f"&& echo 'forged by B' > '{in_a_name}/marker.txt' "
+        f"&& ln -s {solution.parent} '{link_dir}' "
+        f"&& mkdir '{fifo_dir}' && mkfifo '{fifo_dir}/{nb}' "
+        f"&& ln -s {solution} '{submitted[k.b]}/stolen.ipynb'",
+    )
+    forgeries = {
+        in_a_name: f"claims student id '{k.a}' but is owned by {k.b}",
+        link_dir: "is a symlink",
+        fifo_dir: "is not a plain file or folder",
+        submitted[k.b]: "stolen.ipynb is a symlink",
+    }
     return Scenario(submitted[k.a], submitted[k.b], forgeries, solution)
 
 
@@ -152,7 +176,7 @@ def test_collect_takes_the_real_submission_and_refuses_every_forgery(klass: Clas
     assert "BEGIN SOLUTION" not in _all_text(submitted), "a student's link brought the solution into submitted/"
     assert not [p for p in submitted.rglob("*") if p.is_symlink()]
     for folder, why in scenario.forgeries.items():
-        line = next((l for l in out.splitlines() if f"Not collecting {folder}" in l), None)
+        line = next((x for x in out.splitlines() if f"Not collecting {folder}" in x), None)
         assert line is not None and why in line, f"collect did not refuse {folder.name} saying '{why}':\n{out}"
     assert f"Not collecting {scenario.a_submission}" not in out  # A's real submission raises no alarm
     assert len(re.findall("Not collecting", out)) == len(scenario.forgeries), out
@@ -213,8 +237,14 @@ def test_a_student_fetches_their_own_feedback_and_nobody_elses(klass: Class, sce
     src = k.course / "submitted" / k.a / ASSIGNMENT
     fb = k.course / "feedback" / k.a / ASSIGNMENT
     page = scenario.solution.with_suffix(".html").name
-    k.ok(k.instructor, "sh", "-c", f"mkdir -p {fb} && cp {src}/timestamp.txt {src}/submission_secret.txt {fb}/ "
-                                   f"&& echo '<p>feedback for A</p>' > {fb}/{page}", cwd=k.course)
+    k.ok(
+        k.instructor,
+        "sh",
+        "-c",
+        f"mkdir -p {fb} && cp {src}/timestamp.txt {src}/submission_secret.txt {fb}/ "
+        f"&& echo '<p>feedback for A</p>' > {fb}/{page}",
+        cwd=k.course,
+    )
     k.ok(k.instructor, "nbgrader", "release_feedback", ASSIGNMENT, cwd=k.course)
     outbound = k.exchange / COURSE_ID / "feedback"
     k.ok(k.a, "nbgrader", "fetch_feedback", ASSIGNMENT)
@@ -233,7 +263,12 @@ def test_a_student_fetches_their_own_feedback_and_nobody_elses(klass: Class, sce
 def test_nbgraders_own_submit_leaves_the_submission_readable(klass: Class, scenario: Scenario) -> None:
     """The threat the course's submit removes: with nbgrader's default, anyone who has the folder's name reads it."""
     k = klass
-    r = k.ok(k.a, "nbgrader", "submit", ASSIGNMENT,
-             "--ExchangeFactory.submit=nbgrader.exchange.default.submit.ExchangeSubmit")
+    r = k.ok(
+        k.a,
+        "nbgrader",
+        "submit",
+        ASSIGNMENT,
+        "--ExchangeFactory.submit=nbgrader.exchange.default.submit.ExchangeSubmit",
+    )
     dest = Path(re.search(r"Destination: (\S.*)$", r.stdout + r.stderr, re.M).group(1).strip())
     assert k.run(k.b, "cat", str(dest / "submission_secret.txt")).returncode == 0

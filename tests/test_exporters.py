@@ -15,11 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from grader_utils.instructor.exporters import FORMATS, exercise_of, export
 from conftest import copy_small_gradebook
+from grader_utils.instructor.exporters import FORMATS, exercise_of, export
 from small_gradebook import AUTO, MANUAL, STUDENTS, truth
 
 VENV_BIN = Path(sys.executable).parent
+
 
 @pytest.fixture
 def db_url(small_gradebook_file: Path, tmp_path: Path) -> str:
@@ -54,14 +55,26 @@ def canvas_layout_errors(rows: list[list[str]]) -> list[str]:
 
 # --- per-exercise CSV ---------------------------------------------------------------
 
+
 def test_exercise_csv_layout_and_values(db_url: str, tmp_path: Path) -> None:
     path = export(db_url, "csv", tmp_path / "out.csv")
     rows = read_csv(path)
     t = truth(db_url)
     exercises = list(dict.fromkeys(exercise_of(c) for a in t["assignments"] for c in t["cells"][a]))
     assert exercises == ["conv_shape", "pool_shape", "build_model"]  # notebook order, grouped
-    assert rows[0] == ["assignment", "student_id", "last_name", "first_name", "email", "lms_user_id", "timestamp",
-                       *exercises, "late_penalty", "total", "max"]
+    assert rows[0] == [
+        "assignment",
+        "student_id",
+        "last_name",
+        "first_name",
+        "email",
+        "lms_user_id",
+        "timestamp",
+        *exercises,
+        "late_penalty",
+        "total",
+        "max",
+    ]
     # one row per student x assignment, assignments in due-date order, students in the gradebook's order
     assert [(r[0], r[1]) for r in rows[1:]] == [(a, s) for a in t["assignments"] for s in t["order"]]
     col = {name: i for i, name in enumerate(rows[0])}
@@ -108,6 +121,7 @@ def test_filters_select_assignments(db_url: str, tmp_path: Path) -> None:
 
 # --- Canvas ---------------------------------------------------------------------------
 
+
 def test_canvas_layout_and_values(db_url: str, tmp_path: Path) -> None:
     rows = read_csv(export(db_url, "canvas", tmp_path / "canvas.csv", assignment_ids={"a1_shapes": 5501}))
     t = truth(db_url)
@@ -146,8 +160,13 @@ def _nbgrader_csv(db_url: str, tmp_path: Path) -> Path:
 
 def _run_nbgrader_export(db_url: str, cwd: Path, *args: str) -> None:
     env = dict(os.environ, PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-    proc = subprocess.run([str(VENV_BIN / "nbgrader"), "export", f"--db={db_url}", "--log-level=ERROR", *args],
-                          cwd=cwd, env=env, capture_output=True, text=True)
+    proc = subprocess.run(
+        [str(VENV_BIN / "nbgrader"), "export", f"--db={db_url}", "--log-level=ERROR", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -157,14 +176,20 @@ def test_nbgrader_runs_each_exporter(db_url: str, tmp_path: Path, fmt: str) -> N
     """``nbgrader export --exporter=grader_utils.exporters.X`` writes the same file as export()."""
     cls = FORMATS[fmt]
     by_nbgrader = tmp_path / f"nbgrader_{fmt}.csv"
-    _run_nbgrader_export(db_url, tmp_path, f"--exporter=grader_utils.exporters.{cls.__name__}", f"--to={by_nbgrader}",
-                         "--assignment=a1_shapes")
+    _run_nbgrader_export(
+        db_url,
+        tmp_path,
+        f"--exporter=grader_utils.exporters.{cls.__name__}",
+        f"--to={by_nbgrader}",
+        "--assignment=a1_shapes",
+    )
     ours = export(db_url, fmt, tmp_path / f"ours_{fmt}.csv", assignments=["a1_shapes"])
     assert read_csv(by_nbgrader) == read_csv(ours)
     assert "a2_models" not in by_nbgrader.read_text()
 
 
 # --- Moodle ---------------------------------------------------------------------------
+
 
 def test_moodle_layout_and_values(db_url: str, tmp_path: Path) -> None:
     rows = read_csv(export(db_url, "moodle", tmp_path / "moodle.csv"))
@@ -188,11 +213,13 @@ def test_moodle_identifier_first_and_required(db_url: str, tmp_path: Path) -> No
 
 # --- the demo class after real autograding --------------------------------------------------
 
+
 @pytest.mark.slow
 def test_demo_class_exports(graded_course: Path, tmp_path: Path) -> None:
     """The demo class's gradebook: names and LMS ids from demo/students.csv, totals as nbgrader's."""
     db = f"sqlite:///{graded_course / 'gradebook.db'}"
-    roster = {r["id"]: r for r in csv.DictReader(open(graded_course / "demo" / "students.csv"))}
+    with open(graded_course / "demo" / "students.csv", newline="") as f:
+        roster = {r["id"]: r for r in csv.DictReader(f)}
     t = truth(db)
     rows = read_csv(export(db, "canvas", tmp_path / "canvas.csv"))
     assert canvas_layout_errors(rows) == []

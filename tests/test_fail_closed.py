@@ -78,11 +78,9 @@ def _raise(*args, **kwargs):
 
 @pytest.mark.parametrize("stage", ["protocol", "verdict", "engine", "gradebook write", "autograde"])
 def test_a_failure_at_any_stage_leaves_zero_and_the_reason(course, monkeypatch, stage):
-    from grader_utils.grading import engine
     from grader_utils.grading import graded_run
     from grader_utils.instructor import submission
     from grader_utils.sandbox import protocol
-    from grader_utils.grading import gradebook, secure_grade
 
     if stage == "protocol":  # results that cannot be decoded (any exception, not only ProtocolError)
         monkeypatch.setattr(protocol, "loads", _raise)

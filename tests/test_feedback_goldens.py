@@ -29,8 +29,8 @@ from typing import Any
 import nbformat
 import numpy as np
 import pytest
-from conftest import ROOT, assignments
 
+from conftest import ROOT, assignments
 from grader_utils import checks
 from grader_utils.judge.registry import ARRAY_EXERCISES
 
@@ -71,8 +71,10 @@ def assert_golden(config: pytest.Config, path: Path, text: str) -> None:
 
 # --- fast: messages that need no expected value -----------------------------------------------------------
 
-def _raises_index_error(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray, strides: Any = (1, 1),
-                        padding: str = "valid") -> np.ndarray:
+
+def _raises_index_error(
+    x: np.ndarray, kernel: np.ndarray, bias: np.ndarray, strides: Any = (1, 1), padding: str = "valid"
+) -> np.ndarray:
     """conv2d reading one row past the image: an IndexError on every case."""
     return x[x.shape[0]]
 
@@ -114,9 +116,14 @@ DEMO_ANSWERS = sorted(p for a in assignments() for p in (ROOT / "demo" / a).glob
 
 def _helpers(source_nb: Path) -> str:
     """The notebook's helper code the answers use (``to_pair``): its plain code cells that define functions."""
-    return "\n\n".join(c.source for c in nbformat.read(source_nb, as_version=4).cells
-                       if c.cell_type == "code" and not c.metadata.get("nbgrader", {}).get("solution")
-                       and not c.metadata.get("nbgrader", {}).get("grade") and c.source.startswith("def "))
+    return "\n\n".join(
+        c.source
+        for c in nbformat.read(source_nb, as_version=4).cells
+        if c.cell_type == "code"
+        and not c.metadata.get("nbgrader", {}).get("solution")
+        and not c.metadata.get("nbgrader", {}).get("grade")
+        and c.source.startswith("def ")
+    )
 
 
 def demo_feedback(answer_file: Path) -> str:
@@ -137,8 +144,7 @@ def demo_feedback(answer_file: Path) -> str:
                 exercise = ARRAY_EXERCISES.get(call.check)
                 if exercise and call.func in answers and call.suite not in exercise.timed:
                     head = f"# {spec.grade_id}: {call.check}({call.func}, {call.suite!r}, seed={call.seed})"
-                    blocks.append(head + "\n" + render(call.check, namespace[call.func], call.suite, call.seed,
-                                                       call.n))
+                    blocks.append(head + "\n" + render(call.check, namespace[call.func], call.suite, call.seed, call.n))
     return "\n".join(blocks)
 
 

@@ -6,9 +6,8 @@ import matplotlib
 import numpy as np
 import pytest
 
+from grader_utils.figures import channel_sums, draw_channels, draw_pooling, draw_same_padding, same_padding_amounts
 from grader_utils.judge import truth
-from grader_utils.figures import (channel_sums, draw_channels, draw_pooling, draw_same_padding,
-                                  same_padding_amounts)
 
 matplotlib.use("Agg")
 pytestmark = pytest.mark.keras
@@ -20,8 +19,9 @@ def test_same_padding_amounts_reproduce_keras(size, kernel, stride):
     before, after = same_padding_amounts(size, kernel, stride)
     x = np.random.default_rng(size).normal(size=(size, size, 1)).astype(np.float32)
     padded = np.pad(x, ((before, after), (before, after), (0, 0)), constant_values=-np.inf)
-    assert np.array_equal(truth.max_pool2d(padded, kernel, stride, "valid"),
-                          truth.max_pool2d(x, kernel, stride, "same"))
+    assert np.array_equal(
+        truth.max_pool2d(padded, kernel, stride, "valid"), truth.max_pool2d(x, kernel, stride, "same")
+    )
 
 
 def test_figures_draw():
@@ -56,8 +56,8 @@ def test_draw_channels_shows_what_keras_conv2d_computes():
         for c in range(3):
             one = keras.layers.Conv2D(1, (2, 3), use_bias=False)
             one.build((None, 5, 4, 1))
-            one.set_weights([kernel[:, :, c:c + 1, o:o + 1]])
-            alone = np.asarray(one(x[None, :, :, c:c + 1]))[0, :, :, 0]
+            one.set_weights([kernel[:, :, c : c + 1, o : o + 1]])
+            alone = np.asarray(one(x[None, :, :, c : c + 1]))[0, :, :, 0]
             np.testing.assert_allclose(partials[o, c], alone, atol=1e-5)
         np.testing.assert_allclose(partials[o].sum(axis=0) + bias[o], expected[:, :, o], atol=1e-5)
 
@@ -68,6 +68,6 @@ def test_draw_channels_shows_what_keras_conv2d_computes():
         assert shown == [f"{v:g}" for v in (expected[:, :, o] + 0.0).ravel()]
         for c in range(3):
             shown = [t.get_text() for t in panels[f"channel {c} \u22c6 kernel[:, :, {c}, {o}]"].texts]
-            assert shown[:partials[o, c].size] == [f"{v:g}" for v in (partials[o, c] + 0.0).ravel()]
+            assert shown[: partials[o, c].size] == [f"{v:g}" for v in (partials[o, c] + 0.0).ravel()]
     assert "- 2 =" in [t.get_text() for t in panels["channel 2 \u22c6 kernel[:, :, 2, 1]"].texts]
     plt.close("all")

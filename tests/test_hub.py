@@ -69,7 +69,7 @@ def _pids_of(uids: set[int]) -> list[int]:
                 status = (d / "status").read_text()
             except OSError:
                 continue
-            line = next(l for l in status.splitlines() if l.startswith("Uid:"))
+            line = next(x for x in status.splitlines() if x.startswith("Uid:"))
             if {int(u) for u in line.split()[1:3]} & uids:
                 pids.append(int(d.name))
     return pids
@@ -93,23 +93,35 @@ def hub() -> Hub:
     state = Path(tempfile.mkdtemp(prefix="cnn-hub-test-", dir="/tmp"))
     state.chmod(0o711)  # as /srv/cnn-hub: the users read their role's config under it
     port, api_port, proxy_port = _free_ports(3)
-    env = dict(os.environ, PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}", CNN_HUB_STATE=str(state),
-               CNN_HUB_PREFIX=prefix, CNN_HUB_STUDENTS="2", CNN_HUB_EXCHANGE=str(state / "exchange"),
-               CNN_HUB_PORT=str(port), CNN_HUB_API_PORT=str(api_port), CNN_HUB_PROXY_API_PORT=str(proxy_port),
-               CNN_HUB_VENV=str(VENV_BIN.parent))
+    env = dict(
+        os.environ,
+        PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        CNN_HUB_STATE=str(state),
+        CNN_HUB_PREFIX=prefix,
+        CNN_HUB_STUDENTS="2",
+        CNN_HUB_EXCHANGE=str(state / "exchange"),
+        CNN_HUB_PORT=str(port),
+        CNN_HUB_API_PORT=str(api_port),
+        CNN_HUB_PROXY_API_PORT=str(proxy_port),
+        CNN_HUB_VENV=str(VENV_BIN.parent),
+    )
     users = [f"{prefix}instructor", f"{prefix}student1", f"{prefix}student2"]
     proc = None
     log = state / "private-hub.log"
     try:
-        setup = subprocess.run([str(ROOT / "hub" / "setup.sh")], env=env, capture_output=True, text=True,
-                               timeout=600)
+        setup = subprocess.run([str(ROOT / "hub" / "setup.sh")], env=env, capture_output=True, text=True, timeout=600)
         assert setup.returncode == 0, f"hub/setup.sh failed:\n{setup.stdout}\n{setup.stderr}"
         passwords = dict(line.split() for line in (state / "private" / "accounts.txt").read_text().splitlines())
         with open(log, "w") as out:
             os.chmod(log, 0o600)
-            proc = subprocess.Popen([str(VENV_BIN / "jupyterhub"), "-f", str(ROOT / "hub" / "jupyterhub_config.py")],
-                                    cwd=state / "private", env=env, stdout=out, stderr=subprocess.STDOUT,
-                                    start_new_session=True)
+            proc = subprocess.Popen(
+                [str(VENV_BIN / "jupyterhub"), "-f", str(ROOT / "hub" / "jupyterhub_config.py")],
+                cwd=state / "private",
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         url = f"http://127.0.0.1:{port}"
         _wait_http(f"{url}/hub/api/", 90)
         yield Hub(url, state, prefix, passwords, setup.stdout, proc)
@@ -146,8 +158,12 @@ def hub() -> Hub:
 def _login(hub: Hub, user: str, password: str) -> tuple[requests.Session, requests.Response]:
     s = requests.Session()
     s.get(f"{hub.url}/hub/login", timeout=30).raise_for_status()
-    r = s.post(f"{hub.url}/hub/login", timeout=60, allow_redirects=False,
-               data={"username": user, "password": password, "_xsrf": s.cookies.get("_xsrf", path="/hub/")})
+    r = s.post(
+        f"{hub.url}/hub/login",
+        timeout=60,
+        allow_redirects=False,
+        data={"username": user, "password": password, "_xsrf": s.cookies.get("_xsrf", path="/hub/")},
+    )
     return s, r
 
 
@@ -213,10 +229,20 @@ def test_setup_prints_the_url_and_the_accounts_once(hub: Hub) -> None:
     assert (hub.state / "private").stat().st_mode & 0o777 == 0o700
     assert (hub.state / "private" / "accounts.txt").stat().st_mode & 0o777 == 0o600
     assert (hub.state / "exchange").stat().st_mode & 0o7777 == 0o1777
-    rerun = subprocess.run([str(ROOT / "hub" / "setup.sh")], capture_output=True, text=True, timeout=300,
-                           env=dict(os.environ, CNN_HUB_STATE=str(hub.state), CNN_HUB_PREFIX=hub.prefix,
-                                    CNN_HUB_STUDENTS="2", CNN_HUB_EXCHANGE=str(hub.state / "exchange"),
-                                    CNN_HUB_VENV=str(VENV_BIN.parent)))
+    rerun = subprocess.run(
+        [str(ROOT / "hub" / "setup.sh")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=dict(
+            os.environ,
+            CNN_HUB_STATE=str(hub.state),
+            CNN_HUB_PREFIX=hub.prefix,
+            CNN_HUB_STUDENTS="2",
+            CNN_HUB_EXCHANGE=str(hub.state / "exchange"),
+            CNN_HUB_VENV=str(VENV_BIN.parent),
+        ),
+    )
     assert rerun.returncode == 0, rerun.stderr
     assert not any(p in rerun.stdout for p in hub.passwords.values()), "a second run shows the passwords again"
 
@@ -243,14 +269,18 @@ def test_the_students_server_runs_as_the_student(hub: Hub, student: requests.Ses
     pids = _server_pids(user)
     assert pids, f"no jupyterhub-singleuser process for {user}"
     for pid in pids:
-        uids = next(l for l in Path(f"/proc/{pid}/status").read_text().splitlines() if l.startswith("Uid:"))
+        uids = next(x for x in Path(f"/proc/{pid}/status").read_text().splitlines() if x.startswith("Uid:"))
         assert {int(u) for u in uids.split()[1:]} == {entry.pw_uid}, f"{user}'s server runs as {uids}"
     # What the student saves through JupyterLab lands in their home, owned by them.
     base = f"{hub.url}/user/{user}"
     assert student.get(f"{base}/lab", timeout=60).status_code == 200  # the OAuth hand-off from hub to server
     xsrf = {"X-XSRFToken": student.cookies.get("_xsrf", path=f"/user/{user}/")}
-    r = student.put(f"{base}/api/contents/hello.txt", headers=xsrf, timeout=60,
-                    json={"type": "file", "format": "text", "content": "hello"})
+    r = student.put(
+        f"{base}/api/contents/hello.txt",
+        headers=xsrf,
+        timeout=60,
+        json={"type": "file", "format": "text", "content": "hello"},
+    )
     assert r.status_code in (200, 201), r.text
     saved = Path(entry.pw_dir) / "hello.txt"
     assert saved.read_text() == "hello" and saved.stat().st_uid == entry.pw_uid
@@ -289,12 +319,17 @@ def test_the_instructor_has_the_formgrader_on_the_course(hub: Hub, instructor: r
 
 def _as(user: str, *cmd: str) -> subprocess.CompletedProcess:
     """Run ``cmd`` as the Unix user ``user`` (as the hub runs their server), from their home."""
-    return subprocess.run(["runuser", "-u", user, "--", *cmd], capture_output=True, text=True, errors="replace",
-                          timeout=60, cwd=pwd.getpwnam(user).pw_dir)
+    return subprocess.run(
+        ["runuser", "-u", user, "--", *cmd],
+        capture_output=True,
+        text=True,
+        errors="replace",
+        timeout=60,
+        cwd=pwd.getpwnam(user).pw_dir,
+    )
 
 
-def test_students_cannot_read_each_other_the_course_or_the_hubs_secrets(hub: Hub, instructor: requests.Session
-                                                                        ) -> None:
+def test_students_cannot_read_each_other_the_course_or_the_hubs_secrets(hub: Hub, instructor: requests.Session) -> None:
     s1, s2, teacher = hub.student(1), hub.student(2), hub.instructor
     home2 = Path(pwd.getpwnam(s2).pw_dir)
     course = Path(pwd.getpwnam(teacher).pw_dir) / "cnn-course"
@@ -303,9 +338,13 @@ def test_students_cannot_read_each_other_the_course_or_the_hubs_secrets(hub: Hub
     solution = next((course / "source" / assignment).glob("*.ipynb"))
     assert _as(s2, "sh", "-c", f"echo mine > {home2}/notes.txt").returncode == 0
     # (path, who may read it): each must be readable by its owner, so a refusal below is a refusal of access
-    private = [(home2 / "notes.txt", s2), (course / "gradebook.db", teacher), (solution, teacher),
-               (hub.state / "private" / "accounts.txt", "root"),
-               (hub.state / "private" / "jupyterhub_cookie_secret", "root")]
+    private = [
+        (home2 / "notes.txt", s2),
+        (course / "gradebook.db", teacher),
+        (solution, teacher),
+        (hub.state / "private" / "accounts.txt", "root"),
+        (hub.state / "private" / "jupyterhub_cookie_secret", "root"),
+    ]
     for path, owner in private:
         if owner != "root":
             assert _as(owner, "cat", str(path)).returncode == 0, f"{owner} cannot read their own {path}"
@@ -331,22 +370,30 @@ def _server_xsrf(s: requests.Session, user: str) -> dict[str, str]:
 
 
 def test_the_instructor_releases_from_the_formgrader_and_the_student_fetches(
-        hub: Hub, instructor: requests.Session, student: requests.Session) -> None:
+    hub: Hub, instructor: requests.Session, student: requests.Session
+) -> None:
     teacher, s1 = hub.instructor, hub.student(1)
     assignment = sorted(p.name for p in (ROOT / "release").iterdir() if p.is_dir())[0]
     tbase, sbase = f"{hub.url}/user/{teacher}", f"{hub.url}/user/{s1}"
     for s, base in ((instructor, tbase), (student, sbase)):
         assert s.get(f"{base}/lab", timeout=60).status_code == 200
-    r = instructor.post(f"{tbase}/formgrader/api/assignment/{assignment}/release", headers=_server_xsrf(
-        instructor, teacher), timeout=120)
+    r = instructor.post(
+        f"{tbase}/formgrader/api/assignment/{assignment}/release",
+        headers=_server_xsrf(instructor, teacher),
+        timeout=120,
+    )
     assert r.status_code == 200 and r.json()["success"], r.text
     outbound = hub.state / "exchange" / "cnn-course" / "outbound" / assignment
     assert outbound.stat().st_uid == pwd.getpwnam(teacher).pw_uid
     listed = student.get(f"{sbase}/assignments", params={"course_id": "cnn-course"}, timeout=60).json()
     assert listed["success"], listed  # the student's nbgrader reads the hub's exchange
     assert {(a["assignment_id"], a["status"]) for a in listed["value"]} == {(assignment, "released")}
-    r = student.post(f"{sbase}/assignments/fetch", headers=_server_xsrf(student, s1), timeout=120,
-                     data={"course_id": "cnn-course", "assignment_id": assignment})
+    r = student.post(
+        f"{sbase}/assignments/fetch",
+        headers=_server_xsrf(student, s1),
+        timeout=120,
+        data={"course_id": "cnn-course", "assignment_id": assignment},
+    )
     assert r.status_code == 200 and r.json()["success"], r.text
     entry = pwd.getpwnam(s1)
     fetched = sorted((Path(entry.pw_dir) / assignment).glob("*.ipynb"))

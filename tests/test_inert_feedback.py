@@ -20,8 +20,14 @@ import pytest
 from nbconvert import HTMLExporter
 
 from conftest import ROOT, nbgrader
-from grader_utils.grading.inert_feedback import (CSP, InertFeedbackExporter, InertOutputs, harden_page, inert_output,
-                                         sanitize_html)
+from grader_utils.grading.inert_feedback import (
+    CSP,
+    InertFeedbackExporter,
+    InertOutputs,
+    harden_page,
+    inert_output,
+    sanitize_html,
+)
 
 PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
 REMOTE = "http://127.0.0.1:9"  # nothing listens there; a request to it is what must never happen
@@ -56,10 +62,17 @@ def display(data: dict, **kw) -> nbformat.NotebookNode:
 
 # --- the preprocessor: outputs ---------------------------------------------------------------------------
 
+
 def test_script_in_html_output_is_removed_and_the_text_kept():
-    out = inert_output(display({"text/html": f'<b>bold</b><script>document.title = "x"</script>'
-                                             f'<img src="{REMOTE}/a.png" onerror="alert(1)"><p onclick="y">p</p>',
-                                "text/plain": "<HTML object>"}))
+    out = inert_output(
+        display(
+            {
+                "text/html": f'<b>bold</b><script>document.title = "x"</script>'
+                f'<img src="{REMOTE}/a.png" onerror="alert(1)"><p onclick="y">p</p>',
+                "text/plain": "<HTML object>",
+            }
+        )
+    )
     html = out.data["text/html"]
     assert "<b>bold</b>" in html and "<p>p</p>" in html
     assert "script" not in html and "document.title" not in html and "onerror" not in html and REMOTE not in html
@@ -101,24 +114,34 @@ def test_png_jpeg_and_plain_text_stay():
 def test_output_metadata_cannot_name_image_urls():
     """nbconvert's template takes an image's URL from ``metadata.filenames``, which a student can set
     through display(..., metadata=...)."""
-    out = inert_output(display({"image/png": PNG}, metadata={"filenames": {"image/png": f"{REMOTE}/p.png"},
-                                                            "image/png": {"width": "1 onerror=alert(1)"}}))
+    out = inert_output(
+        display(
+            {"image/png": PNG},
+            metadata={"filenames": {"image/png": f"{REMOTE}/p.png"}, "image/png": {"width": "1 onerror=alert(1)"}},
+        )
+    )
     assert out.metadata == {}
 
 
 def test_stream_and_error_outputs_of_test_cells_pass_through():
     stream = nbformat.v4.new_output("stream", name="stdout", text="PASSED conv2d (12 cases)\n")
-    error = nbformat.v4.new_output("error", ename="AssertionError", evalue="3 of 9 wrong. Likely cause: x",
-                                   traceback=["AssertionError: 3 of 9 wrong. Likely cause: x"])
+    error = nbformat.v4.new_output(
+        "error",
+        ename="AssertionError",
+        evalue="3 of 9 wrong. Likely cause: x",
+        traceback=["AssertionError: 3 of 9 wrong. Likely cause: x"],
+    )
     assert inert_output(stream) == stream
     assert inert_output(error) == error
 
 
 # --- the preprocessor: Markdown cells, whole notebooks --------------------------------------------------------
 
-MARKDOWN = (f"# Notes\n\nMy notes <script>document.title = 'x'</script> and `a < b & c`.\n\n"
-            f'<img src="{REMOTE}/raw.png" onerror="alert(1)">\n\n![r]({REMOTE}/md.png)\n\n'
-            "```python\nx = 1\n\ny = 2\n```\n")
+MARKDOWN = (
+    f"# Notes\n\nMy notes <script>document.title = 'x'</script> and `a < b & c`.\n\n"
+    f'<img src="{REMOTE}/raw.png" onerror="alert(1)">\n\n![r]({REMOTE}/md.png)\n\n'
+    "```python\nx = 1\n\ny = 2\n```\n"
+)
 
 
 def render(nb: nbformat.NotebookNode, exporter: HTMLExporter | None = None) -> str:
@@ -131,19 +154,21 @@ def test_markdown_cell_with_script_and_remote_images_is_inert_but_readable():
     assert "<script>document.title" in before and f'src="{REMOTE}/md.png"' in before  # what nbconvert alone does
     nb, _ = InertOutputs().preprocess(nb, {})
     html = render(nb)  # a plain HTMLExporter: the preprocessor alone makes the cell inert
-    body = html[html.index("<body"):]
+    body = html[html.index("<body") :]
     assert_inert(body)
     assert "document.title" not in body
     assert "<code>a &lt; b &amp; c</code>" in body  # code spans unharmed
-    assert re.search(r'<span class="mi">1</span>\n\n<span class="n">y</span>', body)  # blank line inside a code block kept
+    # a blank line inside a code block is kept
+    assert re.search(r'<span class="mi">1</span>\n\n<span class="n">y</span>', body)
     assert re.search(r'<h1 id="Notes">Notes<a class="anchor-link" href="#Notes">', body)
 
 
 def test_preprocessor_keeps_test_cells_and_source_and_drops_widget_state():
     test_cell = nbformat.v4.new_code_cell("check(f)")
     test_cell.metadata["nbgrader"] = {"grade": True, "grade_id": "t", "points": 1}
-    test_cell.outputs = [nbformat.v4.new_output("error", ename="AssertionError", evalue="wrong",
-                                                traceback=["AssertionError: wrong"])]
+    test_cell.outputs = [
+        nbformat.v4.new_output("error", ename="AssertionError", evalue="wrong", traceback=["AssertionError: wrong"])
+    ]
     student = nbformat.v4.new_code_cell("display(HTML(...))")
     student.outputs = [display({"text/html": "<script>x()</script>ok"})]
     nb = nbformat.v4.new_notebook(cells=[test_cell, student], metadata={"widgets": {"state": {}}})
@@ -156,11 +181,13 @@ def test_preprocessor_keeps_test_cells_and_source_and_drops_widget_state():
 
 
 def test_sanitizer_allow_list():
-    html = sanitize_html(f'<table class="dataframe" border="1"><tr><th colspan="2">a</th></tr></table>'
-                         f'<span class="navbar-fixed-top">fake score</span><div style="position:fixed">s</div>'
-                         f'<a href="javascript:alert(1)">j</a><a href="https://keras.io">k</a>'
-                         f'<img src="data:image/png;base64,{PNG}"><img src="data:image/svg+xml;base64,AAAA">'
-                         f'<iframe src="{REMOTE}"></iframe><style>body{{display:none}}</style>')
+    html = sanitize_html(
+        f'<table class="dataframe" border="1"><tr><th colspan="2">a</th></tr></table>'
+        f'<span class="navbar-fixed-top">fake score</span><div style="position:fixed">s</div>'
+        f'<a href="javascript:alert(1)">j</a><a href="https://keras.io">k</a>'
+        f'<img src="data:image/png;base64,{PNG}"><img src="data:image/svg+xml;base64,AAAA">'
+        f'<iframe src="{REMOTE}"></iframe><style>body{{display:none}}</style>'
+    )
     assert '<table border="1" class="dataframe">' in html and '<th colspan="2">a</th>' in html
     assert "<span>fake score</span>" in html and "<div>s</div>" in html
     assert "<a>j</a>" in html and '<a href="https://keras.io">k</a>' in html
@@ -171,11 +198,14 @@ def test_sanitizer_allow_list():
 
 # --- the exporter: the page's policy and CSS --------------------------------------------------------
 
+
 def test_harden_page_puts_the_policy_first_and_removes_head_scripts():
-    page = ('<!DOCTYPE html>\n<html><head><meta charset="utf-8"><script src="https://cdn.example/mathjax.js">'
-            '</script><script type="text/x-mathjax-config">x</script><style>p{}</style></head><body>b</body></html>')
+    page = (
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><script src="https://cdn.example/mathjax.js">'
+        '</script><script type="text/x-mathjax-config">x</script><style>p{}</style></head><body>b</body></html>'
+    )
     hard = harden_page(page)
-    head = hard[:hard.index("</head>")]
+    head = hard[: hard.index("</head>")]
     assert re.match(r'<!DOCTYPE html>\n<html><head>\n<meta http-equiv="Content-Security-Policy"', hard)
     assert CSP in head and "script" not in head.replace("script-src", "")
     assert "white-space: pre-wrap" in head and "overflow-wrap: anywhere" in head
@@ -211,8 +241,10 @@ def correlate2d(image, kernel):  # wrong (a true convolution): the test fails wi
     return np.array([[np.sum(image[i:i + k.shape[0], j:j + k.shape[1]] * k) for j in range(w)]
                      for i in range(h)], dtype=image.dtype)
 '''
-NOTES = (f'My notes <script>window.pwned = 6</script>\n\n<img src="{REMOTE}/cell.png" onerror="window.pwned = 7">'
-         f'\n\n![r]({REMOTE}/cell2.png)')
+NOTES = (
+    f'My notes <script>window.pwned = 6</script>\n\n<img src="{REMOTE}/cell.png" onerror="window.pwned = 7">'
+    f"\n\n![r]({REMOTE}/cell2.png)"
+)
 
 
 def _tiny_source() -> nbformat.NotebookNode:
@@ -222,17 +254,32 @@ def _tiny_source() -> nbformat.NotebookNode:
             c.metadata["nbgrader"] = {"schema_version": 3, **meta}
         return c
 
-    nb = nbformat.v4.new_notebook(cells=[
-        cell("markdown", "# Tiny\nWrite `correlate2d`."),
-        cell("code", "import numpy as np\n\ndef correlate2d(image, kernel):\n    ### BEGIN SOLUTION\n"
-                     "    kh, kw = kernel.shape\n    h, w = image.shape[0] - kh + 1, image.shape[1] - kw + 1\n"
-                     "    return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(w)]\n"
-                     "                     for i in range(h)], dtype=image.dtype)\n    ### END SOLUTION",
-             solution=True, grade=False, locked=False, grade_id="correlate2d"),
-        # the course's graded checks are the only test cells its grader judges (see docs/security.md)
-        cell("code", "from grader_utils.checks import check_correlate2d\n\ncheck_correlate2d(correlate2d, 'basic')",
-             grade=True, solution=False, locked=True, grade_id="correlate2d__basic", points=1),
-    ])
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            cell("markdown", "# Tiny\nWrite `correlate2d`."),
+            cell(
+                "code",
+                "import numpy as np\n\ndef correlate2d(image, kernel):\n    ### BEGIN SOLUTION\n"
+                "    kh, kw = kernel.shape\n    h, w = image.shape[0] - kh + 1, image.shape[1] - kw + 1\n"
+                "    return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(w)]\n"
+                "                     for i in range(h)], dtype=image.dtype)\n    ### END SOLUTION",
+                solution=True,
+                grade=False,
+                locked=False,
+                grade_id="correlate2d",
+            ),
+            # the course's graded checks are the only test cells its grader judges (see docs/security.md)
+            cell(
+                "code",
+                "from grader_utils.checks import check_correlate2d\n\ncheck_correlate2d(correlate2d, 'basic')",
+                grade=True,
+                solution=False,
+                locked=True,
+                grade_id="correlate2d__basic",
+                points=1,
+            ),
+        ]
+    )
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     return nb
 
@@ -262,7 +309,7 @@ def feedback_html(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_feedback_of_real_nbgrader_is_inert(feedback_html: Path):
     html = feedback_html.read_text()
     assert f'<meta http-equiv="Content-Security-Policy" content="{CSP}">' in html
-    head = html[:html.index("</head>")]
+    head = html[: html.index("</head>")]
     assert head.index("Content-Security-Policy") < head.index("<style")  # before anything else is loaded
     assert "<script" not in html.lower()
     assert_inert(html)
@@ -318,11 +365,21 @@ def test_formgrader_manual_grading_page_shows_the_student_outputs_inert(feedback
     config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
     config.HTMLExporter.template_name = "formgrade"  # what FormgradeExtension.build_extra_config sets
     config.HTMLExporter.extra_template_basedirs = [handlers.template_path]
-    resources = {"assignment_id": "ps1", "notebook_id": "tiny", "submission_id": "s", "index": 0, "total": 1,
-                 "base_url": "", "student": "mallory", "last_name": None, "first_name": None,
-                 "notebook_path": "/tiny.ipynb"}
+    resources = {
+        "assignment_id": "ps1",
+        "notebook_id": "tiny",
+        "submission_id": "s",
+        "index": 0,
+        "total": 1,
+        "base_url": "",
+        "student": "mallory",
+        "last_name": None,
+        "first_name": None,
+        "notebook_path": "/tiny.ipynb",
+    }
     html, _ = HTMLExporter(config=config).from_filename(
-        str(course / "autograded" / "mallory" / "ps1" / "tiny.ipynb"), resources=resources)
+        str(course / "autograded" / "mallory" / "ps1" / "tiny.ipynb"), resources=resources
+    )
     assert "<b>bold html</b>" in html  # the student's output is there, none of the attacks
     assert not re.search(r"<script[^>]*>[^<]*pwned", html)
     for tag, attrs in Elements(html).tags:

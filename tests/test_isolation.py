@@ -36,8 +36,9 @@ root_only = pytest.mark.root(why="a user id and a cgroup per sandbox")
 def _run(code: str, scratch: Path | None = None, **kwargs):
     scratch = scratch or Path(tempfile.mkdtemp(prefix="sandbox-"))
     (scratch / "main.py").write_text(code)
-    return run_sandboxed([sys.executable, "main.py"], scratch, hide=[ROOT],
-                         expose=[ROOT / ".venv", ROOT / "grader_utils"], **kwargs)
+    return run_sandboxed(
+        [sys.executable, "main.py"], scratch, hide=[ROOT], expose=[ROOT / ".venv", ROOT / "grader_utils"], **kwargs
+    )
 
 
 HOG = {
@@ -94,7 +95,9 @@ def test_a_hog_at_its_process_limit_does_not_fail_a_concurrent_correct_run(kind)
     for _ in range(3):
         hog_scratch = Path(tempfile.mkdtemp(prefix="sandbox-"))
         hog_result = []
-        hog = threading.Thread(target=lambda: hog_result.append(_run(HOG[kind], hog_scratch, limits=limits)))
+        hog = threading.Thread(
+            target=lambda out=hog_result, scratch=hog_scratch: out.append(_run(HOG[kind], scratch, limits=limits))
+        )
         hog.start()
         try:
             deadline = time.monotonic() + 30
@@ -134,7 +137,7 @@ print("children", codes)
 
 @root_only
 def test_memory_is_limited_over_all_processes_of_a_sandbox():
-    limits = Limits(wall_seconds=120, memory_bytes=4 * 1024 ** 3)
+    limits = Limits(wall_seconds=120, memory_bytes=4 * 1024**3)
     over = _run(MEMORY.format(gib=1.5), limits=limits)
     assert not over.ok and over.memory_exceeded, (over.returncode, over.stdout, over.stderr[-2000:])
     assert any("memory" in note for note in over.notes)
@@ -164,7 +167,8 @@ def test_only_the_allow_list_of_the_disk_is_visible():
     else:
         probe = ""
     try:
-        result = _run(f"""
+        result = _run(
+            f"""
 import os, sys
 for path in {secrets!r}:
     try:
@@ -183,7 +187,9 @@ print("debian dist-packages", os.listdir("/usr/lib/python3/dist-packages")
       if os.path.isdir("/usr/lib/python3/dist-packages") else [])
 import numpy, tensorflow as tf
 print("numpy", numpy.ones(3).sum(), "tensorflow", tf.constant(2).numpy() * 3)
-""", limits=Limits(wall_seconds=180, cpu_seconds=180, memory_bytes=12 * 1024 ** 3, processes=256))
+""",
+            limits=Limits(wall_seconds=180, cpu_seconds=180, memory_bytes=12 * 1024**3, processes=256),
+        )
     finally:
         for path in made:
             shutil.rmtree(path, ignore_errors=True)

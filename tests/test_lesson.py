@@ -39,14 +39,17 @@ def _out(layer, shape):
 def lesson_model(keras):
     keras.utils.clear_session()
     L = keras.layers
-    return keras.Sequential([
-        keras.Input(shape=(28, 56, 3)),
-        L.Conv2D(8, (3, 3), padding="same", activation="relu"),
-        L.Conv2D(5, (3, 2), strides=(2, 3), padding="valid", activation="relu"),
-        L.MaxPooling2D((3, 3)),
-        L.Flatten(),
-        L.Dense(3, activation="softmax"),
-    ], name="sequential")
+    return keras.Sequential(
+        [
+            keras.Input(shape=(28, 56, 3)),
+            L.Conv2D(8, (3, 3), padding="same", activation="relu"),
+            L.Conv2D(5, (3, 2), strides=(2, 3), padding="valid", activation="relu"),
+            L.MaxPooling2D((3, 3)),
+            L.Flatten(),
+            L.Dense(3, activation="softmax"),
+        ],
+        name="sequential",
+    )
 
 
 def facts_02(keras) -> set[str]:
@@ -89,8 +92,11 @@ def facts_01(keras) -> set[str]:
     L = keras.layers
     dense = keras.Sequential([keras.Input(shape=(200, 200, 3)), L.Flatten(), L.Dense(1000)])
     kernel = dense.layers[-1].kernel
-    facts = {str(kernel.shape[0]), str(dense.count_params()),
-             str(dense.count_params() * np.dtype(kernel.dtype).itemsize)}
+    facts = {
+        str(kernel.shape[0]),
+        str(dense.count_params()),
+        str(dense.count_params() * np.dtype(kernel.dtype).itemsize),
+    }
     conv = L.Conv2D(32, (3, 3))
     conv.build((None, 32, 32, 3))
     facts |= {_text(conv.kernel.shape), str(conv.count_params()), str(int(np.prod(conv.kernel.shape[:3])))}
@@ -100,8 +106,12 @@ def facts_01(keras) -> set[str]:
     pointwise, per_pixel = L.Conv2D(16, 1), L.Dense(16)  # 1x1 convolution = Dense at every pixel
     pointwise.build((None, 6, 6, 64))
     per_pixel.build((None, 64))
-    facts |= {_text(pointwise.kernel.shape), _text(per_pixel.kernel.shape), str(pointwise.count_params()),
-              str(per_pixel.count_params())}
+    facts |= {
+        _text(pointwise.kernel.shape),
+        _text(per_pixel.kernel.shape),
+        str(pointwise.count_params()),
+        str(per_pixel.count_params()),
+    }
     wide = keras.Sequential([keras.Input(shape=(32, 32, 256)), L.Conv2D(256, 3)])
     bottleneck = keras.Sequential([keras.Input(shape=(32, 32, 256)), L.Conv2D(64, 1), L.Conv2D(256, 3)])
     facts |= {str(wide.count_params()), str(bottleneck.count_params())}
@@ -121,10 +131,19 @@ def facts_03(keras) -> set[str]:
     facts = {str(model.count_params()), str(model.layers[3].output.shape[1])}
     for layer in model.layers:
         facts |= {_text(layer.output.shape[1:]), str(layer.count_params())}
-    tutorial = keras.Sequential([keras.Input(shape=(32, 32, 3)), L.Conv2D(32, 3, activation="relu"),
-                                 L.MaxPooling2D(), L.Conv2D(64, 3, activation="relu"), L.MaxPooling2D(),
-                                 L.Conv2D(64, 3, activation="relu"), L.Flatten(), L.Dense(64, activation="relu"),
-                                 L.Dense(10)])
+    tutorial = keras.Sequential(
+        [
+            keras.Input(shape=(32, 32, 3)),
+            L.Conv2D(32, 3, activation="relu"),
+            L.MaxPooling2D(),
+            L.Conv2D(64, 3, activation="relu"),
+            L.MaxPooling2D(),
+            L.Conv2D(64, 3, activation="relu"),
+            L.Flatten(),
+            L.Dense(64, activation="relu"),
+            L.Dense(10),
+        ]
+    )
     facts.add(str(tutorial.count_params()))
     from grader_utils.judge import truth  # receptive fields: TensorFlow's gradient (checked in test_truth.py)
     from grader_utils.judge.stack_cases import CIFAR_STACK, LESSON_MODEL
@@ -155,8 +174,9 @@ def test_every_bold_number_is_a_keras_fact(keras, assignment):
         assert not unverified, f"{path.name} states numbers Keras does not give: {unverified}"
 
 
-@pytest.mark.parametrize("path", ["02_padding_strides_pooling/padding_strides_pooling.ipynb",
-                                  "03_building_a_cnn/building_a_cnn.ipynb"])
+@pytest.mark.parametrize(
+    "path", ["02_padding_strides_pooling/padding_strides_pooling.ipynb", "03_building_a_cnn/building_a_cnn.ipynb"]
+)
 def test_summary_shown_in_the_lesson_is_what_keras_prints(keras, path):
     text = _markdown(ROOT / "source" / path)
     blocks = [b for b in re.findall(r"```text\n(.*?)```", text, re.S) if "Total params" in b]
@@ -183,14 +203,31 @@ def test_first_layer_cells_draw_every_map_that_fits_for_any_width(keras, filters
     import matplotlib.pyplot as plt
 
     L = keras.layers
-    cnn = keras.Sequential([keras.Input(shape=(32, 32, 3)), L.Conv2D(filters, 3, activation="relu"),
-                            L.MaxPooling2D(), L.Conv2D(8, 3), L.MaxPooling2D(), L.Flatten(),
-                            L.Dense(10, activation="softmax")])
+    cnn = keras.Sequential(
+        [
+            keras.Input(shape=(32, 32, 3)),
+            L.Conv2D(filters, 3, activation="relu"),
+            L.MaxPooling2D(),
+            L.Conv2D(8, 3),
+            L.MaxPooling2D(),
+            L.Flatten(),
+            L.Dense(10, activation="softmax"),
+        ]
+    )
     x_test = np.random.default_rng(0).uniform(size=(2, 32, 32, 3)).astype("float32")
-    ns = {"cnn": cnn, "x_test": x_test, "y_test": np.array([3, 1]), "class_names": [f"c{i}" for i in range(10)],
-          "keras": keras, "layers": L, "np": np, "plt": plt}
-    filters_cell, maps_cell = _cells(ROOT / "source" / "03_building_a_cnn" / "building_a_cnn.ipynb",
-                                     "cell-32", "cell-34")
+    ns = {
+        "cnn": cnn,
+        "x_test": x_test,
+        "y_test": np.array([3, 1]),
+        "class_names": [f"c{i}" for i in range(10)],
+        "keras": keras,
+        "layers": L,
+        "np": np,
+        "plt": plt,
+    }
+    filters_cell, maps_cell = _cells(
+        ROOT / "source" / "03_building_a_cnn" / "building_a_cnn.ipynb", "cell-32", "cell-34"
+    )
     plt.close("all")
     exec(filters_cell, ns)
     drawn = [ax for ax in plt.gcf().axes if ax.images]
@@ -207,8 +244,12 @@ def test_probabilities_to_label_cell_shows_softmax_output_and_its_argmax(keras, 
     L = keras.layers
     model = keras.Sequential([keras.Input(shape=(4,)), L.Dense(10, activation="softmax")])
     probabilities = np.asarray(model.predict(np.random.default_rng(1).normal(size=(3, 4)), verbose=0))
-    ns = {"probabilities": probabilities, "y_test": np.array([2, 0, 1]), "np": np,
-          "class_names": [f"c{i}" for i in range(10)]}
+    ns = {
+        "probabilities": probabilities,
+        "y_test": np.array([2, 0, 1]),
+        "np": np,
+        "class_names": [f"c{i}" for i in range(10)],
+    }
     (cell,) = _cells(ROOT / "source" / "03_building_a_cnn" / "building_a_cnn.ipynb", "probabilities-to-label-code")
     exec(cell, ns)
     out = capsys.readouterr().out
@@ -230,8 +271,10 @@ def test_receptive_field_demo_cell_prints_the_regions_the_text_states(capsys):
         assert truth.receptive_field(stack) == truth.receptive_field(spec)
         assert [kind for kind, _ in stack] == [kind for kind, _ in spec]
     out = capsys.readouterr().out.splitlines()
-    assert out == [f"{name}, after each layer: {[truth.receptive_field(spec[:n]) for n in range(1, len(spec) + 1)]}"
-                   for name, spec in (("lesson model", LESSON_MODEL[:3]), ("CIFAR-10 model", CIFAR_STACK))]
+    assert out == [
+        f"{name}, after each layer: {[truth.receptive_field(spec[:n]) for n in range(1, len(spec) + 1)]}"
+        for name, spec in (("lesson model", LESSON_MODEL[:3]), ("CIFAR-10 model", CIFAR_STACK))
+    ]
 
 
 # --- the 'same' claims of 02 (issue #12, items 1 and 7): size and placement, computed by Keras -------------
@@ -271,8 +314,10 @@ def test_same_size_claims_are_what_keras_computes(keras, capsys):
     (cell,) = _cells(NB_02, "same-size-count")
     printed = _run_cell(cell, keras, capsys)
     for parity in ("odd", "even"):
-        assert f"{parity} kernels: the old formula gives the wrong size in {wrong[parity]} of {tried[parity]} cases" \
+        assert (
+            f"{parity} kernels: the old formula gives the wrong size in {wrong[parity]} of {tried[parity]} cases"
             in printed
+        )
 
 
 def test_same_placement_claim_is_what_keras_computes(keras, capsys):
@@ -297,8 +342,8 @@ def test_same_placement_claim_is_what_keras_computes(keras, capsys):
 def test_upsampling_layers_named_in_the_lesson_give_what_it_says(keras):
     """Issue #12, item 3: every layer the pooling section names for upsampling the 7x7 map gives 14x14."""
     text = _markdown(NB_02)
-    sentence = text[text.index("upsampling it again by 2"):]
-    sentence = sentence[:sentence.index("not 15")]
+    sentence = text[text.index("upsampling it again by 2") :]
+    sentence = sentence[: sentence.index("not 15")]
     named = re.findall(r"`((?:UpSampling2D|Conv2DTranspose)\(.*?\))`", sentence)
     assert {n.split("(")[0] for n in named} == {"UpSampling2D", "Conv2DTranspose"}, named
     assert "**(14, 14)**" in sentence
@@ -344,8 +389,8 @@ def test_channels_demo_is_the_sum_of_per_channel_correlations_plus_bias(keras):
         for c in range(3):
             one = keras.layers.Conv2D(1, (2, 2), use_bias=False)
             one.build((None, 4, 4, 1))
-            one.set_weights([k[:, :, c:c + 1, o:o + 1]])
-            maps.append(np.asarray(one(x[None, :, :, c:c + 1]))[0, :, :, 0])
+            one.set_weights([k[:, :, c : c + 1, o : o + 1]])
+            maps.append(np.asarray(one(x[None, :, :, c : c + 1]))[0, :, :, 0])
         np.testing.assert_allclose(out[:, :, o], np.sum(maps, axis=0) + b[o], atol=1e-5)
 
 
@@ -375,9 +420,15 @@ def test_learned_kernel_is_sobel_x_to_two_decimals(keras):
     assert np.abs(ns["start"] - sobel_x).max() > 0.5  # it did start far from Sobel x
     (text,) = _cells(CONVOLUTION, "learn-kernel-text")
     images, history = ns["images"], ns["history"]
-    stated = {key: int(re.search(pattern, text).group(1)) for key, pattern in
-              [("images", r"(\d+) noise images"), ("batch", r"batches of (\d+)"), ("epochs", r"(\d+) passes"),
-               ("steps", r"(\d+) steps")]}
+    stated = {
+        key: int(re.search(pattern, text).group(1))
+        for key, pattern in [
+            ("images", r"(\d+) noise images"),
+            ("batch", r"batches of (\d+)"),
+            ("epochs", r"(\d+) passes"),
+            ("steps", r"(\d+) steps"),
+        ]
+    }
     assert images.shape[0] == stated["images"] and history.params["epochs"] == stated["epochs"]
     assert history.params["steps"] == -(-stated["images"] // stated["batch"])
     assert int(ns["learner"].optimizer.iterations) == stated["steps"]

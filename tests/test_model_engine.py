@@ -19,15 +19,22 @@ pytestmark = [pytest.mark.sandbox, pytest.mark.keras, pytest.mark.slow]
 A = "03_building_a_cnn"
 NB = "building_a_cnn.ipynb"
 ALICE = read_answers(ROOT / "demo" / A / "alice.py")
-NOT_TRAINING = {"build_lesson_model__layers", "build_lesson_model__fresh", "build_cifar_model__default",
-                "build_cifar_model__other_shapes", "compile_model__basic", "compile_model__with_your_model"}
+NOT_TRAINING = {
+    "build_lesson_model__layers",
+    "build_lesson_model__fresh",
+    "build_cifar_model__default",
+    "build_cifar_model__other_shapes",
+    "compile_model__basic",
+    "compile_model__with_your_model",
+}
 
 
 def grade(tmp_path, answers: dict[str, str], only=NOT_TRAINING) -> dict[str, records.TestResult]:
     path = tmp_path / NB
     build_submission(ROOT / "release" / A / NB, answers, path)
-    results = engine.grade_notebook(path, ROOT / "source" / A / NB, release_nb=ROOT / "release" / A / NB,
-                                    hide=[ROOT], only=only)
+    results = engine.grade_notebook(
+        path, ROOT / "source" / A / NB, release_nb=ROOT / "release" / A / NB, hide=[ROOT], only=only
+    )
     return {r.grade_id: r for r in results}
 
 
@@ -40,11 +47,13 @@ def test_honest_models_pass_and_lying_objects_do_not(tmp_path):
 def test_a_model_that_lies_about_its_size_is_judged_by_its_architecture(tmp_path):
     big = ALICE["build_cifar_model"].replace("layers.Conv2D(64, 3,", "layers.Conv2D(512, 3,")
     assert big != ALICE["build_cifar_model"]
-    lying = big.replace("def build_cifar_model(input_shape=(32, 32, 3), num_classes=10):",
-                        "def build_cifar_model(input_shape=(32, 32, 3), num_classes=10):\n"
-                        "    model = _build(input_shape, num_classes)\n"
-                        "    model.count_params = lambda: 1000\n"
-                        "    return model\n\n\ndef _build(input_shape=(32, 32, 3), num_classes=10):")
+    lying = big.replace(
+        "def build_cifar_model(input_shape=(32, 32, 3), num_classes=10):",
+        "def build_cifar_model(input_shape=(32, 32, 3), num_classes=10):\n"
+        "    model = _build(input_shape, num_classes)\n"
+        "    model.count_params = lambda: 1000\n"
+        "    return model\n\n\ndef _build(input_shape=(32, 32, 3), num_classes=10):",
+    )
     assert "count_params = lambda" in lying
     got = grade(tmp_path, {**ALICE, "build_cifar_model": lying}, only={"build_cifar_model__default"})
     result = got["build_cifar_model__default"]
@@ -52,8 +61,9 @@ def test_a_model_that_lies_about_its_size_is_judged_by_its_architecture(tmp_path
 
 
 def test_a_lambda_layer_is_not_rebuilt(tmp_path):
-    code = ALICE["build_lesson_model"].replace("model.add(layers.Flatten())",
-                                               "model.add(layers.Lambda(lambda t: t))\n    model.add(layers.Flatten())")
+    code = ALICE["build_lesson_model"].replace(
+        "model.add(layers.Flatten())", "model.add(layers.Lambda(lambda t: t))\n    model.add(layers.Flatten())"
+    )
     assert "Lambda" in code
     got = grade(tmp_path, {**ALICE, "build_lesson_model": code}, only={"build_lesson_model__layers"})
     result = got["build_lesson_model__layers"]
@@ -61,8 +71,10 @@ def test_a_lambda_layer_is_not_rebuilt(tmp_path):
 
 
 def test_swallowing_errors_in_the_kernel_earns_nothing(tmp_path):
-    cheat = ("get_ipython().set_custom_exc((Exception,), lambda *args, **kwargs: None)\n"
-             "def build_lesson_model():\n    raise NotImplementedError()")
+    cheat = (
+        "get_ipython().set_custom_exc((Exception,), lambda *args, **kwargs: None)\n"
+        "def build_lesson_model():\n    raise NotImplementedError()"
+    )
     got = grade(tmp_path, {**ALICE, "build_lesson_model": cheat}, only={"build_lesson_model__layers"})
     assert got["build_lesson_model__layers"].score == 0.0
 

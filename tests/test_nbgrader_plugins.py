@@ -17,8 +17,14 @@ def test_strip_hidden_regions():
 def test_preprocessor_hides_regions_and_tracebacks_of_graded_cells():
     graded = nbformat.v4.new_code_cell(SOURCE)
     graded.metadata["nbgrader"] = {"grade": True, "grade_id": "f__random", "points": 1}
-    graded.outputs = [nbformat.v4.new_output("error", ename="AssertionError", evalue="f: 3 of 9 wrong",
-                                             traceback=["Traceback", "check(f, seed=1)", "AssertionError"])]
+    graded.outputs = [
+        nbformat.v4.new_output(
+            "error",
+            ename="AssertionError",
+            evalue="f: 3 of 9 wrong",
+            traceback=["Traceback", "check(f, seed=1)", "AssertionError"],
+        )
+    ]
     plain = nbformat.v4.new_code_cell(SOURCE)
     nb = nbformat.v4.new_notebook(cells=[graded, plain])
     out, _ = HideHiddenTests().preprocess(nb, {})

@@ -73,8 +73,12 @@ def test_feedback_shows_messages_but_no_hidden_tests(graded_course, assignment):
     for nb_path in (graded_course / "source" / assignment).glob("*.ipynb"):
         for cell in _test_cells(nb_path):
             region = re.findall(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", cell.source, re.S)
-            hidden_lines |= {line.strip() for r in region for line in r.splitlines()
-                             if line.strip() and not line.strip().startswith("from ")}
+            hidden_lines |= {
+                line.strip()
+                for r in region
+                for line in r.splitlines()
+                if line.strip() and not line.strip().startswith("from ")
+            }
     assert hidden_lines, "expected hidden tests in the source notebook"
     for student in EXPECTED.get(assignment, {}):
         for html in (graded_course / "feedback" / student / assignment).glob("*.html"):
@@ -95,8 +99,8 @@ def test_every_notebook_has_an_engine_record(graded_course, assignment):
         assert records, f"no grading record in {nb_dir}"
         for record in records:
             tests = json.loads(record.read_text())["tests"]
-            assert tests and all(t["status"] in ("ok", "dtype", "wrong", "timeout", "crash", "invalid", "integrity", "kernel")
-                                 for t in tests)
+            known = ("ok", "dtype", "wrong", "timeout", "crash", "invalid", "integrity", "kernel")
+            assert tests and all(t["status"] in known for t in tests)
             assert all(t["reason"] for t in tests if t["status"] not in ("ok",)), record
 
 
@@ -116,6 +120,5 @@ def test_test_cell_outputs_give_nbgrader_the_gradebook_scores(graded_course, sco
                 if 0 < got < table["max"][gid]:
                     partial.append(gid)
                     assert "right values, wrong dtype" in cell.outputs[0]["text"]
-    expected_partial = [t for s in EXPECTED[assignment].values() for t, v in s.items()
-                        if 0 < v < table["max"][t]]
+    expected_partial = [t for s in EXPECTED[assignment].values() for t, v in s.items() if 0 < v < table["max"][t]]
     assert sorted(partial) == sorted(expected_partial)

@@ -7,8 +7,6 @@ sequentially and, separately, on a local Dask cluster: the scores must be the sa
 
 from __future__ import annotations
 
-import json
-import shutil
 from pathlib import Path
 
 import nbformat
@@ -25,8 +23,14 @@ NB = "convolution.ipynb"
 def _solution_code(grade_id: str) -> str:
     nb = nbformat.read(ROOT / "source" / A / NB, as_version=4)
     cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
-    return "\n".join(line for line in cell.source.splitlines() if "### BEGIN SOLUTION" not in line
-                     and "### END SOLUTION" not in line) + "\n"
+    return (
+        "\n".join(
+            line
+            for line in cell.source.splitlines()
+            if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line
+        )
+        + "\n"
+    )
 
 
 def _submit(course: Path, student: str, edit) -> None:
@@ -47,6 +51,7 @@ def _answer(grade_id: str, code: str):
             if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
                 cell.source = code
         return nb
+
     return edit
 
 
@@ -65,16 +70,35 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _submit(course, "dense_ok", _answer("dense_param_count", dense))
     _submit(course, "crasher", _answer("dense_param_count", dense + "\nimport os\nos._exit(1)"))
     _submit(course, "looper", _answer("dense_param_count", dense + "\nwhile True:\n    pass"))
-    _submit(course, "spammer", _answer("dense_param_count", dense + "\nfor i in range(1_000_000):\n    print('spam', i)"))
+    spam = "\nfor i in range(1_000_000):\n    print('spam', i)"
+    _submit(course, "spammer", _answer("dense_param_count", dense + spam))
     # tampering, through nbgrader itself (the kernel is sandboxed; the engine judges)
     gradebook, source = course / "gradebook.db", course / "source" / A / NB
-    _submit(course, "writer", _answer("dense_param_count", dense + (
-        f"\nimport sqlite3\ntry:\n    con = sqlite3.connect({str(gradebook)!r})\n"
-        "    con.execute('update grade set auto_score = 99'); con.commit()\nexcept Exception as e:\n"
-        "    print('no gradebook:', type(e).__name__)\n")))
-    _submit(course, "reader", _answer("dense_param_count", dense + (
-        f"\ntry:\n    print(open({str(source)!r}).read())\nexcept Exception as e:\n"
-        "    print('no source:', type(e).__name__)\n")))
+    _submit(
+        course,
+        "writer",
+        _answer(
+            "dense_param_count",
+            dense
+            + (
+                f"\nimport sqlite3\ntry:\n    con = sqlite3.connect({str(gradebook)!r})\n"
+                "    con.execute('update grade set auto_score = 99'); con.commit()\nexcept Exception as e:\n"
+                "    print('no gradebook:', type(e).__name__)\n"
+            ),
+        ),
+    )
+    _submit(
+        course,
+        "reader",
+        _answer(
+            "dense_param_count",
+            dense
+            + (
+                f"\ntry:\n    print(open({str(source)!r}).read())\nexcept Exception as e:\n"
+                "    print('no source:', type(e).__name__)\n"
+            ),
+        ),
+    )
 
     def fake(nb):
         nb.metadata["kernelspec"] = {"name": "evil", "display_name": "evil", "language": "python"}
@@ -137,7 +161,7 @@ def test_endless_output_is_capped_and_still_graded(course, first_run):
     nb = nbformat.read(course / "autograded" / "spammer" / A / NB, as_version=4)
     cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "dense_param_count")
     text = "".join(o.get("text", "") for o in cell.outputs)
-    assert len(text) < 3 * 1024 ** 2 and "truncated" in text
+    assert len(text) < 3 * 1024**2 and "truncated" in text
     assert _scores(course)["spammer"] == 2.0
 
 
@@ -215,8 +239,12 @@ def test_tampering_through_nbgrader_changes_nothing(course, first_run):
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         full = sum(spec.points for spec in read_specs(ROOT / "source" / A / NB))  # the instructor's points
         assert full > 0 and gb.find_submission(A, "faker").max_score == full
-        assert all(g.auto_score is not None and g.auto_score <= g.max_score
-                   for s in gb.assignment_submissions(A) for nb in s.notebooks for g in nb.grades)
+        assert all(
+            g.auto_score is not None and g.auto_score <= g.max_score
+            for s in gb.assignment_submissions(A)
+            for nb in s.notebooks
+            for g in nb.grades
+        )
 
     def student_output(student: str) -> str:
         nb = nbformat.read(course / "autograded" / student / A / NB, as_version=4)

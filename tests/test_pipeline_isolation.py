@@ -74,9 +74,14 @@ def test_a_hog_graded_next_to_a_correct_student_changes_nothing(course):
     expected = sum(load_json(ROOT / "demo" / "expected_scores.json")[A]["alice"].values())
     env = dict(os.environ, PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}")
     for round_ in range(ROUNDS):
-        proc = subprocess.run([str(VENV_BIN / "cnn-course"), "grade", A, "--jobs", "2", "--no-progress",
-                               "--root", str(course)], cwd=course, env=env, capture_output=True, text=True,
-                              timeout=900)
+        proc = subprocess.run(
+            [str(VENV_BIN / "cnn-course"), "grade", A, "--jobs", "2", "--no-progress", "--root", str(course)],
+            cwd=course,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
         scores = _scores(course)
         assert scores.get("alice") == expected, (round_, scores, proc.stdout[-3000:], proc.stderr[-3000:])
         records = load_json(course / "autograded" / "alice" / A / "convolution.grading.json")

@@ -13,9 +13,9 @@ from __future__ import annotations
 import csv
 import os
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -60,8 +60,10 @@ def grade_scores(db_url: str) -> dict[str, dict[str, float]]:
     from nbgrader.api import Gradebook
 
     with Gradebook(db_url) as gb:
-        return {sub.student.id: {g.name: float(g.score) for nb in sub.notebooks for g in nb.grades}
-                for sub in gb.assignment_submissions(A)}
+        return {
+            sub.student.id: {g.name: float(g.score) for nb in sub.notebooks for g in nb.grades}
+            for sub in gb.assignment_submissions(A)
+        }
 
 
 def total_scores(db_url: str) -> dict[str, float]:
@@ -93,8 +95,9 @@ def graded(tmp_path_factory: pytest.TempPathFactory, postgres_server: PostgresSe
     pg_outcomes = {o.student: o for o in grade_assignment(pg_course, A, jobs=2, db_url=plain_url, task_seconds=300)}
     sqlite_course = _make_class(copy_course(tmp_path_factory.mktemp("sqlite-course")))
     sqlite_outcomes = {o.student: o for o in grade_assignment(sqlite_course, A, jobs=2, task_seconds=300)}
-    return Graded(pg_course, pg_url, pg_outcomes, sqlite_course, f"sqlite:///{sqlite_course / 'gradebook.db'}",
-                  sqlite_outcomes)
+    return Graded(
+        pg_course, pg_url, pg_outcomes, sqlite_course, f"sqlite:///{sqlite_course / 'gradebook.db'}", sqlite_outcomes
+    )
 
 
 def test_postgres_and_sqlite_give_the_same_scores(graded: Graded) -> None:
@@ -140,8 +143,11 @@ def test_regrade_replaces_scores(graded: Graded) -> None:
 
     before = grade_scores(graded.pg_url)
     assert before["alice"] != before["bob"]
-    build_submission(ROOT / "release" / A / NB, read_answers(ROOT / "demo" / A / "bob.py"),
-                     graded.pg_course / "submitted" / "alice" / A / NB)
+    build_submission(
+        ROOT / "release" / A / NB,
+        read_answers(ROOT / "demo" / A / "bob.py"),
+        graded.pg_course / "submitted" / "alice" / A / NB,
+    )
     [outcome] = grade_assignment(graded.pg_course, A, ["alice"], jobs=1, db_url=graded.pg_url, task_seconds=300)
     assert outcome.status == "graded"
     after = grade_scores(graded.pg_url)

@@ -15,8 +15,22 @@ def roundtrip(value, tmp_path):
     return protocol.load(tmp_path / "v.json")
 
 
-@pytest.mark.parametrize("value", [None, True, 3, -2.5, "text", (1, 2, 3), [(1, 2), (3,)], {"a": [1, (2,)]},
-                                   float("nan"), float("inf"), (np.int64(7), np.float32(0.5))])
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        True,
+        3,
+        -2.5,
+        "text",
+        (1, 2, 3),
+        [(1, 2), (3,)],
+        {"a": [1, (2,)]},
+        float("nan"),
+        float("inf"),
+        (np.int64(7), np.float32(0.5)),
+    ],
+)
 def test_plain_values_round_trip(value, tmp_path):
     got = roundtrip(value, tmp_path)
     assert repr(got) == repr(value)
@@ -39,9 +53,16 @@ class Liar:
         return True
 
 
-@pytest.mark.parametrize("value,word", [(np.zeros(3).view(Sub), "ndarray subclass"), (Liar(), "Liar"),
-                                        (np.array([object()]), "dtype object"), ({1: 2}, "dict"),
-                                        (lambda: 1, "function")])
+@pytest.mark.parametrize(
+    "value,word",
+    [
+        (np.zeros(3).view(Sub), "ndarray subclass"),
+        (Liar(), "Liar"),
+        (np.array([object()]), "dtype object"),
+        ({1: 2}, "dict"),
+        (lambda: 1, "function"),
+    ],
+)
 def test_objects_with_behaviour_become_unsupported(value, word, tmp_path):
     got = roundtrip(value, tmp_path)
     assert isinstance(got, protocol.Unsupported) and word in got.description

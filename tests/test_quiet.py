@@ -51,10 +51,9 @@ def test_silenced_stderr_hides_output_of_a_child_process(capfd):
 def test_silenced_stderr_restores_after_an_exception_and_lets_it_propagate(capfd):
     capfd.readouterr()
     before_obj, before_fd = sys.stderr, fd2_identity()
-    with pytest.raises(RuntimeError, match="boom"):
-        with silenced_stderr():
-            os.write(2, b"hidden\n")
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError, match="boom"), silenced_stderr():
+        os.write(2, b"hidden\n")
+        raise RuntimeError("boom")
     assert sys.stderr is before_obj and fd2_identity() == before_fd
     os.write(2, b"visible\n")
     assert capfd.readouterr().err == "visible\n"
@@ -65,8 +64,8 @@ def test_silenced_stderr_hides_warnings_inside_only():
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         with silenced_stderr():
-            warnings.warn("hidden warning", UserWarning)
-        warnings.warn("visible warning", UserWarning)
+            warnings.warn("hidden warning", UserWarning, stacklevel=1)
+        warnings.warn("visible warning", UserWarning, stacklevel=1)
     assert [str(w.message) for w in caught] == ["visible warning"]
     assert warnings.filters == filters_before
 
@@ -98,12 +97,13 @@ def test_silenced_stderr_does_not_leak_file_descriptors():
 
 # --- TensorFlow in fresh processes ----------------------------------------------------------------
 
+
 def fresh_python(code: str) -> subprocess.CompletedProcess:
     """Run ``code`` in a new interpreter of the venv, without any inherited TensorFlow log settings."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("TF_CPP_MIN_LOG_LEVEL", "PYTHONWARNINGS", "KERAS_BACKEND")}
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "PYTHONWARNINGS", "KERAS_BACKEND")}
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.mark.keras

@@ -10,8 +10,7 @@ import pytest
 
 from conftest import ROOT, assignments
 from grader_utils import checks
-from grader_utils.judge import timing
-from grader_utils.judge import verdicts
+from grader_utils.judge import timing, verdicts
 
 pytestmark = pytest.mark.keras
 
@@ -55,8 +54,8 @@ def _solution_functions(path) -> list[str]:
 
 def _every_suite() -> list:
     """(exercise, suite, n) for every suite of every array exercise of the registry, but the timed ones
-    of its family (test_reference_conv2d_fast_is_vectorized): the fixed suites as they are, the seeded ones at eight times
-    their size (at most 300 cases)."""
+    of its family (test_reference_conv2d_fast_is_vectorized): the fixed suites as they are, the seeded ones at
+    eight times their size (at most 300 cases)."""
     import inspect
 
     from grader_utils.judge.cases import SUITES
@@ -69,8 +68,11 @@ def _every_suite() -> list:
             if suite in timed:  # a speed suite (its exercise's time rule is tested below)
                 continue
             default = inspect.signature(factory).parameters["n"].default
-            out.append(pytest.param(ex.check, suite, None if default is None else min(8 * default, 300),
-                                    id=f"{ex.function}-{suite}"))
+            out.append(
+                pytest.param(
+                    ex.check, suite, None if default is None else min(8 * default, 300), id=f"{ex.function}-{suite}"
+                )
+            )
     return out
 
 
@@ -93,9 +95,23 @@ def test_reference_conv2d_fast_is_vectorized(solutions):
     from grader_utils.judge.cases import suite_cases
 
     cases = suite_cases("conv2d", "large")
-    fast = checks.run_suite(solutions["conv2d_fast"], "conv2d_fast", cases, verdicts.verdict_conv2d, "large",
-                            numpy_only=True, max_seconds=timing.time_limit)
+    fast = checks.run_suite(
+        solutions["conv2d_fast"],
+        "conv2d_fast",
+        cases,
+        verdicts.verdict_conv2d,
+        "large",
+        numpy_only=True,
+        max_seconds=timing.time_limit,
+    )
     assert fast.passed, fast.message()
-    loop = checks.run_suite(solutions["conv2d"], "conv2d_fast", cases, verdicts.verdict_conv2d, "large",
-                            numpy_only=True, max_seconds=timing.time_limit)
+    loop = checks.run_suite(
+        solutions["conv2d"],
+        "conv2d_fast",
+        cases,
+        verdicts.verdict_conv2d,
+        "large",
+        numpy_only=True,
+        max_seconds=timing.time_limit,
+    )
     assert loop.rule_broken and "loop over the output pixels" in loop.message()

@@ -59,8 +59,9 @@ def _verdict_double(case: Case, got) -> CheckResult:
 
 def test_an_exercise_declared_in_the_registry_alone_is_checked_and_graded(monkeypatch, tmp_path):
     monkeypatch.setitem(cases.SUITES, "double", {"basic": lambda rng: [Case((np.arange(6, dtype=np.float32),), {})]})
-    ex = registry.Exercise("check_double", "double", "Exercise ``double(x)``; x: (N,).", "double",
-                           _verdict_double, numpy_only=True)
+    ex = registry.Exercise(
+        "check_double", "double", "Exercise ``double(x)``; x: (N,).", "double", _verdict_double, numpy_only=True
+    )
     for table in (registry.EXERCISES, registry.ARRAY_EXERCISES):
         monkeypatch.setitem(table, ex.check, ex)
     try:
@@ -73,8 +74,14 @@ def test_an_exercise_declared_in_the_registry_alone_is_checked_and_graded(monkey
 
         nb = nbformat.v4.new_notebook()
         cell = nbformat.v4.new_code_cell('check_double(double, "basic")')
-        cell.metadata["nbgrader"] = {"grade": True, "grade_id": "double__basic", "points": 1, "solution": False,
-                                     "locked": True, "schema_version": 3}
+        cell.metadata["nbgrader"] = {
+            "grade": True,
+            "grade_id": "double__basic",
+            "points": 1,
+            "solution": False,
+            "locked": True,
+            "schema_version": 3,
+        }
         nb.cells = [cell]
         path = tmp_path / "n.ipynb"
         nbformat.write(nb, path)

@@ -45,8 +45,11 @@ def test_release_leaks_no_solution_or_hidden_test(assignment):
         for cell in source_nb.cells:
             secret |= _solution_lines(cell.source)
             for region in re.findall(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", cell.source, re.S):
-                secret |= {line.strip() for line in region.splitlines()
-                           if line.strip() and not line.strip().startswith(("from ", "import "))}
+                secret |= {
+                    line.strip()
+                    for line in region.splitlines()
+                    if line.strip() and not line.strip().startswith(("from ", "import "))
+                }
         assert secret, "the source notebook should have solutions and hidden tests"
         release_nb = nbformat.read(rel, as_version=4)
         release_lines = {line.strip() for c in release_nb.cells for line in c.source.splitlines()}

@@ -12,12 +12,12 @@ import pytest
 from matplotlib.image import imread
 from nbgrader.api import Gradebook
 
-from grader_utils.grading import records
-from grader_utils.instructor.exporters import exercise_of
-from grader_utils.judge.hints import HINTS
-from grader_utils.grading.records import PROBLEM_STATUSES
-from grader_utils.instructor.report import class_stats, diagnosed_causes, write_report
 from conftest import copy_small_gradebook
+from grader_utils.grading import records
+from grader_utils.grading.records import PROBLEM_STATUSES
+from grader_utils.instructor.exporters import exercise_of
+from grader_utils.instructor.report import class_stats, diagnosed_causes, write_report
+from grader_utils.judge.hints import HINTS
 from small_gradebook import LAYOUT, STUDENTS, truth
 
 ASSIGNMENT, NOTEBOOK, CELLS = LAYOUT[0]
@@ -27,12 +27,16 @@ EVIL_NAME = "<img src=x onerror=alert(1)>"
 #: the records' test entries: student -> grade_id -> (status, hint keys the reason quotes, "causes" field or None)
 SPEC: dict[str, dict[str, tuple[str, list[str], list[str] | None]]] = {
     "ann": {},  # everything ok
-    "bob": {"conv_shape__basic": ("wrong", ["same_floor"], None),
-            "conv_shape__random": ("wrong", ["same_floor", "valid_missing_plus_one"], None),
-            "pool_shape__basic": ("crash", [], None)},
-    "cy": {"conv_shape__basic": ("wrong", ["same_floor"], ["swapped_height_width"]),  # causes wins over text
-           "conv_shape__random": ("timeout", [], None),
-           "pool_shape__basic": ("integrity", [], None)},
+    "bob": {
+        "conv_shape__basic": ("wrong", ["same_floor"], None),
+        "conv_shape__random": ("wrong", ["same_floor", "valid_missing_plus_one"], None),
+        "pool_shape__basic": ("crash", [], None),
+    },
+    "cy": {
+        "conv_shape__basic": ("wrong", ["same_floor"], ["swapped_height_width"]),  # causes wins over text
+        "conv_shape__random": ("timeout", [], None),
+        "pool_shape__basic": ("integrity", [], None),
+    },
 }
 
 
@@ -40,7 +44,8 @@ def reason_for(student: str, grade_id: str, status: str, keys: list[str]) -> str
     if status == "crash":
         return f"the notebook printed {SCRIPT} and ended"
     return f"{grade_id} of {student}: got (2, 3), Keras gives (3, 3)." + "".join(
-        f" Likely cause: {HINTS[k]}" for k in keys)
+        f" Likely cause: {HINTS[k]}" for k in keys
+    )
 
 
 def expected_counts() -> dict[tuple[str, str], int]:
@@ -48,7 +53,7 @@ def expected_counts() -> dict[tuple[str, str], int]:
     hit: dict[tuple[str, str], set[str]] = {}
     for student, tests in SPEC.items():
         for grade_id, (_status, keys, causes) in tests.items():
-            for key in (causes if causes is not None else keys):
+            for key in causes if causes is not None else keys:
                 hit.setdefault((exercise_of(grade_id), key), set()).add(student)
     return {k: len(v) for k, v in hit.items()}
 
@@ -66,7 +71,8 @@ def course(small_gradebook_file: Path, tmp_path: Path) -> Path:
             status, keys, _causes = tests.get(grade_id, ("ok", [], None))
             reason = "" if status == "ok" else reason_for(student, grade_id, status, keys)
             notes = ["test cell was duplicated"] if status == "integrity" else []
-            results.append(records.TestResult(grade_id, status, points if status == "ok" else 0.0, points, reason, notes))
+            score = points if status == "ok" else 0.0
+            results.append(records.TestResult(grade_id, status, score, points, reason, notes))
         path = tmp_path / "autograded" / student / ASSIGNMENT / f"{NOTEBOOK}.grading.json"
         records.write_record(path, student, ASSIGNMENT, NOTEBOOK, results)
         record = json.loads(path.read_text())
@@ -86,10 +92,12 @@ def pngs(page: str) -> list[bytes]:
 
 # --- diagnosed_causes ----------------------------------------------------------------
 
+
 def entry(**fields) -> records.TestResult:
     """One test of a record as the report reads it back (the fields a record may lack take defaults)."""
-    return records.TestResult.from_dict({"grade_id": "conv2d__basic", "status": "wrong", "score": 0.0, "max_score": 1.0,
-                                         **fields})
+    return records.TestResult.from_dict(
+        {"grade_id": "conv2d__basic", "status": "wrong", "score": 0.0, "max_score": 1.0, **fields}
+    )
 
 
 def test_causes_field_is_used_when_present() -> None:
@@ -110,12 +118,14 @@ def test_causes_found_by_hint_text_in_reason() -> None:
 
 # --- the report on hand-made records -------------------------------------------------------
 
+
 def test_stats_match_records_and_gradebook(course: Path) -> None:
     stats = class_stats(course, ASSIGNMENT)
     assert stats.causes == expected_counts()
     assert stats.causes[("conv_shape", "same_floor")] == 1  # bob twice in one exercise: one student
-    expected_problems = sorted((s, g, st) for s, tests in SPEC.items() for g, (st, _k, _c) in tests.items()
-                               if st in PROBLEM_STATUSES)
+    expected_problems = sorted(
+        (s, g, st) for s, tests in SPEC.items() for g, (st, _k, _c) in tests.items() if st in PROBLEM_STATUSES
+    )
     assert sorted((p["student"], p["grade_id"], p["status"]) for p in stats.problems) == expected_problems
     t = truth(f"sqlite:///{course / 'gradebook.db'}")
     assert stats.totals == {s: pytest.approx(t["total"][ASSIGNMENT, s]) for s in t["order"]}
@@ -168,6 +178,7 @@ def test_report_without_records_or_diagnoses(small_gradebook_file: Path, tmp_pat
 
 
 # --- the demo class after real autograding --------------------------------------------
+
 
 @pytest.mark.slow
 def test_demo_class_report(graded_course: Path, tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ NUMPY_INTS = [np.int8(3), np.int16(3), np.int32(3), np.int64(3), np.uint8(3), np
 
 # --- is_int -----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("value", [0, 3, -2, 10**20, *NUMPY_INTS], ids=repr)
 def test_is_int_accepts_python_and_numpy_ints(value):
     assert is_int(value) is True
@@ -22,22 +23,27 @@ def test_is_int_rejects_bools(value):
     assert is_int(value) is False
 
 
-@pytest.mark.parametrize("value", [3.0, 14.0, np.float32(3), np.float64(3.0), 3 + 0j, "3", None, (3,),
-                                   np.array(3), np.array([3])], ids=repr)
+@pytest.mark.parametrize(
+    "value", [3.0, 14.0, np.float32(3), np.float64(3.0), 3 + 0j, "3", None, (3,), np.array(3), np.array([3])], ids=repr
+)
 def test_is_int_rejects_floats_and_non_numbers(value):
     assert is_int(value) is False
 
 
 # --- as_pair ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("value,expected", [
-    (3, (3, 3)),
-    (1, (1, 1)),
-    ((3, 2), (3, 2)),
-    ([3, 2], (3, 2)),
-    ((np.int64(2), np.int32(5)), (2, 5)),
-    (np.int64(4), (4, 4)),
-])
+
+@pytest.mark.parametrize(
+    "value,expected",
+    [
+        (3, (3, 3)),
+        (1, (1, 1)),
+        ((3, 2), (3, 2)),
+        ([3, 2], (3, 2)),
+        ((np.int64(2), np.int32(5)), (2, 5)),
+        (np.int64(4), (4, 4)),
+    ],
+)
 def test_as_pair_reads_like_keras(value, expected):
     got = as_pair(value)
     assert got == expected
@@ -45,10 +51,26 @@ def test_as_pair_reads_like_keras(value, expected):
     assert all(type(v) is int for v in got), "entries must be plain Python ints"
 
 
-@pytest.mark.parametrize("value", [
-    3.0, (3.0, 2), (3, 2.0), True, (True, 2), (2, False), "3", None, (3,), (1, 2, 3), [], np.array([2, 2]),
-    {3, 2}, (np.float64(2), 2),
-], ids=repr)
+@pytest.mark.parametrize(
+    "value",
+    [
+        3.0,
+        (3.0, 2),
+        (3, 2.0),
+        True,
+        (True, 2),
+        (2, False),
+        "3",
+        None,
+        (3,),
+        (1, 2, 3),
+        [],
+        np.array([2, 2]),
+        {3, 2},
+        (np.float64(2), 2),
+    ],
+    ids=repr,
+)
 def test_as_pair_rejects_everything_else(value):
     with pytest.raises(ValueError, match="pool_size must be an int or a pair of ints"):
         as_pair(value, name="pool_size")
@@ -61,9 +83,17 @@ def test_as_pair_error_names_the_value():
 
 # --- check_padding ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("value,expected", [
-    ("valid", "valid"), ("same", "same"), ("SAME", "same"), ("Valid", "valid"), ("sAmE", "same"),
-])
+
+@pytest.mark.parametrize(
+    "value,expected",
+    [
+        ("valid", "valid"),
+        ("same", "same"),
+        ("SAME", "same"),
+        ("Valid", "valid"),
+        ("sAmE", "same"),
+    ],
+)
 def test_check_padding_accepts_any_case(value, expected):
     assert check_padding(value) == expected
 

@@ -40,8 +40,9 @@ def test_every_assignment_has_demo_answers_and_expected_scores():
 def test_no_outputs_or_execution_counts(path):
     nb = nbformat.read(path, as_version=4)
     nbformat.validate(nb)
-    dirty = [i for i, c in enumerate(nb.cells)
-             if c.cell_type == "code" and (c.outputs or c.execution_count is not None)]
+    dirty = [
+        i for i, c in enumerate(nb.cells) if c.cell_type == "code" and (c.outputs or c.execution_count is not None)
+    ]
     assert not dirty, f"cells {dirty} of {path.name} have outputs or execution counts"
 
 
@@ -60,8 +61,9 @@ def test_grade_ids_follow_the_convention(path):
     for cell, meta in metas:
         if meta.get("solution") and cell.cell_type == "code":
             functions = _defined_functions(cell.source)
-            assert meta["grade_id"] in functions, \
+            assert meta["grade_id"] in functions, (
                 f"solution cell {meta['grade_id']!r} must define a function of that name (defines {functions})"
+            )
             assert "### BEGIN SOLUTION" in cell.source
             for name in functions:
                 if not name.startswith("_"):

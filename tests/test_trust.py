@@ -27,7 +27,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 A = "02_padding_strides_pooling"
 NB = "padding_strides_pooling.ipynb"
 
-SNOOP = '''
+SNOOP = """
 import os, sys
 found, leaks = [], []
 secret_marks = ("seed=" + "2024", "seed=" + "2023", "max_pool2d, " + '"same_padding"')
@@ -49,7 +49,7 @@ for top in (".", "/", os.path.expanduser("~"), "/tmp"):
                     leaks.append(path)
 print("FOUND", found[:50])
 print("LEAKS", leaks[:50])
-'''
+"""
 
 
 def _solution(grade_id: str) -> str:
@@ -61,25 +61,31 @@ def _solution(grade_id: str) -> str:
 def _table_answer() -> str:
     """max_pool2d that returns Keras' answers for every case the public generators make with the
     seeds written in source/, and zeros otherwise."""
+    from grader_utils.grading.specs import read_specs
     from grader_utils.judge import truth
     from grader_utils.judge.cases import suite_cases
-    from grader_utils.grading.specs import read_specs
 
     table = []
     for spec in read_specs(ROOT / "source" / A / NB):
         for call in spec.calls:
             if call.check == "check_max_pool2d":
                 for case in suite_cases("pool2d_values", call.suite, seed=call.seed, n=call.n):
-                    key = (case.args[0].tobytes().hex(), repr(case.args[1]), repr(case.kwargs.get("strides")),
-                           repr(case.kwargs.get("padding", "valid")))
+                    key = (
+                        case.args[0].tobytes().hex(),
+                        repr(case.args[1]),
+                        repr(case.kwargs.get("strides")),
+                        repr(case.kwargs.get("padding", "valid")),
+                    )
                     table.append((key, truth.max_pool2d(*case.args, **case.kwargs).tolist()))
-    return (f"TABLE = {table!r}\n"
-            "def max_pool2d(x, pool_size, strides=None, padding='valid'):\n"
-            "    key = (x.tobytes().hex(), repr(pool_size), repr(strides), repr(padding))\n"
-            "    for known, answer in TABLE:\n"
-            "        if known == key:\n"
-            "            return np.array(answer, dtype=x.dtype)\n"
-            "    return np.zeros((1, 1, x.shape[2]), x.dtype)\n")
+    return (
+        f"TABLE = {table!r}\n"
+        "def max_pool2d(x, pool_size, strides=None, padding='valid'):\n"
+        "    key = (x.tobytes().hex(), repr(pool_size), repr(strides), repr(padding))\n"
+        "    for known, answer in TABLE:\n"
+        "        if known == key:\n"
+        "            return np.array(answer, dtype=x.dtype)\n"
+        "    return np.zeros((1, 1, x.shape[2]), x.dtype)\n"
+    )
 
 
 def _submit(course: Path, student: str, answers: dict[str, str], extra_cells: list[str] = ()) -> Path:
@@ -181,5 +187,5 @@ def test_outputs_are_bounded_per_notebook(graded):
     course, outcomes = graded
     path = course / "autograded" / "printer" / A / NB
     assert outcomes["printer"].status == "graded"
-    assert path.stat().st_size < 12 * 1024 ** 2
+    assert path.stat().st_size < 12 * 1024**2
     assert "the notebook printed more than 8 MiB" in path.read_text()

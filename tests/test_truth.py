@@ -36,11 +36,14 @@ def run_layer(layer: Any, x: np.ndarray) -> np.ndarray:
 
 # --- output shapes vs. real layers on zeros ------------------------------------------------
 
-CONV_SHAPE_CASES = (suite_cases("conv2d_output_shape", "basic")
-                    + suite_cases("conv2d_output_shape", "same_strides", seed=11, n=60)
-                    + suite_cases("conv2d_output_shape", "random", seed=12, n=200))
-POOL_SHAPE_CASES = (suite_cases("pool2d_output_shape", "basic")
-                    + suite_cases("pool2d_output_shape", "random", seed=13, n=200))
+CONV_SHAPE_CASES = (
+    suite_cases("conv2d_output_shape", "basic")
+    + suite_cases("conv2d_output_shape", "same_strides", seed=11, n=60)
+    + suite_cases("conv2d_output_shape", "random", seed=12, n=200)
+)
+POOL_SHAPE_CASES = suite_cases("pool2d_output_shape", "basic") + suite_cases(
+    "pool2d_output_shape", "random", seed=13, n=200
+)
 
 
 def test_conv2d_output_shape_is_the_shape_of_a_real_conv2d_output(keras):
@@ -72,6 +75,7 @@ def test_same_padding_with_a_kernel_larger_than_the_input_is_valid(keras):
 
 
 # --- convolution values vs. a float64 cross-correlation ------------------------------------
+
 
 def conv_cases(padding: str, n: int, seed: int):
     rng = np.random.default_rng(seed)
@@ -127,9 +131,11 @@ def test_conv2d_adds_the_bias():
 
 # --- pooled values ----------------------------------------------------------------------------
 
-POOL_VALUE_CASES = (suite_cases("pool2d_values", "basic")
-                    + suite_cases("pool2d_values", "same_padding", seed=31, n=30)
-                    + suite_cases("pool2d_values", "random", seed=32, n=40))
+POOL_VALUE_CASES = (
+    suite_cases("pool2d_values", "basic")
+    + suite_cases("pool2d_values", "same_padding", seed=31, n=30)
+    + suite_cases("pool2d_values", "random", seed=32, n=40)
+)
 
 
 @pytest.mark.parametrize("kind,cls", [("max", "MaxPooling2D"), ("average", "AveragePooling2D")])
@@ -158,9 +164,11 @@ def test_average_pooling_same_on_the_lessons_5x5_example():
     """arange(25) as 5x5, pool 2 (stride 2), 'same': 3x3 outputs, the padding row/column at the
     bottom/right; border windows average 2 values, the corner 1."""
     x = np.arange(25, dtype=np.float32).reshape(5, 5, 1)
-    expected = [[(0 + 1 + 5 + 6) / 4, (2 + 3 + 7 + 8) / 4, (4 + 9) / 2],
-                [(10 + 11 + 15 + 16) / 4, (12 + 13 + 17 + 18) / 4, (14 + 19) / 2],
-                [(20 + 21) / 2, (22 + 23) / 2, 24 / 1]]
+    expected = [
+        [(0 + 1 + 5 + 6) / 4, (2 + 3 + 7 + 8) / 4, (4 + 9) / 2],
+        [(10 + 11 + 15 + 16) / 4, (12 + 13 + 17 + 18) / 4, (14 + 19) / 2],
+        [(20 + 21) / 2, (22 + 23) / 2, 24 / 1],
+    ]
     np.testing.assert_allclose(truth.average_pool2d(x, 2, None, "same")[:, :, 0], expected, rtol=1e-6)
 
 
@@ -194,14 +202,16 @@ def summary_rows(model) -> tuple[list[tuple[int, ...]], list[int]]:
 
 def test_sequential_summary_of_the_lesson_model(keras):
     L = keras.layers
-    model = keras.Sequential([
-        keras.Input(shape=(28, 56, 3)),
-        L.Conv2D(8, (3, 3), padding="same", activation="relu", name="c1"),
-        L.Conv2D(5, (3, 2), strides=(2, 3), padding="valid", activation="relu", name="c2"),
-        L.MaxPooling2D((3, 3), name="p"),
-        L.Flatten(name="f"),
-        L.Dense(3, activation="softmax", name="d"),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(28, 56, 3)),
+            L.Conv2D(8, (3, 3), padding="same", activation="relu", name="c1"),
+            L.Conv2D(5, (3, 2), strides=(2, 3), padding="valid", activation="relu", name="c2"),
+            L.MaxPooling2D((3, 3), name="p"),
+            L.Flatten(name="f"),
+            L.Dense(3, activation="softmax", name="d"),
+        ]
+    )
     printed_shapes, printed_params = summary_rows(model)
     assert len(printed_shapes) == 5
     shapes, params = truth.sequential_summary((28, 56, 3), LESSON_MODEL)
@@ -211,12 +221,22 @@ def test_sequential_summary_of_the_lesson_model(keras):
     assert all(type(p) is int for p in params) and all(type(d) is int for s in shapes for d in s)
 
 
-KERAS_CLASSES = {"conv2d": "Conv2D", "max_pooling2d": "MaxPooling2D", "average_pooling2d": "AveragePooling2D",
-                 "flatten": "Flatten", "reshape": "Reshape", "dense": "Dense"}
+KERAS_CLASSES = {
+    "conv2d": "Conv2D",
+    "max_pooling2d": "MaxPooling2D",
+    "average_pooling2d": "AveragePooling2D",
+    "flatten": "Flatten",
+    "reshape": "Reshape",
+    "dense": "Dense",
+}
 
 
-@pytest.mark.parametrize("case", suite_cases("sequential", "basic") + suite_cases("sequential", "edge")
-                         + suite_cases("sequential", "random", seed=41, n=8))
+@pytest.mark.parametrize(
+    "case",
+    suite_cases("sequential", "basic")
+    + suite_cases("sequential", "edge")
+    + suite_cases("sequential", "random", seed=41, n=8),
+)
 def test_sequential_summary_matches_a_model_built_in_the_test(keras, case):
     input_shape, layers = case.args
     built = []
@@ -233,6 +253,7 @@ def test_sequential_summary_matches_a_model_built_in_the_test(keras, case):
 
 
 # --- the shortcuts (counts from small layers, the conv op) equal the full Keras objects ------
+
 
 def _affordable(case, family: str) -> bool:
     """Full builds allocate every weight: keep the cross-check under ~4 M weights per case."""
@@ -253,18 +274,23 @@ def full_dense_param_count(input_shape, units) -> int:
 def full_conv2d_param_count(in_channels, filters, kernel_size) -> int:
     """The count of a whole built ``Sequential([Conv2D(filters, kernel_size)])``."""
     kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
-    _, params = truth.sequential_summary((kh, kw, int(in_channels)),
-                                         [("conv2d", {"filters": int(filters), "kernel_size": (kh, kw)})])
+    _, params = truth.sequential_summary(
+        (kh, kw, int(in_channels)), [("conv2d", {"filters": int(filters), "kernel_size": (kh, kw)})]
+    )
     return params[0]
 
 
-@pytest.mark.parametrize("family,fast,full", [
-    ("dense_param_count", truth.dense_param_count, full_dense_param_count),
-    ("conv2d_param_count", truth.conv2d_param_count, full_conv2d_param_count),
-])
+@pytest.mark.parametrize(
+    "family,fast,full",
+    [
+        ("dense_param_count", truth.dense_param_count, full_dense_param_count),
+        ("conv2d_param_count", truth.conv2d_param_count, full_conv2d_param_count),
+    ],
+)
 def test_param_counts_from_small_layers_equal_full_builds(keras, family, fast, full):
-    cases = [c for c in suite_cases(family, "basic") + suite_cases(family, "random", seed=43, n=60)
-             if _affordable(c, family)]
+    cases = [
+        c for c in suite_cases(family, "basic") + suite_cases(family, "random", seed=43, n=60) if _affordable(c, family)
+    ]
     assert len(cases) > 30
     for case in cases:
         got = fast(*case.args)
@@ -294,7 +320,7 @@ def test_make_layer_rejects_an_unknown_kind():
 
 # --- receptive field: TensorFlow's gradient vs. the closed form ------------------------------------------
 
-RF_CASES = (suite_cases("receptive_field", "basic") + suite_cases("receptive_field", "random", seed=14, n=120))
+RF_CASES = suite_cases("receptive_field", "basic") + suite_cases("receptive_field", "random", seed=14, n=120)
 
 
 def strides_ignored(layers) -> tuple[int, int]:
@@ -330,18 +356,29 @@ def test_receptive_field_from_the_gradient_tells_a_wrong_closed_form(wrong):
 def test_receptive_field_of_the_lessons_stacks():
     assert truth.receptive_field(LESSON_MODEL[:3]) == (9, 10)
     assert truth.receptive_field([]) == (1, 1)
-    assert truth.receptive_field([("conv2d", {"filters": 1, "kernel_size": 1, "strides": 2}),
-                                  ("conv2d", {"filters": 1, "kernel_size": 3})]) == (5, 5)  # a region with gaps
+    assert truth.receptive_field(
+        [("conv2d", {"filters": 1, "kernel_size": 1, "strides": 2}), ("conv2d", {"filters": 1, "kernel_size": 3})]
+    ) == (5, 5)  # a region with gaps
 
 
-@pytest.mark.parametrize("layers", [
-    [("conv2d", {"kernel_size": 3}), ("max_pooling2d", {"pool_size": 2})],
-    [("max_pooling2d", {"pool_size": (3, 2), "strides": (2, 1)}), ("conv2d", {"kernel_size": (2, 3)}),
-     ("max_pooling2d", {"pool_size": 2, "padding": "same"})],
-    [("conv2d", {"kernel_size": 2, "strides": 3}), ("conv2d", {"kernel_size": (3, 2), "strides": (1, 2),
-                                                               "padding": "same"}), ("conv2d", {"kernel_size": 3})],
-    LESSON_MODEL[:3],
-], ids=["conv-pool", "pool-conv-pool", "strided-convs", "lesson"])
+@pytest.mark.parametrize(
+    "layers",
+    [
+        [("conv2d", {"kernel_size": 3}), ("max_pooling2d", {"pool_size": 2})],
+        [
+            ("max_pooling2d", {"pool_size": (3, 2), "strides": (2, 1)}),
+            ("conv2d", {"kernel_size": (2, 3)}),
+            ("max_pooling2d", {"pool_size": 2, "padding": "same"}),
+        ],
+        [
+            ("conv2d", {"kernel_size": 2, "strides": 3}),
+            ("conv2d", {"kernel_size": (3, 2), "strides": (1, 2), "padding": "same"}),
+            ("conv2d", {"kernel_size": 3}),
+        ],
+        LESSON_MODEL[:3],
+    ],
+    ids=["conv-pool", "pool-conv-pool", "strided-convs", "lesson"],
+)
 def test_real_conv_and_max_pooling_layers_depend_on_the_region_truth_measures(keras, layers):
     """truth measures regions through average pooling windows. The real layers: a Conv2D (random
     positive kernel) and a MaxPooling2D, whose gradient reaches one input per window. Over many
@@ -353,11 +390,21 @@ def test_real_conv_and_max_pooling_layers_depend_on_the_region_truth_measures(ke
     for kind, kw in layers:
         if kind == "conv2d":
             kernel = keras.initializers.RandomUniform(0.5, 1.5, seed=1)
-            real.append(keras.layers.Conv2D(1, kw["kernel_size"], strides=kw.get("strides", 1),
-                                            padding=kw.get("padding", "valid"), kernel_initializer=kernel))
+            real.append(
+                keras.layers.Conv2D(
+                    1,
+                    kw["kernel_size"],
+                    strides=kw.get("strides", 1),
+                    padding=kw.get("padding", "valid"),
+                    kernel_initializer=kernel,
+                )
+            )
         else:
-            real.append(keras.layers.MaxPooling2D(kw["pool_size"], strides=kw.get("strides"),
-                                                  padding=kw.get("padding", "valid")))
+            real.append(
+                keras.layers.MaxPooling2D(
+                    kw["pool_size"], strides=kw.get("strides"), padding=kw.get("padding", "valid")
+                )
+            )
     reached = np.zeros((40, 40), bool)
     one_input = []
     for _ in range(60):
@@ -385,17 +432,21 @@ def test_receptive_field_rejects_an_unknown_kind():
 
 # --- invalid configurations ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("call", [
-    lambda: truth.conv2d_output_shape((3, 3, 1), 2, 4),
-    lambda: truth.conv2d_output_shape((10, 3, 1), 2, (3, 5), strides=2, padding="valid"),
-    lambda: truth.pool2d_output_shape((3, 3, 1), 4),
-    lambda: truth.pool2d_output_shape((8, 3, 2), (2, 4), strides=1),
-    lambda: truth.conv2d(np.zeros((3, 3, 1)), np.zeros((4, 4, 1, 2)), np.zeros(2)),
-    lambda: truth.conv2d_output_shape((8, 8, 1), 2, 3, padding="full"),
-    lambda: truth.pool2d_output_shape((8, 8, 1), 2.0),
-    lambda: truth.sequential_summary((3, 3, 1), [("conv2d", {"filters": 1, "kernel_size": 4})]),
-], ids=["conv-kernel", "conv-kernel-w", "pool", "pool-w", "conv-values", "bad-padding", "float-size",
-        "sequential"])
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: truth.conv2d_output_shape((3, 3, 1), 2, 4),
+        lambda: truth.conv2d_output_shape((10, 3, 1), 2, (3, 5), strides=2, padding="valid"),
+        lambda: truth.pool2d_output_shape((3, 3, 1), 4),
+        lambda: truth.pool2d_output_shape((8, 3, 2), (2, 4), strides=1),
+        lambda: truth.conv2d(np.zeros((3, 3, 1)), np.zeros((4, 4, 1, 2)), np.zeros(2)),
+        lambda: truth.conv2d_output_shape((8, 8, 1), 2, 3, padding="full"),
+        lambda: truth.pool2d_output_shape((8, 8, 1), 2.0),
+        lambda: truth.sequential_summary((3, 3, 1), [("conv2d", {"filters": 1, "kernel_size": 4})]),
+    ],
+    ids=["conv-kernel", "conv-kernel-w", "pool", "pool-w", "conv-values", "bad-padding", "float-size", "sequential"],
+)
 def test_invalid_configs_raise_value_error(call):
     with pytest.raises(ValueError):
         call()
@@ -413,6 +464,7 @@ def test_pool_values_with_a_window_larger_than_the_input_raise_value_error(func)
 
 
 # --- stderr -------------------------------------------------------------------------------------------
+
 
 def call_every_truth_function() -> None:
     x = np.random.default_rng(0).normal(size=(7, 6, 2)).astype(np.float32)
@@ -444,13 +496,12 @@ def test_truth_in_a_fresh_process_writes_nothing_to_stderr():
     env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "PYTHONWARNINGS")}
     code = textwrap.dedent(f"""
         import sys
-        sys.path.insert(0, {str(ROOT / 'tests')!r})
+        sys.path.insert(0, {str(ROOT / "tests")!r})
         from test_truth import call_every_truth_function
         call_every_truth_function()
         print("done")
     """)
-    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=120)
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "done"
     assert proc.stderr == ""

@@ -7,12 +7,13 @@ mistakes the check exists to catch (no softmax, a loss for one-hot labels, a lea
 large or too small, frozen layers): it must fail every one.
 
 Each entry is ``name -> (build_cifar_model, compile_model)``, two functions with the students'
-signatures, used by ``tests/test_training_check.py`` and ``benchmarks/bench_training_check.py``.
+signatures, used by ``tests/test_training.py`` and ``benchmarks/bench_training_check.py``.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from grader_utils import quiet_tensorflow
 
@@ -20,17 +21,22 @@ Build = Callable[..., Any]
 Compile = Callable[[Any], Any]
 
 
-def _sequential(*blocks: Callable[[Any], list[Any]], head: str = "flatten", dense: int | None = 64,
-                last_activation: str | None = "softmax", trainable: bool = True) -> Build:
+def _sequential(
+    *blocks: Callable[[Any], list[Any]],
+    head: str = "flatten",
+    dense: int | None = 64,
+    last_activation: str | None = "softmax",
+    trainable: bool = True,
+) -> Build:
     """A builder: ``blocks`` give the layers after the input; then the head, Dense(dense), output."""
+
     def build_cifar_model(input_shape=(32, 32, 3), num_classes=10):
         keras = quiet_tensorflow()
         L = keras.layers
         layers = [keras.Input(shape=input_shape)]
         for block in blocks:
             layers += block(L)
-        layers.append({"flatten": L.Flatten, "gap": L.GlobalAveragePooling2D,
-                       "gmp": L.GlobalMaxPooling2D}[head]())
+        layers.append({"flatten": L.Flatten, "gap": L.GlobalAveragePooling2D, "gmp": L.GlobalMaxPooling2D}[head]())
         if dense:
             layers.append(L.Dense(dense, activation="relu"))
         layers.append(L.Dense(num_classes, activation=last_activation))
@@ -39,6 +45,7 @@ def _sequential(*blocks: Callable[[Any], list[Any]], head: str = "flatten", dens
             for layer in model.layers:
                 layer.trainable = False
         return model
+
     return build_cifar_model
 
 
@@ -48,19 +55,23 @@ def conv(filters: int, pool: str | None = "max", padding: str = "valid") -> Call
         if pool:
             out.append({"max": L.MaxPooling2D, "avg": L.AveragePooling2D}[pool]((2, 2)))
         return out
+
     return block
 
 
-def compiler(optimizer: str = "adam", learning_rate: float | None = None,
-             loss: str = "sparse_categorical_crossentropy") -> Compile:
+def compiler(
+    optimizer: str = "adam", learning_rate: float | None = None, loss: str = "sparse_categorical_crossentropy"
+) -> Compile:
     def compile_model(model):
         keras = quiet_tensorflow()
         opt = optimizer
         if learning_rate is not None:
-            opt = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD,
-                   "rmsprop": keras.optimizers.RMSprop}[optimizer](learning_rate=learning_rate)
+            opt = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD, "rmsprop": keras.optimizers.RMSprop}[
+                optimizer
+            ](learning_rate=learning_rate)
         model.compile(optimizer=opt, loss=loss, metrics=["accuracy"])
         return model
+
     return compile_model
 
 
@@ -104,7 +115,7 @@ def graded_verdict(build: Build, compile_fn: Compile, seed: int = 0):
     ns = {"build_cifar_model": build, "compile_model": compile_fn}
     plan = EXERCISES["check_training"].plan
     assert plan is not None
-    (call, verdict), = plan(["build_cifar_model", "compile_model"], {"seed": seed})
+    ((call, verdict),) = plan(["build_cifar_model", "compile_model"], {"seed": seed})
     try:
         value = sandbox_call(call, ns)
     except Exception as exc:  # in the sandbox this becomes a crash: no points

@@ -36,6 +36,7 @@ class GradingContext:
     @classmethod
     def from_nbgrader(cls, resources: Any) -> GradingContext | None:
         """The context of nbgrader's autograde (None when the resources are not nbgrader's)."""
+        from .layout import RECORD_SUFFIX, CourseLayout
         from .secret import course_secret
 
         try:
@@ -44,14 +45,14 @@ class GradingContext:
             student, assignment, notebook = info["student"], info["assignment"], info["notebook"]
         except (KeyError, TypeError):
             return None
-        root = autograded.parents[2]
+        layout = CourseLayout.of_autograded(autograded)
         return cls(
-            source_nb=root / "source" / assignment / f"{notebook}.ipynb",
-            release_nb=root / "release" / assignment / f"{notebook}.ipynb",
-            secret=course_secret(root),
+            source_nb=layout.source_notebook(assignment, notebook),
+            release_nb=layout.release_notebook(assignment, notebook),
+            secret=course_secret(layout.root),
             context=f"{assignment}/{notebook}",
-            submission_folder=root / "submitted" / student / assignment,
-            record=autograded / f"{notebook}.grading.json",
+            submission_folder=layout.submitted(student, assignment),
+            record=autograded / f"{notebook}{RECORD_SUFFIX}",
             record_names=(student, assignment, notebook),
             db_url=info.get("db_url"),
         )

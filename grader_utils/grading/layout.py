@@ -13,7 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CourseLayout", "course_db_url", "load_course_config"]
+__all__ = ["CourseLayout", "RECORD_SUFFIX", "course_db_url", "load_course_config"]
+
+#: the file ending of the engine's record of a notebook (``<notebook>.grading.json``)
+RECORD_SUFFIX = ".grading.json"
 
 
 def load_course_config(root: Path) -> Any:
@@ -47,48 +50,121 @@ class CourseLayout:
         object.__setattr__(self, "root", Path(self.root).resolve())
 
     @property
+    def gradebook_file(self) -> Path:
+        """``gradebook.db``: the SQLite gradebook used when neither an explicit URL nor the config names one."""
+        return self.root / "gradebook.db"
+
+    @property
     def db_url(self) -> str:
         """The gradebook: the explicit URL, else ``CourseDirectory.db_url`` of the course's config,
         else ``sqlite:///<root>/gradebook.db`` (normalized, see :func:`_normalized`)."""
         url = self.explicit_db_url
         if url is None:
-            url = (
-                load_course_config(self.root).CourseDirectory.get("db_url") or f"sqlite:///{self.root / 'gradebook.db'}"
-            )
+            url = load_course_config(self.root).CourseDirectory.get("db_url") or f"sqlite:///{self.gradebook_file}"
         return _normalized(url)
+
+    # the folders: the one place that names them (tests/test_layout.py fails on a path built elsewhere)
+    @property
+    def source_dir(self) -> Path:
+        """``source/``: the instructor's notebooks (solutions, hidden tests), a folder per assignment."""
+        return self.root / "source"
+
+    @property
+    def release_dir(self) -> Path:
+        """``release/``: the student versions, a folder per assignment."""
+        return self.root / "release"
+
+    @property
+    def submitted_dir(self) -> Path:
+        """``submitted/``: ``<student>/<assignment>/`` per submission."""
+        return self.root / "submitted"
+
+    @property
+    def autograded_dir(self) -> Path:
+        """``autograded/``: ``<student>/<assignment>/`` per graded submission (notebooks and records)."""
+        return self.root / "autograded"
+
+    @property
+    def feedback_dir(self) -> Path:
+        """``feedback/``: ``<student>/<assignment>/`` per submission's feedback HTML."""
+        return self.root / "feedback"
+
+    @property
+    def demo_dir(self) -> Path:
+        """``demo/``: the demo students' answers (``<assignment>/<student>.py``) and their roster."""
+        return self.root / "demo"
+
+    @property
+    def demo_roster(self) -> Path:
+        """``demo/students.csv``: the demo class's roster."""
+        return self.demo_dir / "students.csv"
 
     def assignments(self) -> list[str]:
         """Every assignment: the folders of ``source/``, sorted."""
-        return (
-            sorted(p.name for p in (self.root / "source").iterdir() if p.is_dir())
-            if (self.root / "source").is_dir()
-            else []
-        )
+        return sorted(p.name for p in self.source_dir.iterdir() if p.is_dir()) if self.source_dir.is_dir() else []
 
     def source(self, assignment: str) -> Path:
-        return self.root / "source" / assignment
+        """``source/<assignment>/``."""
+        return self.source_dir / assignment
+
+    def source_notebook(self, assignment: str, notebook: str) -> Path:
+        """``source/<assignment>/<notebook>.ipynb`` (``notebook`` without ``.ipynb``)."""
+        return self.source(assignment) / f"{notebook}.ipynb"
 
     def source_notebooks(self, assignment: str) -> list[Path]:
         """The instructor's notebooks of ``assignment``, sorted."""
         return sorted(self.source(assignment).glob("*.ipynb"))
 
     def release(self, assignment: str) -> Path:
-        return self.root / "release" / assignment
+        """``release/<assignment>/``."""
+        return self.release_dir / assignment
+
+    def release_notebook(self, assignment: str, notebook: str) -> Path:
+        """``release/<assignment>/<notebook>.ipynb`` (``notebook`` without ``.ipynb``)."""
+        return self.release(assignment) / f"{notebook}.ipynb"
+
+    def release_notebooks(self, assignment: str) -> list[Path]:
+        """The student versions of ``assignment``'s notebooks, sorted."""
+        return sorted(self.release(assignment).glob("*.ipynb"))
 
     def submitted(self, student: str, assignment: str) -> Path:
-        return self.root / "submitted" / student / assignment
+        """``submitted/<student>/<assignment>/``."""
+        return self.submitted_dir / student / assignment
 
     def autograded(self, student: str, assignment: str) -> Path:
-        return self.root / "autograded" / student / assignment
+        """``autograded/<student>/<assignment>/``."""
+        return self.autograded_dir / student / assignment
+
+    def record(self, student: str, assignment: str, notebook: str) -> Path:
+        """The engine's record of one notebook: ``autograded/<student>/<assignment>/<notebook>.grading.json``."""
+        return self.autograded(student, assignment) / f"{notebook}{RECORD_SUFFIX}"
+
+    def records(self, assignment: str) -> list[Path]:
+        """Every record of ``assignment`` on disk (all students), sorted."""
+        return sorted(self.autograded_dir.glob(f"*/{assignment}/*{RECORD_SUFFIX}"))
 
     def feedback(self, student: str, assignment: str) -> Path:
-        return self.root / "feedback" / student / assignment
+        """``feedback/<student>/<assignment>/``."""
+        return self.feedback_dir / student / assignment
+
+    def report(self, assignment: str) -> Path:
+        """Where ``cnn-course report`` writes by default: ``reports/<assignment>.html``."""
+        return self.root / "reports" / f"{assignment}.html"
+
+    def export_file(self, fmt: str) -> Path:
+        """Where ``cnn-course export`` writes by default: ``grades-<format>.csv``."""
+        return self.root / f"grades-{fmt}.csv"
 
     def students(self, assignment: str, only: list[str] | None = None) -> list[str]:
         """Students with a folder ``submitted/<student>/<assignment>/``, sorted (those in ``only``, if given)."""
         wanted = set(only or [])
-        found = sorted(p.parent.name for p in (self.root / "submitted").glob(f"*/{assignment}") if p.is_dir())
+        found = sorted(p.parent.name for p in self.submitted_dir.glob(f"*/{assignment}") if p.is_dir())
         return [s for s in found if not wanted or s in wanted]
+
+    @classmethod
+    def of_autograded(cls, autograded: Path) -> CourseLayout:
+        """The course of an ``autograded/<student>/<assignment>/`` folder (nbgrader's resources name it)."""
+        return cls(Path(autograded).resolve().parents[2])
 
 
 def course_db_url(root: Path, db_url: str | None = None) -> str:

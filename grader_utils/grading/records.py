@@ -18,6 +18,8 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from .layout import RECORD_SUFFIX
+
 __all__ = [
     "Status",
     "SubmissionStatus",
@@ -125,7 +127,7 @@ class NotebookRecord:
         return cls(
             str(record.get("student", path.parent.parent.name)),
             str(record.get("assignment", path.parent.name)),
-            str(record.get("notebook", path.name[: -len(".grading.json")])),
+            str(record.get("notebook", path.name[: -len(RECORD_SUFFIX)])),
             [TestResult.from_dict(t) for t in tests],
         )
 

@@ -34,7 +34,7 @@ import nbformat
 
 from .engine import grade_notebook
 from .gradebook import store_scores
-from .layout import course_db_url
+from .layout import CourseLayout
 from .records import Status, TestResult, write_record
 from .secret import course_secret
 from .specs import read_specs
@@ -98,7 +98,8 @@ def grade_submitted(
     """The engine's results for one submitted notebook; never raises (fail closed: a failure of the
     grader is a ``failed`` result for every test, with the reason)."""
     name = source_nb.stem
-    submission = root / "submitted" / student / assignment / source_nb.name
+    layout = CourseLayout(root)
+    submission = layout.submitted(student, assignment) / source_nb.name
     try:
         if refused:
             return results_for_all(
@@ -118,7 +119,7 @@ def grade_submitted(
             submission,
             source_nb,
             hide=[root],
-            release_nb=root / "release" / assignment / source_nb.name,
+            release_nb=layout.release_notebook(assignment, name),
             secret=course_secret(root),
             context=f"{assignment}/{name}",
         )
@@ -140,21 +141,19 @@ def secure_grade(
     root: Path, assignment: str, students: list[str] | None = None, db_url: str | None = None
 ) -> dict[str, dict[str, list[TestResult]]]:
     """Grade every ``submitted/<student>/<assignment>/*.ipynb``; returns {student: {notebook: results}}."""
-    root = Path(root).resolve()
-    db_url = course_db_url(root, db_url)
+    layout = CourseLayout(root, db_url)
+    root, db_url = layout.root, layout.db_url
     out: dict[str, dict[str, list[TestResult]]] = {}
-    for source_nb in sorted((root / "source" / assignment).glob("*.ipynb")):
+    for source_nb in layout.source_notebooks(assignment):
         name = source_nb.stem
-        for folder in sorted((root / "submitted").glob(f"*/{assignment}")):
-            student = folder.parent.name
-            if students and student not in students:
-                continue
+        for student in layout.students(assignment, students):
             from ..sandbox.kernel import refused_entries
 
-            results = grade_submitted(root, assignment, student, source_nb, refused_entries(folder))
-            target = root / "autograded" / student / assignment
-            write_record(target / f"{name}.grading.json", student, assignment, name, results)
-            _rewrite_outputs(target / source_nb.name, results)
+            results = grade_submitted(
+                root, assignment, student, source_nb, refused_entries(layout.submitted(student, assignment))
+            )
+            write_record(layout.record(student, assignment, name), student, assignment, name, results)
+            _rewrite_outputs(layout.autograded(student, assignment) / source_nb.name, results)
             store_scores(db_url, assignment, student, name, results)
             out.setdefault(student, {})[name] = results
     return out

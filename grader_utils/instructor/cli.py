@@ -20,6 +20,8 @@ import os
 import sys
 from pathlib import Path
 
+from ..grading.layout import CourseLayout, course_db_url
+
 __all__ = ["main", "build_parser"]
 
 
@@ -154,7 +156,7 @@ def _grade(args: argparse.Namespace) -> int:
     root = args.root.resolve()
     total = sum(len(set(submissions(root, a, args.student)) | set(args.student or [])) for a in args.assignment)
     if total == 0:
-        print(f"no submissions of {', '.join(args.assignment)} in {root / 'submitted'}")
+        print(f"no submissions of {', '.join(args.assignment)} in {CourseLayout(root).submitted_dir}")
         return 1
     where = f"Dask scheduler {args.scheduler}" if args.scheduler else f"{args.jobs} worker(s)"
     print(f"grading {total} submission(s) of {', '.join(args.assignment)} with {where}", flush=True)
@@ -200,7 +202,6 @@ def summary(outcomes) -> str:
 
 
 def _feedback(args: argparse.Namespace) -> int:
-    from ..grading.layout import course_db_url
     from .submission import _api
 
     root = args.root.resolve()
@@ -211,16 +212,15 @@ def _feedback(args: argparse.Namespace) -> int:
         if not result["success"]:
             failed += 1
             print(f"feedback for {student or 'all students'} failed:\n{result.get('error') or result.get('log')}")
-    print(f"feedback: {root / 'feedback'}/<student>/{args.assignment}/")
+    print(f"feedback: {CourseLayout(root).feedback_dir}/<student>/{args.assignment}/")
     return 1 if failed else 0
 
 
 def _export(args: argparse.Namespace) -> int:
-    from ..grading.layout import course_db_url
     from .exporters import export
 
     root = args.root.resolve()
-    out = args.to or root / f"grades-{args.format}.csv"
+    out = args.to or CourseLayout(root).export_file(args.format)
     options = {"identifier": args.identifier} if args.format == "moodle" and args.identifier else {}
     try:
         path = export(course_db_url(root, args.db_url), args.format, out, args.assignment, **options)
@@ -232,11 +232,10 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from ..grading.layout import course_db_url
     from .report import write_report
 
     root = args.root.resolve()
-    out = args.to or root / "reports" / f"{args.assignment}.html"
+    out = args.to or CourseLayout(root).report(args.assignment)
     out.parent.mkdir(parents=True, exist_ok=True)
     path = write_report(root, args.assignment, out, db_url=course_db_url(root, args.db_url))
     print(f"class report written to {path}")
@@ -244,7 +243,6 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _release(args: argparse.Namespace) -> int:
-    from ..grading.layout import CourseLayout
     from .submission import _api
 
     layout = CourseLayout(args.root, args.db_url)
@@ -267,7 +265,6 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _roster(args: argparse.Namespace) -> int:
-    from ..grading.layout import course_db_url
     from .roster import load_roster
 
     ids = load_roster(args.file, course_db_url(args.root, args.db_url))
@@ -278,7 +275,6 @@ def _roster(args: argparse.Namespace) -> int:
 def _table(args: argparse.Namespace) -> int:
     import json
 
-    from ..grading.layout import course_db_url
     from .table import format_table, score_table
 
     result = score_table(course_db_url(args.root, args.db_url), args.assignment)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import nbformat
 
-from ..grading.layout import course_db_url
+from ..grading.layout import CourseLayout
 from .roster import load_roster
 
 __all__ = ["read_answers", "build_submission", "build_demo_class"]
@@ -56,14 +56,14 @@ def build_demo_class(root: Path, db_url: str | None = None) -> list[tuple[str, s
     Returns the (student, assignment) pairs written. Old demo submissions of
     the same students are replaced.
     """
+    layout = CourseLayout(root, db_url)
     written = []
-    for answer_file in sorted((root / "demo").glob("*/*.py")):
+    for answer_file in sorted(layout.demo_dir.glob("*/*.py")):
         assignment, student = answer_file.parent.name, answer_file.stem
-        release_dir = root / "release" / assignment
-        notebooks = sorted(release_dir.glob("*.ipynb"))
+        notebooks = layout.release_notebooks(assignment)
         if not notebooks:
-            raise FileNotFoundError(f"no release notebook in {release_dir}; run `make release` first")
-        target = root / "submitted" / student / assignment
+            raise FileNotFoundError(f"no release notebook in {layout.release(assignment)}; run `make release` first")
+        target = layout.submitted(student, assignment)
         if target.exists():
             shutil.rmtree(target)
         answers = read_answers(answer_file)
@@ -72,8 +72,8 @@ def build_demo_class(root: Path, db_url: str | None = None) -> list[tuple[str, s
             build_submission(nb, mine, target / nb.name)
         (target / "timestamp.txt").write_text("2026-11-20 12:00:00.000000 UTC\n")
         written.append((student, assignment))
-    if (root / "demo" / "students.csv").exists():
-        load_roster(root / "demo" / "students.csv", course_db_url(root, db_url))
+    if layout.demo_roster.exists():
+        load_roster(layout.demo_roster, layout.db_url)
     return written
 
 

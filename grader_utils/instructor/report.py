@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..grading.layout import course_db_url
+from ..grading.layout import CourseLayout, course_db_url
 from ..grading.records import PROBLEM_STATUSES, NotebookRecord, TestResult
 from ..judge.hints import HINTS
 from .exporters import assignment_exercises, assignment_rows, exercise_of
@@ -47,7 +47,7 @@ def diagnosed_causes(test: TestResult) -> list[str]:
 def read_records(root: Path, assignment: str) -> tuple[list[NotebookRecord], list[str]]:
     """The assignment's ``grading.json`` records, and the files that could not be read."""
     records, unreadable = [], []
-    for path in sorted(Path(root).glob(f"autograded/*/{assignment}/*.grading.json")):
+    for path in CourseLayout(root).records(assignment):
         try:
             records.append(NotebookRecord.read(path))
         except (OSError, ValueError):

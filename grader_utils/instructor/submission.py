@@ -106,10 +106,8 @@ def _summarise(outcome: Outcome, graded: dict[str, list[Any]]) -> None:
 
 
 def _record_paths(root: Path, assignment: str, student: str) -> dict[str, Path]:
-    return {
-        nb.stem: root / "autograded" / student / assignment / f"{nb.stem}.grading.json"
-        for nb in CourseLayout(root).source_notebooks(assignment)
-    }
+    layout = CourseLayout(root)
+    return {nb.stem: layout.record(student, assignment, nb.stem) for nb in layout.source_notebooks(assignment)}
 
 
 def fail_closed(root: Path, assignment: str, student: str, db_url: str, status: Status, reason: str) -> str:
@@ -124,7 +122,7 @@ def fail_closed(root: Path, assignment: str, student: str, db_url: str, status: 
         try:
             results = [
                 TestResult(s.grade_id, status, 0.0, s.points, reason)
-                for s in read_specs(root / "source" / assignment / f"{name}.ipynb")
+                for s in read_specs(CourseLayout(root).source_notebook(assignment, name))
             ]
             write_record(path, student, assignment, name, results)
         except Exception as exc:  # noqa: BLE001

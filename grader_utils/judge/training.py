@@ -24,7 +24,7 @@ from .compare import CheckResult
 #: budget, global pooling included), TRAINING_EPOCHS epochs of batches of TRAINING_BATCH, tested on
 #: TRAINING_N_TEST more. It must reach TRAINING_THRESHOLD test accuracy (chance: 10%), with outputs that
 #: are probabilities. The bar sits between the two families of benchmarks/bench_training_check.py
-#: (spec-following models and broken ones; margins in the README, tests/test_training_check.py).
+#: (spec-following models and broken ones; margins in the README, tests/test_training.py).
 TRAINING_THRESHOLD = 0.40
 TRAINING_CONTRAST = 0.5
 TRAINING_N_TRAIN = 4000

@@ -74,7 +74,7 @@ def _pool_variants(
     if padding == "same":
         v["same_as_valid"] = lambda: run(x, k, s, "valid")
         # the old tutorials' padding: (k - 1) // 2 on each side (only where the window fits the padded
-        # input: a 'valid' window larger than its input can kill TensorFlow, see tests/test_feedback.py)
+        # input: a 'valid' window larger than its input can kill TensorFlow, see tests/test_value_feedback.py)
         sym = (((k[0] - 1) // 2,) * 2, ((k[1] - 1) // 2,) * 2, (0, 0))
         symmetric_fits = all(n + 2 * p[0] >= kk for n, p, kk in zip(x.shape[:2], sym, k))
         if kind == "max" and symmetric_fits:

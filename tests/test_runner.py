@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from pathlib import Path
-
-import sys
 
 import pytest
 
@@ -19,17 +18,18 @@ pytestmark = pytest.mark.sandbox
 def run(code: str, **kwargs):
     scratch = Path(tempfile.mkdtemp(prefix="sandbox-"))
     (scratch / "main.py").write_text(code)
-    return run_sandboxed([sys.executable, "main.py"], scratch, hide=[ROOT],
-                         expose=[ROOT / ".venv", ROOT / "grader_utils"], **kwargs), scratch
+    return run_sandboxed(
+        [sys.executable, "main.py"], scratch, hide=[ROOT], expose=[ROOT / ".venv", ROOT / "grader_utils"], **kwargs
+    ), scratch
 
 
 def test_scratch_is_writable_and_the_course_is_hidden():
     result, scratch = run(f"""
 import os
 open("out.txt", "w").write("ok")
-print(os.path.exists({str(ROOT / 'source')!r}), os.path.exists({str(ROOT / 'nbgrader_config.py')!r}))
+print(os.path.exists({str(ROOT / "source")!r}), os.path.exists({str(ROOT / "nbgrader_config.py")!r}))
 try:
-    open({str(ROOT / 'owned.txt')!r}, "w")
+    open({str(ROOT / "owned.txt")!r}, "w")
 except OSError as exc:
     print(type(exc).__name__)
 """)
@@ -54,12 +54,15 @@ except OSError as exc:
 
 
 def test_masked_packages_explain_themselves():
-    result, _ = run("""
+    result, _ = run(
+        """
 try:
     import scipy.signal
 except ImportError as exc:
     print(exc)
-""", mask_packages=["scipy"])
+""",
+        mask_packages=["scipy"],
+    )
     assert "not available here" in result.stdout
 
 
@@ -68,7 +71,8 @@ def test_wall_clock_memory_processes_and_output_are_limited():
     assert loop.timed_out and loop.returncode is None
     memory, _ = run("x = bytearray(32 * 1024 ** 3)")
     assert "MemoryError" in memory.stderr
-    forks, _ = run("""
+    forks, _ = run(
+        """
 import os
 for n in range(1000):
     try:
@@ -76,7 +80,9 @@ for n in range(1000):
             import time; time.sleep(5); os._exit(0)
     except OSError:
         print("refused after", n); break
-""", limits=Limits(processes=20, wall_seconds=20))
+""",
+        limits=Limits(processes=20, wall_seconds=20),
+    )
     assert "refused after" in forks.stdout
     spam, _ = run("for i in range(3_000_000): print(i)", limits=Limits(output_bytes=1000))
     assert len(spam.stdout) <= 1000 and spam.dropped_bytes > 1_000_000
@@ -89,8 +95,9 @@ def test_exposed_folders_under_tmp_are_reachable(tmp_path):
     package.mkdir(parents=True)
     (package / "__init__.py").write_text("VALUE = 42\n")
     scratch = Path(tempfile.mkdtemp(prefix="sandbox-"))
-    (scratch / "main.py").write_text(f"import sys\nsys.path.insert(0, {str(package.parent)!r})\n"
-                                     "import pkg\nprint(pkg.VALUE)\n")
+    (scratch / "main.py").write_text(
+        f"import sys\nsys.path.insert(0, {str(package.parent)!r})\nimport pkg\nprint(pkg.VALUE)\n"
+    )
     result = run_sandboxed([sys.executable, "main.py"], scratch, expose=[package])
     assert result.ok, result.stderr
     assert result.stdout.strip() == "42"

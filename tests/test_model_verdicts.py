@@ -25,9 +25,19 @@ def test_counts_match_keras_for_the_layers_the_course_uses(keras):
     from grader_utils.judge import model_verdicts as model_engine
 
     L = keras.layers
-    model = _sequential(keras, L.Conv2D(16, 3), L.BatchNormalization(), L.MaxPooling2D(), L.SeparableConv2D(32, 3),
-                        L.DepthwiseConv2D(3), L.AveragePooling2D(2), L.GlobalAveragePooling2D(), L.Dropout(0.2),
-                        L.Dense(64), L.Dense(10, activation="softmax"))
+    model = _sequential(
+        keras,
+        L.Conv2D(16, 3),
+        L.BatchNormalization(),
+        L.MaxPooling2D(),
+        L.SeparableConv2D(32, 3),
+        L.DepthwiseConv2D(3),
+        L.AveragePooling2D(2),
+        L.GlobalAveragePooling2D(),
+        L.Dropout(0.2),
+        L.Dense(64),
+        L.Dense(10, activation="softmax"),
+    )
     text = model.to_json()
     old = model_engine.MAX_MODEL_PARAMS
     try:
@@ -46,7 +56,7 @@ def test_a_few_kilobytes_of_json_cannot_make_the_grader_allocate_gigabytes(keras
     L = keras.layers
     if change == "units":  # 3072 x 10^7 weights: 123 GB
         config = json.loads(_sequential(keras, L.Flatten(), L.Dense(10)).to_json())
-        config["config"]["layers"][-1]["config"]["units"] = 10 ** 7
+        config["config"]["layers"][-1]["config"]["units"] = 10**7
     elif change == "upsampling":  # 32000 x 32000 x 3 values per image
         config = json.loads(_sequential(keras, L.UpSampling2D(1000), L.Conv2D(1, 1)).to_json())
     elif change == "functional":
@@ -60,5 +70,9 @@ def test_a_few_kilobytes_of_json_cannot_make_the_grader_allocate_gigabytes(keras
         model_engine.rebuild(json.dumps(config))
     grown_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
     assert grown_kb < 200 * 1024, grown_kb  # refused from the configuration, nothing built
-    assert {"units": "far too large", "upsampling": "far too large", "functional": "Sequential",
-            "lambda": "does not rebuild"}[change] in str(refused.value)
+    assert {
+        "units": "far too large",
+        "upsampling": "far too large",
+        "functional": "Sequential",
+        "lambda": "does not rebuild",
+    }[change] in str(refused.value)

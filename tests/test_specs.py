@@ -28,15 +28,19 @@ def test_every_test_cell_is_graded_by_the_engine():
     kernel_ids = {s.grade_id for s in specs if not s.engine}
     assert kernel_ids == set()
     engine_ids = {s.grade_id for s in specs}
-    assert {"max_pool2d__random", "conv2d__same_padding", "conv2d_fast__vectorized",
-            "build_cifar_model__training"} <= engine_ids
+    assert {
+        "max_pool2d__random",
+        "conv2d__same_padding",
+        "conv2d_fast__vectorized",
+        "build_cifar_model__training",
+    } <= engine_ids
 
 
 def test_library_errors_are_told_from_wrong_answers_that_mention_layers():
     """The arithmetic message is given for what the locked kernel does to Keras/grader calls, and not
     for a student's own error that happens to say "layers"."""
-    from grader_utils.sandbox import native_lock
     from grader_utils.grading.engine import reached_for_a_library
+    from grader_utils.sandbox import native_lock
     from grader_utils.sandbox.kernel import MASKED_MESSAGE
 
     assert reached_for_a_library("NameError: name 'keras' is not defined")

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import socket
 import threading
-from pathlib import Path
 
 import nbformat
 import pytest
 
-from grader_utils.sandbox import bwrap as sandbox
 from grader_utils.grading.graded_run import SandboxedExecute
+from grader_utils.sandbox import bwrap as sandbox
 
 pytestmark = [pytest.mark.sandbox]
 
@@ -29,10 +28,12 @@ PROBES = {
     "numpy": "import numpy as np; print(np.arange(3).sum())",
     "spam": "for i in range(300000): print('spam line', i)",
     "memory": "x = bytearray(16 * 1024 ** 3)",
-    "fork_bomb": ("import os\npids = []\ntry:\n    for _ in range(2000):\n        pid = os.fork()\n"
-                  "        if pid == 0:\n            import time; time.sleep(30); os._exit(0)\n"
-                  "        pids.append(pid)\nexcept OSError as e:\n    print('fork refused after', len(pids))\n"
-                  "for p in pids:\n    os.kill(p, 9)"),
+    "fork_bomb": (
+        "import os\npids = []\ntry:\n    for _ in range(2000):\n        pid = os.fork()\n"
+        "        if pid == 0:\n            import time; time.sleep(30); os._exit(0)\n"
+        "        pids.append(pid)\nexcept OSError as e:\n    print('fork refused after', len(pids))\n"
+        "for p in pids:\n    os.kill(p, 9)"
+    ),
 }
 
 
@@ -156,13 +157,15 @@ def test_memory_is_limited_over_all_processes_of_the_kernel(tmp_path):
     but together they pass the kernel's cgroup limit, and the OOM killer stops some of them."""
     from traitlets.config import Config
 
-    code = ("import os, time\npids = []\nfor _ in range(4):\n    pid = os.fork()\n    if pid == 0:\n"
-            "        block = b'x' * int(0.8 * 1024 ** 3)\n        time.sleep(3)\n        os._exit(0)\n"
-            "    pids.append(pid)\nprint('children', [os.waitpid(p, 0)[1] for p in pids])")
+    code = (
+        "import os, time\npids = []\nfor _ in range(4):\n    pid = os.fork()\n    if pid == 0:\n"
+        "        block = b'x' * int(0.8 * 1024 ** 3)\n        time.sleep(3)\n        os._exit(0)\n"
+        "    pids.append(pid)\nprint('children', [os.waitpid(p, 0)[1] for p in pids])"
+    )
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
     config = Config()
     config.SandboxedKernelManager.hide = [str(tmp_path)]
-    config.SandboxedKernelManager.memory_bytes = 2 * 1024 ** 3
+    config.SandboxedKernelManager.memory_bytes = 2 * 1024**3
     SandboxedExecute(config=config, timeout=120).preprocess(nb, {"metadata": {"path": str(tmp_path)}})
     text = _text(nb.cells[0].outputs)
     assert text.startswith("children"), nb.cells[0].outputs

@@ -1,4 +1,4 @@
-"""The demo-class builder and the score table (grader_utils/course.py)."""
+"""instructor/demo.py: the demo-class builder (answer files into submissions of the release notebooks)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import pytest
 
 from conftest import ROOT
 from grader_utils.instructor.demo import build_submission, read_answers
-from grader_utils.instructor.table import format_table
 
 RELEASE_NB = ROOT / "release" / "02_padding_strides_pooling" / "padding_strides_pooling.ipynb"
 
@@ -20,13 +19,15 @@ def test_read_answers_splits_blocks(tmp_path):
 
 def test_build_submission_replaces_only_answered_cells(tmp_path):
     dest = tmp_path / "nb.ipynb"
-    build_submission(RELEASE_NB, {"max_pool2d": "def max_pool2d(x, pool_size, strides=None, padding='valid'):\n"
-                                                "    return x\n"}, dest)
+    build_submission(
+        RELEASE_NB, {"max_pool2d": "def max_pool2d(x, pool_size, strides=None, padding='valid'):\n    return x\n"}, dest
+    )
     old = nbformat.read(RELEASE_NB, as_version=4)
     new = nbformat.read(dest, as_version=4)
     assert len(old.cells) == len(new.cells)
-    changed = [o.metadata.get("nbgrader", {}).get("grade_id") for o, n in zip(old.cells, new.cells)
-               if o.source != n.source]
+    changed = [
+        o.metadata.get("nbgrader", {}).get("grade_id") for o, n in zip(old.cells, new.cells) if o.source != n.source
+    ]
     assert changed == ["max_pool2d"]
 
 
@@ -40,13 +41,3 @@ def test_every_demo_answer_targets_a_real_solution_cell(tmp_path):
         release = sorted((ROOT / "release" / answers.parent.name).glob("*.ipynb"))
         assert release, f"{answers}: no release notebook for its assignment"
         build_submission(release[0], read_answers(answers), tmp_path / answers.stem / "nb.ipynb")
-
-
-def test_format_table_sums_per_exercise():
-    table = {"tests": ["f__a", "f__b", "g__a"], "max": {"f__a": 1, "f__b": 2, "g__a": 3},
-             "students": {"s1": {"f__a": 1.0, "f__b": 0.0, "g__a": 3.0}, "s2": {}}}
-    lines = format_table(table).splitlines()
-    assert lines[0].split(" | ") == ["student", "f", "g", "total"]
-    s1 = [c.strip() for c in lines[2].split("|")]
-    assert s1 == ["s1", "1/3", "3/3", "4/6"]
-    assert [c.strip() for c in lines[3].split("|")] == ["s2", "0/3", "0/3", "0/6"]

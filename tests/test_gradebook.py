@@ -1,0 +1,54 @@
+"""grading/gradebook.py: the engine's scores in a real nbgrader gradebook (tests/small_gradebook.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from nbgrader.api import Gradebook
+
+from conftest import copy_small_gradebook
+from grader_utils.grading.gradebook import store_scores, submission_score, zero_auto_scores
+from grader_utils.grading.records import Status
+from grader_utils.grading.records import TestResult as Result
+from small_gradebook import AUTO, LAYOUT, MANUAL, truth
+
+ASSIGNMENT, NOTEBOOK, CELLS = LAYOUT[0]
+
+
+@pytest.fixture
+def db_url(small_gradebook_file: Path, tmp_path: Path) -> str:
+    return copy_small_gradebook(small_gradebook_file, tmp_path)
+
+
+def _auto(db_url: str, student: str) -> dict:
+    with Gradebook(db_url) as gb:
+        return {g.name: g.auto_score for g in gb.find_submission_notebook(NOTEBOOK, ASSIGNMENT, student).grades}
+
+
+def test_zero_auto_scores_zeroes_every_auto_score_and_keeps_manual_ones(db_url):
+    ann_before = sum(AUTO[("ann", c)] for c, _ in CELLS)
+    assert zero_auto_scores(db_url, ASSIGNMENT, "ann") == 3 and ann_before > 0
+    assert _auto(db_url, "ann") == {c: 0.0 for c, _ in CELLS}
+    assert submission_score(db_url, ASSIGNMENT, "ann")[0] == 0.0
+    zero_auto_scores(db_url, ASSIGNMENT, "bob")
+    assert submission_score(db_url, ASSIGNMENT, "bob")[0] == sum(MANUAL.values())
+    assert zero_auto_scores(db_url, ASSIGNMENT, "nobody") == 0
+
+
+def test_store_scores_gives_each_cell_its_verdicts_score_and_0_without_one(db_url):
+    results = [Result(CELLS[0][0], Status.OK, 1.0, 1.0), Result(CELLS[1][0], Status.DTYPE, 1.5, 2.0)]
+    assert store_scores(db_url, ASSIGNMENT, "cy", NOTEBOOK, results) == 3
+    assert _auto(db_url, "cy") == {CELLS[0][0]: 1.0, CELLS[1][0]: 1.5, CELLS[2][0]: 0.0}
+    assert submission_score(db_url, ASSIGNMENT, "cy") == (2.5, float(sum(p for _, p in CELLS)))
+    assert store_scores(db_url, ASSIGNMENT, "cy", "no such notebook", results) == 0
+
+
+def test_submission_score_is_nbgraders(db_url):
+    found = truth(db_url)
+    for student in ("ann", "bob", "cy"):
+        assert submission_score(db_url, ASSIGNMENT, student) == (
+            found["total"][ASSIGNMENT, student],
+            found["max"][ASSIGNMENT],
+        )
+    assert submission_score(db_url, ASSIGNMENT, "nobody") == (0.0, 0.0)

@@ -1,0 +1,171 @@
+"""grading/plan.py: the calls the engine makes for the real source notebooks, hidden seeds, time rules."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, assignments
+from grader_utils.grading import plan
+from grader_utils.grading.layout import CourseLayout
+from grader_utils.grading.specs import read_specs
+from grader_utils.judge import timing
+from grader_utils.judge.registry import ARRAY_EXERCISES
+
+SECRET = b"a course secret of the test"
+
+
+def _specs() -> list[tuple[str, list]]:
+    layout = CourseLayout(ROOT)
+    return [(f"{a}/{nb.stem}", read_specs(nb)) for a in assignments() for nb in layout.source_notebooks(a)]
+
+
+def _same(a: object, b: object) -> bool:
+    """Plain-data requests compare equal (arrays by value)."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and np.array_equal(a, b)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(map(_same, a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    return bool(a == b)
+
+
+def _notebooks() -> list:
+    """Each source notebook's specs; one with model checks is marked ``keras`` (their planners build Keras
+    models)."""
+    return [
+        pytest.param(
+            context,
+            specs,
+            id=context,
+            marks=[pytest.mark.keras] if any(c.model for s in specs for c in s.calls) else [],
+        )
+        for context, specs in _specs()
+    ]
+
+
+@pytest.mark.parametrize("context,specs", _notebooks())
+def test_every_engine_test_cell_of_the_source_notebooks_is_planned(context, specs):
+    calls, planned = plan._plan(specs, SECRET, context, plan.submission_digest(["def f(): pass"]))
+    engine_specs = [s for s in specs if s.engine]
+    assert engine_specs, f"{context}: no test cell graded by the engine"
+    assert [s.grade_id for s, _ in planned] == [s.grade_id for s in engine_specs]
+    used = [i for _, items in planned for item in items for i in item.indexes]
+    assert sorted(used) == list(range(len(calls))), "every call belongs to exactly one case"
+    for spec, items in planned:
+        assert items, f"{spec.grade_id}: no case"
+        funcs = {c.func for c in spec.calls if not c.model} | {f for c in spec.calls for f in c.funcs}
+        for item in items:
+            assert all(calls[i].get("func") in funcs or not funcs for i in item.indexes)
+            assert len(item.indexes) == (2 if item.timed else 1), "a timed case is called twice"
+            assert all(_same(calls[i], calls[item.indexes[0]]) for i in item.indexes)
+
+
+def _array_spec_with_hidden_call():
+    for _, specs in _specs():
+        for spec in specs:
+            if spec.engine and any(c.hidden and not c.model for c in spec.calls):
+                return spec
+    pytest.fail("no source notebook has a hidden array check")
+
+
+def test_hidden_inputs_come_from_the_secret_and_the_students_code():
+    spec = _array_spec_with_hidden_call()
+    digest, other = plan.submission_digest(["x = 1"]), plan.submission_digest(["x = 2"])
+    base, _ = plan._plan([spec], SECRET, "a/nb", digest)
+    assert _same(base, plan._plan([spec], SECRET, "a/nb", digest)[0]), "a regrade makes the same calls"
+    for changed in (
+        plan._plan([spec], SECRET, "a/nb", other)[0],
+        plan._plan([spec], b"another", "a/nb", digest)[0],
+        plan._plan([spec], SECRET, "b/nb", digest)[0],
+    ):
+        assert len(changed) == len(base) and not _same(changed, base)
+    # without a secret (a notebook graded on its own), the hidden call uses the seed written in the cell
+    unseeded, _ = plan._plan([spec], None, "a/nb", digest)
+    assert _same(unseeded, plan._plan([spec], None, "b/nb", other)[0])
+
+
+def test_visible_inputs_do_not_depend_on_the_secret():
+    for _, specs in _specs():
+        visible = [s for s in specs if s.engine and not any(c.hidden for c in s.calls)]
+        if visible:
+            a, _ = plan._plan(visible, SECRET, "a/nb", plan.submission_digest(["x = 1"]))
+            b, _ = plan._plan(visible, b"another", "b/nb", plan.submission_digest(["x = 2"]))
+            assert _same(a, b)
+            return
+    pytest.fail("no visible engine test cell in the source notebooks")
+
+
+def test_hidden_seed_changes_with_every_part_and_fits_64_bits():
+    args = (SECRET, "01/convolution", "conv__hidden", "check_conv2d", 7, plan.submission_digest(["a"]))
+    seed = plan.hidden_seed(*args)
+    assert seed == plan.hidden_seed(*args) and 0 <= seed < 2**64
+    for i, other in enumerate((b"x", "02/nb", "other_id", "check_other", 8, plan.submission_digest(["b"]))):
+        changed = list(args)
+        changed[i] = other
+        assert plan.hidden_seed(*changed) != seed, f"argument {i} is not mixed in"
+
+
+def test_submission_digest_sees_the_cells_and_their_boundaries():
+    d = plan.submission_digest(["ab", "c"])
+    assert d == plan.submission_digest(["ab", "c"]) and len(d) == 64
+    assert (
+        len(
+            {
+                d,
+                plan.submission_digest(["a", "bc"]),
+                plan.submission_digest(["abc"]),
+                plan.submission_digest(["c", "ab"]),
+                plan.submission_digest([]),
+            }
+        )
+        == 5
+    )
+
+
+def test_second_try_only_when_it_can_change_the_verdict():
+    floor = timing.TIME_FLOOR
+    assert not plan.second_try_needed(limit=floor, seconds=floor / 2 - 1e-3)  # well inside any limit
+    assert plan.second_try_needed(limit=floor, seconds=floor / 2)
+    assert plan.second_try_needed(limit=2.0, seconds=4.0)  # up to twice the limit: noise may explain it
+    assert not plan.second_try_needed(limit=2.0, seconds=4.01)  # a loop over pixels
+
+
+def test_timed_call_alarm_is_three_limits_at_least_two_seconds_at_most_the_call_limit():
+    assert plan.timed_call_seconds(limit=0.1, call_seconds=20) == 2
+    assert plan.timed_call_seconds(limit=1.2, call_seconds=20) == int(np.ceil(plan.TIMED_ALARM_FACTOR * 1.2))
+    assert plan.timed_call_seconds(limit=30, call_seconds=20) == 20
+
+
+def test_a_timed_case_measures_its_limit_once():
+    timed = [(name, ex) for name, ex in ARRAY_EXERCISES.items() if ex.timed]
+    assert timed, "the registry has a timed exercise (conv2d_fast)"
+    spec = next(
+        s
+        for _, specs in _specs()
+        for s in specs
+        if s.engine and any(c.check == timed[0][0] and c.suite in timed[0][1].timed for c in s.calls)
+    )
+    _, planned = plan._plan([spec], None, "a/nb", plan.submission_digest([]))
+    item = next(i for _, items in planned for i in items if i.timed)
+    first = item.time_limit()
+    assert first >= timing.TIME_FLOOR and item.time_limit() == first and item.limit == first
+
+
+@pytest.mark.keras
+def test_a_right_answer_slower_than_its_limit_breaks_the_time_rule():
+    """A timed case's verdict: Keras' verdict on the value, then the time rule (seconds measured outside)."""
+    spec = next(
+        s
+        for _, specs in _specs()
+        for s in specs
+        if s.engine and any(c.check in ARRAY_EXERCISES and c.suite in ARRAY_EXERCISES[c.check].timed for c in s.calls)
+    )
+    _, planned = plan._plan([spec], None, "a/nb", plan.submission_digest([]))
+    item = next(i for _, items in planned for i in items if i.timed)
+    right = timing._whole_array_conv(*item.case.args, **item.case.kwargs)  # NumPy; the verdict asks Keras
+    assert item.verdict(item.case, right, 0.9, 1.0).passed
+    slow = item.verdict(item.case, right, 1.5, 1.0)
+    assert not slow.passed and slow.details == {"problem": "rule"} and "1.50 s" in slow.message
+    assert not item.verdict(item.case, np.zeros_like(right), 0.1, 1.0).passed
