@@ -196,13 +196,15 @@ def test_the_outbound_list_is_nbgraders(tmp_path: Path) -> None:
     (tmp_path / "exchange" / "course" / "outbound" / "01").mkdir(parents=True)
     (tmp_path / "exchange" / "course" / "outbound" / "01" / "nb.ipynb").write_text("{}")
     coursedir = CourseDirectory(course_id="course", root=str(tmp_path))
-    found = CourseExchangeList(coursedir=coursedir, authenticator=Authenticator(),
-                               root=str(tmp_path / "exchange")).start()
+    found = CourseExchangeList(
+        coursedir=coursedir, authenticator=Authenticator(), root=str(tmp_path / "exchange")
+    ).start()
     assert [a["assignment_id"] for a in found] == ["01"]
 
 
-def test_a_fifo_notebook_stalls_nbgraders_list_but_not_the_courses(tmp_path: Path,
-                                                                   caplog: pytest.LogCaptureFixture) -> None:
+def test_a_fifo_notebook_stalls_nbgraders_list_but_not_the_courses(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     """nbgrader's list opens a notebook of a folder without a submission secret to hash it: a FIFO named like a
     notebook blocks it until someone writes to the FIFO. The course's list leaves that folder out unopened."""
     import threading

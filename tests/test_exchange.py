@@ -184,7 +184,7 @@ def test_collect_takes_the_real_submission_and_refuses_every_forgery(klass: Clas
 
 def _listed(out: str) -> str:
     """The submission lines of ``nbgrader list --inbound`` (its warnings left out)."""
-    return "\n".join(l for l in out.splitlines() if f" {ASSIGNMENT} " in l and "Not listing" not in l)
+    return "\n".join(ln for ln in out.splitlines() if f" {ASSIGNMENT} " in ln and "Not listing" not in ln)
 
 
 def test_the_inbound_list_shows_no_forgery(klass: Class, scenario: Scenario) -> None:
@@ -193,17 +193,24 @@ def test_the_inbound_list_shows_no_forgery(klass: Class, scenario: Scenario) -> 
     the reason collect gives. (nbgrader's default list of every student would not even finish: it opens B's FIFO
     named like a notebook to hash it, and waits forever; so it is run for A's id only.)"""
     k = klass
-    default = k.ok(k.instructor, "nbgrader", "list", "--inbound", f"--student={k.a}",
-                   "--ExchangeFactory.list=nbgrader.exchange.default.list.ExchangeList", cwd=k.course)
+    default = k.ok(
+        k.instructor,
+        "nbgrader",
+        "list",
+        "--inbound",
+        f"--student={k.a}",
+        "--ExchangeFactory.list=nbgrader.exchange.default.list.ExchangeList",
+        cwd=k.course,
+    )
     course = k.ok(k.instructor, "nbgrader", "list", "--inbound", cwd=k.course)
     a_real = f"{k.a} {ASSIGNMENT} {scenario.a_submission.name.split('+')[2]}"
     a_forged = f"{k.a} {ASSIGNMENT} {FORGED_TS}"
     listed_by_default, listed = _listed(default.stdout + default.stderr), _listed(course.stdout + course.stderr)
     assert a_real in listed_by_default and a_forged in listed_by_default, listed_by_default  # the threat is real
-    assert listed.splitlines() == [next(l for l in listed.splitlines() if a_real in l)], listed
+    assert listed.splitlines() == [next(ln for ln in listed.splitlines() if a_real in ln)], listed
     out = course.stdout + course.stderr
     for folder, why in scenario.forgeries.items():
-        line = next((l for l in out.splitlines() if f"Not listing {folder}" in l), None)
+        line = next((ln for ln in out.splitlines() if f"Not listing {folder}" in ln), None)
         assert line is not None and why in line, f"list did not name {folder.name} saying '{why}':\n{out}"
 
 

@@ -51,16 +51,29 @@ SETTINGS = {
 
 def _hub_json(state: Path, instructor: str = "cnn-instructor", students: tuple[str, ...] = ("cnn-student1",)) -> None:
     """The accounts file hub/setup.sh writes and hub/jupyterhub_config.py reads."""
-    (state / "hub.json").write_text(json.dumps({"instructor": instructor, "students": list(students),
-                                                "course": str(state / "course"), "exchange": str(state / "x")}))
+    (state / "hub.json").write_text(
+        json.dumps(
+            {
+                "instructor": instructor,
+                "students": list(students),
+                "course": str(state / "course"),
+                "exchange": str(state / "x"),
+            }
+        )
+    )
 
 
 def _load_hub(monkeypatch: pytest.MonkeyPatch, state: Path, env: dict[str, str]):
     """A JupyterHub application with the course's config file loaded under ``env`` (as `jupyterhub -f` does)."""
     from jupyterhub.app import JupyterHub
 
-    for name in [*SETTINGS, "CNN_HUB_AUTH", "CNN_HUB_LTI_SCHEME", "CNN_HUB_LTI_USERNAME_KEY",
-                 "CNN_HUB_LTI_USERNAME_MAP"]:
+    for name in [
+        *SETTINGS,
+        "CNN_HUB_AUTH",
+        "CNN_HUB_LTI_SCHEME",
+        "CNN_HUB_LTI_USERNAME_KEY",
+        "CNN_HUB_LTI_USERNAME_MAP",
+    ]:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("CNN_HUB_STATE", str(state))
     for name, value in env.items():
@@ -70,14 +83,18 @@ def _load_hub(monkeypatch: pytest.MonkeyPatch, state: Path, env: dict[str, str])
     return app
 
 
-def test_the_hub_builds_an_lti13_authenticator_from_the_settings(monkeypatch: pytest.MonkeyPatch,
-                                                                  tmp_path: Path) -> None:
+def test_the_hub_builds_an_lti13_authenticator_from_the_settings(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     from ltiauthenticator.lti13.auth import LTI13Authenticator
 
     _hub_json(tmp_path)
     (tmp_path / "map.json").write_text(json.dumps({"JDoe": "cnn-student1"}))
-    app = _load_hub(monkeypatch, tmp_path, {"CNN_HUB_AUTH": "lti13", **SETTINGS,
-                                            "CNN_HUB_LTI_USERNAME_MAP": str(tmp_path / "map.json")})
+    app = _load_hub(
+        monkeypatch,
+        tmp_path,
+        {"CNN_HUB_AUTH": "lti13", **SETTINGS, "CNN_HUB_LTI_USERNAME_MAP": str(tmp_path / "map.json")},
+    )
     auth = app.authenticator_class(parent=app)  # what JupyterHub.init_users builds
     assert isinstance(auth, LTI13Authenticator)
     assert auth.issuer == SETTINGS["CNN_HUB_LTI_ISSUER"]
@@ -102,8 +119,9 @@ def test_pam_stays_the_default(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
 
 
 @pytest.mark.parametrize("missing", sorted(SETTINGS))
-def test_the_hub_refuses_to_start_without_an_lti_setting(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                                                         missing: str) -> None:
+def test_the_hub_refuses_to_start_without_an_lti_setting(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, missing: str
+) -> None:
     _hub_json(tmp_path)
     env = {"CNN_HUB_AUTH": "lti13", **SETTINGS, missing: " "}
     with pytest.raises(SystemExit, match=missing) as stop:
@@ -172,15 +190,21 @@ class Platform:
         (default: the platform's own key)."""
         now = int(time.time())
         claims = {
-            "iss": ISSUER, "aud": CLIENT_ID, "sub": f"lms-user-{username}", "iat": now, "exp": now + 300,
-            "nonce": nonce, "name": username,
+            "iss": ISSUER,
+            "aud": CLIENT_ID,
+            "sub": f"lms-user-{username}",
+            "iat": now,
+            "exp": now + 300,
+            "nonce": nonce,
+            "name": username,
             "https://purl.imsglobal.org/spec/lti/claim/message_type": "LtiResourceLinkRequest",
             "https://purl.imsglobal.org/spec/lti/claim/version": "1.3.0",
             "https://purl.imsglobal.org/spec/lti/claim/deployment_id": "1:course",
             "https://purl.imsglobal.org/spec/lti/claim/target_link_uri": "https://hub.test.invalid/hub/",
             "https://purl.imsglobal.org/spec/lti/claim/resource_link": {"id": "assignment-01"},
             "https://purl.imsglobal.org/spec/lti/claim/roles": [
-                "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"],
+                "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
+            ],
             "https://purl.imsglobal.org/spec/lti/claim/custom": {"username": username},
         }
         return jwt.encode(claims, key or self.key, algorithm="RS256", headers={"kid": KID})
@@ -209,25 +233,42 @@ def lti_hub() -> Iterator[LtiHub]:
     student = f"{prefix}student1"
     platform = Platform()
     (state / "usermap.json").write_text(json.dumps({"JDoe": student}))
-    env = dict(os.environ, PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}", CNN_HUB_STATE=str(state),
-               CNN_HUB_PREFIX=prefix, CNN_HUB_STUDENTS="1", CNN_HUB_EXCHANGE=str(state / "exchange"),
-               CNN_HUB_PORT=str(port), CNN_HUB_API_PORT=str(api_port), CNN_HUB_PROXY_API_PORT=str(proxy_port),
-               CNN_HUB_VENV=str(VENV_BIN.parent), CNN_HUB_AUTH="lti13", CNN_HUB_LTI_ISSUER=ISSUER,
-               CNN_HUB_LTI_CLIENT_ID=CLIENT_ID, CNN_HUB_LTI_AUTHORIZE_URL=platform.authorize_url,
-               CNN_HUB_LTI_JWKS_URL=platform.jwks_url, CNN_HUB_LTI_USERNAME_MAP=str(state / "usermap.json"))
+    env = dict(
+        os.environ,
+        PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        CNN_HUB_STATE=str(state),
+        CNN_HUB_PREFIX=prefix,
+        CNN_HUB_STUDENTS="1",
+        CNN_HUB_EXCHANGE=str(state / "exchange"),
+        CNN_HUB_PORT=str(port),
+        CNN_HUB_API_PORT=str(api_port),
+        CNN_HUB_PROXY_API_PORT=str(proxy_port),
+        CNN_HUB_VENV=str(VENV_BIN.parent),
+        CNN_HUB_AUTH="lti13",
+        CNN_HUB_LTI_ISSUER=ISSUER,
+        CNN_HUB_LTI_CLIENT_ID=CLIENT_ID,
+        CNN_HUB_LTI_AUTHORIZE_URL=platform.authorize_url,
+        CNN_HUB_LTI_JWKS_URL=platform.jwks_url,
+        CNN_HUB_LTI_USERNAME_MAP=str(state / "usermap.json"),
+    )
     # CNN_HUB_LTI_SCHEME is left at its default, https: the test reaches the hub over plain HTTP, as the TLS proxy
     # in front of a real hub does, and sends the hub's Secure cookies back itself.
     users = [f"{prefix}instructor", student]
     proc = None
     log = state / "private-hub.log"
     try:
-        setup = subprocess.run([str(ROOT / "hub" / "setup.sh")], env=env, capture_output=True, text=True,
-                               timeout=600)
+        setup = subprocess.run([str(ROOT / "hub" / "setup.sh")], env=env, capture_output=True, text=True, timeout=600)
         assert setup.returncode == 0, f"hub/setup.sh failed:\n{setup.stdout}\n{setup.stderr}"
         assert f"LTI 1.3 launches from {ISSUER}" in setup.stdout, setup.stdout
         with open(log, "w") as out:
-            proc = subprocess.Popen([str(VENV_BIN / "jupyterhub"), "-f", str(CONFIG)], cwd=state / "private",
-                                    env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            proc = subprocess.Popen(
+                [str(VENV_BIN / "jupyterhub"), "-f", str(CONFIG)],
+                cwd=state / "private",
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         url = f"http://127.0.0.1:{port}"
         end = time.monotonic() + 90
         while True:
@@ -279,9 +320,17 @@ def _launch(hub: LtiHub, username: str, key=None):
     Returns (the browser's cookies after it, the launch's response)."""
     import requests
 
-    init = requests.post(f"{hub.url}/hub/lti13/oauth_login", allow_redirects=False, data={
-        "iss": ISSUER, "login_hint": "opaque-hint", "target_link_uri": f"{hub.url}/hub/",
-        "client_id": CLIENT_ID, "lti_message_hint": "opaque-message-hint"})
+    init = requests.post(
+        f"{hub.url}/hub/lti13/oauth_login",
+        allow_redirects=False,
+        data={
+            "iss": ISSUER,
+            "login_hint": "opaque-hint",
+            "target_link_uri": f"{hub.url}/hub/",
+            "client_id": CLIENT_ID,
+            "lti_message_hint": "opaque-message-hint",
+        },
+    )
     assert init.status_code == 302, init.text
     cookies = _cookies(init, cross_site=True)
     location = init.headers["Location"]
@@ -291,8 +340,12 @@ def _launch(hub: LtiHub, username: str, key=None):
     redirect_uri = urlparse(request["redirect_uri"])
     assert (redirect_uri.scheme, redirect_uri.path) == ("https", "/hub/lti13/oauth_callback"), redirect_uri
     token = hub.platform.id_token(request["nonce"], username, key)
-    launch = requests.post(f"{hub.url}{redirect_uri.path}", data={"id_token": token, "state": request["state"]},
-                           cookies=cookies, allow_redirects=False)
+    launch = requests.post(
+        f"{hub.url}{redirect_uri.path}",
+        data={"id_token": token, "state": request["state"]},
+        cookies=cookies,
+        allow_redirects=False,
+    )
     return {**cookies, **_cookies(launch)}, launch
 
 
