@@ -152,19 +152,20 @@ def lab_server(root: Path, home: Path, timeout: float = 90) -> Iterator[LabServe
             process.wait()
 
 
-def save_screenshot(page, name: str, out_dir: Path, readme: bool = False) -> Path:
+def save_screenshot(page, name: str, out_dir: Path, readme: bool = False, docs_dir: Path = SCREENSHOT_DIR) -> Path:
     """Screenshot of the page's viewport as ``out_dir/name.png``. With ``UPDATE_SCREENSHOTS=1``, a ``readme``
-    picture is also written, reduced to a 256-colour palette, to ``docs/screenshots/`` (shown in the README)."""
+    picture is also written, reduced to a 256-colour palette, to ``docs_dir`` (default ``docs/screenshots/``,
+    shown in the README)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{name}.png"
     page.screenshot(path=str(path))
     if readme and os.environ.get("UPDATE_SCREENSHOTS") == "1":
         from PIL import Image
 
-        SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+        docs_dir.mkdir(parents=True, exist_ok=True)
         with Image.open(path) as image:
             small = image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT)
-            small.save(SCREENSHOT_DIR / f"{name}.png", optimize=True)
+            small.save(docs_dir / f"{name}.png", optimize=True)
     return path
 
 

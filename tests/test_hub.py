@@ -3,23 +3,14 @@ that user, the Formgrader is the instructor's only, students get nbgrader's Assi
 
 The module runs hub/setup.sh and JupyterHub as root with its own account names (a random prefix), ports, state
 directory and exchange, so it never touches a hub someone started with `make hub`; it stops the hub with SIGINT
-(Ctrl-C), checks that nothing of it is left running, and removes the accounts it made.
+(Ctrl-C), checks that nothing of it is left running, and removes the accounts it made (tests/hub_utils.py).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import pwd
-import re
-import secrets
-import shutil
-import signal
-import socket
 import subprocess
-import tempfile
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -30,194 +21,37 @@ pytestmark = pytest.mark.hub
 
 requests = pytest.importorskip("requests")  # a JupyterHub dependency
 
-START_TIMEOUT = 150  # seconds for a user's JupyterLab to come up on a busy 2-core machine
-
-
-@dataclass
-class Hub:
-    url: str
-    state: Path
-    prefix: str
-    passwords: dict[str, str]
-    setup_output: str
-    proc: subprocess.Popen
-
-    @property
-    def instructor(self) -> str:
-        return f"{self.prefix}instructor"
-
-    def student(self, i: int) -> str:
-        return f"{self.prefix}student{i}"
-
-
-def _free_ports(n: int) -> list[int]:
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
-
-
-def _pids_of(uids: set[int]) -> list[int]:
-    """Processes whose real or effective uid is one of ``uids``."""
-    pids = []
-    for d in Path("/proc").iterdir():
-        if d.name.isdigit():
-            try:
-                status = (d / "status").read_text()
-            except OSError:
-                continue
-            line = next(x for x in status.splitlines() if x.startswith("Uid:"))
-            if {int(u) for u in line.split()[1:3]} & uids:
-                pids.append(int(d.name))
-    return pids
-
-
-def _wait_http(url: str, timeout: float) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        try:
-            if requests.get(url, timeout=5).status_code == 200:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.5)
-    raise AssertionError(f"{url} did not answer within {timeout} s")
+from hub_utils import (  # noqa: E402
+    Hub,
+    as_user,
+    lab_page_config,
+    login,
+    running_hub,
+    server_pids,
+    server_xsrf,
+    start_server,
+)
 
 
 @pytest.fixture(scope="module")
 def hub() -> Hub:
-    prefix = f"cnnt{secrets.token_hex(3)}-"
-    state = Path(tempfile.mkdtemp(prefix="cnn-hub-test-", dir="/tmp"))
-    state.chmod(0o711)  # as /srv/cnn-hub: the users read their role's config under it
-    port, api_port, proxy_port = _free_ports(3)
-    env = dict(
-        os.environ,
-        PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-        CNN_HUB_STATE=str(state),
-        CNN_HUB_PREFIX=prefix,
-        CNN_HUB_STUDENTS="2",
-        CNN_HUB_EXCHANGE=str(state / "exchange"),
-        CNN_HUB_PORT=str(port),
-        CNN_HUB_API_PORT=str(api_port),
-        CNN_HUB_PROXY_API_PORT=str(proxy_port),
-        CNN_HUB_VENV=str(VENV_BIN.parent),
-    )
-    users = [f"{prefix}instructor", f"{prefix}student1", f"{prefix}student2"]
-    proc = None
-    log = state / "private-hub.log"
-    try:
-        setup = subprocess.run([str(ROOT / "hub" / "setup.sh")], env=env, capture_output=True, text=True, timeout=600)
-        assert setup.returncode == 0, f"hub/setup.sh failed:\n{setup.stdout}\n{setup.stderr}"
-        passwords = dict(line.split() for line in (state / "private" / "accounts.txt").read_text().splitlines())
-        with open(log, "w") as out:
-            os.chmod(log, 0o600)
-            proc = subprocess.Popen(
-                [str(VENV_BIN / "jupyterhub"), "-f", str(ROOT / "hub" / "jupyterhub_config.py")],
-                cwd=state / "private",
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        url = f"http://127.0.0.1:{port}"
-        _wait_http(f"{url}/hub/api/", 90)
-        yield Hub(url, state, prefix, passwords, setup.stdout, proc)
-    finally:
-        uids = set()
-        for u in users:
-            try:
-                uids.add(pwd.getpwnam(u).pw_uid)
-            except KeyError:
-                pass
-        leftovers = []
-        if proc is not None:
-            proc.send_signal(signal.SIGINT)  # what Ctrl-C does to `make hub`
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-            time.sleep(1)
-            leftovers = _pids_of(uids)
-            for pid in leftovers:  # only the servers this test's hub started, as this test's users
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-        for u in users:
-            if u in {pwd_entry.pw_name for pwd_entry in pwd.getpwall()}:
-                subprocess.run(["userdel", "--remove", u], capture_output=True)
-        hub_log = log.read_text() if log.exists() else ""
-        shutil.rmtree(state, ignore_errors=True)
-        assert not leftovers, f"processes of the hub's users still ran after SIGINT: {leftovers}\n{hub_log[-3000:]}"
-
-
-def _login(hub: Hub, user: str, password: str) -> tuple[requests.Session, requests.Response]:
-    s = requests.Session()
-    s.get(f"{hub.url}/hub/login", timeout=30).raise_for_status()
-    r = s.post(
-        f"{hub.url}/hub/login",
-        timeout=60,
-        allow_redirects=False,
-        data={"username": user, "password": password, "_xsrf": s.cookies.get("_xsrf", path="/hub/")},
-    )
-    return s, r
-
-
-def _start_server(hub: Hub, s: requests.Session, user: str) -> None:
-    """Start ``user``'s server through the hub's REST API with the user's own login, and wait until it is ready."""
-    xsrf = {"X-XSRFToken": s.cookies.get("_xsrf", path="/hub/")}
-    r = s.post(f"{hub.url}/hub/api/users/{user}/server", headers=xsrf, timeout=60)
-    assert r.status_code in (201, 202), f"starting {user}'s server: {r.status_code} {r.text}"
-    end = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < end:
-        info = s.get(f"{hub.url}/hub/api/users/{user}", headers=xsrf, timeout=30).json()
-        server = info.get("servers", {}).get("")
-        if server and server.get("ready"):
-            return
-        assert server or info.get("pending"), f"{user}'s server stopped while starting: {info}"
-        time.sleep(1)
-    raise AssertionError(f"{user}'s server was not ready within {START_TIMEOUT} s")
-
-
-def _server_pids(user: str) -> list[int]:
-    """The single-user servers the hub started for ``user`` (JUPYTERHUB_USER in their environment)."""
-    pids = []
-    for d in Path("/proc").iterdir():
-        if d.name.isdigit():
-            try:
-                environ = (d / "environ").read_bytes().split(b"\0")
-                cmdline = (d / "cmdline").read_bytes()
-            except OSError:
-                continue
-            if f"JUPYTERHUB_USER={user}".encode() in environ and b"jupyterhub-singleuser" in cmdline:
-                pids.append(int(d.name))
-    return pids
-
-
-def _lab_page_config(html: str) -> dict:
-    """The page config JupyterLab embeds in its page (``disabledExtensions`` among it)."""
-    m = re.search(r'<script[^>]*id="jupyter-config-data"[^>]*>(.*?)</script>', html, re.S)
-    assert m, f"no JupyterLab page config in:\n{html[:2000]}"
-    return json.loads(m.group(1))
+    with running_hub("cnnt") as h:
+        yield h
 
 
 @pytest.fixture(scope="module")
 def student(hub: Hub) -> requests.Session:
-    s, r = _login(hub, hub.student(1), hub.passwords[hub.student(1)])
+    s, r = login(hub, hub.student(1), hub.passwords[hub.student(1)])
     assert r.status_code == 302, f"login failed: {r.status_code}"
-    _start_server(hub, s, hub.student(1))
+    start_server(hub, s, hub.student(1))
     return s
 
 
 @pytest.fixture(scope="module")
 def instructor(hub: Hub) -> requests.Session:
-    s, r = _login(hub, hub.instructor, hub.passwords[hub.instructor])
+    s, r = login(hub, hub.instructor, hub.passwords[hub.instructor])
     assert r.status_code == 302, f"login failed: {r.status_code}"
-    _start_server(hub, s, hub.instructor)
+    start_server(hub, s, hub.instructor)
     return s
 
 
@@ -248,16 +82,16 @@ def test_setup_prints_the_url_and_the_accounts_once(hub: Hub) -> None:
 
 
 def test_a_wrong_password_is_refused(hub: Hub) -> None:
-    s, r = _login(hub, hub.student(1), hub.passwords[hub.student(1)] + "x")
+    s, r = login(hub, hub.student(1), hub.passwords[hub.student(1)] + "x")
     assert r.status_code == 403 and "jupyterhub-hub-login" not in s.cookies
-    s, r = _login(hub, hub.student(2), hub.passwords[hub.student(1)])  # another account's password
+    s, r = login(hub, hub.student(2), hub.passwords[hub.student(1)])  # another account's password
     assert r.status_code == 403 and "jupyterhub-hub-login" not in s.cookies
-    s, r = _login(hub, "root", "")  # not a course account
+    s, r = login(hub, "root", "")  # not a course account
     assert r.status_code == 403
 
 
 def test_the_real_password_logs_in(hub: Hub) -> None:
-    s, r = _login(hub, hub.student(2), hub.passwords[hub.student(2)])
+    s, r = login(hub, hub.student(2), hub.passwords[hub.student(2)])
     assert r.status_code == 302 and "jupyterhub-hub-login" in s.cookies
     who = s.get(f"{hub.url}/hub/api/user", timeout=30, headers={"X-XSRFToken": s.cookies.get("_xsrf", path="/hub/")})
     assert who.status_code == 200 and who.json()["name"] == hub.student(2)
@@ -266,10 +100,10 @@ def test_the_real_password_logs_in(hub: Hub) -> None:
 def test_the_students_server_runs_as_the_student(hub: Hub, student: requests.Session) -> None:
     user = hub.student(1)
     entry = pwd.getpwnam(user)
-    pids = _server_pids(user)
+    pids = server_pids(user)
     assert pids, f"no jupyterhub-singleuser process for {user}"
     for pid in pids:
-        uids = next(x for x in Path(f"/proc/{pid}/status").read_text().splitlines() if x.startswith("Uid:"))
+        uids = next(ln for ln in Path(f"/proc/{pid}/status").read_text().splitlines() if ln.startswith("Uid:"))
         assert {int(u) for u in uids.split()[1:]} == {entry.pw_uid}, f"{user}'s server runs as {uids}"
     # What the student saves through JupyterLab lands in their home, owned by them.
     base = f"{hub.url}/user/{user}"
@@ -294,7 +128,7 @@ def test_the_student_has_the_assignment_list_and_no_formgrader(hub: Hub, student
     assert student.get(f"{base}/formgrader", timeout=60).status_code == 404
     assert student.get(f"{base}/formgrader/api/assignments", timeout=60).status_code == 404
     lab = student.get(f"{base}/lab", timeout=60).text
-    config = _lab_page_config(lab)
+    config = lab_page_config(lab)
     disabled = config.get("disabledExtensions", [])
     assert "@jupyter/nbgrader:formgrader" in disabled and "@jupyter/nbgrader:assignment-list" not in disabled
 
@@ -313,20 +147,8 @@ def test_the_instructor_has_the_formgrader_on_the_course(hub: Hub, instructor: r
     gradebook = course / "gradebook.db"  # the formgrader made it, as the instructor
     assert gradebook.exists() and gradebook.stat().st_uid == entry.pw_uid
     lab = instructor.get(f"{base}/lab", timeout=60).text
-    config = _lab_page_config(lab)
+    config = lab_page_config(lab)
     assert "@jupyter/nbgrader:formgrader" not in config.get("disabledExtensions", [])
-
-
-def _as(user: str, *cmd: str) -> subprocess.CompletedProcess:
-    """Run ``cmd`` as the Unix user ``user`` (as the hub runs their server), from their home."""
-    return subprocess.run(
-        ["runuser", "-u", user, "--", *cmd],
-        capture_output=True,
-        text=True,
-        errors="replace",
-        timeout=60,
-        cwd=pwd.getpwnam(user).pw_dir,
-    )
 
 
 def test_students_cannot_read_each_other_the_course_or_the_hubs_secrets(hub: Hub, instructor: requests.Session) -> None:
@@ -336,7 +158,7 @@ def test_students_cannot_read_each_other_the_course_or_the_hubs_secrets(hub: Hub
     instructor.get(f"{hub.url}/user/{teacher}/formgrader/api/assignments", timeout=120).raise_for_status()
     assignment = sorted(p.name for p in (ROOT / "source").iterdir() if p.is_dir())[0]
     solution = next((course / "source" / assignment).glob("*.ipynb"))
-    assert _as(s2, "sh", "-c", f"echo mine > {home2}/notes.txt").returncode == 0
+    assert as_user(s2, "sh", "-c", f"echo mine > {home2}/notes.txt").returncode == 0
     # (path, who may read it): each must be readable by its owner, so a refusal below is a refusal of access
     private = [
         (home2 / "notes.txt", s2),
@@ -347,26 +169,22 @@ def test_students_cannot_read_each_other_the_course_or_the_hubs_secrets(hub: Hub
     ]
     for path, owner in private:
         if owner != "root":
-            assert _as(owner, "cat", str(path)).returncode == 0, f"{owner} cannot read their own {path}"
+            assert as_user(owner, "cat", str(path)).returncode == 0, f"{owner} cannot read their own {path}"
         assert path.exists(), path
-        denied = _as(s1, "cat", str(path))
+        denied = as_user(s1, "cat", str(path))
         assert denied.returncode != 0 and "Permission denied" in denied.stderr, f"{s1} can read {path}"
     for folder in (home2, course, hub.state / "private", ROOT / "source", ROOT / "demo"):
-        assert _as(s1, "ls", str(folder)).returncode != 0, f"{s1} can list {folder}"
-    assert _as(s1, "ls", str(ROOT / "release")).returncode == 0  # the student version is everyone's
+        assert as_user(s1, "ls", str(folder)).returncode != 0, f"{s1} can list {folder}"
+    assert as_user(s1, "ls", str(ROOT / "release")).returncode == 0  # the student version is everyone's
 
 
 def test_the_exchange_lets_students_add_but_not_remove_others_files(hub: Hub) -> None:
     s1, s2 = hub.student(1), hub.student(2)
     exchange = hub.state / "exchange"
-    assert _as(s1, "sh", "-c", f"echo one > {exchange}/from-s1 && echo two > {exchange}/from-s1-b").returncode == 0
-    assert _as(s2, "rm", "-f", str(exchange / "from-s1")).returncode != 0  # mode 1777: sticky
+    assert as_user(s1, "sh", "-c", f"echo one > {exchange}/from-s1 && echo two > {exchange}/from-s1-b").returncode == 0
+    assert as_user(s2, "rm", "-f", str(exchange / "from-s1")).returncode != 0  # mode 1777: sticky
     assert (exchange / "from-s1").exists()
-    assert _as(s1, "rm", str(exchange / "from-s1-b")).returncode == 0
-
-
-def _server_xsrf(s: requests.Session, user: str) -> dict[str, str]:
-    return {"X-XSRFToken": s.cookies.get("_xsrf", path=f"/user/{user}/")}
+    assert as_user(s1, "rm", str(exchange / "from-s1-b")).returncode == 0
 
 
 def test_the_instructor_releases_from_the_formgrader_and_the_student_fetches(
@@ -378,9 +196,7 @@ def test_the_instructor_releases_from_the_formgrader_and_the_student_fetches(
     for s, base in ((instructor, tbase), (student, sbase)):
         assert s.get(f"{base}/lab", timeout=60).status_code == 200
     r = instructor.post(
-        f"{tbase}/formgrader/api/assignment/{assignment}/release",
-        headers=_server_xsrf(instructor, teacher),
-        timeout=120,
+        f"{tbase}/formgrader/api/assignment/{assignment}/release", headers=server_xsrf(instructor, teacher), timeout=120
     )
     assert r.status_code == 200 and r.json()["success"], r.text
     outbound = hub.state / "exchange" / "cnn-course" / "outbound" / assignment
@@ -390,7 +206,7 @@ def test_the_instructor_releases_from_the_formgrader_and_the_student_fetches(
     assert {(a["assignment_id"], a["status"]) for a in listed["value"]} == {(assignment, "released")}
     r = student.post(
         f"{sbase}/assignments/fetch",
-        headers=_server_xsrf(student, s1),
+        headers=server_xsrf(student, s1),
         timeout=120,
         data={"course_id": "cnn-course", "assignment_id": assignment},
     )
