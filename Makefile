@@ -94,8 +94,9 @@ lint: $(TEST_STAMP)
 	$(PY) -m ruff format --check grader_utils tests benchmarks
 	$(PY) -m mypy
 
+# --durations: the slowest tests, to keep the whole run under CI's 40 minutes (docs/testing.md)
 test: lint
-	$(PY) -m pytest
+	$(PY) -m pytest --durations=25
 
 # the fast tier (no kernels, sandboxes, TensorFlow, browsers, PostgreSQL, nbgrader runs): tests/conftest.py's --fast
 test-fast: lint
