@@ -29,6 +29,7 @@ NAMED = {
     ("max_pool2d_backward", "strides_ignored"): "grad_strides_ignored",
     ("max_pool2d_backward", "assign"): None,
     ("average_pool2d_backward", "full_window"): "grad_average_full_window",
+    ("average_pool2d_backward", "full_window_pads_swapped"): "grad_average_full_window",  # and grad_pads_swapped
     ("average_pool2d_backward", "pads_swapped"): "grad_pads_swapped",
     ("average_pool2d_backward", "strides_ignored"): "grad_strides_ignored",
     ("average_pool2d_backward", "assign"): None,
@@ -65,6 +66,14 @@ def test_each_diagnosis_names_its_mistake_on_every_case_it_gets_wrong(function, 
                 assert report.likely_cause() == (key, len(report.failures))
                 assert f"Likely cause (all of them): {HINTS[key]}" in report.message()
     assert wrong_cases >= 5
+
+
+def test_two_mistakes_at_once_get_both_names():
+    """Average pooling with the padding on the wrong side and the full window as divisor: both hints."""
+    answer = ref.WRONG["average_pool2d_backward"]["full_window_pads_swapped"]
+    report = _report("average_pool2d_backward", answer, "same_padding", 0)
+    both = [r for _, r in report.failures if r.details.get("hints") == ["grad_average_full_window", "grad_pads_swapped"]]
+    assert len(both) >= len(report.failures) // 2
 
 
 def _right_answers(function: str):

@@ -24,7 +24,7 @@ from . import grad_truth, truth
 from .compare import ATOL, CONV_ATOL, CONV_RTOL, RTOL
 from .shapes import as_pair, same_padding_amounts
 
-__all__ = ["conv_backward_hints", "pool_backward_hints", "conv_variants", "pool_variants"]
+__all__ = ["COMBINED", "conv_backward_hints", "pool_backward_hints", "conv_variants", "pool_variants"]
 
 Pads = tuple[tuple[int, int], tuple[int, int]]
 #: a variant: hint key -> a function computing the mistaken answer (may raise: no diagnosis then)
@@ -176,8 +176,12 @@ def _on_padded(
     return _crop(dx, pads, x.shape)
 
 
+#: a variant that makes two mistakes at once -> the keys of both
+COMBINED = {"full_window_pads_swapped": ["grad_average_full_window", "grad_pads_swapped"]}
+
+
 def pool_variants(kind: str, dout: np.ndarray, x: np.ndarray, pool_size: Any, strides: Any, padding: str) -> Variants:
-    """Hint key -> the dx of the mistake, for ``kind`` 'max' or 'average'."""
+    """Hint key (or a key of :data:`COMBINED`) -> the dx of the mistake, for ``kind`` 'max' or 'average'."""
     k = as_pair(pool_size)
     s = k if strides is None else as_pair(strides)
     pads = _pads(x.shape, k, s, padding)
@@ -189,6 +193,7 @@ def pool_variants(kind: str, dout: np.ndarray, x: np.ndarray, pool_size: Any, st
         v["grad_pads_swapped"] = lambda: _on_padded(kind, dout, x, k, s, swapped, False)
         if kind == "average":
             v["grad_average_full_window"] = lambda: _on_padded(kind, dout, x, k, s, pads, True)
+            v["full_window_pads_swapped"] = lambda: _on_padded(kind, dout, x, k, s, swapped, True)
     if s != (1, 1):
         v["grad_strides_ignored"] = lambda: _on_padded(kind, dout, x, k, (1, 1), pads, False)
     return v
@@ -210,5 +215,5 @@ def pool_backward_hints(
         except Exception:  # TensorFlow cannot compute this variant here: no diagnosis
             continue
         if not np.allclose(variant, expected, rtol=RTOL, atol=ATOL) and np.allclose(got, variant, rtol=RTOL, atol=ATOL):
-            keys.append(key)
+            keys += [k for k in COMBINED.get(key, [key]) if k not in keys]
     return keys
