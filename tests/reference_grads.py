@@ -231,6 +231,7 @@ WRONG = {
     },
     "average_pool2d_backward": {
         "full_window": partial(pool_backward, kind="average", full_window=True),
+        "full_window_pads_swapped": partial(pool_backward, kind="average", full_window=True, swap_pads=True),
         "assign": partial(pool_backward, kind="average", assign=True),
         "pads_swapped": partial(pool_backward, kind="average", swap_pads=True),
         "strides_ignored": partial(pool_backward, kind="average", ignore_strides=True),
