@@ -33,6 +33,12 @@ NOTEBOOK_SEEDS = {
     ("pool2d_values", "random"): [2024, 2026],
     ("sequential", "random"): [2027, 2028],
     ("receptive_field", "random"): [2031],
+    ("conv2d_backward", "same_padding"): [401],
+    ("conv2d_backward", "strides"): [402],
+    ("conv2d_backward", "random"): [403],
+    ("pool2d_backward", "ties"): [404],
+    ("pool2d_backward", "same_padding"): [405, 407],
+    ("pool2d_backward", "random"): [406, 408],
 }
 
 

@@ -78,10 +78,10 @@ HINTS: dict[str, str] = {
     "rf_own_stride": "You multiplied each layer's (k - 1) by its own stride. What counts is the jump j of its "
     "input, the product of the strides of the layers before it: first r += (k - 1) * j, then "
     "j *= s.",
-    "grad_kernel_not_flipped": "Your dx uses the kernel flipped (rotated by 180 degrees): a 'full' correlation "
-    "of dout with the kernel as it is. Output pixel (i, j) sends kernel[a, b] @ dout[i, j] back to the input "
-    "pixel it multiplied, x[i * sh + a, j * sw + b]; written as a correlation, that is the 'full' correlation "
-    "with the flipped kernel.",
+    "grad_kernel_not_flipped": "Your dx is the 'full' correlation of dout with the kernel as it is, not "
+    "flipped. Output pixel (i, j) sends kernel[a, b] @ dout[i, j] back to the input pixel it multiplied, "
+    "x[i * sh + a, j * sw + b]; written as a correlation over dout, that is the 'full' correlation with the "
+    "kernel rotated by 180 degrees.",
     "grad_pads_swapped": "Your backward pass takes the 'same' padding off the wrong side. Keras pads "
     "floor(total / 2) rows/columns at the top/left and the rest at the bottom/right: pad x that way, and cut "
     "dx out of the padded gradient at the same offsets.",
