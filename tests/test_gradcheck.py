@@ -60,3 +60,16 @@ def test_relative_error_tells_a_right_gradient_from_a_wrong_one():
 def test_relative_error_refuses_arrays_of_different_shapes():
     with pytest.raises(ValueError, match="shapes differ"):
         relative_error(np.zeros((3, 3)), np.zeros((3, 2)))
+
+
+def test_graded_kernels_do_not_mask_gradcheck():
+    """Notebook API that judges nothing: a graded kernel may import it (its first cell does), while the modules
+    that judge or draw are masked. The mask's bwrap arguments cover figures.py but not gradcheck.py."""
+    from pathlib import Path
+
+    import grader_utils.gradcheck as gradcheck
+    from grader_utils.sandbox.kernel import grader_module_masks
+
+    masked = grader_module_masks()
+    assert str(Path(gradcheck.__file__).resolve().parent / "figures.py") in masked
+    assert str(Path(gradcheck.__file__).resolve()) not in masked
