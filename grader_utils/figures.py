@@ -20,6 +20,8 @@ __all__ = [
     "channel_sums",
     "draw_channels",
     "photo",
+    "full_correlation_parts",
+    "draw_conv_backward",
 ]
 
 
@@ -276,3 +278,66 @@ def photo(scale: int = 4, grey: bool = True) -> np.ndarray:
     if grey:
         img = img @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
     return img.astype(np.float32)
+
+
+def full_correlation_parts(
+    dout: np.ndarray, kernel: np.ndarray, input_shape: tuple[int, int], strides: Any = 1, padding: str = "valid"
+) -> dict[str, Any]:
+    """The input gradient of a one-channel convolution as the lesson of notebook 04 draws it.
+
+    dout: (H_out, W_out); kernel: (kh, kw); input_shape: (H, W). Returns ``spread``, ``dout`` dilated by the
+    strides and padded by ``k - 1`` on every side, shape ``((H_out - 1) s_h + 2 kh - 1, ...)``, with
+    ``filler`` marking its added zeros; ``flipped``, the kernel flipped on both axes; ``full``, the "valid"
+    correlation of ``spread`` with ``flipped``, the gradient of the padded input, shape
+    ``((H_out - 1) s_h + kh, ...)``; ``pads`` (top, bottom, left, right), Keras' ``'same'`` padding or zeros.
+    ``full[top : top + H, left : left + W]`` (zero rows/columns added where a ``'valid'`` input is longer than
+    the windows reach) is the gradient of the input: tests/test_figures.py checks it against TensorFlow.
+    """
+    dout, kernel = np.asarray(dout, dtype=np.float64), np.asarray(kernel, dtype=np.float64)
+    (sh, sw), (kh, kw) = as_pair(strides), kernel.shape
+    h_out, w_out = dout.shape
+    spread = np.zeros(((h_out - 1) * sh + 2 * kh - 1, (w_out - 1) * sw + 2 * kw - 1))
+    filler = np.ones(spread.shape, dtype=bool)
+    rows, cols = slice(kh - 1, kh - 1 + (h_out - 1) * sh + 1, sh), slice(kw - 1, kw - 1 + (w_out - 1) * sw + 1, sw)
+    spread[rows, cols], filler[rows, cols] = dout, False
+    flipped = kernel[::-1, ::-1]
+    windows = np.lib.stride_tricks.sliding_window_view(spread, (kh, kw))
+    full = np.einsum("ijab,ab->ij", windows, flipped)
+    pads = (0, 0, 0, 0)
+    if padding.lower() == "same":
+        pads = (*same_padding_amounts(input_shape[0], kh, sh), *same_padding_amounts(input_shape[1], kw, sw))
+    return {"spread": spread, "filler": filler, "flipped": flipped, "full": full, "pads": pads}
+
+
+def draw_conv_backward(
+    dout: np.ndarray, kernel: np.ndarray, dx: np.ndarray, strides: Any = 1, padding: str = "valid"
+) -> Any:
+    """Figure: ``dx`` of a one-channel convolution as a full correlation with the flipped kernel.
+
+    dout: (H_out, W_out); kernel: (kh, kw); dx: (H, W), the input gradient as TensorFlow computes it (the
+    notebook passes it in). Five panels: ``dout``; ``dout`` dilated and padded (added zeros grey); the flipped
+    kernel; their correlation, the padded input's gradient (Keras' ``'same'`` padding grey); ``dx``.
+    """
+    import matplotlib.pyplot as plt
+
+    dx = np.asarray(dx, dtype=np.float64)
+    parts = full_correlation_parts(dout, kernel, dx.shape, strides, padding)
+    top, bottom, left, right = parts["pads"]
+    full = parts["full"]
+    cropped = np.ones(full.shape, dtype=bool)
+    cropped[top : full.shape[0] - bottom, left : full.shape[1] - right] = False
+    panels = [
+        (np.asarray(dout, dtype=np.float64), None, "dout"),
+        (parts["spread"], parts["filler"], "dout dilated, padded by k - 1"),
+        (parts["flipped"], None, "kernel flipped"),
+        (full, None, "correlation: padded input's gradient"),
+        (dx, None, "dx (TensorFlow)"),
+    ]
+    fig, axes = plt.subplots(1, 5, figsize=(15, 3.6), gridspec_kw={"width_ratios": [p[0].shape[1] for p in panels]})
+    for ax, (values, shade, title) in zip(axes, panels):
+        _grid(ax, values, shade)
+        ax.set_title(title, fontsize=10)
+    for i, j in zip(*np.nonzero(cropped)):
+        axes[3].add_patch(_rect(j - 0.5, i - 0.5, "#dddddd", hatch="//"))  # under the value: the padding's
+    fig.tight_layout()
+    return fig

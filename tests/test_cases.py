@@ -33,6 +33,12 @@ NOTEBOOK_SEEDS = {
     ("pool2d_values", "random"): [2024, 2026],
     ("sequential", "random"): [2027, 2028],
     ("receptive_field", "random"): [2031],
+    ("conv2d_backward", "same_padding"): [401],
+    ("conv2d_backward", "strides"): [402],
+    ("conv2d_backward", "random"): [403],
+    ("pool2d_backward", "ties"): [404],
+    ("pool2d_backward", "same_padding"): [405, 407],
+    ("pool2d_backward", "random"): [406, 408],
 }
 
 
@@ -126,11 +132,27 @@ def _valid(family: str, case: Case) -> None:
     elif family in ("correlate2d", "conv2d"):
         out = getattr(truth, family)(*case.args, **case.kwargs)
         assert out.size > 0 and np.isfinite(out).all(), case.call_text(family)
+    elif family in ("conv2d_backward", "pool2d_backward"):
+        _valid_gradient(family, case)
     elif family == "receptive_field":
         size = truth.receptive_field(*case.args)
         assert min(size) >= 1 and all(kind in truth.RECEPTIVE_FIELD_KINDS for kind, _ in case.args[0])
     else:
         pytest.fail(f"no Keras check written for the suite family {family!r}")
+
+
+def _valid_gradient(family: str, case: Case) -> None:
+    """04's cases: Keras' gradients exist (grad_truth refuses a dout that is not the layer's output shape)."""
+    from grader_utils.judge import grad_truth
+
+    if family == "conv2d_backward":
+        grads = grad_truth.conv2d_backward(*case.args, **case.kwargs)
+    else:
+        grads = tuple(
+            grad_truth.pool2d_backward(case.args[0], case.args[1], kind, *case.args[2:], **case.kwargs)
+            for kind in ("max", "average")
+        )
+    assert all(g.size > 0 and np.isfinite(g).all() for g in grads), case.call_text(family)
 
 
 @pytest.mark.keras

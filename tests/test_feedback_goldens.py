@@ -115,13 +115,15 @@ DEMO_ANSWERS = sorted(p for a in assignments() for p in (ROOT / "demo" / a).glob
 
 
 def _helpers(source_nb: Path) -> str:
-    """The notebook's helper code the answers use (``to_pair``): its plain code cells that define functions."""
+    """The notebook's helper code the answers use (``to_pair``): its plain code cells that define functions
+    (not the lesson's ``demo`` cells, which may define a function for the demo they run, e.g. with Keras)."""
     return "\n\n".join(
         c.source
         for c in nbformat.read(source_nb, as_version=4).cells
         if c.cell_type == "code"
         and not c.metadata.get("nbgrader", {}).get("solution")
         and not c.metadata.get("nbgrader", {}).get("grade")
+        and "demo" not in c.metadata.get("tags", [])
         and c.source.startswith("def ")
     )
 

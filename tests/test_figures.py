@@ -71,3 +71,48 @@ def test_draw_channels_shows_what_keras_conv2d_computes():
             assert shown[: partials[o, c].size] == [f"{v:g}" for v in (partials[o, c] + 0.0).ravel()]
     assert "- 2 =" in [t.get_text() for t in panels["channel 2 \u22c6 kernel[:, :, 2, 1]"].texts]
     plt.close("all")
+
+
+@pytest.mark.parametrize(
+    "size,kernel,strides,padding",
+    [
+        ((5, 5), (3, 3), 2, "same"),
+        ((6, 7), (2, 3), (2, 1), "same"),
+        ((8, 6), (3, 2), (2, 2), "valid"),
+        ((5, 5), (1, 1), 3, "same"),
+        ((4, 5), (4, 2), 1, "valid"),
+    ],
+)
+def test_full_correlation_with_the_flipped_kernel_is_tensorflows_input_gradient(size, kernel, strides, padding):
+    """Notebook 04's figure: dout dilated by the strides and padded by k - 1, correlated with the flipped kernel,
+    then Keras' 'same' padding cut off (zeros where a 'valid' input is longer than the windows reach), is the
+    gradient TensorFlow computes for the input of a real Conv2D."""
+    import matplotlib.pyplot as plt
+    import tensorflow as tf
+
+    from grader_utils import quiet_tensorflow
+    from grader_utils.figures import draw_conv_backward, full_correlation_parts
+
+    keras = quiet_tensorflow()
+    rng = np.random.default_rng(sum(size))
+    k = rng.normal(size=kernel).astype(np.float32)
+    conv = keras.layers.Conv2D(1, kernel, strides=strides, padding=padding, use_bias=False)
+    conv.build((None, *size, 1))
+    conv.set_weights([k[:, :, None, None]])
+    x = tf.constant(rng.normal(size=(1, *size, 1)).astype(np.float32))
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = conv(x)
+    dout = rng.normal(size=y.shape[1:3]).astype(np.float32)
+    tf_dx = np.asarray(tape.gradient(y, x, output_gradients=tf.constant(dout[None, :, :, None])))[0, :, :, 0]
+    parts = full_correlation_parts(dout, k, size, strides, padding)
+    top, _, left, _ = parts["pads"]
+    inner = parts["full"][top:, left:][: size[0], : size[1]]
+    dx = np.zeros(size)
+    dx[: inner.shape[0], : inner.shape[1]] = inner
+    np.testing.assert_allclose(dx, tf_dx, rtol=1e-5, atol=1e-5)
+    assert np.array_equal(parts["flipped"], k[::-1, ::-1])
+    assert not parts["spread"][parts["filler"]].any()
+    fig = draw_conv_backward(dout, k, tf_dx, strides, padding)
+    assert [ax.get_title() for ax in fig.axes][-1] == "dx (TensorFlow)" and len(fig.axes) == 5
+    plt.close("all")

@@ -153,7 +153,55 @@ def facts_03(keras) -> set[str]:
     return facts
 
 
-FACTS = {"01_convolution": facts_01, "02_padding_strides_pooling": facts_02, "03_building_a_cnn": facts_03}
+def _gradients(layer, x: np.ndarray, dout: np.ndarray) -> list[np.ndarray]:
+    """TensorFlow's backward pass of a Keras layer for one image x (H, W, C) and an upstream gradient dout of
+    the layer's output shape: [dx, then the gradients of the layer's trainable weights]."""
+    import tensorflow as tf
+
+    batch = tf.constant(x[None].astype("float32"))
+    with tf.GradientTape() as tape:
+        tape.watch(batch)
+        y = layer(batch)
+    grads = tape.gradient(
+        y, [batch, *layer.trainable_weights], output_gradients=tf.constant(dout[None].astype("float32"))
+    )
+    return [np.asarray(grads[0])[0]] + [np.asarray(g) for g in grads[1:]]
+
+
+def _row_gradients(keras, x_row, kernel_row, dout_row, strides=1, padding="valid") -> list[list[int]]:
+    """dx, dkernel, dbias of a one-row, one-channel Conv2D (the rows of notebook 04's lesson), as int lists."""
+    conv = keras.layers.Conv2D(1, (1, len(kernel_row)), strides=strides, padding=padding)
+    conv.build((None, 1, len(x_row), 1))
+    conv.set_weights([np.array(kernel_row, "float32").reshape(1, -1, 1, 1), np.zeros(1, "float32")])
+    grads = _gradients(conv, np.array(x_row, "float32").reshape(1, -1, 1), np.array(dout_row).reshape(1, -1, 1))
+    return [g.ravel().astype(int).tolist() for g in grads]
+
+
+def facts_04(keras) -> set[str]:
+    """Facts stated in 04_backprop, each computed by TensorFlow's gradients through real Keras layers: the
+    shapes of a Conv2D's gradients, dbias of the lesson's row, the gradient of a pixel no strided window
+    reaches, how many entries of a tied max-pooling window get the gradient, and the real inputs per window
+    of a 'same' average pooling (1 / the gradient of dout = 1)."""
+    L = keras.layers
+    conv = L.Conv2D(4, (3, 3), strides=(2, 1), padding="same")
+    x = np.random.default_rng(0).normal(size=(5, 6, 2))
+    y_shape = _out(conv, (5, 6, 2))
+    facts = {_text(y_shape)} | {_text(g.shape) for g in _gradients(conv, x, np.ones(y_shape))}
+    facts.add(str(_row_gradients(keras, [1, 2, 3, 4, 5], [1, 2, 3], [1, 1, 1])[2][0]))
+    facts.add(str(_row_gradients(keras, list(range(1, 9)), [1, 2, 3], [1, 1, 1], strides=2)[0][-1]))
+    (tied,) = _gradients(L.MaxPooling2D(2), np.ones((2, 2, 1)), np.ones((1, 1, 1)))
+    facts.add(str(int(np.count_nonzero(tied))))
+    (shared,) = _gradients(L.AveragePooling2D(2, padding="same"), np.zeros((5, 5, 1)), np.ones((3, 3, 1)))
+    facts |= {str(int(round(1 / v))) for v in shared[[0, 0, 4], [0, 4, 4], 0]}
+    return facts
+
+
+FACTS = {
+    "01_convolution": facts_01,
+    "02_padding_strides_pooling": facts_02,
+    "03_building_a_cnn": facts_03,
+    "04_backprop": facts_04,
+}
 
 
 @pytest.fixture(scope="module")
@@ -432,3 +480,155 @@ def test_learned_kernel_is_sobel_x_to_two_decimals(keras):
     assert images.shape[0] == stated["images"] and history.params["epochs"] == stated["epochs"]
     assert history.params["steps"] == -(-stated["images"] // stated["batch"])
     assert int(ns["learner"].optimizer.iterations) == stated["steps"]
+
+
+# --- 04_backprop: the lesson's gradients are TensorFlow's (issue #15) ------------------------------------------
+
+NB_04 = ROOT / "source" / "04_backprop" / "backprop.ipynb"
+
+
+def _text_04() -> str:
+    """Notebook 04's markdown with every run of whitespace one space (claims are found however they wrap)."""
+    return " ".join(_markdown(NB_04).split())
+
+
+def test_row_examples_of_the_input_gradient_are_what_tensorflow_computes(keras):
+    """Sections 4.2-4.4 on one row: each dx and dkernel the text states is TensorFlow's gradient, the full
+    correlation with the flipped kernel gives the same numbers, and of the two ways to cut the 'same' padding
+    off, only Keras' side (the right) gives TensorFlow's dx."""
+    text = _text_04()
+    row, kernel = [1, 2, 3, 4, 5], [1, 2, 3]
+    first, last, ones = (_row_gradients(keras, row, kernel, d)[0] for d in ([1, 0, 0], [0, 0, 1], [1, 1, 1]))
+    assert f"`dout = [1, 0, 0]` (only the first window matters) gives `dx = {first}`" in text
+    assert f"`dout = [0, 0, 1]` gives `dx = {last}`" in text
+    assert f"the sum of the three copies: `dx = {ones}`" in text
+    assert f"`dkernel = {_row_gradients(keras, row, kernel, [1, 1, 1])[1]}`" in text
+    full = np.correlate([0, 0, 1, 1, 1, 0, 0], kernel[::-1]).tolist()
+    assert full == ones and f"which is TensorFlow's `{ones}`" in text
+    strided = _row_gradients(keras, list(range(1, 9)), kernel, [1, 1, 1], strides=2)[0]
+    assert f"TensorFlow gives `dx = {strided}`" in text and strided[-1] == 0
+    same = _row_gradients(keras, list(range(1, 7)), kernel, [1, 1, 1], strides=2, padding="same")[0]
+    padded = _row_gradients(keras, list(range(1, 7)) + [0], kernel, [1, 1, 1], strides=2)[0]  # 'valid' on 7
+    assert same == padded[:-1] != padded[1:]
+    assert f"The padded row has 7 pixels and gets `{padded}`" in text
+    assert f"leaves TensorFlow's `dx = {same}`" in text and f"gives `{padded[1:]}`: wrong everywhere" in text
+
+
+def _first_max_scatter(x: np.ndarray, dout: np.ndarray, pool: int, stride: int, padding: str) -> np.ndarray:
+    """Max pooling's input gradient with every window's dout sent to its FIRST maximum in reading order (the
+    rule the lesson states), written independently of the notebook's solution; x: (H, W), dout: (H_out, W_out)."""
+    h, w = x.shape
+    top = left = 0
+    if padding == "same":
+        top = max((dout.shape[0] - 1) * stride + pool - h, 0) // 2
+        left = max((dout.shape[1] - 1) * stride + pool - w, 0) // 2
+    dx = np.zeros((h, w))
+    for i in range(dout.shape[0]):
+        for j in range(dout.shape[1]):
+            cells = [
+                (r, c)
+                for r in range(i * stride - top, i * stride - top + pool)
+                for c in range(j * stride - left, j * stride - left + pool)
+                if 0 <= r < h and 0 <= c < w
+            ]
+            best = max(x[r, c] for r, c in cells)
+            r, c = next(rc for rc in cells if x[rc] == best)
+            dx[r, c] += dout[i, j]
+    return dx
+
+
+def test_max_pooling_ties_go_to_the_first_maximum_as_the_lesson_says_in_bold(keras):
+    """Section 4.6: TensorFlow gives a window's whole dout to the first of its tied maxima (reading order), on
+    many inputs with ties, overlapping windows and 'same' borders; marking every tied value would differ."""
+    text = _text_04()
+    assert (
+        "**TensorFlow sends the whole `dout` to the first of the tied values**, in reading order (row by row, "
+        "top to bottom, each row left to right)"
+    ) in text
+    rng = np.random.default_rng(15)
+    differs = 0
+    for pool, stride, padding in [(2, 2, "valid"), (2, 1, "valid"), (3, 2, "same"), (2, 2, "same"), (3, 1, "same")]:
+        for _ in range(4):
+            x = rng.integers(0, 3, size=(5, 6)).astype("float32")  # values 0, 1, 2: many ties
+            layer = keras.layers.MaxPooling2D(pool, strides=stride, padding=padding)
+            dout = rng.normal(size=_out(layer, (5, 6, 1))[:2])
+            (dx,) = _gradients(layer, x[:, :, None], dout[:, :, None])
+            np.testing.assert_allclose(dx[:, :, 0], _first_max_scatter(x, dout, pool, stride, padding), atol=1e-6)
+            differs += not np.allclose(dx[:, :, 0], np.where(x == x.max(), 1.0, 0.0))
+    assert differs
+
+
+def test_average_pooling_same_border_counts_only_real_inputs(keras):
+    """Section 4.7's 5x5 example: inner windows share dout among 4 inputs, the last row and column among 2, the
+    bottom-right pixel gets the whole of it."""
+    (dx,) = _gradients(keras.layers.AveragePooling2D(2, padding="same"), np.zeros((5, 5, 1)), np.ones((3, 3, 1)))
+    expected = np.full((5, 5), 0.25)
+    expected[4, :], expected[:, 4], expected[4, 4] = 0.5, 0.5, 1.0
+    np.testing.assert_allclose(dx[:, :, 0], expected)
+    text = _text_04()
+    assert "each input of an inner window `1/4`" in text and "the last column and row `1/2`" in text
+
+
+def _run_04(*ids: str) -> dict:
+    """Run cells of notebook 04 (its solutions included) in one namespace, figures on matplotlib's Agg."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    namespace: dict = {}
+    for source in _cells(NB_04, *ids):
+        exec(source, namespace)
+    plt.close("all")
+    return namespace
+
+
+SOLUTIONS_04 = (
+    "imports",
+    "to-pair",
+    "conv2d-forward",
+    "conv2d-backward",
+    "max-pool2d-backward",
+    "average-pool2d-backward",
+)
+
+
+def test_numerical_check_cell_passes_the_reference_backward_pass(keras, capsys):
+    """Section 4.5: with right functions the check cell's relative errors are below 1e-6, as the text says."""
+    _run_04(*SOLUTIONS_04, "conv-gradcheck")
+    errors = [float(e) for e in re.findall(r"(\d\.\de-\d\d)", capsys.readouterr().out)]
+    assert len(errors) == 9 and max(errors) < 1e-6
+    assert "All three relative errors should be below `1e-6`" in _text_04()
+
+
+def test_training_demo_curves_coincide_with_right_functions(keras):
+    """Section 4.8: the NumPy training with the reference solutions follows Keras' loss curve step by step
+    (same start, plain SGD), the loss falls, and the data is what the text says."""
+    ns = _run_04(*SOLUTIONS_04, "training-demo")
+    yours, theirs = np.array(ns["yours"]), np.array(ns["keras_losses"])
+    assert yours.shape == theirs.shape == (ns["steps"],)
+    assert np.max(np.abs(yours - theirs)) < 1e-4
+    assert theirs[-1] < theirs[0] / 2
+    text = _text_04()
+    assert f"makes {ns['n_images']} small `{ns['size']}x{ns['size']}` images of three kinds" in text
+
+
+def test_conv2d_transpose_forward_is_the_conv2d_input_gradient(keras):
+    """Section 4.3's last claim: Conv2DTranspose with a Conv2D's kernel (the same array: Keras' layouts agree)
+    computes, forward, what TensorFlow's backward pass of that Conv2D gives for its input (on inputs that the
+    windows cover exactly: Conv2DTranspose's 'valid' output has (n - 1) s + max(k, s) rows)."""
+    text = _text_04()
+    assert "its forward pass is this backward pass" in text and "`Conv2DTranspose`" in text
+    rng = np.random.default_rng(43)
+    L = keras.layers
+    for (h, w), kernel, strides in [((7, 9), (3, 3), (2, 3)), ((5, 5), (3, 3), (1, 1)), ((6, 4), (2, 2), (2, 2))]:
+        k = rng.normal(size=(*kernel, 2, 3)).astype("float32")
+        conv = L.Conv2D(3, kernel, strides=strides, use_bias=False)
+        conv.build((None, h, w, 2))
+        conv.set_weights([k])
+        dout = rng.normal(size=_out(conv, (h, w, 2)))
+        (dx,) = _gradients(conv, rng.normal(size=(h, w, 2)), dout)[:1]
+        transposed = L.Conv2DTranspose(2, kernel, strides=strides, use_bias=False)
+        transposed.build((None, *dout.shape))
+        transposed.set_weights([k])
+        np.testing.assert_allclose(np.asarray(transposed(dout[None].astype("float32")))[0], dx, rtol=1e-5, atol=1e-5)

@@ -1,6 +1,6 @@
 """Every message the diagnoses of wrong answers can give, by key.
 
-A diagnosis (:mod:`.shape_feedback`, :mod:`.stack_feedback`, :mod:`.value_feedback`) returns keys
+A diagnosis (:mod:`.shape_feedback`, :mod:`.stack_feedback`, :mod:`.value_feedback`, :mod:`.grad_feedback`) returns keys
 of :data:`HINTS`; records keep the keys (a test entry's ``causes``) and the student reads the message.
 """
 
@@ -78,6 +78,24 @@ HINTS: dict[str, str] = {
     "rf_own_stride": "You multiplied each layer's (k - 1) by its own stride. What counts is the jump j of its "
     "input, the product of the strides of the layers before it: first r += (k - 1) * j, then "
     "j *= s.",
+    "grad_kernel_not_flipped": "Your dx is the 'full' correlation of dout with the kernel as it is, not "
+    "flipped. Output pixel (i, j) sends kernel[a, b] @ dout[i, j] back to the input pixel it multiplied, "
+    "x[i * sh + a, j * sw + b]; written as a correlation over dout, that is the 'full' correlation with the "
+    "kernel rotated by 180 degrees.",
+    "grad_pads_swapped": "Your backward pass takes the 'same' padding off the wrong side. Keras pads "
+    "floor(total / 2) rows/columns at the top/left and the rest at the bottom/right: pad x that way, and cut "
+    "dx out of the padded gradient at the same offsets.",
+    "grad_strides_ignored": "Your gradient moves the windows by one pixel, not by the strides: output pixel "
+    "(i, j) comes from the window that starts at row i * strides[0], column j * strides[1], and its gradient "
+    "goes back there.",
+    "grad_bias_mean": "Your dbias is the mean of dout. The bias is added at every output pixel, so its "
+    "gradient is the sum of dout over all output pixels, one value per output channel.",
+    "grad_ties_counted_twice": "Every tied maximum of a window gets your gradient. A max has one winner: "
+    "TensorFlow gives the window's whole gradient to its first largest value (rows top to bottom, each row "
+    "left to right) and nothing to the values equal to it.",
+    "grad_average_full_window": "Your average pooling gradient divides by the full pool size at the 'same' "
+    "borders. A border window of Keras' AveragePooling2D averages only the input values inside it, so each "
+    "of them gets dout divided by their count.",
     "off_by_one": "The output size is off by one. Along each axis there are "
     "floor((size after padding - kernel) / stride) + 1 window positions: the +1 counts the first "
     "one (for 'valid' and stride 1: H - kh + 1 rows, W - kw + 1 columns).",

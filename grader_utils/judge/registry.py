@@ -8,16 +8,16 @@ check takes and how its calls are planned across the sandbox. The notebooks' che
 (:mod:`grader_utils.checks`), the trusted engine (:mod:`grader_utils.grading.engine`) and the
 instructor's tools read :data:`EXERCISES`; nothing else lists exercises.
 
-Adding an array exercise: its truth (:mod:`.truth`), cases (:mod:`.cases`), verdict
-(:mod:`.verdicts`), one entry below, and the notebook. ``grader_utils.checks.check_<name>``
-then exists and the engine grades it (docs/adding-an-exercise.md).
+Adding an array exercise: its truth (:mod:`.truth`; 04's gradients: :mod:`.grad_truth`), cases
+(:mod:`.cases`), verdict (:mod:`.verdicts`; 04: :mod:`.grad_verdicts`), one entry below, and the
+notebook. ``grader_utils.checks.check_<name>`` then exists and the engine grades it (docs/adding-an-exercise.md).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import model_verdicts, verdicts
+from . import grad_verdicts, model_verdicts, verdicts
 from .model_verdicts import Planner
 from .verdicts import Verdict
 
@@ -153,6 +153,36 @@ _DECLARED = (
         "receptive_field",
         verdicts.verdict_receptive_field,
         arithmetic=True,
+    ),
+    Exercise(
+        "check_conv2d_backward",
+        "conv2d_backward",
+        "Exercise ``conv2d_backward(dout, x, kernel, strides, padding)`` -> ``(dx, dkernel, dbias)``; "
+        "dout: (H_out, W_out, C_out), x: (H, W, C_in), kernel: (kh, kw, C_in, C_out), strides: (sh, sw); "
+        "dx like x, dkernel like kernel, dbias: (C_out,). NumPy only.",
+        "conv2d_backward",
+        grad_verdicts.verdict_conv2d_backward,
+        numpy_only=True,
+    ),
+    Exercise(
+        "check_max_pool2d_backward",
+        "max_pool2d_backward",
+        "Exercise ``max_pool2d_backward(dout, x, pool_size, strides, padding)`` -> dx; dout: (H_out, W_out, C), "
+        "x: (H, W, C), dx like x; pool_size an int or a pair, strides None (= pool_size), an int or a pair. "
+        "NumPy only.",
+        "pool2d_backward",
+        grad_verdicts.verdict_max_pool2d_backward,
+        numpy_only=True,
+    ),
+    Exercise(
+        "check_average_pool2d_backward",
+        "average_pool2d_backward",
+        "Exercise ``average_pool2d_backward(dout, x, pool_size, strides, padding)`` -> dx; dout: (H_out, W_out, "
+        "C), x: (H, W, C), dx like x; pool_size an int or a pair, strides None (= pool_size), an int or a pair. "
+        "NumPy only.",
+        "pool2d_backward",
+        grad_verdicts.verdict_average_pool2d_backward,
+        numpy_only=True,
     ),
     Exercise(
         "check_build_lesson_model",

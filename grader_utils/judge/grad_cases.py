@@ -1,0 +1,203 @@
+"""Cases of assignment 04 (backpropagation): ``conv2d_backward`` and the pooling backward passes.
+
+A case holds inputs only: the upstream gradient ``dout`` (the shape of the layer's output), the
+layer's input ``x`` and its kernel or pool size; the expected gradients come from
+:mod:`.grad_truth` at grading time. Layouts (Keras' ``channels_last``, one image, no batch axis)::
+
+    conv2d_backward(dout, x, kernel, strides=(sh, sw), padding=...)
+        dout: (H_out, W_out, C_out), x: (H, W, C_in), kernel: (kh, kw, C_in, C_out)
+    max_pool2d_backward / average_pool2d_backward(dout, x, pool_size, strides=..., padding=...)
+        dout: (H_out, W_out, C), x: (H, W, C)
+
+Arrays are float32. Convolution strides are always an ``(sh, sw)`` tuple; pooling takes its
+``pool_size`` and ``strides`` as 02's ``max_pool2d`` does: an int or a pair, and ``strides=None``
+for the pool size. ``strides`` and ``padding`` are always passed (by keyword).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .case import Case, random_size
+from .shapes import as_pair
+
+__all__ = [
+    "GRAD_SUITES",
+    "conv_backward_basic",
+    "conv_backward_same",
+    "conv_backward_strided",
+    "conv_backward_random",
+    "pool_backward_basic",
+    "pool_backward_ties",
+    "pool_backward_same",
+    "pool_backward_random",
+]
+
+
+def _out_length(size: int, k: int, s: int, padding: str) -> int:
+    """Output positions along one axis (Keras': 'same' -> ceil(size / s), 'valid' -> floor((size - k) / s) + 1).
+    Only used to give ``dout`` its shape: the truth refuses a ``dout`` that is not the layer's output shape."""
+    return -(-size // s) if padding == "same" else (size - k) // s + 1
+
+
+def _normal(rng: np.random.Generator, *shape: int) -> np.ndarray:
+    return rng.normal(0.0, 1.0, size=shape).astype(np.float32)
+
+
+def _dout(rng: np.random.Generator, x_shape: tuple[int, ...], k: Any, s: Any, padding: str, c: int) -> np.ndarray:
+    (kh, kw), (sh, sw) = as_pair(k), as_pair(s)
+    return _normal(rng, _out_length(x_shape[0], kh, sh, padding), _out_length(x_shape[1], kw, sw, padding), c)
+
+
+# --- conv2d_backward ------------------------------------------------------------------
+
+
+def _conv(rng: np.random.Generator, x: np.ndarray, kernel: np.ndarray, strides: tuple[int, int], padding: str) -> Case:
+    dout = _dout(rng, x.shape, kernel.shape[:2], strides, padding, kernel.shape[3])
+    return Case((dout, x, kernel), {"strides": strides, "padding": padding})
+
+
+def _conv_random(
+    rng: np.random.Generator, padding: str, strides: tuple[int, int], max_side: int = 9, square: bool = False
+) -> Case:
+    h, w = int(rng.integers(1, max_side + 1)), int(rng.integers(1, max_side + 1))
+    c_in = int(rng.integers(1, 4))
+    c_out = c_in if square else int(rng.integers(1, 4))
+    kh_max, kw_max = (min(h, 4), min(w, 4)) if padding == "valid" else (4, 4)
+    kh, kw = int(rng.integers(1, kh_max + 1)), int(rng.integers(1, kw_max + 1))
+    return _conv(rng, _normal(rng, h, w, c_in), _normal(rng, kh, kw, c_in, c_out), strides, padding)
+
+
+def _pair(rng: np.random.Generator, low: int, high: int) -> tuple[int, int]:
+    return int(rng.integers(low, high + 1)), int(rng.integers(low, high + 1))
+
+
+def conv_backward_basic() -> list[Case]:
+    """Fixed, small, 'valid', stride 1: a one-channel 3x3 kernel with dout of ones (dkernel is then the
+    sum of the windows), an asymmetric kernel (a flip shows), and several channels in and out."""
+    rng = np.random.default_rng(4)
+    x1 = (np.arange(4 * 4, dtype=np.float32).reshape(4, 4, 1) % 5) - 2
+    k1 = np.array([[1, 2, 0], [0, -1, 0], [0, 0, 3]], np.float32).reshape(3, 3, 1, 1)
+    k2 = np.array([[1, 0], [2, -1]], np.float32).reshape(2, 2, 1, 1)
+    stride, valid = (1, 1), "valid"
+    return [
+        Case((np.ones((2, 2, 1), np.float32), x1, k1), {"strides": stride, "padding": valid}),
+        _conv(rng, x1, k2, stride, valid),
+        _conv(rng, _normal(rng, 5, 6, 2), _normal(rng, 2, 3, 2, 3), stride, valid),
+        _conv(rng, _normal(rng, 4, 4, 3), _normal(rng, 3, 3, 3, 2), stride, valid),
+    ]
+
+
+def conv_backward_same(rng: np.random.Generator, n: int = 12) -> list[Case]:
+    """'same' padding: odd and even kernels (an even one pads one more row/column at the bottom/right),
+    strides 1 and 2."""
+    return [_conv_random(rng, "same", (1, 1) if i % 2 == 0 else _pair(rng, 1, 2), square=i % 3 == 0) for i in range(n)]
+
+
+def conv_backward_strided(rng: np.random.Generator, n: int = 12) -> list[Case]:
+    """Strides > 1 (rectangular ones included) with rectangular kernels, 'valid' and 'same'."""
+    cases = []
+    for i in range(n):
+        padding = "valid" if i % 2 == 0 else "same"
+        strides = (int(rng.integers(2, 4)), int(rng.integers(1, 4)))
+        cases.append(_conv_random(rng, padding, strides if i % 4 < 2 else strides[::-1], square=i % 3 == 0))
+    return cases
+
+
+def conv_backward_random(rng: np.random.Generator, n: int = 20) -> list[Case]:
+    return [
+        _conv_random(rng, str(rng.choice(["valid", "same"])), _pair(rng, 1, 3), square=i % 4 == 0) for i in range(n)
+    ]
+
+
+# --- max_pool2d_backward, average_pool2d_backward ---------------------------------------
+
+
+def _pool(rng: np.random.Generator, x: np.ndarray, pool_size: Any, strides: Any, padding: str) -> Case:
+    dout = _dout(rng, x.shape, pool_size, pool_size if strides is None else strides, padding, x.shape[2])
+    return Case((dout, x, pool_size), {"strides": strides, "padding": padding})
+
+
+def _pool_random(rng: np.random.Generator, x: np.ndarray, padding: str) -> Case:
+    h, w = x.shape[:2]
+    if padding == "valid":
+        ph, pw = int(rng.integers(1, min(h, 4) + 1)), int(rng.integers(1, min(w, 4) + 1))
+        pool: Any = ph if ph == pw else (ph, pw)
+    else:
+        pool = random_size(rng, 2, 4)
+    strides = None if rng.random() < 0.3 else random_size(rng, 1, 3)
+    return _pool(rng, x, pool, strides, padding)
+
+
+def pool_backward_basic() -> list[Case]:
+    """Fixed: windows that do not overlap, windows that overlap (stride 1: an input that is the maximum
+    of several windows gets their gradients added), a rectangular pool, and two channels."""
+    rng = np.random.default_rng(5)
+    x1 = np.array([[1, -2, 3, 0], [4, 6, -1, 2], [0, 1, 7, -3], [2, 5, 2, 8]], np.float32).reshape(4, 4, 1)
+    x2 = rng.permutation(30).astype(np.float32).reshape(5, 3, 2) - 10  # distinct values: no ties
+    return [
+        Case((np.ones((2, 2, 1), np.float32), x1, (2, 2)), {"strides": None, "padding": "valid"}),
+        _pool(rng, x1, 2, None, "valid"),
+        _pool(rng, x1, (2, 2), (1, 1), "valid"),
+        _pool(rng, x2, (3, 2), (1, 1), "valid"),
+        _pool(rng, x2, 2, 2, "valid"),
+    ]
+
+
+def pool_backward_ties(rng: np.random.Generator, n: int = 16) -> list[Case]:
+    """Small integers (many equal values inside a window): the first case is a window of four equal
+    values, then one value that is the maximum of overlapping windows, then random ones."""
+    cases = [
+        Case(
+            (np.array([[[2.0]]], np.float32), np.ones((2, 2, 1), np.float32), (2, 2)),
+            {"strides": None, "padding": "valid"},
+        ),
+        _pool(rng, np.array([[1, 3, 3], [3, 0, 1], [2, 3, 3]], np.float32).reshape(3, 3, 1), 2, 1, "valid"),
+    ]
+    for i in range(n - 2):
+        h, w, c = int(rng.integers(2, 8)), int(rng.integers(2, 8)), int(rng.integers(1, 3))
+        x = rng.integers(-1, 3, size=(h, w, c)).astype(np.float32)
+        cases.append(_pool_random(rng, x, "same" if i % 3 == 2 else "valid"))
+    return cases
+
+
+def pool_backward_same(rng: np.random.Generator, n: int = 16) -> list[Case]:
+    """'same' padding: windows that hang over the bottom/right border (negative values, so a padded zero
+    would win a max), odd windows at stride 2."""
+    cases = [
+        _pool(rng, np.arange(25, dtype=np.float32).reshape(5, 5, 1) - 30, (2, 2), None, "same"),
+        _pool(rng, _normal(rng, 6, 6, 2), (3, 3), (2, 2), "same"),
+    ]
+    for _ in range(n - 2):
+        h, w, c = int(rng.integers(2, 10)), int(rng.integers(2, 10)), int(rng.integers(1, 4))
+        cases.append(_pool_random(rng, _normal(rng, h, w, c), "same"))
+    return cases
+
+
+def pool_backward_random(rng: np.random.Generator, n: int = 24) -> list[Case]:
+    cases = []
+    for i in range(n):
+        h, w, c = int(rng.integers(1, 10)), int(rng.integers(1, 10)), int(rng.integers(1, 4))
+        x = rng.integers(-2, 3, size=(h, w, c)).astype(np.float32) if i % 4 == 3 else _normal(rng, h, w, c)
+        cases.append(_pool_random(rng, x, str(rng.choice(["valid", "same"]))))
+    return cases
+
+
+#: the families of assignment 04, merged into :data:`.cases.SUITES`
+GRAD_SUITES: dict[str, dict[str, Callable[..., list[Case]]]] = {
+    "conv2d_backward": {
+        "basic": lambda rng, n=None: conv_backward_basic(),
+        "same_padding": conv_backward_same,
+        "strides": conv_backward_strided,
+        "random": conv_backward_random,
+    },
+    "pool2d_backward": {
+        "basic": lambda rng, n=None: pool_backward_basic(),
+        "ties": pool_backward_ties,
+        "same_padding": pool_backward_same,
+        "random": pool_backward_random,
+    },
+}
