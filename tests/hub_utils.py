@@ -57,6 +57,11 @@ class Hub:
         """The instructor's course copy (gradebook, submissions, solutions)."""
         return home(self.instructor) / COURSE_ID
 
+    @property
+    def log(self) -> Path:
+        """The hub's own log (JupyterHub's output), readable by root only."""
+        return self.state / "private-hub.log"
+
     def server_url(self, user: str) -> str:
         return f"{self.url}/user/{user}"
 
@@ -102,10 +107,20 @@ def wait_http(url: str, timeout: float) -> None:
     raise AssertionError(f"{url} did not answer within {timeout} s")
 
 
+def account_prefix(tag: str) -> str:
+    """A fresh prefix for a test hub's Unix accounts: ``<tag><6 hex digits>-``."""
+    return f"{tag}{secrets.token_hex(3)}-"
+
+
 @contextlib.contextmanager
-def running_hub(tag: str, students: int = 2) -> Iterator[Hub]:
-    """hub/setup.sh, then JupyterHub, with accounts ``<tag><random>-instructor`` and ``...-student1..N``."""
-    prefix = f"{tag}{secrets.token_hex(3)}-"
+def running_hub(
+    tag: str, students: int = 2, extra_env: dict[str, str] | None = None, prefix: str | None = None
+) -> Iterator[Hub]:
+    """hub/setup.sh, then JupyterHub, with accounts ``<tag><random>-instructor`` and ``...-student1..N``.
+
+    extra_env: more settings for both (e.g. test_lti's ``CNN_HUB_AUTH=lti13``); prefix: the accounts' prefix,
+    when the caller must know it before the hub starts (default ``<tag><random>-``, see :func:`account_prefix`)."""
+    prefix = prefix or account_prefix(tag)
     state = Path(tempfile.mkdtemp(prefix="cnn-hub-test-", dir="/tmp"))
     state.chmod(0o711)  # as /srv/cnn-hub: the users read their role's config under it
     port, api_port, proxy_port = free_ports(3)
@@ -120,6 +135,7 @@ def running_hub(tag: str, students: int = 2) -> Iterator[Hub]:
         CNN_HUB_API_PORT=str(api_port),
         CNN_HUB_PROXY_API_PORT=str(proxy_port),
         CNN_HUB_VENV=str(VENV_BIN.parent),
+        **(extra_env or {}),
     )
     users = [f"{prefix}instructor", *(f"{prefix}student{i}" for i in range(1, students + 1))]
     proc = None

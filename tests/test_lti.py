@@ -17,13 +17,7 @@ instructor's account name (not in the map), are refused.
 from __future__ import annotations
 
 import json
-import os
-import pwd
-import secrets
 import shutil
-import signal
-import socket
-import subprocess
 import tempfile
 import threading
 import time
@@ -35,7 +29,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from conftest import ROOT, VENV_BIN
+from conftest import ROOT
 
 jwt = pytest.importorskip("jwt")  # PyJWT, a dependency of jupyterhub-ltiauthenticator
 pytest.importorskip("ltiauthenticator")
@@ -142,16 +136,6 @@ CLIENT_ID = "10000000000099"
 KID = "test-lms-key-1"
 
 
-def _free_ports(n: int) -> list[int]:
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
-
-
 class Platform:
     """The LMS side of LTI 1.3: an RSA key, its public half as a JWKS on 127.0.0.1, and signed launches."""
 
@@ -225,75 +209,31 @@ class LtiHub:
 
 @pytest.fixture(scope="module")
 def lti_hub() -> Iterator[LtiHub]:
-    requests = pytest.importorskip("requests")
-    prefix = f"cnnl{secrets.token_hex(3)}-"
-    state = Path(tempfile.mkdtemp(prefix="cnn-lti-test-", dir="/tmp"))
-    state.chmod(0o711)
-    port, api_port, proxy_port = _free_ports(3)
+    pytest.importorskip("requests")
+    from hub_utils import account_prefix, running_hub
+
+    prefix = account_prefix("cnnl")
     student = f"{prefix}student1"
     platform = Platform()
-    (state / "usermap.json").write_text(json.dumps({"JDoe": student}))
-    env = dict(
-        os.environ,
-        PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-        CNN_HUB_STATE=str(state),
-        CNN_HUB_PREFIX=prefix,
-        CNN_HUB_STUDENTS="1",
-        CNN_HUB_EXCHANGE=str(state / "exchange"),
-        CNN_HUB_PORT=str(port),
-        CNN_HUB_API_PORT=str(api_port),
-        CNN_HUB_PROXY_API_PORT=str(proxy_port),
-        CNN_HUB_VENV=str(VENV_BIN.parent),
+    usermap = Path(tempfile.mkdtemp(prefix="cnn-lti-map-", dir="/tmp")) / "usermap.json"
+    usermap.write_text(json.dumps({"JDoe": student}))
+    lti = dict(
         CNN_HUB_AUTH="lti13",
         CNN_HUB_LTI_ISSUER=ISSUER,
         CNN_HUB_LTI_CLIENT_ID=CLIENT_ID,
         CNN_HUB_LTI_AUTHORIZE_URL=platform.authorize_url,
         CNN_HUB_LTI_JWKS_URL=platform.jwks_url,
-        CNN_HUB_LTI_USERNAME_MAP=str(state / "usermap.json"),
+        CNN_HUB_LTI_USERNAME_MAP=str(usermap),
     )
     # CNN_HUB_LTI_SCHEME is left at its default, https: the test reaches the hub over plain HTTP, as the TLS proxy
     # in front of a real hub does, and sends the hub's Secure cookies back itself.
-    users = [f"{prefix}instructor", student]
-    proc = None
-    log = state / "private-hub.log"
     try:
-        setup = subprocess.run([str(ROOT / "hub" / "setup.sh")], env=env, capture_output=True, text=True, timeout=600)
-        assert setup.returncode == 0, f"hub/setup.sh failed:\n{setup.stdout}\n{setup.stderr}"
-        assert f"LTI 1.3 launches from {ISSUER}" in setup.stdout, setup.stdout
-        with open(log, "w") as out:
-            proc = subprocess.Popen(
-                [str(VENV_BIN / "jupyterhub"), "-f", str(CONFIG)],
-                cwd=state / "private",
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        url = f"http://127.0.0.1:{port}"
-        end = time.monotonic() + 90
-        while True:
-            try:
-                if requests.get(f"{url}/hub/api/", timeout=5).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            assert proc.poll() is None, f"the hub stopped:\n{log.read_text()}"
-            assert time.monotonic() < end, f"the hub did not answer:\n{log.read_text()}"
-            time.sleep(0.5)
-        yield LtiHub(url, platform, student, users[0], log)
+        with running_hub("cnnl", students=1, extra_env=lti, prefix=prefix) as hub:
+            assert f"LTI 1.3 launches from {ISSUER}" in hub.setup_output, hub.setup_output
+            yield LtiHub(hub.url, platform, student, hub.instructor, hub.log)
     finally:
-        if proc is not None:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
         platform.close()
-        for u in users:
-            if u in {entry.pw_name for entry in pwd.getpwall()}:
-                subprocess.run(["userdel", "--remove", u], capture_output=True)
-        shutil.rmtree(state, ignore_errors=True)
+        shutil.rmtree(usermap.parent, ignore_errors=True)
 
 
 def _cookies(response, cross_site: bool = False) -> dict[str, str]:
