@@ -8,8 +8,8 @@ Everything runs in-process: the demo student's functions are defined the way
 :func:`grader_utils.course.build_submission` puts them into the release notebook (the answered
 solution cells replace the stubs, the notebook's helper functions such as ``to_pair`` are kept), and
 each check call of the source notebook's test cells runs with the ``grader_utils.checks`` function it
-names. Exercises are keyed by the function a check call tests, so it does not matter which notebook
-an exercise is in. The ``large`` suite is left out: it times ``conv2d_fast``, which no small visible
+names. Exercises are keyed by the function a check call tests, among the test cells of the student's
+own assignment. The ``large`` suite is left out: it times ``conv2d_fast``, which no small visible
 case can show.
 """
 
@@ -105,22 +105,21 @@ def demo_students() -> list[tuple[str, str]]:
     return sorted((p.parent.name, p.stem) for p in (ROOT / "demo").glob("*/*.py") if p.parent.name in judged)
 
 
-def exercise_calls() -> dict[str, list[CheckCall]]:
-    """func -> its check calls, over every source notebook."""
+def exercise_calls(assignment: str = "*") -> dict[str, list[CheckCall]]:
+    """func -> its check calls, over the source notebooks of ``assignment`` (default: every one)."""
     by_func: dict[str, list[CheckCall]] = {}
-    for nb_path in sorted((ROOT / "source").glob("*/*.ipynb")):
+    for nb_path in sorted((ROOT / "source").glob(f"{assignment}/*.ipynb")):
         for call in _test_cell_calls(nb_path):
             by_func.setdefault(call.func, []).append(call)
     return by_func
 
 
 def verdicts(assignment: str, student: str) -> dict[str, dict[bool, list[bool]]]:
-    """func -> {hidden: [passed per call]} for the exercises this student's notebook defines."""
+    """func -> {hidden: [passed per call]} for the exercises graded in this assignment's notebooks (a function
+    of an earlier assignment that a notebook only asks to paste in, as 04's ``conv2d``, is not graded here)."""
     ns = student_namespace(assignment, student)
     out: dict[str, dict[bool, list[bool]]] = {}
-    for func, calls in exercise_calls().items():
-        if func not in ns:
-            continue  # the exercise is in another notebook
+    for func, calls in exercise_calls(assignment).items():
         for call in calls:
             ok = passes(getattr(checks, call.check), ns[func], call.suite, call.seed)
             out.setdefault(func, {True: [], False: []})[call.hidden].append(ok)

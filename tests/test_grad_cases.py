@@ -39,7 +39,10 @@ def test_conv_cases_are_dout_x_kernel_with_tuple_strides(suite):
 
 def test_conv_suites_cover_what_they_are_named_for():
     basic = _conv("basic")
-    assert all(c.kwargs == {"strides": (1, 1), "padding": "valid"} for c in basic)
+    kinds = {(c.kwargs["strides"], c.kwargs["padding"]) for c in basic}
+    # every point of the lesson is visible: stride 1 and 2, 'valid' and 'same' (an even kernel: Keras' split)
+    assert {((1, 1), "valid"), ((2, 2), "valid"), ((1, 1), "same"), ((2, 2), "same")} <= kinds
+    assert any(c.kwargs["padding"] == "same" and c.args[2].shape[0] % 2 == 0 for c in basic)
     assert all(c.args[1].size <= 100 for c in basic)  # small enough to check by hand
     assert any(c.args[2].shape[2] > 1 and c.args[2].shape[3] > 1 for c in basic)
     same = _conv("same_padding")
@@ -82,7 +85,8 @@ def _has_tied_window(case) -> bool:
 
 def test_pool_suites_cover_what_they_are_named_for():
     basic = _pool("basic")
-    assert all(c.kwargs["padding"] == "valid" for c in basic)
+    assert {c.kwargs["padding"] for c in basic} == {"valid", "same"}  # a border window is visible
+    assert any(_has_tied_window(c) for c in basic)  # so is a tied maximum
     assert any(c.kwargs["strides"] == (1, 1) for c in basic)  # overlapping windows
     ties = _pool("ties")
     assert sum(_has_tied_window(c) for c in ties) >= len(ties) * 3 // 4

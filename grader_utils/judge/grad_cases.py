@@ -76,8 +76,10 @@ def _pair(rng: np.random.Generator, low: int, high: int) -> tuple[int, int]:
 
 
 def conv_backward_basic() -> list[Case]:
-    """Fixed, small, 'valid', stride 1: a one-channel 3x3 kernel with dout of ones (dkernel is then the
-    sum of the windows), an asymmetric kernel (a flip shows), and several channels in and out."""
+    """Fixed and small, one case per point of the lesson, so a classic mistake shows before the hidden
+    tests: 'valid' at stride 1 (a one-channel 3x3 kernel with dout of ones: dkernel is then the sum of
+    the windows; an asymmetric kernel: a flip shows; several channels in and out), strides (2, 2), and
+    'same' with an even kernel (Keras pads only at the bottom/right) and at stride 2."""
     rng = np.random.default_rng(4)
     x1 = (np.arange(4 * 4, dtype=np.float32).reshape(4, 4, 1) % 5) - 2
     k1 = np.array([[1, 2, 0], [0, -1, 0], [0, 0, 3]], np.float32).reshape(3, 3, 1, 1)
@@ -88,6 +90,9 @@ def conv_backward_basic() -> list[Case]:
         _conv(rng, x1, k2, stride, valid),
         _conv(rng, _normal(rng, 5, 6, 2), _normal(rng, 2, 3, 2, 3), stride, valid),
         _conv(rng, _normal(rng, 4, 4, 3), _normal(rng, 3, 3, 3, 2), stride, valid),
+        _conv(rng, _normal(rng, 5, 5, 1), _normal(rng, 3, 3, 1, 1), (2, 2), valid),
+        _conv(rng, _normal(rng, 4, 5, 2), _normal(rng, 2, 2, 2, 1), stride, "same"),
+        _conv(rng, _normal(rng, 6, 5, 1), _normal(rng, 3, 3, 1, 2), (2, 2), "same"),
     ]
 
 
@@ -133,8 +138,11 @@ def _pool_random(rng: np.random.Generator, x: np.ndarray, padding: str) -> Case:
 
 
 def pool_backward_basic() -> list[Case]:
-    """Fixed: windows that do not overlap, windows that overlap (stride 1: an input that is the maximum
-    of several windows gets their gradients added), a rectangular pool, and two channels."""
+    """Fixed, one case per point of the lesson: windows that do not overlap, windows that overlap (stride
+    1: an input that is the maximum of several windows gets their gradients added), a rectangular pool,
+    two channels, a window whose maximum is tied (TensorFlow's gradient goes to the first one), and
+    'same' windows that hang over the bottom/right border (negative values, so a padded zero would win
+    a max; an average there counts only the real inputs)."""
     rng = np.random.default_rng(5)
     x1 = np.array([[1, -2, 3, 0], [4, 6, -1, 2], [0, 1, 7, -3], [2, 5, 2, 8]], np.float32).reshape(4, 4, 1)
     x2 = rng.permutation(30).astype(np.float32).reshape(5, 3, 2) - 10  # distinct values: no ties
@@ -144,6 +152,8 @@ def pool_backward_basic() -> list[Case]:
         _pool(rng, x1, (2, 2), (1, 1), "valid"),
         _pool(rng, x2, (3, 2), (1, 1), "valid"),
         _pool(rng, x2, 2, 2, "valid"),
+        _pool(rng, np.array([[3, 3], [1, 0]], np.float32).reshape(2, 2, 1), 2, None, "valid"),
+        _pool(rng, np.arange(9, dtype=np.float32).reshape(3, 3, 1) - 20, (2, 2), None, "same"),
     ]
 
 
