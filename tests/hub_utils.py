@@ -23,6 +23,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -273,10 +274,11 @@ def as_user(user: str, *cmd: str, timeout: float = 60) -> subprocess.CompletedPr
 
 
 def as_role(
-    hub: Hub, user: str, *cmd: str, cwd: Path | None = None, timeout: float = 120
+    hub: Hub | Any, user: str, *cmd: str, cwd: Path | None = None, timeout: float = 120
 ) -> subprocess.CompletedProcess:
     """``cmd`` as ``user`` with a clean environment and their role's Jupyter config (as in a terminal of their
-    hub server)."""
+    hub server). ``hub``: a :class:`Hub`, or anything with its ``state`` and ``instructor`` (test_exchange's
+    course without a hub server)."""
     role = "instructor" if user == hub.instructor else "student"
     env = [
         "env",

@@ -50,25 +50,9 @@ class Class:
 
     def run(self, user: str, *cmd: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
         """``cmd`` as the Unix user ``user`` with a clean environment and their role's Jupyter config."""
-        entry = pwd.getpwnam(user)
-        role = "instructor" if user == self.instructor else "student"
-        env = [
-            "env",
-            "-i",
-            f"HOME={entry.pw_dir}",
-            f"USER={user}",
-            "LANG=C.UTF-8",
-            f"PATH={VENV_BIN}:/usr/bin:/bin",
-            f"JUPYTER_CONFIG_PATH={self.state / 'jupyter' / role}",
-        ]
-        return subprocess.run(
-            ["runuser", "-u", user, "--", *env, *cmd],
-            capture_output=True,
-            text=True,
-            errors="replace",
-            timeout=120,
-            cwd=cwd or entry.pw_dir,
-        )
+        from hub_utils import as_role
+
+        return as_role(self, user, *cmd, cwd=cwd)
 
     def ok(self, user: str, *cmd: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
         r = self.run(user, *cmd, cwd=cwd)
