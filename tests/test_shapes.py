@@ -102,3 +102,12 @@ def test_check_padding_accepts_any_case(value, expected):
 def test_check_padding_rejects_others(value):
     with pytest.raises(ValueError, match="padding must be 'valid' or 'same'"):
         check_padding(value)
+
+
+def test_same_pads_is_keras_split_per_axis_and_swapped_is_the_mirror():
+    from grader_utils.judge.shapes import same_padding_amounts, same_pads
+
+    for shape, k, s in [((5, 6, 1), (2, 3), (2, 1)), ((3, 3, 2), (2, 2), (2, 2)), ((7, 4), (4, 1), (3, 2))]:
+        rows, cols = same_padding_amounts(shape[0], k[0], s[0]), same_padding_amounts(shape[1], k[1], s[1])
+        assert same_pads(shape, k, s) == (rows, cols)
+        assert same_pads(shape, k, s, swapped=True) == (rows[::-1], cols[::-1])

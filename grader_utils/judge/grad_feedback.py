@@ -8,7 +8,7 @@ solution of an exercise lives here. A diagnosis fires only when its variant diff
 answer *and* equals the student's (part by part for ``(dx, dkernel, dbias)``).
 
 Layouts as in :mod:`.grad_truth`: ``x`` (H, W, C_in), ``kernel`` (kh, kw, C_in, C_out), ``dout`` the
-layer's output shape; 'same' padding amounts from :func:`.shapes.same_padding_amounts` (Keras' split,
+layer's output shape; 'same' padding amounts from :func:`.shapes.same_pads` (Keras' split,
 checked against Keras in tests/test_figures.py).
 """
 
@@ -22,7 +22,7 @@ import numpy as np
 from ..quiet import silenced_stderr
 from . import grad_truth, truth
 from .compare import ATOL, CONV_ATOL, CONV_RTOL, RTOL
-from .shapes import as_pair, same_padding_amounts
+from .shapes import as_pair, same_pads
 
 __all__ = ["COMBINED", "conv_backward_hints", "pool_backward_hints", "conv_variants", "pool_variants"]
 
@@ -35,8 +35,7 @@ def _pads(x_shape: Sequence[int], k: tuple[int, int], s: tuple[int, int], paddin
     """((top, bottom), (left, right)): Keras' 'same' split, or the mistake that swaps it; zeros for 'valid'."""
     if padding.lower() != "same":
         return (0, 0), (0, 0)
-    amounts = [same_padding_amounts(int(n), kk, ss) for n, kk, ss in zip(x_shape[:2], k, s)]
-    return tuple((a[::-1] if swapped else a) for a in amounts)  # type: ignore[return-value]
+    return same_pads(x_shape, k, s, swapped)
 
 
 def _pad(x: np.ndarray, pads: Pads, value: float = 0.0) -> np.ndarray:

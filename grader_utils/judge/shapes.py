@@ -7,6 +7,7 @@ the exercises.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Sequence
 from typing import Any
 
 __all__ = ["IntPair", "as_pair", "check_padding", "is_int", "same_padding_amounts"]
@@ -46,3 +47,13 @@ def same_padding_amounts(size: int, kernel: int, stride: int) -> tuple[int, int]
     out = -(-size // stride)
     total = max((out - 1) * stride + kernel - size, 0)
     return total // 2, total - total // 2
+
+
+def same_pads(
+    x_shape: Sequence[int], k: IntPair, s: IntPair, swapped: bool = False
+) -> tuple[tuple[int, int], tuple[int, int]]:
+    """((top, bottom), (left, right)) of Keras' ``'same'`` padding of an image x: (H, W, ...), or with
+    ``swapped`` the classic mistake that puts the larger half first (top/left): the feedback's variants."""
+    amounts = [same_padding_amounts(int(n), kk, ss) for n, kk, ss in zip(x_shape[:2], k, s)]
+    (top, bottom), (left, right) = ((b, a) if swapped else (a, b) for a, b in amounts)
+    return (top, bottom), (left, right)

@@ -18,7 +18,7 @@ from . import truth
 from .compare import ATOL, RTOL
 from .hints import HINTS, first_hint
 from .shape_feedback import pool_shape_hints
-from .shapes import as_pair, same_padding_amounts
+from .shapes import as_pair, same_pads
 
 __all__ = ["pool_value_hints", "diagnose_pool_values", "conv_value_hints", "correlate_hints"]
 
@@ -26,16 +26,8 @@ __all__ = ["pool_value_hints", "diagnose_pool_values", "conv_value_hints", "corr
 # --- pooled values -------------------------------------------------------------------
 
 
-def _same_pads(size: int, k: int, s: int, extra_first: bool) -> tuple[int, int]:
-    """Keras' 'same' padding along one axis, or (extra_first) the mistake that puts the extra first."""
-    before, after = same_padding_amounts(size, k, s)
-    return (after, before) if extra_first else (before, after)
-
-
 def _padded(x: np.ndarray, k: tuple[int, int], s: tuple[int, int], extra_first: bool, value: float) -> np.ndarray:
-    ph = _same_pads(x.shape[0], k[0], s[0], extra_first)
-    pw = _same_pads(x.shape[1], k[1], s[1], extra_first)
-    return np.pad(x, (ph, pw, (0, 0)), constant_values=value)
+    return np.pad(x, (*same_pads(x.shape, k, s, swapped=extra_first), (0, 0)), constant_values=value)
 
 
 def _average_ignoring_padding(x: np.ndarray, k: tuple[int, int], s: tuple[int, int], extra_first: bool) -> np.ndarray:
