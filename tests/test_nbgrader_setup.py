@@ -320,11 +320,21 @@ def _check_graded_by_this_grader(course: Path, answered: list[str], untouched: l
 @pytest.mark.slow
 @pytest.mark.nbgrader
 @pytest.mark.sandbox
-def test_another_course_grades_with_the_documented_lines(foreign: Path):
+def test_another_course_grades_with_the_documented_lines(foreign: Path, capsys: pytest.CaptureFixture):
     """``nbgrader autograde`` and the formgrader's Autograde button grade the other course with this grader: every
     test cell judged outside the student's kernel, the answers graded by hand left to the formgrader, the course
-    out of the student's sight, its secret in its own directory."""
+    out of the student's sight, its secret in its own directory. ``cnn-course table`` reads it too, every
+    student's total marked: their task waits for a grader."""
+    from grader_utils.instructor.cli import main
+    from grader_utils.instructor.table import PENDING_MARK, PENDING_NOTE
+
     _check_graded_by_this_grader(foreign, answered=["solution"], untouched=["untouched"], snoops=["snoop"])
+    assert main(["table", ASSIGNMENT, "--root", str(foreign)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    totals = {line.split("|")[0].strip(): line.split("|")[-1].strip() for line in lines[2:-1]}
+    assert set(totals) == {"solution", "untouched", "snoop"} and lines[-1] == PENDING_NOTE
+    points = sum(p for p, _k in CELLS.values())
+    assert all(total.endswith(f"/{points}{PENDING_MARK}") for total in totals.values()), totals
 
 
 @pytest.mark.slow

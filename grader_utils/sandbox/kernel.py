@@ -126,7 +126,9 @@ class SandboxedKernelManager(AsyncKernelManager):
         env = {k: v for k, v in (kw.get("env") or os.environ).items() if k in PASS_ENV}
         env["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
         env["JPY_PARENT_PID"] = "1"
-        hide = [Path(p) for p in (self.hide or _default_hide())]
+        # the graded course is hidden whatever else is configured
+        course = [str(p) for p in SandboxedKernelManager.course_hide]
+        hide = [Path(p) for p in dict.fromkeys([*(self.hide or _default_hide()), *course])]
         limits = Limits(
             cpu_seconds=self.cpu_seconds,
             memory_bytes=self.memory_bytes,
