@@ -3,8 +3,8 @@
 One :class:`CourseLayout` answers for every command and module (the engine, the pipeline, the
 report, the demo builder, the exports): the folders nbgrader uses (``source/``, ``release/``,
 ``submitted/``, ``autograded/``, ``feedback/``), the assignments, the course's
-``nbgrader_config.py`` and the gradebook URL (an explicit URL, else the config's
-``CourseDirectory.db_url``, else ``gradebook.db`` in the course directory).
+``nbgrader_config.py``, its language (an edition's, ``editions/<language>/``) and the gradebook URL (an
+explicit URL, else the config's ``CourseDirectory.db_url``, else ``gradebook.db`` in the course directory).
 """
 
 from __future__ import annotations
@@ -62,6 +62,17 @@ class CourseLayout:
         if url is None:
             url = load_course_config(self.root).CourseDirectory.get("db_url") or f"sqlite:///{self.gradebook_file}"
         return _normalized(url)
+
+    @property
+    def language(self) -> str | None:
+        """The language of the course's edition (``c.CourseEdition.language`` in its ``nbgrader_config.py``):
+        what the grader's messages to students are written in; ``None`` (English) when the config names none
+        or cannot be read (grading then fails on the config itself)."""
+        try:
+            value = load_course_config(self.root).CourseEdition.get("language")
+        except Exception:  # noqa: BLE001
+            return None
+        return str(value) if value else None
 
     # the folders: the one place that names them (tests/test_layout.py fails on a path built elsewhere)
     @property
