@@ -24,7 +24,7 @@ def load_course_config(root: Path) -> Any:
     from traitlets.config import Config
     from traitlets.config.loader import PyFileConfigLoader
 
-    path = Path(root) / "nbgrader_config.py"
+    path = CourseLayout(Path(root)).config_file
     return PyFileConfigLoader(path.name, path=str(path.parent)).load_config() if path.exists() else Config()
 
 
@@ -99,6 +99,24 @@ class CourseLayout:
     def feedback_dir(self) -> Path:
         """``feedback/``: ``<student>/<assignment>/`` per submission's feedback HTML."""
         return self.root / "feedback"
+
+    @property
+    def config_file(self) -> Path:
+        """``nbgrader_config.py``: the course's nbgrader configuration."""
+        return self.root / "nbgrader_config.py"
+
+    @property
+    def editions_dir(self) -> Path:
+        """``editions/``: the course in other languages, a course directory per language."""
+        return self.root / "editions"
+
+    def edition(self, language: str) -> CourseLayout:
+        """The course directory of the ``language`` edition: ``editions/<language>/``."""
+        return CourseLayout(self.editions_dir / language)
+
+    def lesson_catalog(self, language: str, assignment: str, notebook: str) -> Path:
+        """The translations of a notebook's Markdown: ``editions/<language>/locale/<assignment>/<notebook>.po``."""
+        return self.editions_dir / language / "locale" / assignment / f"{notebook}.po"
 
     @property
     def demo_dir(self) -> Path:

@@ -12,9 +12,10 @@ English sentence no longer finds its translation: :func:`refresh` then marks the
   code and display-math blocks are not text and stay as they are), each block one entry, its occurrence
   the notebook and the cell's id.
 
-:func:`refresh` rewrites a catalog from the current English (every catalog of a course:
-:func:`grader_utils.instructor.editions.refresh_catalogs`, ``cnn-course translations``); :func:`catalog_problems` lists what a translator still has to do
-(untranslated, fuzzy) and what a translation broke (placeholders, code spans, numbers in bold, formulas).
+:func:`refresh` rewrites a catalog from the current English (all of a course's catalogs:
+:func:`grader_utils.instructor.editions.refresh_catalogs`, ``cnn-course translations``);
+:func:`catalog_problems` lists what a translator still has to do (untranslated, fuzzy) and what a translation
+broke (placeholders, code spans, numbers in bold, formulas).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .runtime import catalog_path, placeholders
+from .runtime import placeholders
 
 __all__ = [
     "CatalogReport",
@@ -74,28 +75,31 @@ def _called_name(node: ast.Call) -> str | None:
 
 def code_messages(package: Path = PACKAGE_DIR) -> list[Entry]:
     """Every message of the package: the literal first argument of each ``tr(...)`` / ``N_(...)`` call, in
-    file and line order. ``tr`` of a name (a constant marked ``N_`` elsewhere) is allowed; ``tr`` of anything
-    else that is not a literal (an f-string, a concatenation, ``%``) raises :class:`ExtractionError`."""
+    file and line order (occurrences name the file only). ``tr`` of a name (a constant marked ``N_``
+    elsewhere) is allowed; ``tr`` of anything else that is not a literal (an f-string, a concatenation, ``%``)
+    raises :class:`ExtractionError`."""
     found: dict[str, Entry] = {}
     for path in sorted(package.rglob("*.py")):
         rel = path.relative_to(package.parent).as_posix()
         if rel.startswith("grader_utils/i18n/"):
             continue  # the machinery itself: its docstrings show tr(...) as examples
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-        for node in ast.walk(tree):
+        calls = sorted((n for n in ast.walk(tree) if isinstance(n, ast.Call)), key=lambda n: (n.lineno, n.col_offset))
+        for node in calls:
             if not (isinstance(node, ast.Call) and _called_name(node) in MARKERS and node.args):
                 continue
             arg = node.args[0]
             if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
                 entry = found.setdefault(arg.value, Entry(arg.value))
-                entry.occurrences.append((rel, str(node.lineno)))
+                if (rel, "") not in entry.occurrences:  # the file, not the line: a catalog that churns on
+                    entry.occurrences.append((rel, ""))  # every edit of the code would conflict on every merge
                 entry.python_format = bool(placeholders(arg.value))
             elif not isinstance(arg, (ast.Name, ast.Attribute, ast.Subscript)):
                 raise ExtractionError(
                     f"{rel}:{node.lineno}: {_called_name(node)}() needs the English text as a literal "
                     "(named placeholders and keyword values, not an f-string)"
                 )
-    return sorted(found.values(), key=lambda e: (e.occurrences[0][0], int(e.occurrences[0][1])))
+    return list(found.values())
 
 
 # ----------------------------------------------------------------------------- the lessons' Markdown
