@@ -38,6 +38,7 @@ __all__ = [
     "lesson_messages",
     "markdown_blocks",
     "refresh",
+    "status_words",
 ]
 
 #: grader_utils/
@@ -278,21 +279,41 @@ _BOLD_NUMBER = re.compile(r"\*\*([\d.,() ]*\d[\d.,() ]*)\*\*")
 _MATH = re.compile(r"\$[^$\n]+\$")
 
 
-def _signature(text: str) -> dict[str, list[str]]:
-    """What a translation of a lesson block must keep exactly: code spans, numbers in bold, inline math."""
+def status_words(language: str) -> dict[str, str]:
+    """The grader's status words in ``language`` -> English (``ПРОЙДЕНО`` -> ``PASSED``): the first words of the
+    grader's messages that are written in capitals, such as ``PASSED {name}: ...``. A lesson that quotes the
+    checks' output (`` `PASSED ...` ``) quotes them in its own language."""
+    from .runtime import catalog
+
+    words = {}
+    for msgid, msgstr in catalog(language).items():
+        english, translated = msgid.split(" ", 1)[0], msgstr.split(" ", 1)[0]
+        if len(english) > 3 and english.isupper() and english.isalpha() and translated != english:
+            words[translated] = english
+    return words
+
+
+def _signature(text: str, aliases: dict[str, str] | None = None) -> dict[str, list[str]]:
+    """What a translation of a lesson block must keep exactly: code spans (their status words, e.g. ``PASSED``,
+    may be in the block's language: ``aliases``), numbers in bold, inline math."""
+    spans = _CODE.findall(text)
+    for translated, english in (aliases or {}).items():
+        spans = [re.sub(rf"(?<=`){re.escape(translated)}\b", english, span) for span in spans]
     return {
-        "code spans": sorted(_CODE.findall(text)),
+        "code spans": sorted(spans),
         "numbers in bold": sorted(_BOLD_NUMBER.findall(text)),
         "formulas": sorted(_MATH.findall(text)),
     }
 
 
-def catalog_problems(path: Path, lesson: bool = False) -> list[str]:
+def catalog_problems(path: Path, lesson: bool = False, language: str | None = None) -> list[str]:
     """What is wrong with one catalog: untranslated or fuzzy (stale) entries, and translations whose
     placeholders differ from the English (every message), or that change a code span, a number in bold or a
-    formula (``lesson``)."""
+    formula (``lesson``; ``language``: the catalog's, whose status words a code span may use)."""
     import polib
 
+    path = Path(path)
+    aliases = status_words(language) if language else {}
     problems = []
     for e in polib.pofile(str(path)):
         if e.obsolete:
@@ -310,7 +331,7 @@ def catalog_problems(path: Path, lesson: bool = False) -> list[str]:
                 f"placeholders {sorted(placeholders(e.msgstr))} instead of {sorted(placeholders(e.msgid))}: {short!r}"
             )
         if lesson:
-            want, got = _signature(e.msgid), _signature(e.msgstr)
+            want, got = _signature(e.msgid), _signature(e.msgstr, aliases)
             for kind in want:
                 if want[kind] != got[kind]:
                     missing = sorted(set(want[kind]) - set(got[kind]))
