@@ -274,7 +274,7 @@ def refresh(path: Path, entries: Iterable[Entry], language: str, project: str, w
 
 # ----------------------------------------------------------------------------- checking a catalog
 
-_CODE = re.compile(r"`[^`\n]+`")
+_CODE = re.compile(r"`[^`]+`")  # a code span may be wrapped over lines
 _BOLD_NUMBER = re.compile(r"\*\*([\d.,() ]*\d[\d.,() ]*)\*\*")
 _MATH = re.compile(r"\$[^$\n]+\$")
 
@@ -296,7 +296,7 @@ def status_words(language: str) -> dict[str, str]:
 def _signature(text: str, aliases: dict[str, str] | None = None) -> dict[str, list[str]]:
     """What a translation of a lesson block must keep exactly: code spans (their status words, e.g. ``PASSED``,
     may be in the block's language: ``aliases``), numbers in bold, inline math."""
-    spans = _CODE.findall(text)
+    spans = [re.sub(r"\s+", " ", span) for span in _CODE.findall(text)]
     for translated, english in (aliases or {}).items():
         spans = [re.sub(rf"(?<=`){re.escape(translated)}\b", english, span) for span in spans]
     return {
