@@ -108,21 +108,34 @@ def notebook_language(path: Path) -> str | None:
 
 
 @functools.cache
-def _detected(env: str, session: str, cwd: str) -> str:
-    if env:
-        return env
-    if session.endswith(".ipynb"):
-        path = Path(session)
-        candidates = [path if path.is_absolute() else Path(cwd) / path.name]
-    else:
-        candidates = sorted(Path(cwd).glob("*.ipynb"))
-    found = {notebook_language(p) for p in candidates if p.is_file()} - {None}
+def _languages_of(candidates: tuple[tuple[str, int], ...]) -> str:
+    found = {notebook_language(Path(path)) for path, _ in candidates} - {None}
     return found.pop() if len(found) == 1 else DEFAULT_LANGUAGE  # type: ignore[return-value]
 
 
+def _stamped(paths: list[Path]) -> tuple[tuple[str, int], ...]:
+    out = []
+    for path in paths:
+        try:
+            out.append((str(path), path.stat().st_mtime_ns))
+        except OSError:
+            continue
+    return tuple(out)
+
+
 def detected_language() -> str:
-    """The language of a student's kernel (see the module docstring); English when nothing names one."""
-    return _detected(os.environ.get(LANGUAGE_ENV, ""), os.environ.get("JPY_SESSION_NAME", ""), os.getcwd())
+    """The language of a student's kernel (see the module docstring); English when nothing names one. The
+    notebooks are read once per version of them (their path and modification time)."""
+    env = os.environ.get(LANGUAGE_ENV, "")
+    if env:
+        return env
+    session, cwd = os.environ.get("JPY_SESSION_NAME", ""), Path.cwd()
+    if session.endswith(".ipynb"):
+        path = Path(session)
+        candidates = [path if path.is_absolute() else cwd / path.name]
+    else:
+        candidates = sorted(cwd.glob("*.ipynb"))
+    return _languages_of(_stamped(candidates))
 
 
 def language() -> str:

@@ -52,15 +52,17 @@ def editions(root: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if (p / "locale").is_dir()) if folder.is_dir() else []
 
 
-def refresh_catalogs(root: Path, write: bool = True) -> list[CatalogReport]:
+def refresh_catalogs(root: Path, write: bool = True, grader: bool = True) -> list[CatalogReport]:
     """Refresh every catalog of every edition from the current English (``cnn-course translations``): the
-    grader's messages and the Markdown of each notebook of ``source/``. New texts come in untranslated,
-    changed ones with their old translation marked fuzzy; nothing is translated here."""
+    grader's messages (``grader``: the package's catalogs, whichever course is given) and the Markdown of each
+    notebook of ``source/``. New texts come in untranslated, changed ones with their old translation marked
+    fuzzy; nothing is translated here."""
     layout = CourseLayout(root)
     reports = []
-    messages = code_messages()
+    messages = code_messages() if grader else []
     for language in editions(root):
-        reports.append(refresh(catalog_path(language), messages, language, "cnn-course grader", write))
+        if grader:
+            reports.append(refresh(catalog_path(language), messages, language, "cnn-course grader", write))
         for assignment in layout.assignments():
             for notebook in layout.source_notebooks(assignment):
                 reports.append(
