@@ -46,7 +46,7 @@ def _text(cell: dict) -> str:
 def test_the_course_has_a_russian_edition():
     assert EDITION in LANGUAGES
     assert CourseLayout(ROOT / "editions" / EDITION).language == EDITION
-    assert CourseLayout(ROOT).language is None  # the English course names no language: English
+    assert CourseLayout(ROOT).language == "en"  # the English course names no language: English, explicitly
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -255,7 +255,13 @@ def test_the_same_submissions_score_the_same_in_both_editions(graded_ru_course, 
     from grader_utils.instructor.table import score_table
 
     russian = score_table(f"sqlite:///{graded_ru_course / 'gradebook.db'}", "01_convolution")
-    assert russian == scores["01_convolution"]
+    english = scores["01_convolution"]  # the English run grades two more submissions (solution, untouched)
+    assert russian["tests"] == english["tests"] and russian["max"] == english["max"]
+    demo = sorted(p.stem for p in (ROOT / "demo" / "01_convolution").glob("*.py"))
+    assert sorted(russian["students"]) == demo
+    for student in demo:
+        assert russian["students"][student] == english["students"][student], student
+    assert {sum(russian["students"][s].values()) for s in demo} > {0.0}  # some score, some do not
 
 
 def _english_fragments() -> list[str]:

@@ -31,7 +31,7 @@ class GradingContext:
     record: Path | None = None
     record_names: tuple[str, str, str] = ("", "", "")  # student, assignment, notebook
     db_url: str | None = None
-    language: str | None = None  # the course's language (CourseEdition.language): verdicts and reasons in it
+    language: str | None = None  # the course's language (CourseLayout.language): verdicts and reasons in it
     results: list[TestResult] = field(default_factory=list)
 
     @classmethod

@@ -64,15 +64,16 @@ class CourseLayout:
         return _normalized(url)
 
     @property
-    def language(self) -> str | None:
+    def language(self) -> str:
         """The language of the course's edition (``c.CourseEdition.language`` in its ``nbgrader_config.py``):
-        what the grader's messages to students are written in; ``None`` (English) when the config names none
-        or cannot be read (grading then fails on the config itself)."""
+        what the grader's messages to students are written in; ``"en"`` when the config names none (the English
+        course) or cannot be read (grading then fails on the config itself). Explicit, so that nothing of the
+        grading process's own environment can choose it."""
         try:
             value = load_course_config(self.root).CourseEdition.get("language")
         except Exception:  # noqa: BLE001
-            return None
-        return str(value) if value else None
+            value = None
+        return str(value) if value else "en"
 
     # the folders: the one place that names them (tests/test_layout.py fails on a path built elsewhere)
     @property
