@@ -4,6 +4,7 @@ course only in its words, and is graded identically, in its own language."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -181,48 +182,48 @@ def test_a_changed_english_sentence_is_marked_stale_by_one_command(tmp_path):
     assert new in built and "Свёртка" in built
 
 
-def test_the_cli_reports_what_is_left_to_translate(tmp_path):
-    out = subprocess.run(
-        [sys.executable, "-m", "grader_utils", "translations", "--check"], cwd=ROOT, capture_output=True, text=True
-    )
-    assert out.returncode == 0, out.stdout + out.stderr
-    assert "every catalog is translated" in out.stdout and "grader.po: " in out.stdout
+def test_the_cli_reports_what_is_left_to_translate(capsys):
+    from grader_utils.instructor.cli import main
+
+    assert main(["translations", "--check", "--root", str(ROOT)]) == 0
+    out = capsys.readouterr().out
+    assert "every catalog is translated" in out and "grader.po: " in out and "convolution.po: " in out
 
 
 @pytest.mark.nbgrader
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_the_editions_release_is_up_to_date(tmp_path, language):
-    """nbgrader generate_assignment in a copy of the edition gives the committed release/ (as test_release does
-    for the English one)."""
+def test_the_editions_release_is_up_to_date(tmp_path, language, monkeypatch):
+    """nbgrader's generate_assignment in a copy of the edition gives the committed release/ (as test_release does
+    for the English one; through nbgrader's API in this process: one start-up for every assignment)."""
+    from grader_utils.instructor.submission import _api
+
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}")  # nbgrader's alembic
     edition = ROOT / "editions" / language
     course = tmp_path / language
     shutil.copytree(edition / "source", course / "source")
     shutil.copy(edition / "nbgrader_config.py", course / "nbgrader_config.py")
+    api = _api(course, CourseLayout(course).db_url)
     for a in assignments():
-        nbgrader(course, "generate_assignment", a, "--force")
+        result = api.generate_assignment(a, force=True)
+        assert result["success"], result.get("error") or result.get("log")
         for path in sorted((edition / "release" / a).glob("*.ipynb")):
             fresh = (course / "release" / a / path.name).read_text()
-            assert fresh == path.read_text(), (
-                f"editions/{language}/release/{a}/{path.name} is stale: run `make release`"
-            )
+            stale = f"editions/{language}/release/{a}/{path.name} is stale: run `make release`"
+            assert fresh == path.read_text(), stale
 
 
 @pytest.mark.keras
 def test_a_check_in_a_russian_notebooks_folder_speaks_russian():
     """Validate runs the notebook's kernel in the notebook's folder: the checks find the notebook's language there
-    and fail in it (the same check in the English release folder fails in English)."""
+    and fail in it (in English elsewhere: the goldens of test_feedback_goldens, and test_runtime's folder test)."""
     code = (
         "from grader_utils.checks import check_dense_param_count\n"
         "try:\n    check_dense_param_count(lambda shape, units: 7, 'basic')\n"
         "except AssertionError as e:\n    print(e)\n"
     )
-    runs = {}
-    for name, folder in (("ru", ROOT / "editions" / "ru" / "release"), ("en", ROOT / "release")):
-        runs[name] = subprocess.run(
-            [sys.executable, "-c", code], cwd=folder / "01_convolution", capture_output=True, text=True, timeout=300
-        ).stdout
-    assert "неверных случаев набора basic" in runs["ru"] and "Число параметров: 7, а у Keras" in runs["ru"]
-    assert "cases are wrong" in runs["en"] and "The parameter count is 7" in runs["en"]
+    folder = ROOT / "editions" / "ru" / "release" / "01_convolution"
+    run = subprocess.run([sys.executable, "-c", code], cwd=folder, capture_output=True, text=True, timeout=300)
+    assert "неверных случаев набора basic" in run.stdout and "Число параметров: 7, а у Keras" in run.stdout, run
 
 
 # ----------------------------------------------------------------------------- graded identically
