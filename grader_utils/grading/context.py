@@ -31,6 +31,7 @@ class GradingContext:
     record: Path | None = None
     record_names: tuple[str, str, str] = ("", "", "")  # student, assignment, notebook
     db_url: str | None = None
+    language: str | None = None  # the course's language (CourseLayout.language): verdicts and reasons in it
     results: list[TestResult] = field(default_factory=list)
 
     @classmethod
@@ -55,4 +56,5 @@ class GradingContext:
             record=autograded / f"{notebook}{RECORD_SUFFIX}",
             record_names=(student, assignment, notebook),
             db_url=info.get("db_url"),
+            language=layout.language,
         )
