@@ -1,9 +1,10 @@
 # CNN course: every command sets up what it needs (the virtualenv in .venv) first.
 #   make demo    install, regenerate release/, grade the bundled demo class, print the scores
 #   make test    install, run the style gate (make lint: ruff, mypy) and the whole test suite (what CI runs)
-#   make release regenerate the student versions in release/ from source/
+#   make release regenerate the student versions in release/ from source/, and each edition's (editions/<language>/)
+#   make translations  refresh the translation catalogs from the English and list what is left (docs/translating.md)
 #   make grade   autograde everything in submitted/, then feedback and grades.csv
-#   make lab     JupyterLab with the nbgrader extensions, for this course directory
+#   make lab     JupyterLab with the nbgrader extensions, for this course directory (EDITION=ru: the Russian edition)
 #   make hub     (root) JupyterHub for a class: Unix accounts, PAM logins, nbgrader exchange (docs/hub.md)
 #   make screenshots  refresh docs/screenshots/ (the README's pictures) from the browser tests
 #   make bench   run the benchmarks in benchmarks/ (ratios measured within one run)
@@ -29,7 +30,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 ASSIGNMENTS := $(sort $(notdir $(wildcard source/*)))
 
-.PHONY: install install-hub install-test demo lint test test-fast release grade lab hub screenshots bench clean
+.PHONY: install install-hub install-test demo lint test test-fast release translations grade lab hub screenshots bench clean
 
 # `apt-get install` of a missing Debian package as root; otherwise a NOTE. $(call apt,COMMAND-TEST,PACKAGE,WHY)
 apt = { $(1); } || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -62,6 +63,11 @@ $(TEST_STAMP): $(HUB_STAMP) requirements/test.txt requirements.txt
 
 release: $(STAMP)
 	$(CNN) release
+
+# the catalogs of every edition brought up to date with the English (new texts untranslated, changed ones fuzzy);
+# exits 1 while something is left to translate (docs/translating.md)
+translations: $(STAMP)
+	$(CNN) translations --list
 
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
@@ -111,20 +117,24 @@ bench: $(STAMP)
 
 # JupyterLab on this course directory (also its working directory: nbgrader's Validate button, Assignments
 # panel and Formgrader read nbgrader_config.py there). Open the http://127.0.0.1:8888/lab?token=... URL it prints.
+# EDITION=ru: on the Russian edition's course directory, editions/ru/ (its own course id; the same exchange/).
 LAB_PORT ?= 8888
+EDITION ?=
+LAB_DIR := $(if $(EDITION),$(CURDIR)/editions/$(EDITION),$(CURDIR))
 lab: $(STAMP)
+	@test -f $(LAB_DIR)/nbgrader_config.py || { echo "no edition '$(EDITION)' (editions/: $$(ls editions))"; exit 1; }
 	@mkdir -p exchange && chmod 0777 exchange
-	@echo "== JupyterLab with nbgrader (Validate button; Nbgrader menu: Formgrader, Assignment List) on $(CURDIR)"
+	@echo "== JupyterLab with nbgrader (Validate button; Nbgrader menu: Formgrader, Assignment List) on $(LAB_DIR)"
 	@echo "== open the URL with the token printed below (http://127.0.0.1:$(LAB_PORT)/lab?token=...); Ctrl-C stops it"
-	NBGRADER_EXCHANGE_ROOT=$(CURDIR)/exchange jupyter lab --ip=127.0.0.1 --port=$(LAB_PORT) \
-		--ServerApp.root_dir=$(CURDIR) $(if $(filter 0,$(shell id -u)),--allow-root)
+	cd $(LAB_DIR) && NBGRADER_EXCHANGE_ROOT=$(CURDIR)/exchange jupyter lab --ip=127.0.0.1 --port=$(LAB_PORT) \
+		--ServerApp.root_dir=$(LAB_DIR) $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # JupyterHub for a class on this machine (root: it creates Unix users; see docs/hub.md). hub/setup.sh prepares
 # the accounts, the exchange and the instructor's course copy, and prints the URL and accounts; Ctrl-C stops
 # the hub, its proxy and every user's server.
 HUB_PORT ?= 8000
 hub: $(HUB_STAMP)
-	CNN_HUB_PORT=$(HUB_PORT) hub/setup.sh
+	CNN_HUB_PORT=$(HUB_PORT) CNN_HUB_EDITION=$(EDITION) hub/setup.sh
 	CNN_HUB_PORT=$(HUB_PORT) exec jupyterhub -f $(CURDIR)/hub/jupyterhub_config.py
 
 clean:

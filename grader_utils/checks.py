@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from .i18n import tr
 from .judge.case import Case
 from .judge.cases import suite_cases
 from .judge.compare import CheckFailed, CheckResult
@@ -53,7 +54,7 @@ def _call(
         seconds = time.perf_counter() - start
     except NotImplementedError:
         raise NotImplementedError(
-            f"{name} is not implemented yet: replace `raise NotImplementedError()` with your code."
+            tr("{name} is not implemented yet: replace `raise NotImplementedError()` with your code.", name=name)
         ) from None
     except Exception as exc:  # the student's code failed: that is a wrong answer, not a grader crash
         failed = getattr(exc, "numpy_only_report", None)
@@ -82,7 +83,7 @@ def run_suite(
     max_seconds: a time limit per case (a check for vectorized code, see :func:`grader_utils.judge.timing.time_limit`).
     A broken rule fails the whole suite with a message saying which rule."""
     if not callable(func):
-        raise CheckFailed(f"{name} should be a function, but it is {type(func).__name__}.")
+        raise CheckFailed(tr("{name} should be a function, but it is {type}.", name=name, type=type(func).__name__))
     report = SuiteReport(name, suite, len(cases))
     for case in cases:
         call = case.call_text(name)
@@ -93,7 +94,7 @@ def run_suite(
             report.rule_broken = True
             return report
         if not ok:
-            report.failures.append((call, CheckResult(False, None, got, f"It raised {got}")))
+            report.failures.append((call, CheckResult(False, None, got, tr("It raised {error}", error=got))))
             continue
         result = verdict(case, got)
         if not result.passed:
@@ -113,7 +114,7 @@ def _make_check(ex: Exercise) -> Callable[..., None]:
 
     def check(func: Callable[..., Any], suite: str = "basic", seed: int = 0, n: int | None = None) -> None:
         if graded_by_engine(ex.check):
-            print(f"{ex.function} ({suite}): graded by the course's sandboxed grader")
+            print(tr("{name} ({suite}): graded by the course's sandboxed grader", name=ex.function, suite=suite))
             return None
         assert ex.verdict is not None
         report = run_suite(

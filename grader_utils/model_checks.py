@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .checks import graded_by_engine
+from .i18n import tr
 from .judge.compare import CheckResult
 from .judge.models import (
     cifar_model_result,
@@ -33,7 +34,7 @@ def _call(func: Callable[..., Any], name: str, *args: Any, **kwargs: Any) -> Any
             return func(*args, **kwargs)
     except NotImplementedError:
         raise NotImplementedError(
-            f"{name} is not implemented yet: replace `raise NotImplementedError()` with your code."
+            tr("{name} is not implemented yet: replace `raise NotImplementedError()` with your code.", name=name)
         ) from None
 
 
@@ -44,7 +45,7 @@ def _finish(result: CheckResult) -> None:
 
 def _skipped(check: str) -> bool:
     if graded_by_engine(check):
-        print(f"{check}: graded by the course's sandboxed grader")
+        print(tr("{check}: graded by the course's sandboxed grader", check=check))
         return True
     return False
 

@@ -18,7 +18,10 @@ PREFIX="${CNN_HUB_PREFIX:-cnn-}"
 STUDENTS="${CNN_HUB_STUDENTS:-3}"
 EXCHANGE="${CNN_HUB_EXCHANGE:-/srv/nbgrader/exchange}"
 PORT="${CNN_HUB_PORT:-8000}"
-COURSE_ID="cnn-course"
+# CNN_HUB_EDITION=ru serves the Russian edition (editions/ru/, course cnn-course-ru; docs/translating.md)
+EDITION="${CNN_HUB_EDITION:-}"
+COURSE_ID="cnn-course${EDITION:+-$EDITION}"
+SOURCE_COURSE="$REPO${EDITION:+/editions/$EDITION}"
 CHP_VERSION="4.6.3"   # configurable-http-proxy: 4.x runs on Debian 12's Node.js 18 (5.x needs Node.js 20)
 
 die() { echo "hub/setup.sh: $*" >&2; exit 1; }
@@ -67,8 +70,11 @@ runuser -u "$INSTRUCTOR" -- "$VENV/bin/python" -c "import jupyterhub, nbgrader, 
     die "$INSTRUCTOR cannot run $VENV/bin/python and its packages: the course, its virtualenv and the Python it was
     made from must be readable by every user (as root: rm -rf .venv && make install-hub PYTHON=/usr/bin/python3)"
 # This checkout's solutions and grading data are for root and the instructor's copy only.
-for p in source demo submitted autograded feedback gradebook.db; do
-    [ -e "$REPO/$p" ] && chmod o-rwx "$REPO/$p"
+# Each edition (editions/<language>/) is a course directory too, with the same solutions and hidden tests.
+for d in "$REPO" "$REPO"/editions/*/; do
+    for p in source demo submitted autograded feedback gradebook.db; do
+        [ -e "$d/$p" ] && [ ! -L "$d/$p" ] && chmod o-rwx "$d/$p"
+    done
 done
 
 # --- nbgrader's exchange ---------------------------------------------------------------------------
@@ -81,7 +87,7 @@ ihome="$(getent passwd "$INSTRUCTOR" | cut -d: -f6)"
 COURSE="$ihome/$COURSE_ID"
 if [ ! -d "$COURSE" ]; then
     install -d -m 0700 "$COURSE"
-    cp -r "$REPO/source" "$REPO/release" "$REPO/nbgrader_config.py" "$COURSE/"
+    cp -r "$SOURCE_COURSE/source" "$SOURCE_COURSE/release" "$SOURCE_COURSE/nbgrader_config.py" "$COURSE/"
     chown -R "$INSTRUCTOR:" "$COURSE"
 fi
 

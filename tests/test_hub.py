@@ -173,7 +173,8 @@ def test_students_cannot_read_each_other_the_course_or_the_hubs_secrets(hub: Hub
         assert path.exists(), path
         denied = as_user(s1, "cat", str(path))
         assert denied.returncode != 0 and "Permission denied" in denied.stderr, f"{s1} can read {path}"
-    for folder in (home2, course, hub.state / "private", ROOT / "source", ROOT / "demo"):
+    editions = [e / "source" for e in (ROOT / "editions").glob("*") if (e / "source").is_dir()]  # solutions too
+    for folder in (home2, course, hub.state / "private", ROOT / "source", ROOT / "demo", *editions):
         assert as_user(s1, "ls", str(folder)).returncode != 0, f"{s1} can list {folder}"
     assert as_user(s1, "ls", str(ROOT / "release")).returncode == 0  # the student version is everyone's
 

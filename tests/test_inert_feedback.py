@@ -385,3 +385,22 @@ def test_formgrader_manual_grading_page_shows_the_student_outputs_inert(feedback
     for tag, attrs in Elements(html).tags:
         assert not any("pwned" in value or REMOTE in value for value in attrs.values()), (tag, attrs)
         assert tag != "svg"
+
+
+def test_an_editions_page_says_the_templates_words_in_its_language():
+    """nbgrader's feedback template is English; an edition's pages say its words in the edition's language (the
+    whole page, graded in Russian, is checked in test_editions.py)."""
+    from grader_utils.grading.inert_feedback import translate_template
+
+    page = (
+        '<html>\n<h4>convolution (Score: 4.0 / 7.0)</h4>\n<li><a href="#x">Test cell</a> (Score: 1.0 / 1.0)</li>\n'
+        '<li><a href="#comment-x">Comment</a></li>\n      Score: 0.0 / 2.0 <a href="#top">(Top)</a>\n'
+        '<span class="nbgrader-label">Student\'s answer</span><span class="nbgrader-label">Grade cell: <code>'
+        "x</code></span><b>Comments:</b> Test cell of a student</html>"
+    )
+    ru = translate_template(page, "ru")
+    assert ru.startswith('<html lang="ru">') and "(Баллы: 4.0 / 7.0)" in ru and ">Тестовая ячейка</a>" in ru
+    assert "      Баллы: 0.0 / 2.0" in ru and "(Наверх)</a>" in ru and ">Ответ студента</span>" in ru
+    assert ">Оцениваемая ячейка: <code>" in ru and "<b>Комментарии:</b>" in ru and ">Комментарий</a>" in ru
+    assert ru.endswith("Test cell of a student</html>")  # a student's own words are not the template's
+    assert translate_template(page, "en") == page and translate_template(page, None) == page

@@ -167,3 +167,12 @@ def test_only_layout_builds_the_course_paths():
             for line, name in _hand_built_paths(ast.parse(path.read_text(), str(path)))
         ]
     assert not found, "build these paths with grading/layout.py's CourseLayout:\n" + "\n".join(found)
+
+
+def test_the_language_is_the_editions_else_english(tmp_path):
+    assert _course(tmp_path).language == "en"
+    (tmp_path / "nbgrader_config.py").write_text('c = get_config()\nc.CourseEdition.language = "ru"\n')
+    assert CourseLayout(tmp_path).language == "ru"
+    assert CourseLayout(tmp_path).edition("ru").root == (tmp_path / "editions" / "ru").resolve()
+    (tmp_path / "nbgrader_config.py").write_text("raise ValueError('a broken config')\n")
+    assert CourseLayout(tmp_path).language == "en"

@@ -34,6 +34,7 @@ class GradingContext:
     record: Path | None = None
     record_names: tuple[str, str, str] = ("", "", "")  # student, assignment, notebook
     db_url: str | None = None
+    language: str | None = None  # the course's language (CourseLayout.language): verdicts and reasons in it
     results: list[TestResult] = field(default_factory=list)
     #: folders the student's kernel must not see besides the defaults (the course directory, its exchange)
     hide: list[Path] = field(default_factory=list)
@@ -82,5 +83,6 @@ class GradingContext:
             record=autograded / f"{notebook}{RECORD_SUFFIX}",
             record_names=(student, assignment, notebook),
             db_url=info.get("db_url"),
+            language=CourseLayout(root).language,
             hide=[root] + ([Path(exchange_root)] if exchange_root else []),
         )

@@ -38,6 +38,7 @@ from typing import Any
 
 import nbformat
 
+from ..i18n import N_, localize, tr, using_language
 from ..judge.compare import DTYPE_SHARE, DTYPE_SHARE_TEXT, CheckResult
 from ..judge.registry import EXERCISES
 from ..judge.suite import SuiteReport
@@ -52,7 +53,7 @@ __all__ = ["grade_notebook", "ARITHMETIC_MESSAGE"]
 
 #: under grading, answers to arithmetic exercises (``Exercise.arithmetic``) built with Keras layers or
 #: the grader's own functions (unavailable there) score 0 with this message
-ARITHMETIC_MESSAGE = (
+ARITHMETIC_MESSAGE = N_(
     "this exercise is arithmetic: under grading, Keras and the grader's own functions are not "
     "available; compute the answer yourself (with Python's integers and the formulas of the "
     "lesson)."
@@ -90,7 +91,7 @@ def _judge(item: _Item, raw: dict, seconds: float) -> tuple[Status, CheckResult 
                     False,
                     None,
                     None,
-                    f"It returned {value.description}, which is not plain data (arrays, tuples, ints).",
+                    tr("It returned {what}, which is not plain data (arrays, tuples, ints).", what=value.description),
                 ),
                 "",
             )
@@ -111,7 +112,7 @@ def _judge(item: _Item, raw: dict, seconds: float) -> tuple[Status, CheckResult 
         return Status.TIMEOUT, None, str(raw.get("detail", "timed out"))
     if status in ("missing", "not_implemented", "raised"):
         return Status.WRONG, CheckResult(False, None, None, str(raw.get("detail", status))), ""
-    return Status.INVALID, None, f"unexpected result {str(status)[:50]}"
+    return Status.INVALID, None, tr("unexpected result {status}", status=str(status)[:50])
 
 
 #: the sandbox's limits for one notebook graded by :func:`grade_notebook` (when not given)
@@ -129,6 +130,7 @@ def grade_notebook(
     only: set[str] | None = None,
     secret: bytes | None = None,
     context: str = "",
+    language: str | None = None,
 ) -> list[TestResult]:
     """Grade one submitted notebook against the instructor's notebook ``source_nb``, the way
     autograding does (:mod:`graded_run`: one sandboxed kernel, the engine's calls at each test cell).
@@ -140,7 +142,7 @@ def grade_notebook(
     only: grade just these test cells (grade_ids);
     secret: the course secret from which hidden suites take their inputs (None: the seeds written in
     the test cells, as when the instructor runs the notebook); context: where the notebook belongs
-    (``assignment/notebook``), mixed into those inputs."""
+    (``assignment/notebook``), mixed into those inputs; language: of the verdicts and reasons (None: as it is)."""
     from traitlets.config import Config
 
     from .graded_run import SandboxedExecute
@@ -150,7 +152,8 @@ def grade_notebook(
         nb = nbformat.reads(Path(submission).read_text(errors="replace"), as_version=4)
         nb = restore_test_cells(nb, source_nb)
     except Exception as exc:  # invalid JSON, wrong schema, unreadable file
-        reason = f"the notebook could not be read ({type(exc).__name__}: {str(exc)[:200]})"
+        with using_language(language):
+            reason = tr("the notebook could not be read ({error})", error=f"{type(exc).__name__}: {str(exc)[:200]}")
         return [TestResult(s.grade_id, Status.INVALID, 0.0, s.points, reason) for s in specs]
     config = Config()
     if hide:
@@ -163,6 +166,7 @@ def grade_notebook(
         call_seconds=call_seconds,
         only=only,
         submission_folder=Path(submission).parent,
+        language=language,
     )
     ex = SandboxedExecute(config=config, grading=ctx, timeout=int(limits.wall_seconds), startup_timeout=120)
     ex.preprocess(nb, {"metadata": {"path": str(Path(submission).parent)}})
@@ -194,17 +198,23 @@ def _result(
             report.failures.append((name, _too_slow(calls[item.indexes[0]]["func"], item, log, made)))
             continue
         if any(i in log.timeouts for i in made):
-            status, reason = Status.TIMEOUT, f"{name} did not return within {log.call_seconds:g} s"
+            status, reason = (
+                Status.TIMEOUT,
+                tr("{call} did not return within {seconds:g} s", call=name, seconds=log.call_seconds),
+            )
             break
         if not all(i in log.elapsed for i in made):
-            status, reason = Status.CRASH, f"the notebook's kernel stopped before {name} returned"
+            status, reason = Status.CRASH, tr("the notebook's kernel stopped before {call} returned", call=name)
             break
         try:
             raws = [read(i) for i in made]
             if not all(isinstance(r, dict) for r in raws):
                 raise protocol.ProtocolError("a result is not a record")
         except Exception as exc:  # noqa: BLE001  (whatever the files hold, it is the sandbox's fault)
-            status, reason = Status.INVALID, f"malformed result ({type(exc).__name__}: {str(exc)[:200]})"
+            status, reason = (
+                Status.INVALID,
+                tr("malformed result ({error})", error=f"{type(exc).__name__}: {str(exc)[:200]}"),
+            )
             break
         seconds = min(log.elapsed[i] for i in made)
         raw = raws[0]
@@ -222,7 +232,11 @@ def _result(
                     False,
                     None,
                     None,
-                    f"{func} is not defined: the cell that defines it stopped with {def_errors[func]}",
+                    tr(
+                        "{name} is not defined: the cell that defines it stopped with {error}",
+                        name=func,
+                        error=def_errors[func],
+                    ),
                 )
             elif raw.get("status") in ("missing", "raised"):
                 errors = [
@@ -235,12 +249,20 @@ def _result(
                         False,
                         None,
                         None,
-                        result.message + " (errors in your code cells: " + "; ".join(errors[:2]) + ")",
+                        tr(
+                            "{message} (errors in your code cells: {errors})",
+                            message=result.message,
+                            errors="; ".join(errors[:2]),
+                        ),
+                        {**result.details, "own_message": result.message},
                     )
             report.failures.append((name, result))
     library = _library_error(spec, report)
     if status == Status.OK and library:
-        status, reason = Status.WRONG, f"{report.name}: {ARITHMETIC_MESSAGE} What happened: {library}"
+        status = Status.WRONG
+        reason = tr(
+            "{name}: {refusal} What happened: {error}", name=report.name, refusal=tr(ARITHMETIC_MESSAGE), error=library
+        )
     elif status == Status.OK and not report.passed and report.only_dtype:
         status = Status.DTYPE
         reason = dtype_reason(report, spec.points)
@@ -256,7 +278,8 @@ def _result(
     notes = [n for n in integrity if spec.grade_id in n]
     if notes and status == Status.OK:  # the functions were judged on their own: the points stand, the note tells
         status = Status.INTEGRITY
-    return TestResult(spec.grade_id, status, score, spec.points, reason, notes, causes)
+    # the sandbox writes English: its known sentences in the reason are put in the course's language here
+    return TestResult(spec.grade_id, status, score, spec.points, localize(reason), notes, causes)
 
 
 def _library_error(spec: TestSpec, report: SuiteReport) -> str:
@@ -265,7 +288,7 @@ def _library_error(spec: TestSpec, report: SuiteReport) -> str:
     if not spec.calls or not all(EXERCISES[c.check].arithmetic for c in spec.calls):
         return ""
     for _, result in report.failures:
-        own = result.message.split(" (errors in your code cells: ")[0]  # not the other cells' errors
+        own = result.details.get("own_message", result.message)  # not the other cells' errors
         if result.expected is None and result.got is None and reached_for_a_library(own):
             return own[:400]
     return ""
@@ -274,8 +297,17 @@ def _library_error(spec: TestSpec, report: SuiteReport) -> str:
 def dtype_reason(report: SuiteReport, points: float) -> str:
     """The reason of a ``dtype`` verdict: what is wrong, how to fix it, and the points kept."""
     call, result = report.failures[0]
-    return (
-        f"right values, wrong dtype: {report.name} returns the right values but not Keras' dtype in "
-        f"{len(report.failures)} of {report.total} {report.suite} cases. Wrong case: {call}. {result.message} "
-        f"This test keeps {DTYPE_SHARE_TEXT} of its points ({points * DTYPE_SHARE:g} of {points:g})."
+    return tr(
+        "right values, wrong dtype: {name} returns the right values but not Keras' dtype in {wrong} of {total} "
+        "{suite} cases. Wrong case: {call}. {message} This test keeps {share} of its points ({kept:g} of "
+        "{points:g}).",
+        name=report.name,
+        wrong=len(report.failures),
+        total=report.total,
+        suite=report.suite,
+        call=call,
+        message=result.message,
+        share=DTYPE_SHARE_TEXT,
+        kept=points * DTYPE_SHARE,
+        points=points,
     )

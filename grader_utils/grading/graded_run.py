@@ -31,6 +31,7 @@ from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
 from traitlets import Integer, Unicode
 
+from ..i18n import tr, using_language
 from ..sandbox.kernel import SandboxedKernelManager, refused_entries
 from .context import GradingContext
 from .engine import _result
@@ -92,6 +93,12 @@ class SandboxedExecute(Execute):
 
     def preprocess(self, nb: NotebookNode, resources: Any = None, km: Any = None) -> Any:
         ctx = self.grading or GradingContext.from_nbgrader(resources, _coursedir(self), _exchange_root(self))
+        if ctx is not None:  # the verdicts and reasons in the course's language (nbgrader_config.py)
+            with using_language(ctx.language):
+                return self._preprocess_graded(nb, resources, km, ctx)
+        return self._preprocess_graded(nb, resources, km, ctx)
+
+    def _preprocess_graded(self, nb: NotebookNode, resources: Any, km: Any, ctx: GradingContext | None) -> Any:
         if ctx is None:  # not a graded run (e.g. a test running a notebook): no verdicts, no points
             nb, resources, _ = self._run_kernel(
                 nb, resources, km, numpy_only=False, folder=_metadata_path(resources), mask=False
@@ -118,10 +125,10 @@ class SandboxedExecute(Execute):
         folder = ctx.submission_folder
         refused = refused_entries(folder) if folder is not None and folder.is_dir() else []
         if refused:
-            reason = (
-                "the submission holds entries that are not plain files, so it was not graded: "
-                + ", ".join(refused[:5])
-                + ". Submit the files themselves."
+            reason = tr(
+                "the submission holds entries that are not plain files, so it was not graded: {entries}. Submit "
+                "the files themselves.",
+                entries=", ".join(refused[:5]),
             )
             return [TestResult(s.grade_id, Status.INVALID, 0.0, s.points, reason) for s in specs]
         try:
@@ -131,7 +138,8 @@ class SandboxedExecute(Execute):
             self._calls, plan = _plan(specs, ctx.secret, ctx.context, submission_digest(cells))
             self._plan = {spec.grade_id: (spec, items) for spec, items in plan}
         except Exception as exc:  # noqa: BLE001
-            return _failed(specs, f"the grader could not plan this notebook ({type(exc).__name__}: {exc})"[:400])
+            error = f"{type(exc).__name__}: {exc}"[:300]
+            return _failed(specs, tr("the grader could not plan this notebook ({error})", error=error))
         # the NumPy-only lock is the rule of the registry's NumPy exercises: a notebook without their checks
         # (e.g. another course's) runs unlocked, still in the sandbox
         numpy_only = bool(self._calls) and not any(c.get("keras") for c in self._calls)
@@ -142,7 +150,7 @@ class SandboxedExecute(Execute):
                 nb, resources, km, numpy_only=numpy_only, folder=folder, mask=True, hide=ctx.hide
             )
         except GradingError as exc:
-            return _failed(specs, f"the grader failed on this notebook ({exc})"[:400])
+            return _failed(specs, tr("the grader failed on this notebook ({error})", error=str(exc)[:300]))
         out = []
         for spec in specs:
             if spec.grade_id in self._results:
@@ -154,13 +162,19 @@ class SandboxedExecute(Execute):
                         Status.INVALID,
                         0.0,
                         spec.points,
-                        "this test cell calls no check the course's grader knows (only the course's "
-                        "check_* functions give points)",
+                        tr(
+                            "this test cell calls no check the course's grader knows (only the course's "
+                            "check_* functions give points)"
+                        ),
                     )
                 )
             elif problem:
                 status = Status.TIMEOUT if "Timeout" in problem else Status.CRASH
-                out.append(TestResult(spec.grade_id, status, 0.0, spec.points, f"{problem}, before this test"))
+                out.append(
+                    TestResult(
+                        spec.grade_id, status, 0.0, spec.points, tr("{problem}, before this test", problem=problem)
+                    )
+                )
             else:
                 out.append(
                     TestResult(
@@ -168,7 +182,7 @@ class SandboxedExecute(Execute):
                         Status.FAILED,
                         0.0,
                         spec.points,
-                        "the grader found no test cell to judge this test at",
+                        tr("the grader found no test cell to judge this test at"),
                     )
                 )
         return out
@@ -201,7 +215,7 @@ class SandboxedExecute(Execute):
             raise
         except Exception as exc:  # noqa: BLE001  (a kernel that died: the student's code ended it)
             first = str(exc).splitlines()[0][:200] if str(exc) else ""
-            problem = f"the notebook's kernel stopped ({type(exc).__name__}: {first})"
+            problem = tr("the notebook's kernel stopped ({error})", error=f"{type(exc).__name__}: {first}")
         finally:
             for manager in [m for m in SandboxedKernelManager.live if m not in before]:
                 manager.force_cleanup()  # a kernel that died or would not stop leaves nothing behind
@@ -344,11 +358,13 @@ class SandboxedExecute(Execute):
             return None
         if used + size > limit or total + size > whole:
             what = (
-                f"this cell printed more than {limit // 1024} KiB"
+                tr("this cell printed more than {kib} KiB", kib=limit // 1024)
                 if used + size > limit
-                else f"the notebook printed more than {whole // 1024**2} MiB"
+                else tr("the notebook printed more than {mib} MiB", mib=whole // 1024**2)
             )
-            note = NotebookNode(output_type="stream", name="stdout", text=f"\n[output truncated: {what}]\n")
+            note = NotebookNode(
+                output_type="stream", name="stdout", text="\n" + tr("[output truncated: {what}]", what=what) + "\n"
+            )
             outs.append(note)
             return note
         return super().output(outs, msg, display_id, cell_index)

@@ -34,6 +34,8 @@ from nbconvert.exporters import HTMLExporter
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 from nbconvert.preprocessors import Preprocessor
 
+from ..i18n import N_, tr, using_language
+
 try:  # Jinja >= 3
     from jinja2 import pass_context
 except ImportError:  # pragma: no cover
@@ -297,9 +299,46 @@ def harden_page(page: str) -> str:
     return page[: opened.end()] + meta + head + style + page[closed.start() :]
 
 
+#: the English words of nbgrader's feedback template (feedback/index.html.j2), as they stand in the page: an
+#: edition's pages say them in its language (the rest of the template is markup and numbers)
+TEMPLATE_WORDS = (
+    (re.compile(r"\(Score: "), N_("(Score: ")),
+    (re.compile(r"(?m)^(\s*)Score: "), N_("Score: ")),
+    (re.compile(r">Test cell</a>"), N_("Test cell")),
+    (re.compile(r">Coding free-response</a>"), N_("Coding free-response")),
+    (re.compile(r">Written response</a>"), N_("Written response")),
+    (re.compile(r">Task</a>"), N_("Task")),
+    (re.compile(r">Comment</a>"), N_("Comment")),
+    (re.compile(r">Late submission penalty \("), N_("Late submission penalty")),
+    (re.compile(r"\(Top\)</a>"), N_("(Top)")),
+    (re.compile(r'"nbgrader-label">Student\'s answer</span>'), N_("Student's answer")),
+    (re.compile(r'"nbgrader-label">Student\'s task</span>'), N_("Student's task")),
+    (re.compile(r'"nbgrader-label">Grade cell: '), N_("Grade cell: ")),
+    (re.compile(r'"nbgrader-label">Task: '), N_("Task: ")),
+    (re.compile(r"<b>Comments:</b>"), N_("Comments:")),
+)
+
+
+def translate_template(page: str, language: str | None) -> str:
+    """nbgrader's template words of a feedback page in ``language`` (the page as it is for English or None);
+    with ``lang`` on its ``<html>`` element."""
+    if not language or language == "en":
+        return page
+    with using_language(language):
+        for pattern, word in TEMPLATE_WORDS:
+            english = word.strip()
+
+            def said(match: re.Match[str], english: str = english, word: str = word) -> str:
+                return match.group(0).replace(english, tr(word).strip(), 1)
+
+            page = pattern.sub(said, page)
+    return re.sub(r"<html\b(?![^>]*\blang=)", f'<html lang="{language}"', page, count=1)
+
+
 class InertFeedbackExporter(HTMLExporter):
     """``generate_feedback``'s exporter (``c.GenerateFeedback.exporter_class``): nbgrader's feedback
-    template as usual, HTML from Markdown sanitized, and the Content-Security-Policy on every page."""
+    template as usual, HTML from Markdown sanitized, and the Content-Security-Policy on every page; in an
+    edition (``c.CourseEdition.language``), the template's words in the edition's language."""
 
     @pass_context
     def markdown2html(self, context: Any, source: str) -> str:
@@ -309,4 +348,5 @@ class InertFeedbackExporter(HTMLExporter):
         self, nb: Any, resources: dict | None = None, **kw: Any
     ) -> tuple[str, dict]:
         output, resources = super().from_notebook_node(nb, resources, **kw)
-        return harden_page(output), resources
+        language = self.config.CourseEdition.get("language") if "CourseEdition" in self.config else None
+        return harden_page(translate_template(output, language)), resources

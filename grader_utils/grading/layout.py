@@ -3,8 +3,8 @@
 One :class:`CourseLayout` answers for every command and module (the engine, the pipeline, the
 report, the demo builder, the exports): the folders nbgrader uses (``source/``, ``release/``,
 ``submitted/``, ``autograded/``, ``feedback/``), the assignments, the course's
-``nbgrader_config.py`` and the gradebook URL (an explicit URL, else the config's
-``CourseDirectory.db_url``, else ``gradebook.db`` in the course directory).
+``nbgrader_config.py``, its language (an edition's, ``editions/<language>/``) and the gradebook URL (an
+explicit URL, else the config's ``CourseDirectory.db_url``, else ``gradebook.db`` in the course directory).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ def load_course_config(root: Path) -> Any:
     from traitlets.config import Config
     from traitlets.config.loader import PyFileConfigLoader
 
-    path = Path(root) / "nbgrader_config.py"
+    path = CourseLayout(Path(root)).config_file
     return PyFileConfigLoader(path.name, path=str(path.parent)).load_config() if path.exists() else Config()
 
 
@@ -63,6 +63,18 @@ class CourseLayout:
             url = load_course_config(self.root).CourseDirectory.get("db_url") or f"sqlite:///{self.gradebook_file}"
         return _normalized(url)
 
+    @property
+    def language(self) -> str:
+        """The language of the course's edition (``c.CourseEdition.language`` in its ``nbgrader_config.py``):
+        what the grader's messages to students are written in; ``"en"`` when the config names none (the English
+        course) or cannot be read (grading then fails on the config itself). Explicit, so that nothing of the
+        grading process's own environment can choose it."""
+        try:
+            value = load_course_config(self.root).CourseEdition.get("language")
+        except Exception:  # noqa: BLE001
+            value = None
+        return str(value) if value else "en"
+
     # the folders: the one place that names them (tests/test_layout.py fails on a path built elsewhere)
     @property
     def source_dir(self) -> Path:
@@ -88,6 +100,24 @@ class CourseLayout:
     def feedback_dir(self) -> Path:
         """``feedback/``: ``<student>/<assignment>/`` per submission's feedback HTML."""
         return self.root / "feedback"
+
+    @property
+    def config_file(self) -> Path:
+        """``nbgrader_config.py``: the course's nbgrader configuration."""
+        return self.root / "nbgrader_config.py"
+
+    @property
+    def editions_dir(self) -> Path:
+        """``editions/``: the course in other languages, a course directory per language."""
+        return self.root / "editions"
+
+    def edition(self, language: str) -> CourseLayout:
+        """The course directory of the ``language`` edition: ``editions/<language>/``."""
+        return CourseLayout(self.editions_dir / language)
+
+    def lesson_catalog(self, language: str, assignment: str, notebook: str) -> Path:
+        """The translations of a notebook's Markdown: ``editions/<language>/locale/<assignment>/<notebook>.po``."""
+        return self.editions_dir / language / "locale" / assignment / f"{notebook}.po"
 
     @property
     def demo_dir(self) -> Path:

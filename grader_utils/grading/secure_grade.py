@@ -32,6 +32,7 @@ from typing import Any
 
 import nbformat
 
+from ..i18n import tr, using_language
 from .engine import grade_notebook
 from .gradebook import store_scores
 from .layout import CourseLayout
@@ -58,7 +59,16 @@ def put_verdicts(nb: Any, results: list[TestResult]) -> None:
         if result is not None and 0 < result.score < result.max_score:
             # partial points (right values, wrong dtype): nbgrader reads a test cell's number result as
             # its score (nbgrader.utils.determine_grade); the message goes first, on stdout
-            text = f"PARTIAL {result.grade_id}: {result.score:g} of {result.max_score:g} points. {result.reason}\n"
+            text = (
+                tr(
+                    "PARTIAL {test}: {score:g} of {points:g} points. {reason}",
+                    test=result.grade_id,
+                    score=result.score,
+                    points=result.max_score,
+                    reason=result.reason,
+                )
+                + "\n"
+            )
             cell.outputs = [
                 nbformat.v4.new_output("stream", name="stdout", text=text),
                 nbformat.v4.new_output(
@@ -66,13 +76,13 @@ def put_verdicts(nb: Any, results: list[TestResult]) -> None:
                 ),
             ]
         elif result is not None and result.score > 0:
-            text = f"PASSED {result.grade_id} (checked by the course's grader)\n"
+            text = tr("PASSED {test} (checked by the course's grader)", test=result.grade_id) + "\n"
             cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]
         else:
             reason = (
                 f"{result.status}: {result.reason}" + (f" [{'; '.join(result.notes)}]" if result.notes else "")
                 if result is not None
-                else "failed: the course's grader gave no verdict for this test"
+                else tr("failed: the course's grader gave no verdict for this test")
             )
             cell.outputs = [
                 nbformat.v4.new_output(
@@ -86,7 +96,8 @@ def _rewrite_outputs(autograded_nb: Path, results: list[TestResult]) -> None:
     if not autograded_nb.exists():
         return
     nb = nbformat.read(autograded_nb, as_version=4)
-    put_verdicts(nb, results)
+    with using_language(CourseLayout.of_autograded(autograded_nb.parent).language):
+        put_verdicts(nb, results)
     mode = autograded_nb.stat().st_mode
     os.chmod(autograded_nb, mode | stat.S_IWUSR)
     nbformat.write(nb, autograded_nb)
@@ -97,25 +108,36 @@ def grade_submitted(
     root: Path, assignment: str, student: str, source_nb: Path, refused: list[str] | None = None
 ) -> list[TestResult]:
     """The engine's results for one submitted notebook; never raises (fail closed: a failure of the
-    grader is a ``failed`` result for every test, with the reason)."""
-    name = source_nb.stem
+    grader is a ``failed`` result for every test, with the reason), in the course's language."""
     layout = CourseLayout(root)
+    with using_language(layout.language):
+        return _grade_submitted(root, assignment, student, source_nb, layout, refused)
+
+
+def _grade_submitted(
+    root: Path, assignment: str, student: str, source_nb: Path, layout: CourseLayout, refused: list[str] | None
+) -> list[TestResult]:
+    name = source_nb.stem
     submission = layout.submitted(student, assignment) / source_nb.name
     try:
         if refused:
             return results_for_all(
                 source_nb,
                 Status.INVALID,
-                "the submission holds entries that are not plain files, so it was not graded: "
-                + ", ".join(refused[:5])
-                + ". Submit the files themselves.",
+                tr(
+                    "the submission holds entries that are not plain files, so it was not graded: {entries}. "
+                    "Submit the files themselves.",
+                    entries=", ".join(refused[:5]),
+                ),
             )
         if submission.is_symlink() or (submission.exists() and not submission.is_file()):
             return results_for_all(
-                source_nb, Status.INVALID, "the notebook is not a regular file (a link or a device); it was not read"
+                source_nb,
+                Status.INVALID,
+                tr("the notebook is not a regular file (a link or a device); it was not read"),
             )
         if not submission.exists():
-            return results_for_all(source_nb, Status.INVALID, "the notebook is missing from the submission")
+            return results_for_all(source_nb, Status.INVALID, tr("the notebook is missing from the submission"))
         return grade_notebook(
             submission,
             source_nb,
@@ -123,9 +145,11 @@ def grade_submitted(
             release_nb=layout.release_notebook(assignment, name),
             secret=course_secret(root),
             context=f"{assignment}/{name}",
+            language=layout.language,
         )
     except Exception as exc:  # noqa: BLE001  (fail closed: the grader's failure is never a score)
-        return failed_results(source_nb, f"the grader failed on this notebook ({type(exc).__name__}: {str(exc)[:300]})")
+        error = f"{type(exc).__name__}: {str(exc)[:300]}"
+        return failed_results(source_nb, tr("the grader failed on this notebook ({error})", error=error))
 
 
 def results_for_all(source_nb: Path, status: Status, reason: str) -> list[TestResult]:

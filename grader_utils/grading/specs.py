@@ -24,6 +24,7 @@ from typing import Any
 
 import nbformat
 
+from ..i18n import tr
 from ..judge.registry import ARRAY_EXERCISES, MODEL_EXERCISES
 
 __all__ = [
@@ -229,9 +230,9 @@ def student_cells(nb: Any, specs: list[TestSpec], demos: dict[str, str] | None =
         cells.append(source if isinstance(source, str) else "".join(source))
     for spec in specs:
         if seen.get(spec.grade_id, 0) == 0:
-            notes.append(f"test cell {spec.grade_id} was deleted")
+            notes.append(tr("test cell {test} was deleted", test=spec.grade_id))
         elif seen[spec.grade_id] > 1:
-            notes.append(f"test cell {spec.grade_id} appears {seen[spec.grade_id]} times")
+            notes.append(tr("test cell {test} appears {count} times", test=spec.grade_id, count=seen[spec.grade_id]))
     return cells, notes
 
 

@@ -1,6 +1,8 @@
 """The instructor's command line: ``cnn-course`` or ``python -m grader_utils``.
 
-    cnn-course release [ASSIGNMENT ...]          student versions in release/ (nbgrader generate_assignment)
+    cnn-course release [ASSIGNMENT ...]          student versions in release/ (nbgrader generate_assignment), and
+                                                 each edition's (editions/<language>/: catalogs, source, release)
+    cnn-course translations [--check]            refresh the translation catalogs from the English; what is left
     cnn-course demo                              the demo class: submitted/ from demo/, its roster
     cnn-course roster FILE                       students into the gradebook from a CSV
     cnn-course grade ASSIGNMENT [ASSIGNMENT ...] [--jobs N] [--student ID ...] [--scheduler ADDR]
@@ -94,12 +96,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     rel = sub.add_parser(
         "release",
-        help="generate the student versions in release/ (all assignments by default)",
+        help="generate the student versions in release/ and each edition's (all assignments by default)",
         description="nbgrader generate_assignment for each assignment of source/: solutions and "
-        "hidden tests removed, the gradebook's points updated.",
+        "hidden tests removed, the gradebook's points updated. Then, for each edition in editions/<language>/: "
+        "its catalogs refreshed from the English, its source/ and config built from the course's and the "
+        "translations, and its release/ generated the same way (docs/translating.md).",
     )
     rel.add_argument("assignment", nargs="*", help="assignments (default: every folder of source/)")
+    rel.add_argument("--no-editions", action="store_true", help="the English release/ only")
     _common(rel)
+
+    tr = sub.add_parser(
+        "translations",
+        help="refresh the translation catalogs (.po) from the English and say what is left to translate",
+        description="For every edition (editions/<language>/): the grader's messages "
+        "(grader_utils/locale/<language>/LC_MESSAGES/grader.po) and each notebook's Markdown "
+        "(editions/<language>/locale/<assignment>/<notebook>.po) brought up to date with the English: new texts "
+        "untranslated, changed ones fuzzy (their old translation kept for the translator), vanished ones obsolete. "
+        "Exits 1 when something is left to translate.",
+    )
+    tr.add_argument("--check", action="store_true", help="only report, write nothing")
+    tr.add_argument("--list", action="store_true", help="list every untranslated or fuzzy text")
+    _common(tr)
 
     d = sub.add_parser(
         "demo",
@@ -251,18 +269,61 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _release(args: argparse.Namespace) -> int:
+def _generate(layout: CourseLayout, assignments: list[str], label: str = "") -> int:
     from .submission import _api
 
-    layout = CourseLayout(args.root, args.db_url)
     api = _api(layout.root, layout.db_url)
-    for assignment in args.assignment or layout.assignments():
-        print(f"== release {assignment}", flush=True)
+    for assignment in assignments:
+        print(f"== release {label}{assignment}", flush=True)
         result = api.generate_assignment(assignment, force=True)
         if not result["success"]:
             print(result.get("error") or result.get("log"))
             return 1
     return 0
+
+
+def _release(args: argparse.Namespace) -> int:
+    from .editions import build_edition, editions, refresh_catalogs
+
+    layout = CourseLayout(args.root, args.db_url)
+    assignments = args.assignment or layout.assignments()
+    if _generate(layout, assignments):
+        return 1
+    if args.no_editions:
+        return 0
+    languages = editions(layout.root)
+    if not languages:
+        return 0
+    todo = [r for r in refresh_catalogs(layout.root) if r.new or r.fuzzy or r.changed]
+    for report in todo:
+        print(f"== catalog {report.line(layout.root)}")
+    for language in languages:
+        edition = build_edition(layout.root, language)
+        for line in edition.lines(layout.root):
+            print(f"NOTE: {line} (translate it in the catalog: docs/translating.md)")
+        if _generate(layout.edition(language), assignments, f"{language}/"):
+            return 1
+    return 0
+
+
+def _translations(args: argparse.Namespace) -> int:
+    from .editions import refresh_catalogs
+
+    root = args.root.resolve()
+    reports = refresh_catalogs(root, write=not args.check)
+    left = 0
+    for report in reports:
+        print(report.line(root))
+        left += len(report.new) + len(report.fuzzy)
+        if args.list:
+            for text in report.new:
+                print("   untranslated:", text.replace("\n", " ")[:110])
+            for text in report.fuzzy:
+                print("   fuzzy:       ", text.replace("\n", " ")[:110])
+    if not reports:
+        print("no editions: editions/<language>/locale/ is where an edition's catalogs live (docs/translating.md)")
+    print(f"{left} text(s) to translate" if left else "every catalog is translated")
+    return 1 if left else 0
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -309,6 +370,7 @@ def _engine(args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "release": _release,
+    "translations": _translations,
     "demo": _demo,
     "roster": _roster,
     "grade": _grade,

@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from ..i18n import tr
 from .shapes import is_int
 
 __all__ = [
@@ -72,7 +73,7 @@ class CheckFailed(AssertionError):
     def _render_traceback_(self) -> list[str]:
         red, reset = "\x1b[0;31m", "\x1b[0m"
         lines = str(self).splitlines() or [""]
-        return [f"{red}Check failed:{reset} {lines[0]}", *lines[1:]]
+        return [f"{red}{tr('Check failed:')}{reset} {lines[0]}", *lines[1:]]
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ def _fail(expected: Any, got: Any, message: str, **details: Any) -> CheckResult:
 
 def _describe(value: Any) -> str:
     if isinstance(value, np.ndarray):
-        return f"an array of shape {value.shape} and dtype {value.dtype}"
+        return tr("an array of shape {shape} and dtype {dtype}", shape=value.shape, dtype=value.dtype)
     text = repr(value)
     return f"{type(value).__name__} {text if len(text) < 80 else text[:77] + '...'}"
 
@@ -132,7 +133,7 @@ def compare_arrays(
     got: Any,
     expected: np.ndarray,
     *,
-    what: str = "the output",
+    what: str | None = None,
     rtol: float = RTOL,
     atol: float = ATOL,
 ) -> CheckResult:
@@ -140,20 +141,27 @@ def compare_arrays(
 
     got:      whatever the student's function returned
     expected: np.ndarray from Keras
+    what:     how the message names the answer (default: "the output", in the reader's language)
     """
+    what = tr("the output") if what is None else what
     expected = np.asarray(expected)
     if type(got) is not np.ndarray:
         return _fail(
             expected.shape,
             _describe(got),
-            f"{what} should be a NumPy array (np.ndarray), but it is {_describe(got)}.",
+            tr("{what} should be a NumPy array (np.ndarray), but it is {got}.", what=what, got=_describe(got)),
             problem="type",
         )
     if got.shape != expected.shape:
         return _fail(
             expected.shape,
             got.shape,
-            f"{what} has shape {got.shape}; Keras gives shape {expected.shape}.",
+            tr(
+                "{what} has shape {got}; Keras gives shape {expected}.",
+                what=what,
+                got=got.shape,
+                expected=expected.shape,
+            ),
             problem="shape",
         )
     if got.dtype != expected.dtype:
@@ -161,10 +169,21 @@ def compare_arrays(
         return _fail(
             str(expected.dtype),
             str(got.dtype),
-            f"{what} has dtype {got.dtype}; Keras gives {expected.dtype}"
-            + (" (the values are right)" if values_ok else "")
-            + ". Keep the input's dtype, e.g. create the result with np.zeros(..., dtype=x.dtype) "
-            "or return result.astype(x.dtype).",
+            tr(
+                "{what} has dtype {got}; Keras gives {expected} (the values are right). Keep the input's dtype, "
+                "e.g. create the result with np.zeros(..., dtype=x.dtype) or return result.astype(x.dtype).",
+                what=what,
+                got=got.dtype,
+                expected=expected.dtype,
+            )
+            if values_ok
+            else tr(
+                "{what} has dtype {got}; Keras gives {expected}. Keep the input's dtype, e.g. create the result "
+                "with np.zeros(..., dtype=x.dtype) or return result.astype(x.dtype).",
+                what=what,
+                got=got.dtype,
+                expected=expected.dtype,
+            ),
             problem="dtype",
             values_ok=values_ok,
         )
@@ -175,8 +194,14 @@ def compare_arrays(
         return _fail(
             expected[index],
             got[index],
-            f"{what} has {int(bad.sum())} NaN or infinite value(s) where Keras has finite "
-            f"numbers, first at index {index} (value {_number(got[index])}).",
+            tr(
+                "{what} has {count} NaN or infinite value(s) where Keras has finite numbers, first at index "
+                "{index} (value {value}).",
+                what=what,
+                count=int(bad.sum()),
+                index=index,
+                value=_number(got[index]),
+            ),
             problem="nonfinite",
             index=index,
         )
@@ -188,8 +213,17 @@ def compare_arrays(
         return _fail(
             expected[index],
             got[index],
-            f"{what} has {len(wrong)} of {expected.size} values wrong (largest error {error:.3g}); "
-            f"first at index {index}: got {_number(got[index])}, Keras gives {_number(expected[index])}.",
+            tr(
+                "{what} has {wrong} of {size} values wrong (largest error {error:.3g}); first at index {index}: "
+                "got {got}, Keras gives {expected}.",
+                what=what,
+                wrong=len(wrong),
+                size=expected.size,
+                error=error,
+                index=index,
+                got=_number(got[index]),
+                expected=_number(expected[index]),
+            ),
             problem="values",
             index=index,
             count=len(wrong),
@@ -197,39 +231,72 @@ def compare_arrays(
     return CheckResult(True, expected.shape, got.shape)
 
 
-def _int_tuple_problem(got: Any, length: int | None) -> str | None:
+def _int_tuple_problem(got: Any, length: int | None, what: str) -> str | None:
     if not isinstance(got, tuple):
-        return f"should be a tuple of ints, but it is {_describe(got)}"
+        return tr("{what} should be a tuple of ints, but it is {got}.", got=_describe(got), what="{what}")
     if length is not None and len(got) != length:
-        return f"should have {length} entries, but it has {len(got)}: {got!r}"
+        return tr(
+            "{what} should have {length} entries, but it has {count}: {got}.",
+            length=length,
+            count=len(got),
+            got=repr(got),
+            what=what,
+        )
     for value in got:
         if not is_int(value):
-            hint = (
-                " (use // or int(...); math.ceil returns an int, np.ceil a float)"
-                if isinstance(value, (float, np.floating))
-                else ""
+            if isinstance(value, (float, np.floating)):
+                return tr(
+                    "{what} should contain only ints, but it contains {value} of type {type} (use // or int(...); "
+                    "math.ceil returns an int, np.ceil a float).",
+                    value=repr(value),
+                    type=type(value).__name__,
+                    what=what,
+                )
+            return tr(
+                "{what} should contain only ints, but it contains {value} of type {type}.",
+                value=repr(value),
+                type=type(value).__name__,
+                what=what,
             )
-            return f"should contain only ints, but it contains {value!r} of type {type(value).__name__}{hint}"
     return None
 
 
-def compare_int_tuple(got: Any, expected: tuple[int, ...], *, what: str = "the shape") -> CheckResult:
-    """Compare a shape-like answer (a tuple of ints) with the expected tuple."""
+def compare_int_tuple(got: Any, expected: tuple[int, ...], *, what: str | None = None) -> CheckResult:
+    """Compare a shape-like answer (a tuple of ints) with the expected tuple (``what``: how the message names
+    it, default "the shape")."""
+    what = tr("the shape") if what is None else what
     expected = tuple(int(v) for v in expected)
-    problem = _int_tuple_problem(got, len(expected))
+    problem = _int_tuple_problem(got, len(expected), what)
     if problem:
         kind = "length" if isinstance(got, tuple) and len(got) != len(expected) else "type"
-        return _fail(expected, _describe(got), f"{what} {problem}.", problem=kind)
+        return _fail(expected, _describe(got), problem, problem=kind)
     got = tuple(int(v) for v in got)
     if got != expected:
-        return _fail(expected, got, f"{what} is {got}; Keras gives {expected}.", problem="values")
+        return _fail(
+            expected,
+            got,
+            tr("{what} is {got}; Keras gives {expected}.", what=what, got=got, expected=expected),
+            problem="values",
+        )
     return CheckResult(True, expected, got)
 
 
-def compare_int(got: Any, expected: int, *, what: str = "the count") -> CheckResult:
-    """Compare an integer answer (e.g. a parameter count) with the expected int."""
+def compare_int(got: Any, expected: int, *, what: str | None = None) -> CheckResult:
+    """Compare an integer answer (e.g. a parameter count) with the expected int (``what``: how the message
+    names it, default "the count")."""
+    what = tr("the count") if what is None else what
     if not is_int(got):
-        return _fail(expected, _describe(got), f"{what} should be an int, but it is {_describe(got)}.", problem="type")
+        return _fail(
+            expected,
+            _describe(got),
+            tr("{what} should be an int, but it is {got}.", what=what, got=_describe(got)),
+            problem="type",
+        )
     if int(got) != int(expected):
-        return _fail(int(expected), int(got), f"{what} is {int(got)}; Keras gives {int(expected)}.", problem="values")
+        return _fail(
+            int(expected),
+            int(got),
+            tr("{what} is {got}; Keras gives {expected}.", what=what, got=int(got), expected=int(expected)),
+            problem="values",
+        )
     return CheckResult(True, int(expected), int(got))

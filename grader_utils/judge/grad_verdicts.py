@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ..i18n import tr
 from . import grad_feedback, grad_truth
 from .case import Case
 from .compare import ATOL, CONV_ATOL, CONV_RTOL, RTOL, CheckResult, compare_arrays
@@ -37,7 +38,7 @@ CONV_PARTS = ("dx", "dkernel", "dbias")
 
 def _describe(value: Any) -> str:
     text = repr(value)
-    return f"a {type(value).__name__} ({text if len(text) < 60 else text[:57] + '...'})"
+    return tr("a {type} ({value})", type=type(value).__name__, value=text if len(text) < 60 else text[:57] + "...")
 
 
 def _only_dtype(result: CheckResult) -> bool:
@@ -53,22 +54,30 @@ def compare_gradients(
     ``values_ok`` only when every wrong part is wrong by its dtype alone), ``parts`` (the names of
     the wrong parts) and ``part`` (the one whose message comes first)."""
     shapes = tuple(e.shape for e in expected)
-    what = f"a tuple ({', '.join(names)})"
+    parts = ", ".join(names)
     if type(got) is not tuple:
-        hint = f" Return {what}, e.g. `return {', '.join(names)}`." if isinstance(got, list) else ""
-        return CheckResult(
-            False,
-            shapes,
-            _describe(got),
-            f"The result should be {what}, but it is {_describe(got)}.{hint}",
-            {"problem": "type"},
+        message = (
+            tr(
+                "The result should be a tuple ({parts}), but it is {got}. Return a tuple ({parts}), e.g. "
+                "`return {parts}`.",
+                parts=parts,
+                got=_describe(got),
+            )
+            if isinstance(got, list)
+            else tr("The result should be a tuple ({parts}), but it is {got}.", parts=parts, got=_describe(got))
         )
+        return CheckResult(False, shapes, _describe(got), message, {"problem": "type"})
     if len(got) != len(names):
         return CheckResult(
             False,
             shapes,
             f"a tuple of {len(got)}",
-            f"The result should be {what} of {len(names)} arrays, but it has {len(got)} entries.",
+            tr(
+                "The result should be a tuple ({parts}) of {arrays} arrays, but it has {count} entries.",
+                parts=parts,
+                arrays=len(names),
+                count=len(got),
+            ),
             {"problem": "length"},
         )
     results = {n: compare_arrays(g, e, what=n, rtol=rtol, atol=atol) for n, g, e in zip(names, got, expected)}
@@ -83,7 +92,11 @@ def compare_gradients(
         details.update(problem="dtype", values_ok=True)
     lines = [results[n].message for n in [first] + [n for n in wrong if n != first]]
     if right:
-        lines.append(f"{' and '.join(right)} {'is' if len(right) == 1 else 'are'} right.")
+        lines.append(
+            tr("{part} is right.", part=right[0])
+            if len(right) == 1
+            else tr("{parts} are right.", parts=tr(" and ").join(right))
+        )
     return CheckResult(False, results[first].expected, results[first].got, "\n".join(lines), details)
 
 

@@ -20,6 +20,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from ..i18n import N_, tr
 from ..quiet import quiet_tensorflow, silenced_stderr
 from .compare import CheckResult
 from .models import (
@@ -149,7 +150,7 @@ def _weights(layer: Any, in_shape: tuple, out_shape: tuple) -> int | None:
     return None
 
 
-_BUILT_IN = "(use Keras' convolution, pooling and Dense layers)"
+_BUILT_IN = N_("(use Keras' convolution, pooling and Dense layers)")
 
 
 def model_size_problem(model_json: str) -> str | None:
@@ -159,12 +160,13 @@ def model_size_problem(model_json: str) -> str | None:
 
     keras = quiet_tensorflow()
     if not isinstance(model_json, str) or len(model_json) > MAX_MODEL_JSON:
-        return "the model's description is not valid or is too long"
+        return tr("the model's description is not valid or is too long")
     try:
         config = json.loads(model_json)
         if config.get("class_name") != "Sequential":
-            return (
-                f"the grader rebuilds keras.Sequential models only, and this is a {str(config.get('class_name'))[:40]}"
+            return tr(
+                "the grader rebuilds keras.Sequential models only, and this is a {kind}",
+                kind=str(config.get("class_name"))[:40],
             )
         layers = config["config"]["layers"]
         shape: tuple | None = tuple(config["config"].get("build_input_shape") or ()) or None
@@ -176,28 +178,34 @@ def model_size_problem(model_json: str) -> str | None:
                     shape = tuple(entry["config"].get("batch_shape") or entry["config"].get("batch_input_shape"))
                     continue
                 if name not in _WEIGHTLESS and name not in _WEIGHTED:
-                    return f"the grader does not rebuild {name[:40]} layers {_BUILT_IN}"
+                    return tr(
+                        "the grader does not rebuild {kind} layers {advice}", kind=name[:40], advice=tr(_BUILT_IN)
+                    )
                 # without its build_config a layer is made, not built: no weights are allocated
                 layer = keras.layers.deserialize({k: v for k, v in entry.items() if k != "build_config"})
                 if shape is None:
-                    return "the model has no input shape (start it with keras.Input(shape=...))"
+                    return tr("the model has no input shape (start it with keras.Input(shape=...))")
                 out = tuple(layer.compute_output_shape(shape))
                 if name not in _WEIGHTLESS:
                     count = _weights(layer, shape, out)
                     if count is None:
-                        return f"the grader does not rebuild {name} layers {_BUILT_IN}"
+                        return tr("the grader does not rebuild {kind} layers {advice}", kind=name, advice=tr(_BUILT_IN))
                     params += count
                 activations += math.prod(int(d or 1) for d in out[1:])
                 if params > MAX_MODEL_PARAMS or activations > MAX_MODEL_ACTIVATIONS:
-                    return (
-                        f"it is far too large to train here ({params:,} weights, {activations:,} output values "
-                        f"per image by layer {len(layers)}; the grader stops at {MAX_MODEL_PARAMS:,} and "
-                        f"{MAX_MODEL_ACTIVATIONS:,})"
+                    return tr(
+                        "it is far too large to train here ({params:,} weights, {activations:,} output values per "
+                        "image by layer {layers}; the grader stops at {max_params:,} and {max_activations:,})",
+                        params=params,
+                        activations=activations,
+                        layers=len(layers),
+                        max_params=MAX_MODEL_PARAMS,
+                        max_activations=MAX_MODEL_ACTIVATIONS,
                     )
                 shape = out
     except Exception as exc:  # noqa: BLE001  (malformed configuration)
         first = str(exc).splitlines()[0][:160] if str(exc) else ""
-        return f"its description could not be read ({type(exc).__name__}: {first})"
+        return tr("its description could not be read ({error})", error=f"{type(exc).__name__}: {first}")
     return None
 
 
@@ -214,7 +222,7 @@ def rebuild(model_json: str) -> Any:
 
 def _rebuilt(value: Any, name: str) -> tuple[Any, CheckResult | None]:
     if not isinstance(value, dict) or not isinstance(value.get("model_json"), str):
-        return None, CheckResult(False, None, None, f"{name} did not return a Keras model.")
+        return None, CheckResult(False, None, None, tr("{name} did not return a Keras model.", name=name))
     try:
         return rebuild(value["model_json"]), None
     except Exception as exc:  # unknown layer classes, Lambda layers, malformed JSON
@@ -222,9 +230,12 @@ def _rebuilt(value: Any, name: str) -> tuple[Any, CheckResult | None]:
             False,
             None,
             None,
-            f"{name}: the grader could not rebuild your model from its description "
-            f"({type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}). "
-            f"Use Keras' built-in layers only (no Lambda or custom layers).",
+            tr(
+                "{name}: the grader could not rebuild your model from its description ({error}). Use Keras' "
+                "built-in layers only (no Lambda or custom layers).",
+                name=name,
+                error=f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}",
+            ),
         )
 
 
@@ -235,7 +246,12 @@ def _compiled(value: Any) -> tuple[Any, CheckResult | None]:
     if value.get("compile_config") is None:
         return None, problems_result(
             "compile_model",
-            [f"compile_model should return the compiled model, but it returned {str(value.get('returned'))[:60]}"],
+            [
+                tr(
+                    "compile_model should return the compiled model, but it returned {type}",
+                    type=str(value.get("returned"))[:60],
+                )
+            ],
             "",
         )
     try:
@@ -244,7 +260,12 @@ def _compiled(value: Any) -> tuple[Any, CheckResult | None]:
     except Exception as exc:
         return None, problems_result(
             "compile_model",
-            [f"its compile settings could not be restored ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})"],
+            [
+                tr(
+                    "its compile settings could not be restored ({error})",
+                    error=f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:200]}",
+                )
+            ],
             "",
         )
     return model, None

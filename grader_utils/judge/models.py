@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ..i18n import tr
 from ..quiet import quiet_tensorflow, silenced_stderr
 from . import truth
 from .compare import CheckResult
@@ -52,9 +53,11 @@ def _input_shape(model: Any) -> tuple | None:
 def _is_sequential(model: Any) -> str | None:
     keras = quiet_tensorflow()
     if not isinstance(model, keras.Sequential):
-        return f"the function should return a keras.Sequential model, but it returned {type(model).__name__}"
+        return tr(
+            "the function should return a keras.Sequential model, but it returned {type}", type=type(model).__name__
+        )
     if _input_shape(model) is None:
-        return "the model has no input shape yet: start it with keras.Input(shape=...)"
+        return tr("the model has no input shape yet: start it with keras.Input(shape=...)")
     return None
 
 
@@ -65,27 +68,53 @@ def lesson_model_problems(model: Any) -> list[str]:
         return [problem]
     problems = []
     if _input_shape(model) != (None, *LESSON_INPUT_SHAPE):
-        problems.append(f"input: expected shape {(None, *LESSON_INPUT_SHAPE)}, got {_input_shape(model)}")
+        problems.append(
+            tr(
+                "input: expected shape {expected}, got {got}",
+                expected=(None, *LESSON_INPUT_SHAPE),
+                got=_input_shape(model),
+            )
+        )
     expected = truth.build_sequential(LESSON_INPUT_SHAPE, LESSON_MODEL)
     got_layers, exp_layers = list(model.layers), list(expected.layers)
     if len(got_layers) != len(exp_layers):
         problems.append(
-            f"expected {len(exp_layers)} layers "
-            f"({', '.join(type(layer).__name__ for layer in exp_layers)}), got {len(got_layers)} "
-            f"({', '.join(type(layer).__name__ for layer in got_layers)})"
+            tr(
+                "expected {expected} layers ({expected_layers}), got {got} ({got_layers})",
+                expected=len(exp_layers),
+                expected_layers=", ".join(type(layer).__name__ for layer in exp_layers),
+                got=len(got_layers),
+                got_layers=", ".join(type(layer).__name__ for layer in got_layers),
+            )
         )
     for i, (g, e) in enumerate(zip(got_layers, exp_layers), start=1):
         if type(g).__name__ != type(e).__name__:
-            problems.append(f"layer {i}: expected {type(e).__name__}, got {type(g).__name__}")
+            problems.append(
+                tr(
+                    "layer {number}: expected {expected}, got {got}",
+                    number=i,
+                    expected=type(e).__name__,
+                    got=type(g).__name__,
+                )
+            )
             continue
         gc, ec = g.get_config(), e.get_config()
         for key in COMPARED:
             if key in ec and _norm(gc.get(key)) != _norm(ec[key]):
                 problems.append(
-                    f"layer {i} ({type(e).__name__}): expected {key} {_norm(ec[key])!r}, got {_norm(gc.get(key))!r}"
+                    tr(
+                        "layer {number} ({kind}): expected {key} {expected}, got {got}",
+                        number=i,
+                        kind=type(e).__name__,
+                        key=key,
+                        expected=repr(_norm(ec[key])),
+                        got=repr(_norm(gc.get(key))),
+                    )
                 )
     if not problems and model.count_params() != expected.count_params():
-        problems.append(f"expected {expected.count_params()} parameters, got {model.count_params()}")
+        problems.append(
+            tr("expected {expected} parameters, got {got}", expected=expected.count_params(), got=model.count_params())
+        )
     return problems
 
 
@@ -103,33 +132,49 @@ def cifar_model_problems(
     problems = []
     if _input_shape(model) != (None, *input_shape):
         problems.append(
-            f"the input shape should be {(None, *tuple(input_shape))} (from the input_shape argument), "
-            f"got {_input_shape(model)}"
+            tr(
+                "the input shape should be {expected} (from the input_shape argument), got {got}",
+                expected=(None, *tuple(input_shape)),
+                got=_input_shape(model),
+            )
         )
     if len(_layers_of(model, "Conv2D")) < 2:
-        problems.append("it needs at least two Conv2D layers")
+        problems.append(tr("it needs at least two Conv2D layers"))
     if len(_layers_of(model, "MaxPooling2D", "AveragePooling2D")) < 2:
-        problems.append("it needs at least two pooling layers (MaxPooling2D or AveragePooling2D)")
+        problems.append(tr("it needs at least two pooling layers (MaxPooling2D or AveragePooling2D)"))
     if not _layers_of(model, "Flatten", "GlobalAveragePooling2D", "GlobalMaxPooling2D"):
-        problems.append("it needs Flatten (or global pooling) between the convolutional part and the Dense layers")
+        problems.append(tr("it needs Flatten (or global pooling) between the convolutional part and the Dense layers"))
     last = model.layers[-1] if model.layers else None
     if last is None or type(last).__name__ != "Dense":
-        problems.append(f'the last layer should be Dense(num_classes, activation="softmax"), got {type(last).__name__}')
+        problems.append(
+            tr('the last layer should be Dense(num_classes, activation="softmax"), got {got}', got=type(last).__name__)
+        )
     else:
         config = last.get_config()
         if config["units"] != num_classes:
             problems.append(
-                f"the last Dense layer should have num_classes = {num_classes} units, got {config['units']}"
+                tr(
+                    "the last Dense layer should have num_classes = {expected} units, got {got}",
+                    expected=num_classes,
+                    got=config["units"],
+                )
             )
         if _norm(config.get("activation")) != "softmax":
             problems.append(
-                f"the last layer outputs logits (activation {_norm(config.get('activation'))!r}): "
-                f'add activation="softmax" so that it outputs class probabilities'
+                tr(
+                    'the last layer outputs logits (activation {activation}): add activation="softmax" so that it '
+                    "outputs class probabilities",
+                    activation=repr(_norm(config.get("activation"))),
+                )
             )
     if max_params is not None and model.count_params() > max_params:
         problems.append(
-            f"it has {model.count_params():,} parameters, more than the limit of {max_params:,}: "
-            f"use fewer filters/units, or more pooling before Flatten"
+            tr(
+                "it has {count:,} parameters, more than the limit of {limit:,}: use fewer filters/units, or more "
+                "pooling before Flatten",
+                count=model.count_params(),
+                limit=max_params,
+            )
         )
     if not problems:
         x = np.random.default_rng(0).uniform(size=(2, *input_shape)).astype(np.float32)
@@ -137,8 +182,12 @@ def cifar_model_problems(
             y = np.asarray(model(x))
         if y.shape != (2, num_classes) or not np.allclose(y.sum(axis=1), 1.0, atol=1e-4):
             problems.append(
-                f"on two random images the model returned shape {y.shape} whose rows do not sum "
-                f"to 1; expected ({2}, {num_classes}) probabilities"
+                tr(
+                    "on two random images the model returned shape {shape} whose rows do not sum to 1; expected "
+                    "{expected} probabilities",
+                    shape=y.shape,
+                    expected=(2, num_classes),
+                )
             )
     return problems
 
@@ -154,14 +203,14 @@ def compile_problems(model: Any) -> list[str]:
     """Is ``model`` compiled for integer labels and softmax outputs, reporting accuracy?"""
     keras = quiet_tensorflow()
     if not isinstance(model, keras.Model):
-        return [f"compile_model should return the compiled model, but it returned {type(model).__name__}"]
+        return [tr("compile_model should return the compiled model, but it returned {type}", type=type(model).__name__)]
     if getattr(model, "optimizer", None) is None or not getattr(model, "compiled", True):
-        return ["the model is not compiled: call model.compile(optimizer=..., loss=..., metrics=[...])"]
+        return [tr("the model is not compiled: call model.compile(optimizer=..., loss=..., metrics=[...])")]
     loss_name = _loss_name(model)
     hint = ""
     if "categorical_crossentropy" in str(loss_name) and "sparse" not in str(loss_name):
-        hint = (
-            " The labels are integers (0..9), one per image; categorical_crossentropy expects one-hot "
+        hint = " " + tr(
+            "The labels are integers (0..9), one per image; categorical_crossentropy expects one-hot "
             'vectors. Use loss="sparse_categorical_crossentropy"'
         )
     n_classes = int(model.outputs[0].shape[-1])
@@ -173,39 +222,50 @@ def compile_problems(model: Any) -> list[str]:
             results = model.evaluate(x, y, verbose=0, return_dict=True)
             probs = np.asarray(model.predict(x, verbose=0))
     except Exception as exc:
-        hint = hint or (' With integer labels and softmax outputs, use loss="sparse_categorical_crossentropy".')
-        return [
-            f"evaluating the compiled model on integer labels failed ({type(exc).__name__}: "
-            f"{str(exc).splitlines()[0][:200]}).{hint}".rstrip(".")
-        ]
+        hint = hint or " " + tr('With integer labels and softmax outputs, use loss="sparse_categorical_crossentropy".')
+        failed = tr(
+            "evaluating the compiled model on integer labels failed ({error}).",
+            error=f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:200]}",
+        )
+        return [f"{failed}{hint}".rstrip(".")]
     problems = []
     if not any("acc" in k for k in results):
-        problems.append(f'it does not report accuracy (it reports {sorted(results)}): add metrics=["accuracy"]')
+        problems.append(
+            tr('it does not report accuracy (it reports {metrics}): add metrics=["accuracy"]', metrics=sorted(results))
+        )
     expected = float(np.mean(keras.losses.sparse_categorical_crossentropy(y, probs)))
     got = float(results.get("loss", np.nan))
     if not np.isclose(got, expected, rtol=1e-3, atol=1e-4):
-        extra = hint or (
-            " If you wrote from_logits=True: this model ends in softmax, so its outputs are probabilities, not logits."
+        extra = hint or " " + (
+            tr(
+                "If you wrote from_logits=True: this model ends in softmax, so its outputs are probabilities, "
+                "not logits."
+            )
             if "sparse" in str(loss_name)
-            else ' Use loss="sparse_categorical_crossentropy" for integer labels and softmax outputs.'
+            else tr('Use loss="sparse_categorical_crossentropy" for integer labels and softmax outputs.')
         )
-        problems.append(
-            f"its loss on 16 images is {got:.4f}, but sparse categorical cross-entropy of its "
-            f"predictions is {expected:.4f}.{extra}".rstrip(".")
+        wrong = tr(
+            "its loss on 16 images is {got:.4f}, but sparse categorical cross-entropy of its predictions is "
+            "{expected:.4f}.",
+            got=got,
+            expected=expected,
         )
+        problems.append(f"{wrong}{extra}".rstrip("."))
     return problems
 
 
 def problems_result(name: str, problems: list[str], passed_text: str) -> CheckResult:
     if problems:
         return CheckResult(False, None, None, f"{name}: " + "; ".join(problems) + ".")
-    return CheckResult(True, None, None, f"PASSED {name}: {passed_text}")
+    return CheckResult(True, None, None, tr("PASSED {name}: {what}", name=name, what=passed_text))
 
 
 def lesson_model_result(model: Any) -> CheckResult:
     """Verdict on the model ``build_lesson_model()`` returned."""
     problems = lesson_model_problems(model)
-    return problems_result("build_lesson_model", problems, "every layer matches the lesson's model (832 parameters).")
+    return problems_result(
+        "build_lesson_model", problems, tr("every layer matches the lesson's model (832 parameters).")
+    )
 
 
 def second_call_result(second: CheckResult) -> CheckResult:
@@ -213,12 +273,15 @@ def second_call_result(second: CheckResult) -> CheckResult:
     call must return the lesson's model (the grader judges what the calls return, not whether they
     are distinct Python objects, which it cannot see)."""
     if second.passed:
-        return CheckResult(True, None, None, "PASSED build_lesson_model: every call returns the lesson's model.")
+        return CheckResult(True, None, None, tr("PASSED build_lesson_model: every call returns the lesson's model."))
     return CheckResult(
         False,
         second.expected,
         second.got,
-        "The second call of build_lesson_model() did not return the lesson's model: " + second.message,
+        tr(
+            "The second call of build_lesson_model() did not return the lesson's model: {message}",
+            message=second.message,
+        ),
     )
 
 
@@ -230,7 +293,7 @@ def cifar_model_result(model: Any, input_shape: tuple[int, ...] = (32, 32, 3), n
     return problems_result(
         f"build_cifar_model(input_shape={tuple(input_shape)}, num_classes={num_classes})",
         problems,
-        f"a valid classifier with {getattr(model, 'count_params', lambda: 0)():,} parameters.",
+        tr("a valid classifier with {count:,} parameters.", count=getattr(model, "count_params", lambda: 0)()),
     )
 
 
@@ -256,5 +319,5 @@ def compile_result(compiled: Any) -> CheckResult:
     return problems_result(
         "compile_model",
         compile_problems(compiled),
-        "compiled for integer labels and softmax outputs, reporting accuracy.",
+        tr("compiled for integer labels and softmax outputs, reporting accuracy."),
     )

@@ -14,8 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from ..i18n import tr
 from . import truth
-from .hints import HINTS
+from .hints import hint as hint_text
 from .shape_feedback import diagnose_conv_shape, diagnose_pool_shape
 from .shapes import as_pair
 
@@ -26,7 +27,7 @@ __all__ = ["diagnose_sequential_shapes", "diagnose_sequential_params", "receptiv
 
 
 def _layer_text(index: int, kind: str) -> str:
-    return f"layer {index + 1} ({kind})"
+    return tr("layer {number} ({kind})", number=index + 1, kind=kind)
 
 
 def diagnose_sequential_shapes(
@@ -42,7 +43,12 @@ def diagnose_sequential_shapes(
     for i, ((kind, kwargs), g, e) in enumerate(zip(layers, got, expected)):
         g_tuple = tuple(g) if isinstance(g, (tuple, list)) else g
         if g_tuple != e:
-            where = f"The first wrong shape is {_layer_text(i, kind)}: got {g_tuple}, Keras gives {e}."
+            where = tr(
+                "The first wrong shape is {layer}: got {got}, Keras gives {expected}.",
+                layer=_layer_text(i, kind),
+                got=g_tuple,
+                expected=e,
+            )
             hint = None
             if kind == "conv2d" and len(previous) == 3:
                 hint = diagnose_conv_shape(
@@ -59,7 +65,7 @@ def diagnose_sequential_shapes(
                     e,
                 )
             elif kind == "dense" and len(previous) > 1:
-                hint = HINTS["dense_on_last_axis"]
+                hint = hint_text("dense_on_last_axis")
             return where + (" " + hint if hint else "")
         previous = e
     return None
@@ -80,20 +86,25 @@ def diagnose_sequential_params(
     inputs = [tuple(input_shape)] + list(shapes[:-1])
     for i, ((kind, kwargs), g, e, inp) in enumerate(zip(layers, got, expected, inputs)):
         if g != e:
-            where = f"The first wrong count is {_layer_text(i, kind)}: got {g}, Keras gives {e}."
+            where = tr(
+                "The first wrong count is {layer}: got {got}, Keras gives {expected}.",
+                layer=_layer_text(i, kind),
+                got=g,
+                expected=e,
+            )
             hint = None
             if kind in ("conv2d", "dense"):
                 units = kwargs["filters"] if kind == "conv2d" else kwargs["units"]
                 if g == e - units:
-                    hint = HINTS["params_no_bias"]
+                    hint = hint_text("params_no_bias")
                 elif kind == "conv2d":
                     kh, kw = as_pair(kwargs["kernel_size"])
                     if g in (kh * kw * units + units, kh * kw * units):
-                        hint = HINTS["conv_params_no_channels"]
+                        hint = hint_text("conv_params_no_channels")
                 elif kind == "dense" and len(inp) > 1 and g == int(np.prod(inp)) * units + units:
-                    hint = HINTS["dense_on_last_axis"]
+                    hint = hint_text("dense_on_last_axis")
             elif e == 0:
-                hint = HINTS["params_in_pool"]
+                hint = hint_text("params_in_pool")
             return where + (" " + hint if hint else "")
     return None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..i18n import tr
 from . import hints
 from .compare import DTYPE_SHARE_TEXT, CheckResult
 
@@ -45,24 +46,45 @@ class SuiteReport:
     def message(self) -> str:
         """One line when passed; otherwise the count, one wrong case and the likely cause."""
         if self.passed:
-            return f"PASSED {self.name}: all {self.total} {self.suite} cases match Keras."
+            return tr(
+                "PASSED {name}: all {total} {suite} cases match Keras.",
+                name=self.name,
+                total=self.total,
+                suite=self.suite,
+            )
         if self.rule_broken:
             return self.failures[0][1].message
         key, explained = self.likely_cause()
         call, shown = self.failures[0]
         if self.only_dtype:
-            return (
-                f"{self.name}: right values, wrong dtype in {len(self.failures)} of {self.total} {self.suite} "
-                f"cases.\nWrong case: {call}\n{shown.message}\nWhen graded, a test whose only fault is the "
-                f"dtype keeps {DTYPE_SHARE_TEXT} of its points: fix the dtype to get them all."
+            return tr(
+                "{name}: right values, wrong dtype in {wrong} of {total} {suite} cases.\nWrong case: {call}\n"
+                "{message}\nWhen graded, a test whose only fault is the dtype keeps {share} of its points: fix the "
+                "dtype to get them all.",
+                name=self.name,
+                wrong=len(self.failures),
+                total=self.total,
+                suite=self.suite,
+                call=call,
+                message=shown.message,
+                share=DTYPE_SHARE_TEXT,
             )
         if key is not None:
             call, shown = next((c, r) for c, r in self.failures if key in r.details.get("hints", []))
-        text = (
-            f"{self.name}: {len(self.failures)} of {self.total} {self.suite} cases are wrong.\n"
-            f"Wrong case: {call}\n{shown.message}"
+        text = tr(
+            "{name}: {wrong} of {total} {suite} cases are wrong.\nWrong case: {call}\n{message}",
+            name=self.name,
+            wrong=len(self.failures),
+            total=self.total,
+            suite=self.suite,
+            call=call,
+            message=shown.message,
         )
         if key is not None:
-            share = "all of them" if explained == len(self.failures) else f"{explained} of them"
-            text += f"\nLikely cause ({share}): {hints.HINTS[key]}"
+            if explained == len(self.failures):
+                text += "\n" + tr("Likely cause (all of them): {hint}", hint=hints.hint(key))
+            else:
+                text += "\n" + tr(
+                    "Likely cause ({explained} of them): {hint}", explained=explained, hint=hints.hint(key)
+                )
         return text

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ..i18n import tr
 from .case import Case
 from .shapes import as_pair, same_padding_amounts
 
@@ -65,11 +66,30 @@ def time_limit(case: Case) -> float:
 def slow_message(name: str, seconds: float, case: Case, limit: float, finished: bool = True) -> str:
     """What a student reads when a vectorized exercise is as slow as a loop over pixels (``finished``
     False: the call was stopped after ``seconds``, already well over the limit)."""
-    took = f"{name} took {seconds:.2f} s" if finished else f"{name} did not finish within {seconds:g} s"
-    return (
-        f"{took} on {case.call_text(name)}; the limit is {limit:.2f} s "
-        f"({TIME_FACTOR:g} times what whole-array NumPy takes on this machine, at least {TIME_FLOOR:g} s). "
-        f"That is the speed of a Python loop over the output pixels. Vectorize it: loop at most over the "
-        f"kernel offsets (kh * kw steps) and let NumPy do each step on whole arrays (slicing, einsum, "
-        f"tensordot, sliding_window_view)."
+    values = {
+        "name": name,
+        "seconds": seconds,
+        "call": case.call_text(name),
+        "limit": limit,
+        "factor": TIME_FACTOR,
+        "floor": TIME_FLOOR,
+    }
+    advice = tr(
+        "That is the speed of a Python loop over the output pixels. Vectorize it: loop at most over the kernel "
+        "offsets (kh * kw steps) and let NumPy do each step on whole arrays (slicing, einsum, tensordot, "
+        "sliding_window_view)."
     )
+    took = (
+        tr(
+            "{name} took {seconds:.2f} s on {call}; the limit is {limit:.2f} s ({factor:g} times what whole-array "
+            "NumPy takes on this machine, at least {floor:g} s).",
+            **values,
+        )
+        if finished
+        else tr(
+            "{name} did not finish within {seconds:g} s on {call}; the limit is {limit:.2f} s ({factor:g} times "
+            "what whole-array NumPy takes on this machine, at least {floor:g} s).",
+            **values,
+        )
+    )
+    return f"{took} {advice}"

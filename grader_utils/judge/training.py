@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..datasets import make_synthetic
+from ..i18n import tr
 from ..quiet import quiet_tensorflow, silenced_stderr
 from .compare import CheckResult
 
@@ -94,43 +95,59 @@ def training_run(
 
 def _training_problem(run: TrainingRun) -> str | None:
     """Why ``run`` fails the graded training check, with the likely cause, or None."""
-    budget = (
-        f"after {TRAINING_EPOCHS} epochs on {TRAINING_N_TRAIN:,} synthetic images the model reaches "
-        f"{run.accuracy:.1%} test accuracy (untrained: {run.untrained_accuracy:.1%}; chance: 10%)"
+    budget = tr(
+        "after {epochs} epochs on {images:,} synthetic images the model reaches {accuracy:.1%} test accuracy "
+        "(untrained: {untrained:.1%}; chance: 10%)",
+        epochs=TRAINING_EPOCHS,
+        images=TRAINING_N_TRAIN,
+        accuracy=run.accuracy,
+        untrained=run.untrained_accuracy,
     )
     if not run.finite:
-        return (
-            f"{budget}, and its outputs are no longer numbers (NaN or infinity): training diverged. "
-            f"The usual cause is a learning rate far too large (Adam's default, 0.001, works)"
+        return tr(
+            "{budget}, and its outputs are no longer numbers (NaN or infinity): training diverged. The usual cause "
+            "is a learning rate far too large (Adam's default, 0.001, works)",
+            budget=budget,
         )
     if not run.probabilities:
-        return (
-            f"{budget}, and its outputs are not probabilities (they are not all >= 0 with rows that add "
-            f'up to 1): the last layer needs activation="softmax" for this loss'
+        return tr(
+            "{budget}, and its outputs are not probabilities (they are not all >= 0 with rows that add up to 1): "
+            'the last layer needs activation="softmax" for this loss',
+            budget=budget,
         )
     if run.accuracy >= TRAINING_THRESHOLD:
         return None
     tolerance = 0.02 * max(abs(run.loss_before), 1e-6)
-    change = f"({run.loss_before:.3f} before training, {run.loss_after:.3f} in the last epoch)"
+    change = tr(
+        "({before:.3f} before training, {after:.3f} in the last epoch)", before=run.loss_before, after=run.loss_after
+    )
     if run.trainable_weights == 0:
-        cause = "the model has no trainable weights (trainable=False), so training cannot change it"
+        cause = tr("the model has no trainable weights (trainable=False), so training cannot change it")
     elif not np.isfinite(run.loss_after) or run.loss_after > run.loss_before + tolerance:
-        cause = (
-            f"the training loss went up {change}: the usual cause is a learning rate far too large "
-            f"(Adam's default, 0.001, works)"
+        cause = tr(
+            "the training loss went up {change}: the usual cause is a learning rate far too large "
+            "(Adam's default, 0.001, works)",
+            change=change,
         )
     elif run.loss_after >= run.loss_before - tolerance:
-        cause = (
-            f"the training loss hardly changed {change}: check that the layers are trainable and that the "
-            f"learning rate is not far too small (Adam's default, 0.001, works)"
+        cause = tr(
+            "the training loss hardly changed {change}: check that the layers are trainable and that the "
+            "learning rate is not far too small (Adam's default, 0.001, works)",
+            change=change,
         )
     else:
-        cause = (
-            f"the training loss went down {change}, but too slowly: check the learning rate (Adam's "
-            f"default, 0.001, works) and that the model is not too small to learn (a few filters per "
-            f"Conv2D layer are too few)"
+        cause = tr(
+            "the training loss went down {change}, but too slowly: check the learning rate (Adam's "
+            "default, 0.001, works) and that the model is not too small to learn (a few filters per "
+            "Conv2D layer are too few)",
+            change=change,
         )
-    return f"{budget}; at least {TRAINING_THRESHOLD:.0%} is needed. {cause}"
+    return tr(
+        "{budget}; at least {threshold:.0%} is needed. {cause}",
+        budget=budget,
+        threshold=TRAINING_THRESHOLD,
+        cause=cause,
+    )
 
 
 def training_result(build: Callable[..., Any], compile_fn: Callable[[Any], Any], seed: int = 0) -> CheckResult:
@@ -140,7 +157,7 @@ def training_result(build: Callable[..., Any], compile_fn: Callable[[Any], Any],
         run = training_run(build, compile_fn, seed=seed)
     except NotImplementedError:
         raise NotImplementedError(
-            "build_cifar_model or compile_model is not implemented yet: write both before the graded training run."
+            tr("build_cifar_model or compile_model is not implemented yet: write both before the graded training run.")
         ) from None
     except Exception as exc:
         first_line = (str(exc).splitlines() or [""])[0][:200]
@@ -148,9 +165,12 @@ def training_result(build: Callable[..., Any], compile_fn: Callable[[Any], Any],
             False,
             None,
             None,
-            f"check_training: training the model from build_cifar_model, compiled by compile_model, "
-            f"failed ({type(exc).__name__}: {first_line}). The exercises above show what to fix; "
-            f"with integer labels the loss must be sparse_categorical_crossentropy.",
+            tr(
+                "check_training: training the model from build_cifar_model, compiled by compile_model, failed "
+                "({error}). The exercises above show what to fix; with integer labels the loss must be "
+                "sparse_categorical_crossentropy.",
+                error=f"{type(exc).__name__}: {first_line}",
+            ),
         )
     problem = _training_problem(run)
     if problem:
@@ -159,6 +179,11 @@ def training_result(build: Callable[..., Any], compile_fn: Callable[[Any], Any],
         True,
         TRAINING_THRESHOLD,
         run.accuracy,
-        f"PASSED check_training: {run.accuracy:.1%} test accuracy on the synthetic data after "
-        f"{TRAINING_EPOCHS} epochs (needed: {TRAINING_THRESHOLD:.0%}, chance: 10%).",
+        tr(
+            "PASSED check_training: {accuracy:.1%} test accuracy on the synthetic data after {epochs} epochs "
+            "(needed: {threshold:.0%}, chance: 10%).",
+            accuracy=run.accuracy,
+            epochs=TRAINING_EPOCHS,
+            threshold=TRAINING_THRESHOLD,
+        ),
     )

@@ -16,7 +16,7 @@ import numpy as np
 
 from . import truth
 from .compare import ATOL, RTOL
-from .hints import HINTS, first_hint
+from .hints import first_hint, hint
 from .shape_feedback import pool_shape_hints
 from .shapes import as_pair, same_pads
 
@@ -123,7 +123,7 @@ def diagnose_pool_values(
     got: the student's array; expected: Keras' array. Returns a hint or ``None``."""
     keys = pool_value_hints(kind, args, kwargs, got, expected)
     if keys[:2] == ["average_counts_padding", "same_extra_top_left"]:
-        return HINTS["average_counts_padding"] + " " + HINTS["same_extra_top_left"]
+        return hint("average_counts_padding") + " " + hint("same_extra_top_left")
     return first_hint(keys)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ..i18n import tr
 from . import shape_feedback, stack_feedback, truth, value_feedback
 from .case import Case
 from .compare import CONV_ATOL, CONV_RTOL, CheckResult, compare_arrays, compare_int, compare_int_tuple
@@ -39,7 +40,7 @@ def _safe(hints: Callable[[], list[str]]) -> list[str]:
 
 def verdict_conv2d_output_shape(case: Case, got: Any) -> CheckResult:
     expected = truth.conv2d_output_shape(*case.args, **case.kwargs)
-    result = compare_int_tuple(got, expected, what="The returned shape")
+    result = compare_int_tuple(got, expected, what=tr("The returned shape"))
     if result.passed:
         return result
     return _with_hints(result, _safe(lambda: shape_feedback.conv_shape_hints(case.args, case.kwargs, got, expected)))
@@ -47,7 +48,7 @@ def verdict_conv2d_output_shape(case: Case, got: Any) -> CheckResult:
 
 def verdict_pool2d_output_shape(case: Case, got: Any) -> CheckResult:
     expected = truth.pool2d_output_shape(*case.args, **case.kwargs)
-    result = compare_int_tuple(got, expected, what="The returned shape")
+    result = compare_int_tuple(got, expected, what=tr("The returned shape"))
     if result.passed:
         return result
     return _with_hints(result, _safe(lambda: shape_feedback.pool_shape_hints(case.args, case.kwargs, got, expected)))
@@ -55,7 +56,7 @@ def verdict_pool2d_output_shape(case: Case, got: Any) -> CheckResult:
 
 def _verdict_pool(kind: str, case: Case, got: Any) -> CheckResult:
     expected = truth.pool2d(case.args[0], kind, *case.args[1:], **case.kwargs)
-    result = compare_arrays(got, expected, what="The returned array")
+    result = compare_arrays(got, expected, what=tr("The returned array"))
     if result.passed or result.details.get("problem") in ("type", "dtype"):
         return result
     return _with_hints(
@@ -73,7 +74,7 @@ def verdict_average_pool2d(case: Case, got: Any) -> CheckResult:
 
 def verdict_dense_param_count(case: Case, got: Any) -> CheckResult:
     expected = truth.dense_param_count(*case.args)
-    result = compare_int(got, expected, what="The parameter count")
+    result = compare_int(got, expected, what=tr("The parameter count"))
     if result.passed or result.details.get("problem") == "type":
         return result
     input_shape, units = case.args
@@ -83,7 +84,7 @@ def verdict_dense_param_count(case: Case, got: Any) -> CheckResult:
 
 def verdict_conv2d_param_count(case: Case, got: Any) -> CheckResult:
     expected = truth.conv2d_param_count(*case.args)
-    result = compare_int(got, expected, what="The parameter count")
+    result = compare_int(got, expected, what=tr("The parameter count"))
     if result.passed or result.details.get("problem") == "type":
         return result
     c_in, filters, kernel_size = case.args
@@ -98,7 +99,7 @@ def verdict_conv2d_param_count(case: Case, got: Any) -> CheckResult:
 
 def verdict_correlate2d(case: Case, got: Any) -> CheckResult:
     expected = truth.correlate2d(*case.args)
-    result = compare_arrays(got, expected, what="The returned array", rtol=CONV_RTOL, atol=CONV_ATOL)
+    result = compare_arrays(got, expected, what=tr("The returned array"), rtol=CONV_RTOL, atol=CONV_ATOL)
     if result.passed or result.details.get("problem") in ("type", "dtype"):
         return result
     return _with_hints(
@@ -108,7 +109,7 @@ def verdict_correlate2d(case: Case, got: Any) -> CheckResult:
 
 def verdict_conv2d(case: Case, got: Any) -> CheckResult:
     expected = truth.conv2d(*case.args, **case.kwargs)
-    result = compare_arrays(got, expected, what="The returned array", rtol=CONV_RTOL, atol=CONV_ATOL)
+    result = compare_arrays(got, expected, what=tr("The returned array"), rtol=CONV_RTOL, atol=CONV_ATOL)
     if result.passed or result.details.get("problem") in ("type", "dtype"):
         return result
     return _with_hints(
@@ -120,7 +121,7 @@ def verdict_conv2d(case: Case, got: Any) -> CheckResult:
 def verdict_receptive_field(case: Case, got: Any) -> CheckResult:
     (layers,) = case.args
     expected = truth.receptive_field(layers)
-    result = compare_int_tuple(got, expected, what="The returned (height, width)")
+    result = compare_int_tuple(got, expected, what=tr("The returned (height, width)"))
     if result.passed or result.details.get("problem") in ("type", "length"):
         return result
     return _with_hints(result, _safe(lambda: stack_feedback.receptive_field_hints(layers, got, expected)))
@@ -128,20 +129,29 @@ def verdict_receptive_field(case: Case, got: Any) -> CheckResult:
 
 def _list_problem(got: Any, n: int, what: str) -> str | None:
     if not isinstance(got, list):
-        return f"{what} should be a list with one entry per layer, but it is a {type(got).__name__}."
+        return tr(
+            "{what} should be a list with one entry per layer, but it is a {type}.", what=what, type=type(got).__name__
+        )
     if len(got) != n:
-        return f"{what} should have one entry per layer ({n}), but it has {len(got)}."
+        return tr(
+            "{what} should have one entry per layer ({layers}), but it has {count}.",
+            what=what,
+            layers=n,
+            count=len(got),
+        )
     return None
 
 
 def verdict_sequential_output_shapes(case: Case, got: Any) -> CheckResult:
     input_shape, layers = case.args
     shapes, _ = truth.sequential_summary(input_shape, layers)
-    problem = _list_problem(got, len(shapes), "The returned list of shapes")
+    problem = _list_problem(got, len(shapes), tr("The returned list of shapes"))
     if problem:
         return CheckResult(False, shapes, repr(got)[:200], problem)
     for i, (g, e) in enumerate(zip(got, shapes)):
-        result = compare_int_tuple(g, e, what=f"The shape of layer {i + 1} ({layers[i][0]})")
+        result = compare_int_tuple(
+            g, e, what=tr("The shape of layer {number} ({kind})", number=i + 1, kind=layers[i][0])
+        )
         if not result.passed:
             if result.details.get("problem") == "type":
                 return result
@@ -154,13 +164,15 @@ def verdict_sequential_output_shapes(case: Case, got: Any) -> CheckResult:
 def verdict_sequential_param_counts(case: Case, got: Any) -> CheckResult:
     input_shape, layers = case.args
     shapes, params = truth.sequential_summary(input_shape, layers)
-    problem = _list_problem(got, len(params), "The returned list of parameter counts")
+    problem = _list_problem(got, len(params), tr("The returned list of parameter counts"))
     if problem:
         return CheckResult(False, params, repr(got)[:200], problem)
     if not all(isinstance(g, (int, np.integer)) and not isinstance(g, bool) for g in got):
-        return CheckResult(False, params, repr(got)[:200], "Every parameter count should be an int.")
+        return CheckResult(False, params, repr(got)[:200], tr("Every parameter count should be an int."))
     got = [int(g) for g in got]
     if got != params:
         hint = stack_feedback.diagnose_sequential_params(input_shape, layers, got, params, shapes)
-        return CheckResult(False, params, got, hint or f"The counts are {got}; Keras gives {params}.")
+        return CheckResult(
+            False, params, got, hint or tr("The counts are {got}; Keras gives {expected}.", got=got, expected=params)
+        )
     return CheckResult(True, params, got)

@@ -41,6 +41,7 @@ from typing import Any
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Integer, List, Unicode
 
+from ..i18n import N_
 from .bwrap import Limits, bwrap_args, chown_for_sandbox, sandbox_cgroup, sandbox_identity
 from .isolation import SandboxCgroup, SandboxUser
 
@@ -226,7 +227,7 @@ class SandboxedKernelManager(AsyncKernelManager):
 #: ``quiet`` and ``datasets``.
 MASKED_GRADER_MODULES = ("judge", "grading", "instructor", "checks", "model_checks", "figures", "truth", "exporters")
 #: what importing a masked module says while grading
-MASKED_MESSAGE = (
+MASKED_MESSAGE = N_(
     "grader_utils.{name} is not available while this notebook is graded: its exercises are "
     "arithmetic or NumPy code that you write. Under grading, Keras and the grader's own "
     "functions are not available; compute the answer yourself."

@@ -62,13 +62,14 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..i18n import N_
 from .plot_standin import MatplotlibStandIn
 from .seccomp import ARCH, AUDIT_ARCH, NR, RET_ALLOW, RET_EPERM, RET_KILL, SYSCALLS, X32_BIT, arg, assemble, install
 
 __all__ = ["LockError", "MESSAGE", "allowed_native_modules", "lock", "locked", "refusal_in"]
 
 #: what every refusal says after naming what it refused
-MESSAGE = "NumPy-only exercises may use NumPy and Python's standard library only"
+MESSAGE = N_("NumPy-only exercises may use NumPy and Python's standard library only")
 
 #: extension modules of the standard library that are tests or demos, not part of the library
 _STDLIB_SKIP = (
@@ -267,7 +268,11 @@ class NativeImportBlocker(importlib.abc.MetaPathFinder):
                 continue
             if _is_extension(spec):
                 raise ImportError(
-                    f"{fullname} is compiled code ({spec.origin}): {MESSAGE}.", name=fullname, path=spec.origin
+                    N_("{module} is compiled code ({path}): {message}.").format(
+                        module=fullname, path=spec.origin, message=MESSAGE
+                    ),
+                    name=fullname,
+                    path=spec.origin,
                 )
             return None
         return None
@@ -295,7 +300,9 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
         mapped = _mapped_files()
         if os.path.realpath(path) in mapped or any(os.path.basename(f).startswith(path) for f in mapped):
             return  # already loaded: dlopen maps nothing new
-        raise ImportError(f"ctypes cannot load {path}: it is compiled code, and {MESSAGE}.")
+        raise ImportError(
+            N_("ctypes cannot load {path}: it is compiled code, and {message}.").format(path=path, message=MESSAGE)
+        )
     if (
         event == "import"
         and len(args) > 1
@@ -303,13 +310,23 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
         and args[1].endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES))
     ):  # an extension module's file
         if os.path.realpath(args[1]) not in _mapped_files():
-            raise ImportError(f"{args[0]} is compiled code ({args[1]}): {MESSAGE}.", name=str(args[0]), path=args[1])
+            raise ImportError(
+                N_("{module} is compiled code ({path}): {message}.").format(
+                    module=args[0], path=args[1], message=MESSAGE
+                ),
+                name=str(args[0]),
+                path=args[1],
+            )
         return
     if event in ("subprocess.Popen", "os.exec", "os.posix_spawn", "os.spawn", "os.system"):
         what = args[0] if args else "?"
         if event == "subprocess.Popen" and len(args) > 1 and not args[0]:
             what = args[1]
-        raise PermissionError(f"{event} ({str(what)[:200]}) cannot run another program: {MESSAGE}.")
+        raise PermissionError(
+            N_("{event} ({what}) cannot run another program: {message}.").format(
+                event=event, what=str(what)[:200], message=MESSAGE
+            )
+        )
 
 
 def refusal_in(exc: BaseException) -> str:
@@ -320,7 +337,7 @@ def refusal_in(exc: BaseException) -> str:
     while cause is not None and id(cause) not in seen:
         seen.add(id(cause))
         if MESSAGE in str(cause):
-            return "" if MESSAGE in str(exc) else f" (because: {str(cause)[:400]})"
+            return "" if MESSAGE in str(exc) else " " + N_("(because: {cause})").format(cause=str(cause)[:400])
         cause = cause.__cause__ or cause.__context__
     return ""
 

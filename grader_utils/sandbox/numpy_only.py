@@ -23,6 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..i18n import tr
+
 __all__ = ["FORBIDDEN", "NumpyOnlyReport", "call_numpy_only"]
 
 #: Libraries that already compute convolutions or pooling (or run such code).
@@ -101,15 +103,18 @@ class NumpyOnlyReport:
 
     def message(self, name: str) -> str:
         if self.tampered:
-            return (
-                f"{name} switched off the course's NumPy-only check (sys.setprofile). This exercise must "
-                f"be solved with NumPy, and the check must stay on; it scores 0 as submitted."
+            return tr(
+                "{name} switched off the course's NumPy-only check (sys.setprofile). This exercise must "
+                "be solved with NumPy, and the check must stay on; it scores 0 as submitted.",
+                name=name,
             )
-        pkgs = ", ".join(f"{p} (e.g. {f})" for p, f in sorted(self.used.items()))
-        return (
-            f"{name} must use NumPy only, but it ran code from {pkgs}. This exercise is about writing the "
-            f"computation yourself with NumPy arrays and loops; it scores 0 while another library does "
-            f"the work."
+        pkgs = ", ".join(tr("{package} (e.g. {function})", package=p, function=f) for p, f in sorted(self.used.items()))
+        return tr(
+            "{name} must use NumPy only, but it ran code from {packages}. This exercise is about writing the "
+            "computation yourself with NumPy arrays and loops; it scores 0 while another library does "
+            "the work.",
+            name=name,
+            packages=pkgs,
         )
 
 

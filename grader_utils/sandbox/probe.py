@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ..i18n import N_
 from . import protocol
 
 __all__ = ["call_one", "run", "run_many"]
@@ -47,9 +48,12 @@ def call_one(call: dict, ns: dict, hung: set[str], seconds: int = 20) -> dict:
     name = call["func"]
     func = ns.get(name)
     if name in hung:
-        return {"status": "timeout", "detail": f"not run: an earlier call of {name} ran out of time"}
+        return {
+            "status": "timeout",
+            "detail": N_("not run: an earlier call of {name} ran out of time").format(name=name),
+        }
     if not callable(func):
-        return {"status": "missing", "detail": f"{name} is not defined (was its cell deleted?)"}
+        return {"status": "missing", "detail": N_("{name} is not defined (was its cell deleted?)").format(name=name)}
     try:
         signal.signal(signal.SIGALRM, _alarm)
         signal.alarm(seconds)
@@ -63,10 +67,13 @@ def call_one(call: dict, ns: dict, hung: set[str], seconds: int = 20) -> dict:
         return {"status": "returned", "value": value}
     except CallTimeout:
         hung.add(name)
-        return {"status": "timeout", "detail": f"{name} ran longer than {seconds} s"}
+        return {
+            "status": "timeout",
+            "detail": N_("{name} ran longer than {seconds} s").format(name=name, seconds=seconds),
+        }
     except NotImplementedError:
         signal.alarm(0)
-        return {"status": "not_implemented", "detail": f"{name} is not implemented yet"}
+        return {"status": "not_implemented", "detail": N_("{name} is not implemented yet").format(name=name)}
     except BaseException as exc:  # noqa: BLE001  (SystemExit and friends count as wrong answers)
         signal.alarm(0)
         return {"status": "raised", "detail": f"{type(exc).__name__}: {str(exc)[:500]}" + _refusal(exc)}
@@ -83,7 +90,7 @@ def run(index: int, folder: str, call_seconds: int) -> None:
     try:
         call = protocol.load(here / f"call_{index}.json")
     except protocol.ProtocolError as exc:
-        result = {"status": "raised", "detail": f"the call could not be read: {exc}"[:500]}
+        result = {"status": "raised", "detail": N_("the call could not be read: {error}").format(error=exc)[:500]}
     else:
         shell = get_ipython()
         result = call_one(call, shell.user_ns if shell is not None else {}, _HUNG, call_seconds)
@@ -94,7 +101,9 @@ def run(index: int, folder: str, call_seconds: int) -> None:
     try:
         protocol.save(result, tmp)
     except Exception as exc:  # noqa: BLE001
-        protocol.save({"status": "raised", "detail": f"the result could not be saved: {exc}"[:500]}, tmp)
+        protocol.save(
+            {"status": "raised", "detail": N_("the result could not be saved: {error}").format(error=exc)[:500]}, tmp
+        )
     os.replace(tmp.with_suffix(".npz"), here / f"result_{index}.npz")
     os.replace(tmp, here / f"result_{index}.json")
 
