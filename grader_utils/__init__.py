@@ -17,9 +17,25 @@ cells' checks), :mod:`.figures`, :mod:`.datasets` and :mod:`.quiet`. The rest is
 
 Importing this package does not import TensorFlow; :func:`quiet_tensorflow` does, without
 TensorFlow's start-up lines on stderr.
+
+:func:`nbgrader_setup` is what an ``nbgrader_config.py`` calls to grade with this grader (this course's or
+any other nbgrader course's: docs/any-course.md).
 """
+
+from typing import Any
 
 from .quiet import quiet_tensorflow, silenced_stderr
 
-__all__ = ["quiet_tensorflow", "silenced_stderr"]
+__all__ = ["quiet_tensorflow", "silenced_stderr", "nbgrader_setup"]
+
+
+def nbgrader_setup(c: Any) -> Any:
+    """Make nbgrader grade with this grader (``grader_utils.nbgrader_setup(c)`` in ``nbgrader_config.py``):
+    see :mod:`grader_utils.grading.nbgrader_setup`. Imported only when called (a graded kernel imports this
+    package but cannot import the grading side)."""
+    from .grading.nbgrader_setup import nbgrader_setup as setup
+
+    return setup(c)
+
+
 __version__ = "0.1.0"

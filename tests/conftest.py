@@ -311,6 +311,19 @@ def small_gradebook_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def hand_gradebook_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """tests/small_gradebook.py's gradebook with cells graded by hand (:func:`small_gradebook.build_hand_gradebook`),
+    built once per session; copy it with :func:`copy_small_gradebook`."""
+    from small_gradebook import build_hand_gradebook
+
+    path = tmp_path_factory.mktemp("hand_gradebook") / "gradebook.db"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PATH", f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+        build_hand_gradebook(f"sqlite:///{path}")
+    return path
+
+
 def copy_small_gradebook(template: Path, folder: Path) -> str:
     """A private copy of the small gradebook as ``folder/gradebook.db``; returns its URL."""
     shutil.copy(template, folder / "gradebook.db")

@@ -106,3 +106,117 @@ def write_source(root: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, path)
     return root
+
+
+# --- a gradebook with cells graded by hand (written answers, code answers worth points, tasks) ---------------
+
+#: (assignment, notebook) of the hand-graded gradebook
+HAND = ("a3_essay", "essay")
+#: its graded cells: (grade_id, points, kind); kind "test" is an auto-graded test cell, "written" a Markdown
+#: answer (grade + solution), "code" a code answer worth points (grade + solution), "task" a task cell
+HAND_CELLS = [
+    ("mean__basic", 2, "test"),
+    ("explain_mean", 2, "written"),
+    ("plot_mean", 1, "code"),
+    ("design_task", 3, "task"),
+]
+#: the state of each grade as nbgrader leaves it: (student, grade_id) -> (auto score, manual score, needs manual grade)
+#: ann: all graded (her code answer unchanged: nbgrader's auto 0, "No response"); bob: nothing graded by hand yet;
+#: cy: the code answer graded, the written answer and the task not yet, and a grader's override of a test score
+HAND_STATE = {
+    ("ann", "mean__basic"): (2.0, None, False),
+    ("ann", "explain_mean"): (None, 1.5, False),
+    ("ann", "plot_mean"): (0.0, None, False),
+    ("ann", "design_task"): (None, 3.0, False),
+    ("bob", "mean__basic"): (0.0, None, False),
+    ("bob", "explain_mean"): (None, None, True),
+    ("bob", "plot_mean"): (None, None, True),
+    ("bob", "design_task"): (None, None, True),
+    ("cy", "mean__basic"): (0.0, 1.0, False),
+    ("cy", "explain_mean"): (None, None, True),
+    ("cy", "plot_mean"): (None, 1.0, False),
+    ("cy", "design_task"): (None, None, True),
+}
+#: cells graded by hand that have no score yet, per student (what "needs manual grading" must show)
+HAND_PENDING = {
+    s: [g for (t, g), (_a, manual, needs) in HAND_STATE.items() if t == s and needs and manual is None]
+    for s in ("ann", "bob", "cy")
+}
+
+
+def build_hand_gradebook(db_url: str) -> str:
+    """One assignment whose notebook has a test cell, a written answer, a code answer worth points and a
+    task, in the states of :data:`HAND_STATE` (set with nbgrader's API as SaveAutoGrades and the formgrader
+    leave them)."""
+    assignment, notebook = HAND
+    with Gradebook(db_url) as gb:
+        gb.add_assignment(assignment, duedate="2026-11-20 12:00:00")
+        gb.add_notebook(notebook, assignment)
+        gb.add_solution_cell("mean", notebook, assignment)  # the function the test checks
+        for name, points, kind in HAND_CELLS:
+            if kind == "task":
+                gb.add_task_cell(name, notebook, assignment, max_score=points, cell_type="markdown")
+                continue
+            if kind in ("written", "code"):
+                gb.add_solution_cell(name, notebook, assignment)
+            cell_type = "markdown" if kind == "written" else "code"
+            gb.add_grade_cell(name, notebook, assignment, max_score=points, cell_type=cell_type)
+        for sid, first, last, email, lms in STUDENTS:
+            gb.add_student(sid, first_name=first, last_name=last, email=email, lms_user_id=lms or None)
+            gb.add_submission(assignment, sid, timestamp="2026-11-19 10:00:00")
+            for name, *_ in HAND_CELLS:
+                grade = gb.find_grade(name, notebook, assignment, sid)
+                grade.auto_score, grade.manual_score, grade.needs_manual_grade = HAND_STATE[sid, name]
+        gb.db.commit()
+    return db_url
+
+
+def hand_state(db_url: str, student: str) -> dict[str, tuple]:
+    """{grade_id: (auto score, manual score, needs manual grade)} of a student's submission of :data:`HAND`."""
+    assignment, notebook = HAND
+    with Gradebook(db_url) as gb:
+        return {
+            g.name: (g.auto_score, g.manual_score, g.needs_manual_grade)
+            for g in gb.find_submission_notebook(notebook, assignment, student).grades
+        }
+
+
+def write_hand_source(root: Path) -> Path:
+    """The instructor's notebook of :data:`HAND` in ``root/source/``: the cells of :data:`HAND_CELLS` with
+    nbgrader's metadata (a solution cell defining ``mean`` first). Returns ``root``."""
+    import nbformat
+
+    assignment, notebook = HAND
+    nb = nbformat.v4.new_notebook()
+    solution = nbformat.v4.new_code_cell(
+        "def mean(xs):\n    ### BEGIN SOLUTION\n    return sum(xs) / len(xs)\n    ### END SOLUTION"
+    )
+    solution.metadata["nbgrader"] = {
+        "grade": False,
+        "solution": True,
+        "locked": False,
+        "grade_id": "mean",
+        "schema_version": 3,
+    }
+    nb.cells.append(solution)
+    for name, points, kind in HAND_CELLS:
+        if kind == "test":
+            cell = nbformat.v4.new_code_cell("assert mean([1, 2, 3]) == 2")
+            meta = {"grade": True, "solution": False, "locked": True}
+        elif kind == "code":
+            cell = nbformat.v4.new_code_cell("### BEGIN SOLUTION\nprint(mean([1, 2]))\n### END SOLUTION")
+            meta = {"grade": True, "solution": True, "locked": False}
+        elif kind == "written":
+            cell = nbformat.v4.new_markdown_cell(
+                "=== BEGIN MARK SCHEME ===\nThe sum over the count.\n=== END MARK SCHEME ==="
+            )
+            meta = {"grade": True, "solution": True, "locked": False}
+        else:
+            cell = nbformat.v4.new_markdown_cell("Design a test for `mean` with an empty list.")
+            meta = {"grade": False, "solution": False, "locked": True, "task": True}
+        cell.metadata["nbgrader"] = {**meta, "grade_id": name, "points": points, "schema_version": 3}
+        nb.cells.append(cell)
+    path = root / "source" / assignment / f"{notebook}.ipynb"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return root

@@ -116,3 +116,21 @@ def test_export_and_report_commands_on_the_graded_class(graded_course, tmp_path)
     )
     text = report.read_text()
     assert "data:image/png;base64," in text and "01_convolution" in text
+
+
+def test_table_and_export_say_which_answers_need_manual_grading(hand_gradebook_file, tmp_path, capsys):
+    """``cnn-course table`` marks the scores not final yet and ``cnn-course export`` names the answers that still
+    need a grader (counted as 0), read from a real gradebook with cells graded by hand."""
+    from conftest import copy_small_gradebook
+    from grader_utils.instructor.cli import main
+    from grader_utils.instructor.table import PENDING_NOTE
+    from small_gradebook import HAND, HAND_PENDING
+
+    copy_small_gradebook(hand_gradebook_file, tmp_path)
+    assert main(["table", HAND[0], "--root", str(tmp_path)]) == 0
+    table = capsys.readouterr().out
+    assert table.rstrip().endswith(PENDING_NOTE)
+    assert main(["export", "--format", "moodle", "--identifier", "username", "--root", str(tmp_path)]) == 0
+    note = capsys.readouterr().out.splitlines()[-1]
+    waiting = "; ".join(f"{s} ({', '.join(c)})" for s, c in sorted(HAND_PENDING.items()) if c)
+    assert note == f"note: {HAND[0]}: answers that need manual grading count 0 until graded: {waiting}"

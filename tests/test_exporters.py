@@ -234,3 +234,41 @@ def test_demo_class_exports(graded_course: Path, tmp_path: Path) -> None:
     alice = next(r for r in plain[1:] if r[:2] == ["01_convolution", "alice"])
     assert num(alice[col["total"]]) == num(alice[col["max"]]) == t["max"]["01_convolution"]
     assert set(roster) <= {r[1] for r in plain[1:]}
+
+
+# --- answers graded by hand -----------------------------------------------------------------------------
+
+
+def test_answers_graded_by_hand_count_once_scored_and_say_so_until_then(
+    hand_gradebook_file: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The per-exercise CSV shows "needs manual grading" where a score is not given yet; every total counts a
+    given manual score, 0 before; each export warns about the answers still waiting."""
+    from nbgrader.api import Gradebook
+
+    from grader_utils.instructor.exporters import NEEDS_MANUAL_GRADING, needs_manual_grading
+    from small_gradebook import HAND, HAND_CELLS, HAND_PENDING
+
+    db = copy_small_gradebook(hand_gradebook_file, tmp_path)
+    t = truth(db)
+    rows = read_csv(export(db, "csv", tmp_path / "hand.csv"))
+    col = {name: i for i, name in enumerate(rows[0])}
+    by_student = {r[1]: r for r in rows[1:]}
+    for student, pending in HAND_PENDING.items():
+        r = by_student[student]
+        for exercise in ("mean", "explain_mean", "plot_mean", "design_task"):
+            if exercise in pending:
+                assert r[col[exercise]] == NEEDS_MANUAL_GRADING, (student, exercise)
+            else:
+                cells = [c for c, _p, _k in HAND_CELLS if exercise_of(c) == exercise]
+                assert num(r[col[exercise]]) == sum(t["grade"][student, c] for c in cells), (student, exercise)
+        assert num(r[col["total"]]) == pytest.approx(t["total"][HAND[0], student])
+    assert num(by_student["ann"][col["total"]]) == 2 + 1.5 + 0 + 3  # her manual scores count
+    with Gradebook(db) as gb:
+        assert needs_manual_grading(gb) == {HAND[0]: {s: c for s, c in HAND_PENDING.items() if c}}
+    with caplog.at_level("WARNING"):
+        canvas = read_csv(export(db, "canvas", tmp_path / "canvas.csv"))
+    assert [num(x) for x in canvas[2][5:]] == [pytest.approx(t["total"][HAND[0], canvas[2][3]])]
+    warning = " ".join(r.getMessage() for r in caplog.records)
+    assert "need manual grading" in warning and "bob (explain_mean, plot_mean, design_task)" in warning
+    assert "ann" not in warning

@@ -52,3 +52,37 @@ def test_submission_score_is_nbgraders(db_url):
             found["max"][ASSIGNMENT],
         )
     assert submission_score(db_url, ASSIGNMENT, "nobody") == (0.0, 0.0)
+
+
+# --- cells graded by hand keep nbgrader's state (issue #22, item 4) ----------------------------------------
+
+
+@pytest.fixture
+def hand_db(hand_gradebook_file: Path, tmp_path: Path) -> str:
+    return copy_small_gradebook(hand_gradebook_file, tmp_path)
+
+
+def test_zeroing_and_storing_touch_only_the_auto_graded_test_cells(hand_db):
+    from small_gradebook import HAND, HAND_STATE, hand_state
+
+    assignment, notebook = HAND
+    for student in ("ann", "bob", "cy"):
+        before = hand_state(hand_db, student)
+        zero_auto_scores(hand_db, assignment, student)
+        store_scores(hand_db, assignment, student, notebook, [Result("explain_mean", Status.OK, 2.0, 2.0)])
+        after = hand_state(hand_db, student)
+        for name in ("explain_mean", "plot_mean", "design_task"):
+            assert after[name] == before[name] == HAND_STATE[student, name], (student, name)
+        # the test cell: no verdict -> 0; a grader's override of it is kept and flagged for a look, as nbgrader does
+        manual = HAND_STATE[student, "mean__basic"][1]
+        assert after["mean__basic"] == (0.0, manual, manual is not None), student
+
+
+def test_is_auto_graded_follows_nbgrader(hand_db):
+    from grader_utils.grading.gradebook import is_auto_graded
+    from small_gradebook import HAND, HAND_CELLS
+
+    assignment, notebook = HAND
+    with Gradebook(hand_db) as gb:
+        grades = gb.find_submission_notebook(notebook, assignment, "ann").grades
+        assert {g.name for g in grades if is_auto_graded(g)} == {n for n, _p, k in HAND_CELLS if k == "test"}

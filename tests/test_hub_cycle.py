@@ -17,6 +17,12 @@ in through the hub's login form with their Unix password:
 4. Each student presses Fetch Feedback and opens the page: A's score is the points of ``correlate2d``'s tests,
    B's is 0 with the engine's message; each page is the student's own. The instructor's gradebook holds the
    same scores, the expected ones taken from the gradebook's max scores and the source notebook's points.
+5. Hand grading stays hand grading (issue #22, item 4): before Generate the instructor's notebook gets a written
+   answer, a code answer worth points and a task (the instructor's own edit of the course copy). A leaves them
+   untouched, B answers both; after grading (A by the button, B by ``cnn-course grade``) they are where plain
+   nbgrader puts them: A's answers 0 ("No response"), every other one "needs manual grade", none an automatic 0.
+   The instructor scores B's three in the Formgrader's manual grading page; B's total in the gradebook, the
+   Formgrader's list and ``cnn-course table`` then include them, and A's task still waits.
 
 Screenshots go to a temporary folder (printed); ``UPDATE_SCREENSHOTS=1`` also writes them to docs/img/hub-*.png.
 """
@@ -65,6 +71,26 @@ FORMGRADER_VIEWPORT = {"width": 1200, "height": 700}  # its tables are wider
 DOCS_IMG = ROOT / "docs" / "img"
 UI_TIMEOUT_MS = 60_000
 GRADE_TIMEOUT_MS = 300_000  # the Autograde button: a sandboxed kernel and the engine's calls (2 busy cores)
+#: the cells graded by hand that the instructor adds to the course copy's notebook before Generate:
+#: grade_id -> (points, kind, the instructor's cell source, B's answer); kind written/code/task
+HAND = {
+    "explain_flip": (
+        2,
+        "written",
+        "A convolution flips its kernel; `correlate2d` slides it unflipped, as Keras' layers do, and a learned "
+        "kernel can be any array, so the flip does not matter.",
+        "Keras does not flip: learned kernels absorb the flip.",
+    ),
+    "show_flip": (
+        1,
+        "code",
+        "### BEGIN SOLUTION\nimport numpy as np\n\nprint(np.flip(np.arange(4).reshape(2, 2)))\n### END SOLUTION",
+        "import numpy as np\nprint(np.arange(4).reshape(2, 2)[::-1, ::-1])",
+    ),
+    "task_sketch": (1, "task", "**Task.** Sketch on paper how a 3x3 kernel slides over a 5x5 image.", None),
+}
+#: the scores the instructor gives B's answers in the Formgrader
+GIVEN = {"explain_flip": 1.5, "show_flip": 1.0, "task_sketch": 1.0}
 
 
 @dataclass
@@ -191,6 +217,21 @@ def _js_number(x: float) -> str:
     return str(int(x)) if x == int(x) else repr(x)
 
 
+def _add_hand_graded_cells(course: Path, owner: str) -> None:
+    """The instructor's edit of the course copy before Generate: :data:`HAND`'s cells at the end of the notebook,
+    with nbgrader's metadata as the Create Assignment toolbar writes it, the file still the instructor's."""
+    path = course / "source" / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    for grade_id, (points, kind, source, _answer) in HAND.items():
+        cell = nbformat.v4.new_code_cell(source) if kind == "code" else nbformat.v4.new_markdown_cell(source)
+        flags = {"grade": kind != "task", "solution": kind != "task", "locked": kind == "task", "task": kind == "task"}
+        cell.metadata["nbgrader"] = {**flags, "grade_id": grade_id, "points": points, "schema_version": 3}
+        nb.cells.append(cell)
+    nbformat.write(nb, path)
+    entry = pwd.getpwnam(owner)
+    os.chown(path, entry.pw_uid, entry.pw_gid)
+
+
 @pytest.fixture(scope="module")
 def cycle() -> Iterator[Cycle]:
     from playwright.sync_api import sync_playwright
@@ -228,6 +269,7 @@ def test_the_instructor_generates_and_releases_from_the_formgrader(cycle: Cycle)
         assert "frame-ancestors 'none'" in response.headers.get("content-security-policy", ""), response.headers
         row = _assignment_row(frame)
         expect(row.locator("td.status")).to_have_text("draft", timeout=UI_TIMEOUT_MS)
+        _add_hand_graded_cells(cycle.hub.course, teacher)
         # Generate (the student version and the gradebook's record of the assignment), then Release.
         log = _press(frame, row, "assign", timeout=GRADE_TIMEOUT_MS)
         assert f"Updating/creating assignment '{ASSIGNMENT}'" in log, log
@@ -293,23 +335,26 @@ def test_students_fetch_work_and_submit_from_the_assignment_list(cycle: Cycle) -
             time.sleep(0.5)
 
         # B cheats: the test cell is read-only in JupyterLab, so B saves the notebook through B's own contents API
-        # (B's login, in B's browser) with that cell's source replaced by `pass`.
+        # (B's login, in B's browser) with that cell's source replaced by `pass`; in the same save, B answers the
+        # written question and the code question graded by hand (A leaves them as released).
         url = f"/user/{b}/api/contents/{ASSIGNMENT}/{NOTEBOOK}.ipynb"
+        sources = {FORGED_TEST: "pass", **{g: answer for g, (_p, _k, _s, answer) in HAND.items() if answer}}
         status = pb.evaluate(
-            """async ([url, gradeId]) => {
+            """async ([url, sources]) => {
             const xsrf = decodeURIComponent((document.cookie.match(/(?:^|; )_xsrf=([^;]*)/) || [])[1] || "");
             const headers = {"X-XSRFToken": xsrf, "Content-Type": "application/json"};
             const nb = (await (await fetch(url, {headers})).json()).content;
             for (const cell of nb.cells) {
-                if (((cell.metadata || {}).nbgrader || {}).grade_id === gradeId) cell.source = "pass";
+                const gradeId = ((cell.metadata || {}).nbgrader || {}).grade_id;
+                if (gradeId in sources) cell.source = sources[gradeId];
             }
             const r = await fetch(url, {method: "PUT", headers, body: JSON.stringify({type: "notebook", content: nb})});
             return r.status;
         }""",
-            [url, FORGED_TEST],
+            [url, sources],
         )
         assert status == 200, f"B's save through the contents API: HTTP {status}"
-        assert _cells(fetched[b])[FORGED_TEST].source == "pass"
+        assert {g: _cells(fetched[b])[g].source for g in sources} == sources
 
         _submit(pa)
         cycle.shot(a, "student-submitted")
@@ -380,20 +425,35 @@ def test_the_instructor_collects_grades_and_releases_feedback(cycle: Cycle) -> N
 
 
 def _expected(cycle: Cycle) -> tuple[dict[str, float], dict[str, float]]:
-    """(max score per test cell, A's expected score per test cell) from the gradebook and the source notebook."""
+    """(max score per graded cell, A's expected score per graded cell) from the gradebook and the source notebook;
+    the cells graded by hand (:data:`HAND`) are among them, and score 0 until a grader scores them."""
     from nbgrader.api import Gradebook
 
     points = {
         gid: float(c.metadata["nbgrader"]["points"])
         for gid, c in _cells(cycle.hub.course / "source" / ASSIGNMENT / f"{NOTEBOOK}.ipynb").items()
-        if c.metadata["nbgrader"].get("grade")
+        if c.metadata["nbgrader"].get("grade") or c.metadata["nbgrader"].get("task")
     }
     with Gradebook(f"sqlite:///{cycle.hub.course / 'gradebook.db'}") as gb:
-        maxima = {g.name: g.max_score for g in gb.find_notebook(NOTEBOOK, ASSIGNMENT).grade_cells}
+        nb = gb.find_notebook(NOTEBOOK, ASSIGNMENT)
+        maxima = {g.name: g.max_score for g in [*nb.grade_cells, *nb.task_cells]}
     assert maxima == points, "the gradebook's max scores are not the source notebook's points"
+    assert set(HAND) <= set(maxima)
     solved = {gid for gid in maxima if gid.startswith(f"{EXERCISE}__")}
     assert solved and FORGED_TEST in solved
     return maxima, {gid: (m if gid in solved else 0.0) for gid, m in maxima.items()}
+
+
+def _hand_state(cycle: Cycle, student: str) -> dict[str, tuple]:
+    """{grade_id: (auto score, manual score, needs manual grade)} of the student's cells graded by hand."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{cycle.hub.course / 'gradebook.db'}") as gb:
+        return {
+            g: (grade.auto_score, grade.manual_score, grade.needs_manual_grade)
+            for g in HAND
+            for grade in [gb.find_grade(g, NOTEBOOK, ASSIGNMENT, student)]
+        }
 
 
 def test_the_gradebook_holds_the_engines_scores(cycle: Cycle) -> None:
@@ -411,13 +471,24 @@ def test_the_gradebook_holds_the_engines_scores(cycle: Cycle) -> None:
         assert got[a] == expected_a
         assert got[b] == dict.fromkeys(maxima, 0.0) and totals[b] == 0
         assert totals[a] == sum(expected_a.values()) > 0
-        # The engine's records say the same; B's forged test cell was graded from the instructor's test, not `pass`.
+        # The engine's records say the same, for the test cells alone; B's forged test cell was graded from the
+        # instructor's test, not `pass`.
         records = {
             s: NotebookRecord.read(cycle.hub.course / "autograded" / s / ASSIGNMENT / f"{NOTEBOOK}.grading.json")
             for s in (a, b)
         }
         for s in (a, b):
-            assert {t.grade_id: t.score for t in records[s].tests} == got[s]
+            assert {t.grade_id: t.score for t in records[s].tests} == {g: v for g, v in got[s].items() if g not in HAND}
+        # Hand grading stays hand grading: as plain nbgrader leaves it, whichever way the submission was graded.
+        # A's untouched answers: 0, "No response"; A's task, and every answer of B's, wait for the grader.
+        assert _hand_state(cycle, a) == {
+            "explain_flip": (0.0, None, False),
+            "show_flip": (0.0, None, False),
+            "task_sketch": (None, None, True),
+        }
+        assert _hand_state(cycle, b) == dict.fromkeys(HAND, (None, None, True))
+        shown = _cells(cycle.hub.course / "autograded" / b / ASSIGNMENT / f"{NOTEBOOK}.ipynb")["show_flip"]
+        assert "[[3 2]" in "".join(o.get("text", "") for o in shown.outputs), shown.outputs  # B's answer ran
         forged = next(t for t in records[b].tests if t.grade_id == FORGED_TEST)
         assert forged.status == Status.WRONG and forged.score == 0, forged
         autograded = _cells(cycle.hub.course / "autograded" / b / ASSIGNMENT / f"{NOTEBOOK}.ipynb")[FORGED_TEST]
@@ -492,3 +563,59 @@ def test_each_student_fetches_and_opens_only_their_own_feedback(cycle: Cycle) ->
             denied = as_user(s, "cat", str(other))
             assert denied.returncode != 0 and "Permission denied" in denied.stderr
         assert [p.name for p in (home(b) / ASSIGNMENT / "feedback").glob("*/*.html")] == [f"{NOTEBOOK}.html"]
+
+
+def test_the_instructor_grades_the_answers_by_hand_in_the_formgrader(cycle: Cycle) -> None:
+    """In the Formgrader's Manual Grading page the instructor types a score for each of B's answers graded by hand
+    (B's submission was graded by ``cnn-course grade``); the gradebook, the Formgrader's list and ``cnn-course
+    table`` then count them, and A's task still waits for its grader."""
+    from nbgrader.api import Gradebook
+    from playwright.sync_api import expect
+
+    from browser_utils import save_screenshot
+    from grader_utils.instructor.table import PENDING_MARK
+
+    cycle.needs("gradebook")
+    with cycle.step("manual"):
+        hub, a, b = cycle.hub, cycle.a, cycle.b
+        maxima, expected_a = _expected(cycle)
+        frame = cycle.pages["formgrader"]
+        frame.goto(f"{hub.url}/user/{hub.instructor}/formgrader/gradebook/{ASSIGNMENT}/{NOTEBOOK}")
+        rows = frame.locator("table tbody tr").filter(has=frame.locator("td.score"))
+        expect(rows).to_have_count(2, timeout=UI_TIMEOUT_MS)
+        frame.get_by_role("button", name="Show All Names").click()
+        row = {s: rows.filter(has=frame.locator("a.name-shown", has_text=s)) for s in (a, b)}
+        for s in (a, b):  # both wait for a grader: A's task, B's three answers
+            expect(row[s].locator("td.needs-manual-grade .glyphicon-ok")).to_have_count(1)
+        row[b].locator("a.name-shown").click()
+        for grade_id, score in GIVEN.items():
+            box = frame.locator(f"input.score#{grade_id}")
+            # the page loads the grades after it shows: once loaded, a box that waits for its grader is marked
+            # (filled earlier, the loaded empty manual score would overwrite what was typed)
+            expect(box).to_have_class(re.compile(r"\bneeds_manual_grade\b"), timeout=UI_TIMEOUT_MS)
+            with frame.expect_response(lambda r: "/formgrader/api/grade/" in r.url and r.request.method == "PUT") as r:
+                box.fill(f"{score:g}")
+                box.press("Tab")  # nbgrader saves a score when its box loses focus
+            assert r.value.ok, f"saving {grade_id}: HTTP {r.value.status}"
+        save_screenshot(frame, "hub-formgrader-manual-grade", cycle.shots)
+        with Gradebook(f"sqlite:///{hub.course / 'gradebook.db'}") as gb:
+            total_b = gb.find_submission(ASSIGNMENT, b).score
+            total_a = gb.find_submission(ASSIGNMENT, a).score
+        assert _hand_state(cycle, b) == {g: (None, GIVEN[g], False) for g in HAND}
+        assert total_b == sum(GIVEN.values())  # B's tests: 0 (the forgery and nothing else answered)
+        assert total_a == sum(expected_a.values())
+        assert _hand_state(cycle, a)["task_sketch"] == (None, None, True)
+        frame.goto(f"{hub.url}/user/{hub.instructor}/formgrader/gradebook/{ASSIGNMENT}/{NOTEBOOK}")
+        expect(rows).to_have_count(2, timeout=UI_TIMEOUT_MS)
+        frame.get_by_role("button", name="Show All Names").click()
+        total = _js_number(sum(maxima.values()))
+        expect(row[b].locator("td.score")).to_have_text(f"{_js_number(total_b)} / {total}")
+        expect(row[b].locator("td.needs-manual-grade .glyphicon-ok")).to_have_count(0)
+        expect(row[a].locator("td.needs-manual-grade .glyphicon-ok")).to_have_count(1)
+        # cnn-course table, as the instructor: B's total with the manual scores, A's marked "needs manual grading"
+        r = as_role(hub, hub.instructor, "cnn-course", "table", ASSIGNMENT, cwd=hub.course, timeout=300)
+        assert r.returncode == 0, f"cnn-course table failed:\n{r.stdout}\n{r.stderr}"
+        rows_out = [line.split("|") for line in r.stdout.splitlines() if "|" in line]
+        lines = {cells[0].strip(): cells[-1].strip() for cells in rows_out}
+        assert lines[b] == f"{total_b:g}/{sum(maxima.values()):g}", r.stdout
+        assert lines[a] == f"{total_a:g}/{sum(maxima.values()):g}{PENDING_MARK}", r.stdout

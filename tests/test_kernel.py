@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import socket
 import threading
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -171,3 +172,23 @@ def test_memory_is_limited_over_all_processes_of_the_kernel(tmp_path):
     assert text.startswith("children"), nb.cells[0].outputs
     codes = eval(text.split(" ", 1)[1])
     assert 9 in codes, codes  # SIGKILL from the cgroup's OOM killer
+
+
+def test_the_kernel_sees_the_package_and_not_a_folder_guessed_from_it(monkeypatch, tmp_path):
+    """What the kernel must see is the package's own folder (wherever it is installed); what it must not see is
+    the graded course (named by nbgrader, set per run), the working folder and the exchange, never a folder
+    derived from where the package lies (a site-packages would hide the environment the kernel runs in)."""
+    import grader_utils
+    from grader_utils.sandbox import kernel
+
+    package = Path(grader_utils.__file__).resolve().parent
+    assert package == kernel.PACKAGE_DIR
+    course = tmp_path / "course"
+    course.mkdir()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(kernel.SandboxedKernelManager, "course_hide", [course])
+    hidden = [Path(h) for h in kernel._default_hide()]
+    assert course in hidden and tmp_path in hidden
+    assert not any(h == package or h in package.parents for h in hidden if h not in (tmp_path, course))
+    masks = kernel.grader_module_masks()
+    assert str(package / "judge") in masks and str(package / "checks.py") in masks

@@ -199,3 +199,20 @@ def test_demo_class_report(graded_course: Path, tmp_path: Path) -> None:
         assert stats.totals["solution"] == stats.max_score and stats.totals["untouched"] == 0
     # README: in 01, bob flips the kernel
     assert class_stats(graded_course, "01_convolution").causes.get(("correlate2d", "flipped_kernel"), 0) >= 1
+
+
+def test_the_report_names_the_answers_that_need_manual_grading(hand_gradebook_file: Path, tmp_path: Path) -> None:
+    """Totals count a grader's score once given; the answers without one are listed per student."""
+    from small_gradebook import HAND, HAND_PENDING
+
+    copy_small_gradebook(hand_gradebook_file, tmp_path)
+    t = truth(f"sqlite:///{tmp_path / 'gradebook.db'}")
+    stats = class_stats(tmp_path, HAND[0])
+    assert stats.pending == {s: cells for s, cells in HAND_PENDING.items() if cells}
+    assert stats.totals == {s: pytest.approx(t["total"][HAND[0], s]) for s in HAND_PENDING}
+    page = write_report(tmp_path, HAND[0], tmp_path / "r.html").read_text()
+    assert "Needs manual grading" in page and "<th>needs manual grading</th>" in page
+    for student, cells in HAND_PENDING.items():
+        row = re.search(rf"<tr><td>{student}</td>.*?</tr>", page)
+        assert row and row[0].endswith(f"<td>{', '.join(cells)}</td></tr>"), student
+    assert HAND_PENDING["ann"] == []  # ann: every answer graded, the column empty

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -101,3 +102,30 @@ def test_exposed_folders_under_tmp_are_reachable(tmp_path):
     result = run_sandboxed([sys.executable, "main.py"], scratch, expose=[package])
     assert result.ok, result.stderr
     assert result.stdout.strip() == "42"
+
+
+def test_a_course_inside_an_allowed_folder_is_hidden_and_an_allowed_folder_inside_a_course_is_not(tmp_path):
+    """Hidden paths go over the virtualenv and the exposed paths (a course kept inside the environment is hidden),
+    and whatever of those lies inside a hidden folder is bound again (a virtualenv inside the course stays)."""
+    shown = tmp_path / "env"
+    inner_course = shown / "course"
+    outer_course = tmp_path / "outer"
+    inner_env = outer_course / "env"
+    for folder in (inner_course, inner_env):
+        folder.mkdir(parents=True)
+        (folder / "marker.txt").write_text("here")
+    (shown / "shown.txt").write_text("here")
+    scratch = Path(tempfile.mkdtemp(prefix="sandbox-"))
+    paths = [inner_course / "marker.txt", shown / "shown.txt", inner_env / "marker.txt", outer_course]
+    (scratch / "main.py").write_text(f"import os\nprint([os.path.exists(p) for p in {[str(p) for p in paths]!r}])")
+    os.chmod(tmp_path, 0o755)
+    for path in [shown, inner_course, outer_course, inner_env, *[p for p in paths if p.is_file()]]:
+        os.chmod(path, 0o755 if path.is_dir() else 0o644)
+    result = run_sandboxed(
+        [sys.executable, "main.py"],
+        scratch,
+        hide=[ROOT, inner_course, outer_course],
+        expose=[ROOT / ".venv", ROOT / "grader_utils", shown, inner_env],
+    )
+    assert result.ok, result.stderr
+    assert result.stdout.strip() == "[False, True, True, True]"

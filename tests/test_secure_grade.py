@@ -78,3 +78,17 @@ def test_a_submission_the_engine_cannot_read_is_invalid(tmp_path, problem):
         "folder": "not a regular file",
         "refused": "data -> /etc/passwd",
     }[problem] in reason
+
+
+def test_answers_graded_by_hand_keep_the_students_outputs():
+    """A code answer worth points (grade + solution) is the student's: no verdict replaces its outputs."""
+    answer = _test_cell("plot_answer")
+    answer.metadata["nbgrader"]["solution"] = True
+    written = nbformat.v4.new_markdown_cell("Because the kernel is flipped.")
+    written.metadata["nbgrader"] = {"grade": True, "solution": True, "grade_id": "explain", "points": 2}
+    test = _test_cell("full")
+    nb = nbformat.v4.new_notebook(cells=[answer, written, test])
+    put_verdicts(nb, [Result("full", Status.OK, 4, 4)])
+    assert [o.text for o in answer.outputs] == ["PASSED by the student's kernel\n"] and answer.execution_count == 3
+    assert "outputs" not in written
+    assert [o.text for o in test.outputs] == ["PASSED full (checked by the course's grader)\n"]

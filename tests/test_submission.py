@@ -121,3 +121,25 @@ def test_ensure_assignment_gives_a_new_gradebook_the_assignments_cells(tmp_path,
     stamp = layout.gradebook_file.stat().st_mtime_ns
     submission.ensure_assignment(layout.root, assignment, layout.db_url)
     assert layout.gradebook_file.stat().st_mtime_ns == stamp, "a gradebook that knows the assignment is not touched"
+
+
+def test_fail_closed_leaves_the_answers_graded_by_hand_as_they_were(hand_gradebook_file, tmp_path):
+    """A failed submission: its test cells 0 and recorded as failed; its written answer, code answer and task keep
+    nbgrader's state and their grader's scores (no record lists them); the outcome's points possible count them."""
+    from small_gradebook import HAND, HAND_CELLS, HAND_STATE, hand_state, write_hand_source
+
+    assignment, notebook = HAND
+    db_url = copy_small_gradebook(hand_gradebook_file, tmp_path)
+    layout = CourseLayout(write_hand_source(tmp_path))
+    for student in ("ann", "bob", "cy"):
+        outcome = submission.failed_outcome(str(layout.root), assignment, student, db_url, "the worker died")
+        assert outcome.max_score == sum(p for _n, p, _k in HAND_CELLS)
+        state = hand_state(db_url, student)
+        assert {n: s for n, s in state.items() if n != "mean__basic"} == {
+            n: HAND_STATE[student, n] for n, _p, kind in HAND_CELLS if kind != "test"
+        }
+        assert state["mean__basic"][0] == 0.0
+        results = read_record(layout.record(student, assignment, notebook))
+        assert [(r.grade_id, r.status) for r in results] == [("mean__basic", Status.FAILED)]
+    manual_given = sum(m for (s, _n), (_a, m, _x) in HAND_STATE.items() if s == "ann" and m is not None)
+    assert submission_score(db_url, assignment, "ann") == (manual_given, sum(p for _n, p, _k in HAND_CELLS))

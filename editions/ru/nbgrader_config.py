@@ -36,9 +36,7 @@ c.OverwriteCells.add_missing_cells = True
 # every page a Content-Security-Policy (no script, images only as data: URIs, nothing remote) and CSS that
 # wraps long test messages. The policy also blocks the MathJax that nbgrader's feedback template loads from a
 # CDN: formulas in feedback show as LaTeX source. See grader_utils/grading/inert_feedback.py.
-c.HTMLExporter.preprocessors = ["grader_utils.grading.nbgrader_plugins.HideHiddenTests",
-                                "grader_utils.grading.inert_feedback.InertOutputs"]
-c.GenerateFeedback.exporter_class = "grader_utils.grading.inert_feedback.InertFeedbackExporter"
+# (set by grader_utils.nbgrader_setup below).
 
 # Exchange (release/fetch/submit and JupyterLab's Assignments panel): nbgrader's default,
 # /srv/nbgrader/exchange, unless NBGRADER_EXCHANGE_ROOT names another folder. `make lab` sets it
@@ -49,14 +47,11 @@ if os.environ.get("NBGRADER_EXCHANGE_ROOT"):
 # Autograding runs each student's kernel in the bubblewrap sandbox and makes the trusted engine's calls
 # in it at each test cell (one run per notebook; verdicts computed here, fail closed); see
 # grader_utils/grading/graded_run.py and docs/security.md. `nbgrader validate` (students' machines) is unchanged.
-from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
-from nbgrader.preprocessors import (  # noqa: E402
-    AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput, SaveAutoGrades)
+# The same call makes any nbgrader course grade this way (docs/any-course.md); it also sets the feedback's
+# exporter and preprocessors described above.
+import grader_utils  # noqa: E402
 
-from grader_utils.grading.graded_run import SandboxedExecute  # noqa: E402
-
-c.Autograde.autograde_preprocessors = [SandboxedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
-                                       SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+grader_utils.nbgrader_setup(c)
 
 # ---- edition ru: its own course (exchange folder, gradebook), its messages in ru
 c.CourseDirectory.course_id = "cnn-course-ru"

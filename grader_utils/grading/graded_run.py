@@ -47,7 +47,7 @@ from .plan import (
 )
 from .probes import _probe_source, _Probes
 from .records import Status, TestResult, write_record
-from .specs import TestSpec, read_specs, release_code_cells, release_demo_cells, student_cells
+from .specs import TestSpec, is_test_cell, read_specs, release_code_cells, release_demo_cells, student_cells
 
 __all__ = ["SandboxedExecute"]
 
@@ -92,7 +92,7 @@ class SandboxedExecute(Execute):
     # ------------------------------------------------------------------ the run
 
     def preprocess(self, nb: NotebookNode, resources: Any = None, km: Any = None) -> Any:
-        ctx = self.grading or GradingContext.from_nbgrader(resources)
+        ctx = self.grading or GradingContext.from_nbgrader(resources, _coursedir(self), _exchange_root(self))
         if ctx is not None:  # the verdicts and reasons in the course's language (nbgrader_config.py)
             with using_language(ctx.language):
                 return self._preprocess_graded(nb, resources, km, ctx)
@@ -140,11 +140,15 @@ class SandboxedExecute(Execute):
         except Exception as exc:  # noqa: BLE001
             error = f"{type(exc).__name__}: {exc}"[:300]
             return _failed(specs, tr("the grader could not plan this notebook ({error})", error=error))
-        numpy_only = not any(c.get("keras") for c in self._calls)
+        # the NumPy-only lock is the rule of the registry's NumPy exercises: a notebook without their checks
+        # (e.g. another course's) runs unlocked, still in the sandbox
+        numpy_only = bool(self._calls) and not any(c.get("keras") for c in self._calls)
         self._log = CallLog(call_seconds=ctx.call_seconds if numpy_only else max(ctx.call_seconds, 120))
         self._results, self._hung, self._cell_errors, self._def_errors = {}, set(), [], {}
         try:
-            _, _, problem = self._run_kernel(nb, resources, km, numpy_only=numpy_only, folder=folder, mask=True)
+            _, _, problem = self._run_kernel(
+                nb, resources, km, numpy_only=numpy_only, folder=folder, mask=True, hide=ctx.hide
+            )
         except GradingError as exc:
             return _failed(specs, tr("the grader failed on this notebook ({error})", error=str(exc)[:300]))
         out = []
@@ -184,12 +188,21 @@ class SandboxedExecute(Execute):
         return out
 
     def _run_kernel(
-        self, nb: NotebookNode, resources: Any, km: Any, numpy_only: bool, folder: Path | None, mask: bool
+        self,
+        nb: NotebookNode,
+        resources: Any,
+        km: Any,
+        numpy_only: bool,
+        folder: Path | None,
+        mask: bool,
+        hide: list[Path] | None = None,
     ) -> tuple[NotebookNode, Any, str]:
         """Run the notebook in the sandboxed kernel; returns (nb, resources, what stopped it early).
-        mask: the grader's judging modules are out of the kernel's reach (a graded run)."""
+        mask: the grader's judging modules are out of the kernel's reach (a graded run); hide: the course's
+        folders (its directory, its exchange), hidden besides the kernel manager's defaults."""
         self._cell_bytes, self._total_bytes = {}, 0
         SandboxedKernelManager.submission_dir = folder
+        SandboxedKernelManager.course_hide = list(hide or [])
         SandboxedKernelManager.numpy_only = numpy_only
         SandboxedKernelManager.mask_grader = mask
         old = os.environ.get("GRADER_ENGINE")
@@ -207,6 +220,7 @@ class SandboxedExecute(Execute):
             for manager in [m for m in SandboxedKernelManager.live if m not in before]:
                 manager.force_cleanup()  # a kernel that died or would not stop leaves nothing behind
             SandboxedKernelManager.submission_dir = None
+            SandboxedKernelManager.course_hide = []
             SandboxedKernelManager.numpy_only = False
             SandboxedKernelManager.mask_grader = False
             if self._probes is not None:
@@ -224,10 +238,11 @@ class SandboxedExecute(Execute):
         # an unchanged lesson demo defines nothing the tests use; while grading, skip it
         if self._demo_cells.get(cell.get("id", "")) == cell.get("source"):
             return cell, resources
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if cell.get("cell_type") == "code" and meta.get("grade"):
-            cell.outputs = []  # test cells never run in the kernel: the engine judges here
-            grade_id = meta.get("grade_id")
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if cell.get("cell_type") == "code" and (is_test_cell(cell) or grade_id in self._plan):
+            # test cells never run in the kernel: the engine judges here (an answer graded by hand is the
+            # student's code: it runs below, and its outputs are what the grader reads in the formgrader)
+            cell.outputs = []
             if grade_id in self._plan and grade_id not in self._results:
                 self._results[grade_id] = self._judge(grade_id, resources, index)
             return cell, resources
@@ -364,6 +379,27 @@ def _defined_functions(source: Any) -> list[str]:
     except (SyntaxError, ValueError):
         return []
     return [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+
+
+def _coursedir(pp: Any) -> Any:
+    """nbgrader's ``CourseDirectory`` of the app running this preprocessor (its exporter's parent, the
+    autograde converter, holds it), or None outside nbgrader."""
+    node = getattr(pp, "parent", None)
+    while node is not None:
+        coursedir = getattr(node, "coursedir", None)
+        if coursedir is not None:
+            return coursedir
+        node = getattr(node, "parent", None)
+    return None
+
+
+def _exchange_root(pp: Any) -> str | None:
+    """nbgrader's exchange folder when the configuration names one (``Exchange.root``)."""
+    try:
+        root = pp.config.Exchange.get("root")
+    except AttributeError:
+        return None
+    return str(root) if root else None
 
 
 def _metadata_path(resources: Any) -> Path | None:

@@ -14,6 +14,8 @@ from typing import Any
 
 from nbconvert.preprocessors import Preprocessor
 
+from .specs import is_test_cell
+
 __all__ = ["HideHiddenTests", "strip_hidden_regions"]
 
 BEGIN = "### BEGIN HIDDEN TESTS"
@@ -37,8 +39,7 @@ class HideHiddenTests(Preprocessor):
     """Feedback preprocessor: no hidden test code in what a student receives."""
 
     def preprocess_cell(self, cell: Any, resources: dict, index: int) -> tuple[Any, dict]:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if cell.cell_type != "code" or not meta.get("grade"):
+        if not is_test_cell(cell):  # a student's answer graded by hand keeps its whole traceback
             return cell, resources
         cell.source = strip_hidden_regions(cell.source)
         for output in cell.get("outputs", []):

@@ -38,7 +38,7 @@ from .gradebook import store_scores
 from .layout import CourseLayout
 from .records import Status, TestResult, write_record
 from .secret import course_secret
-from .specs import read_specs
+from .specs import is_test_cell, read_specs
 
 __all__ = ["secure_grade", "put_verdicts", "store_scores", "failed_results"]
 
@@ -47,12 +47,13 @@ def put_verdicts(nb: Any, results: list[TestResult]) -> None:
     """Make the engine's verdicts the outputs of the notebook's test cells: ``PASSED ...`` (full
     points for nbgrader), ``PARTIAL ...`` with the score as the cell's result (part of the points:
     right values, wrong dtype) or an error with the reason (0 points). A test cell without a verdict
-    gets an error too: nothing but a verdict gives points."""
+    gets an error too: nothing but a verdict gives points. Cells graded by hand (written or code answers,
+    tasks) are left alone."""
     by_id = {r.grade_id: r for r in results}
     for cell in nb.cells:
         meta = cell.get("metadata", {}).get("nbgrader", {})
-        if cell.get("cell_type") != "code" or not meta.get("grade"):
-            continue
+        if not is_test_cell(cell):
+            continue  # answers graded by hand keep the student's outputs: nbgrader scores them from the checksum
         result = by_id.get(meta.get("grade_id"))
         cell.execution_count = None
         if result is not None and 0 < result.score < result.max_score:

@@ -1,10 +1,18 @@
 """What the instructor's test cells ask: the checks each graded cell runs, read from ``source/``.
 
-:func:`read_specs` parses a source notebook's test cells (never the submission's) into
+:func:`read_specs` parses a source notebook's *auto-graded test cells* (never the submission's) into
 :class:`TestSpec` objects: the cell's points and its check calls (``check_max_pool2d(max_pool2d,
 "random", seed=2024)`` -> :class:`CheckCall`), which the engine plans and judges. Checks are known
 from the exercise registry; a call the engine cannot run makes the cell score 0. The helpers below
 pick the student's own code cells and restore the instructor's test cells.
+
+Which cells are tests, as nbgrader decides it (``nbgrader.utils.determine_grade``): a test cell is a
+*code* cell with ``grade`` and without ``solution`` (:func:`is_test_cell`); only these are scored from
+their outputs, so only these are the engine's. Cells graded by hand (:func:`manual_cells`) are written
+answers (Markdown, ``grade`` + ``solution``), code answers worth points (code, ``grade`` + ``solution``)
+and ``task`` cells: they are the student's work (a code answer runs in the kernel like any other
+student cell), never a test, and nbgrader's SaveAutoGrades alone sets their state (0 for an unchanged
+answer, else "needs manual grade"; a task always waits for its grader).
 """
 
 from __future__ import annotations
@@ -22,6 +30,10 @@ from ..judge.registry import ARRAY_EXERCISES, MODEL_EXERCISES
 __all__ = [
     "CheckCall",
     "TestSpec",
+    "ManualCell",
+    "is_test_cell",
+    "is_manual_cell",
+    "manual_cells",
     "read_specs",
     "release_code_cells",
     "release_demo_cells",
@@ -60,6 +72,48 @@ class TestSpec:
         return bool(self.calls) and all(c.check in ARRAY_EXERCISES or (c.model and c.funcs) for c in self.calls)
 
 
+@dataclass(frozen=True)
+class ManualCell:
+    """A cell of the instructor's notebook graded by hand in the formgrader: ``kind`` is ``written`` (a
+    Markdown answer), ``code`` (a code answer worth points) or ``task`` (a task cell)."""
+
+    grade_id: str
+    points: float
+    kind: str
+
+
+def _nbgrader(cell: Any) -> dict:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return meta if isinstance(meta, dict) else {}
+
+
+def is_test_cell(cell: Any) -> bool:
+    """An auto-graded test cell: a code cell with ``grade`` and without ``solution`` (the only kind
+    nbgrader scores from its outputs, and the only kind the engine judges)."""
+    meta = _nbgrader(cell)
+    return cell.get("cell_type") == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+def is_manual_cell(cell: Any) -> bool:
+    """A cell graded by hand: a ``task`` cell, or a ``grade`` cell that is a ``solution`` (a written or code
+    answer worth points) or not code."""
+    meta = _nbgrader(cell)
+    return bool(meta.get("task")) or (bool(meta.get("grade")) and not is_test_cell(cell))
+
+
+def manual_cells(source_nb: Path) -> list[ManualCell]:
+    """The cells of the instructor's notebook graded by hand, in notebook order."""
+    nb = nbformat.read(source_nb, as_version=4)
+    out = []
+    for cell in nb.cells:
+        if not is_manual_cell(cell):
+            continue
+        meta = _nbgrader(cell)
+        kind = "task" if meta.get("task") else ("code" if cell.cell_type == "code" else "written")
+        out.append(ManualCell(str(meta.get("grade_id", "")), float(meta.get("points", 0)), kind))
+    return out
+
+
 def _literal(node: ast.AST) -> Any:
     return ast.literal_eval(node)
 
@@ -78,13 +132,14 @@ def _hidden_lines(source: str) -> set[int]:
 
 
 def read_specs(source_nb: Path) -> list[TestSpec]:
-    """The test cells of the instructor's notebook and the checks each one runs."""
+    """The auto-graded test cells of the instructor's notebook (:func:`is_test_cell`; cells graded by hand
+    are not tests: :func:`manual_cells`) and the checks each one runs."""
     nb = nbformat.read(source_nb, as_version=4)
     specs = []
     for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if not meta.get("grade") or cell.cell_type != "code":
+        if not is_test_cell(cell):
             continue
+        meta = cell.metadata["nbgrader"]
         calls = []
         hidden = _hidden_lines(cell.source)
         for node in ast.walk(ast.parse(cell.source)):
@@ -167,7 +222,7 @@ def student_cells(nb: Any, specs: list[TestSpec], demos: dict[str, str] | None =
             continue  # an unchanged lesson demo: it defines nothing the tests call, and can be slow
         meta = cell.get("metadata", {}).get("nbgrader", {})
         grade_id = meta.get("grade_id")
-        if grade_id in test_ids or meta.get("grade"):
+        if grade_id in test_ids or is_test_cell(cell):
             if not cell.get("metadata", {}).get("grader_restored"):
                 seen[grade_id] = seen.get(grade_id, 0) + 1
             continue
@@ -183,13 +238,10 @@ def student_cells(nb: Any, specs: list[TestSpec], demos: dict[str, str] | None =
 
 def restore_test_cells(nb: Any, source_nb: Path) -> Any:
     """``nb`` with its test cells as the instructor wrote them (as nbgrader's autograde restores them):
-    each test cell's source replaced by the instructor's, and a deleted one put back at the end."""
+    each test cell's source replaced by the instructor's, and a deleted one put back at the end. Answers
+    graded by hand are the student's and stay as they are."""
     source = nbformat.read(source_nb, as_version=4)
-    tests = {
-        c.metadata["nbgrader"]["grade_id"]: c
-        for c in source.cells
-        if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")
-    }
+    tests = {c.metadata["nbgrader"]["grade_id"]: c for c in source.cells if is_test_cell(c)}
     seen = set()
     for cell in nb.cells:
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")

@@ -246,6 +246,15 @@ def _export(args: argparse.Namespace) -> int:
         print(f"{args.format} export not written: {exc}")
         return 1
     print(f"{args.format} export written to {path}")
+    from nbgrader.api import Gradebook
+
+    from .exporters import needs_manual_grading
+
+    with Gradebook(course_db_url(root, args.db_url)) as gb:
+        pending = needs_manual_grading(gb, args.assignment)
+    for assignment, students in pending.items():
+        cells = "; ".join(f"{s} ({', '.join(c)})" for s, c in sorted(students.items()))
+        print(f"note: {assignment}: answers that need manual grading count 0 until graded: {cells}")
     return 0
 
 

@@ -8,7 +8,9 @@ Each format is an nbgrader export plugin, so nbgrader can run it::
 
 and :func:`export` does the same from Python (``export(db_url, "canvas", Path("canvas.csv"))``).
 Scores are nbgrader's own: a grade is its manual score when a grader set one, else its auto
-score (plus extra credit), exactly :attr:`nbgrader.api.Grade.score`; an assignment's total is
+score (plus extra credit), exactly :attr:`nbgrader.api.Grade.score` (an answer graded by hand counts
+once its grader gave a score, 0 before: :func:`needs_manual_grading` lists those, and every export
+logs a warning naming them); an assignment's total is
 ``max(0, raw score - late penalty)``, as ``nbgrader export`` computes it. A student without a
 submission scores 0 (also as ``nbgrader export`` does). Students come in the gradebook's order
 (last name, first name); assignments in due-date, then name order.
@@ -22,10 +24,13 @@ Formats (all UTF-8, comma-separated, one header row):
 
   An exercise is the function a solution cell defines: its test cells are named
   ``<exercise>__<what>`` and its score is the sum of theirs (a grade cell without ``__`` is its
-  own exercise). Exercise columns are those of every exported assignment, assignment by
-  assignment, in the order nbgrader stored the cells (the notebook's order); a cell is empty
-  when the exercise is not part of that row's assignment. ``timestamp`` is empty when the
-  student submitted nothing (or nbgrader recorded no submission time).
+  own exercise, e.g. a written answer or a task graded by hand). An exercise with a cell that still
+  needs manual grading (no score given yet) reads ``needs manual grading`` instead of a number; the
+  total counts such a cell as 0 until a grader scores it. Exercise columns are those of every
+  exported assignment, assignment by assignment, in the order nbgrader stored the cells (the
+  notebook's order); a cell is empty when the exercise is not part of that row's assignment.
+  ``timestamp`` is empty when the student submitted nothing (or nbgrader recorded no submission
+  time).
 
 ``canvas`` (:class:`CanvasExporter`) -- Canvas' Gradebook import layout, one row per student::
 
@@ -78,8 +83,12 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.plugins import ExportPlugin
 from traitlets import Dict, Enum, Unicode
 
+from ..grading.gradebook import awaits_manual_grade
+
 __all__ = [
+    "NEEDS_MANUAL_GRADING",
     "exercise_of",
+    "needs_manual_grading",
     "StudentRow",
     "assignment_exercises",
     "assignment_rows",
@@ -89,6 +98,10 @@ __all__ = [
     "FORMATS",
     "export",
 ]
+
+
+#: what the per-exercise export shows for an exercise whose score is not given yet
+NEEDS_MANUAL_GRADING = "needs manual grading"
 
 
 def exercise_of(grade_id: str) -> str:
@@ -117,6 +130,7 @@ class StudentRow:
     late_penalty: float = 0.0
     max_score: float = 0.0
     submitted: bool = False
+    pending: list[str] = field(default_factory=list)  # grade cells that need manual grading (no score yet)
 
     @property
     def total(self) -> float:
@@ -167,8 +181,22 @@ def assignment_rows(gb: Gradebook, assignment: str, students: Iterable[str] | No
             for grade in snb.grades:  # grade.score: manual score if set, else auto score (+ extra credit)
                 ex = exercise_of(grade.name)
                 row.exercises[ex] = row.exercises.get(ex, 0.0) + float(grade.score or 0.0)
+                if awaits_manual_grade(grade):
+                    row.pending.append(grade.name)
         rows.append(row)
     return rows
+
+
+def needs_manual_grading(gb: Gradebook, assignments: Iterable[str] | None = None) -> dict[str, dict[str, list[str]]]:
+    """``{assignment: {student: [grade cell, ...]}}``: the answers graded by hand that have no score yet
+    (counted as 0 in every export until a grader scores them in the formgrader)."""
+    names = list(assignments) if assignments else [a.name for a in gb.assignments]
+    out: dict[str, dict[str, list[str]]] = {}
+    for a in names:
+        pending = {r.student_id: r.pending for r in assignment_rows(gb, a) if r.pending}
+        if pending:
+            out[a] = pending
+    return out
 
 
 class _Exporter(ExportPlugin):
@@ -195,6 +223,13 @@ class _Exporter(ExportPlugin):
     def export(self, gradebook: Gradebook) -> None:
         dest = Path(self.to or self.default_name)
         rows = self.table(gradebook)
+        for assignment, students in needs_manual_grading(gradebook, self._assignments(gradebook)).items():
+            self.log.warning(
+                "%s: answers of %d student(s) need manual grading and count 0 until graded: %s",
+                assignment,
+                len(students),
+                "; ".join(f"{s} ({', '.join(cells)})" for s, cells in sorted(students.items())),
+            )
         dest.parent.mkdir(parents=True, exist_ok=True)
         with open(dest, "w", newline="", encoding="utf-8") as f:
             csv.writer(f).writerows(rows)
@@ -215,7 +250,11 @@ class ExerciseCsvExporter(_Exporter):
         out = [self.ID_COLUMNS + exercises + ["late_penalty", "total", "max"]]
         for rows in by_assignment.values():
             for r in rows:
-                cells = [_num(r.exercises[e]) if e in r.exercises else "" for e in exercises]
+                waiting = {exercise_of(g) for g in r.pending}
+                cells = [
+                    (NEEDS_MANUAL_GRADING if e in waiting else _num(r.exercises[e])) if e in r.exercises else ""
+                    for e in exercises
+                ]
                 out.append(
                     [r.assignment, r.student_id, r.last_name, r.first_name, r.email, r.lms_user_id, r.timestamp]
                     + cells

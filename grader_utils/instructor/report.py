@@ -3,7 +3,8 @@
 ``write_report(root, "02_padding_strides_pooling", Path("report.html"))`` reads
 
 * the gradebook (``root/gradebook.db`` unless ``db_url`` says otherwise): each submitting
-  student's total and per-exercise scores, nbgrader's scores (manual over auto);
+  student's total and per-exercise scores, nbgrader's scores (manual over auto), and the answers graded
+  by hand that have no score yet ("needs manual grading", counted as 0 until graded);
 * the trusted engine's records ``root/autograded/<student>/<assignment>/<notebook>.grading.json``:
   the diagnosed mistakes and the test cells that did not run normally,
 
@@ -70,6 +71,7 @@ class ClassStats:
     problems: list[dict[str, Any]] = field(default_factory=list)  # student, notebook, grade_id, status, reason
     names: dict[str, str] = field(default_factory=dict)  # student -> "First Last" from the gradebook
     unreadable: list[str] = field(default_factory=list)
+    pending: dict[str, list[str]] = field(default_factory=dict)  # student -> cells that need manual grading
 
 
 def class_stats(root: Path, assignment: str, db_url: str | None = None) -> ClassStats:
@@ -128,6 +130,7 @@ def class_stats(root: Path, assignment: str, db_url: str | None = None) -> Class
         problems=problems,
         unreadable=unreadable,
         names={r.student_id: f"{r.first_name} {r.last_name}".strip() for r in rows},
+        pending={r.student_id: list(r.pending) for r in submitted if r.pending},
     )
 
 
@@ -196,6 +199,17 @@ def _img(b64: str, alt: str) -> str:
     return f'<img src="data:image/png;base64,{b64}" alt="{_e(alt)}">'
 
 
+def _pending_note(stats: ClassStats) -> str:
+    """A sentence on the answers graded by hand that have no score yet ("" when there are none)."""
+    if not stats.pending:
+        return ""
+    cells = sum(len(v) for v in stats.pending.values())
+    return (
+        f"<p><b>Needs manual grading:</b> {cells} answer(s) of {len(stats.pending)} submission(s) have no score "
+        "yet; they count 0 in these totals until a grader scores them in the formgrader.</p>"
+    )
+
+
 def render(stats: ClassStats) -> str:
     """The report's HTML (every value escaped)."""
     figs = _figures(stats)
@@ -204,9 +218,13 @@ def render(stats: ClassStats) -> str:
         f"<p>{len(stats.totals)} submissions; no submission: {_e(', '.join(stats.not_submitted) or 'none')}.</p>",
         "<h2>Score distribution</h2>",
         _img(figs["scores"], "histogram of total scores"),
+        _pending_note(stats),
         _table(
-            ["student", "name", "total", "max"],
-            [[s, stats.names.get(s, ""), f"{t:g}", f"{stats.max_score:g}"] for s, t in sorted(stats.totals.items())],
+            ["student", "name", "total", "max", "needs manual grading"],
+            [
+                [s, stats.names.get(s, ""), f"{t:g}", f"{stats.max_score:g}", ", ".join(stats.pending.get(s, []))]
+                for s, t in sorted(stats.totals.items())
+            ],
         ),
         "<h2>Exercises</h2>",
         _img(figs["exercises"], "share of students with full marks per exercise"),

@@ -2,8 +2,9 @@
 
 One *task* is one student's submission of one assignment (:func:`grade_task`). It
 
-1. removes the submission's old records and sets every auto score of it in the gradebook to 0
-   (nbgrader keeps the old scores when a regrade fails; manual scores are not touched);
+1. removes the submission's old records and sets every auto score of its test cells in the gradebook to 0
+   (nbgrader keeps the old scores when a regrade fails; manual scores, and the answers graded by hand, are
+   not touched: they stay as nbgrader's SaveAutoGrades leaves them, for the formgrader);
 2. runs nbgrader's autograde for that student, in-process (nbgrader's own sanitizing, restoring
    of test cells, late penalties and gradebook rows). Its ``SandboxedExecute`` preprocessor
    (:mod:`graded_run`) runs each notebook's kernel in the sandbox (outputs for feedback) and
@@ -29,7 +30,7 @@ from typing import Any
 from ..grading.gradebook import store_scores, submission_score, zero_auto_scores
 from ..grading.layout import CourseLayout, course_db_url, load_course_config
 from ..grading.records import Status, SubmissionStatus, TestResult, read_record, write_record
-from ..grading.specs import read_specs
+from ..grading.specs import manual_cells, read_specs
 
 __all__ = [
     "Outcome",
@@ -112,7 +113,8 @@ def _record_paths(root: Path, assignment: str, student: str) -> dict[str, Path]:
 
 def fail_closed(root: Path, assignment: str, student: str, db_url: str, status: Status, reason: str) -> str:
     """Leave a submission that could not be graded with 0 auto points and a record per notebook
-    saying ``status`` (failed or timeout) and why; returns a note when even that failed."""
+    saying ``status`` (failed or timeout) and why, for each of its auto-graded test cells (cells graded by
+    hand keep their state and their grader's score); returns a note when even that failed."""
     notes = []
     try:
         zero_auto_scores(db_url, assignment, student)
@@ -180,7 +182,12 @@ def grade_task(root: str | Path, assignment: str, student: str, db_url: str | No
 
 
 def _max_score(root: Path, assignment: str) -> float:
-    return float(sum(s.points for nb in CourseLayout(root).source_notebooks(assignment) for s in read_specs(nb)))
+    """The assignment's points as the gradebook counts them: its test cells and the cells graded by hand."""
+    notebooks = CourseLayout(root).source_notebooks(assignment)
+    return float(
+        sum(s.points for nb in notebooks for s in read_specs(nb))
+        + sum(c.points for nb in notebooks for c in manual_cells(nb))
+    )
 
 
 def _last_line(text: str | None) -> str:

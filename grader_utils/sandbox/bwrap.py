@@ -12,8 +12,8 @@ one-shot runs, :mod:`.runner`). What the sandboxed process gets:
       other folders of ``/tmp``. Package folders of other Pythons (Debian's
       ``/usr/lib/python3/dist-packages``, ``/usr/local/lib/python3*/{site,dist}-packages``) are
       empty folders unless they are the virtualenv's; each path in ``hide`` is an empty folder
-      too (what matters when the course sits inside an allowed folder), with the ``expose``
-      paths bound back on top;
+      too (what matters when the course sits inside an allowed folder, the virtualenv included),
+      with the virtualenv and the ``expose`` paths that lie inside it bound back on top;
     * each package in ``mask_packages`` replaced by a stub whose import raises ImportError
       with a message saying why, however the import is spelled;
     * no network (its own empty network namespace), its own PID/IPC/UTS namespaces, a new
@@ -257,6 +257,13 @@ def bwrap_args(
     for folder in foreign_site_dirs():
         parents(folder)
         args += ["--size", str(1024**2), "--tmpfs", str(folder)]
+    # the virtualenv running us (it may sit in a hidden folder or under /tmp) and the exposed paths; then the
+    # hidden paths over them (a course inside the virtualenv is hidden), then again whatever of the former lies
+    # inside a hidden folder (a virtualenv or package inside the course stays visible)
+    keep = [Path(sys.prefix), *(Path(p) for p in expose)]
+    for path in keep:
+        bind(path)
+    hidden: list[Path] = []
     for path in hide:  # only matters inside an allowed folder; elsewhere it is an empty folder anyway
         path = Path(path).resolve()
         if path.is_dir():
@@ -264,12 +271,14 @@ def bwrap_args(
             args += ["--size", str(1024**2), "--tmpfs", str(path)]
             made.add(path)
             bound.append(path)
+            hidden.append(path)
         elif path.exists():
             parents(path)
             args += ["--ro-bind", "/dev/null", str(path)]
-    # the virtualenv running us (it may sit in a hidden folder or under /tmp) and the exposed paths
-    for path in [Path(sys.prefix), *expose]:
-        bind(Path(path))
+    for path in keep:
+        real = Path(os.path.abspath(path)).resolve()
+        if real.exists() and any(h in real.parents for h in hidden):
+            args += ["--ro-bind", str(real), str(real)]
     args += list(extra)
     parents(scratch)  # e.g. a worker's own temporary folder under /tmp
     args += ["--bind", str(scratch), str(scratch), "--remount-ro", "/", "--chdir", str(scratch), "--clearenv"]

@@ -49,6 +49,7 @@ __all__ = [
     "SandboxedKernelManager",
     "KERNEL_LIMITS",
     "MASKED_GRADER_MODULES",
+    "PACKAGE_DIR",
     "PASS_ENV",
     "copy_workdir",
     "grader_module_masks",
@@ -62,7 +63,10 @@ KERNEL_LIMITS = Limits(
 )
 #: variables of the grading process that the kernel may see (nbgrader's flags)
 PASS_ENV = ("NBGRADER_EXECUTION", "NBGRADER_VALIDATING", "GRADER_ENGINE", "GRADER_SYNTHETIC")
-_COURSE_ROOT = Path(__file__).resolve().parent.parent.parent
+#: the package's own folder (``grader_utils/``): the one folder of this code a kernel must see (its probe, the
+#: NumPy-only lock), wherever it is installed (a virtualenv's site-packages, a course checkout); never a
+#: course directory (which course is graded comes from nbgrader's CourseDirectory, see GradingContext)
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
 
 class SandboxedKernelManager(AsyncKernelManager):
@@ -84,6 +88,9 @@ class SandboxedKernelManager(AsyncKernelManager):
     numpy_only: bool = False
     #: a graded kernel: the grader's judging modules are masked (:data:`MASKED_GRADER_MODULES`)
     mask_grader: bool = False
+    #: the graded course's folders (its directory, its exchange), hidden besides the defaults (set by
+    #: graded_run.SandboxedExecute per notebook, from nbgrader's CourseDirectory)
+    course_hide: list[Path] = []
     #: the folder through which the grading process makes calls into this kernel (see :mod:`probe`)
     probe_folder: Path | None = None
     #: scratch folders this process's kernels used (each removed when its kernel is shut down)
@@ -120,7 +127,9 @@ class SandboxedKernelManager(AsyncKernelManager):
         env = {k: v for k, v in (kw.get("env") or os.environ).items() if k in PASS_ENV}
         env["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
         env["JPY_PARENT_PID"] = "1"
-        hide = [Path(p) for p in (self.hide or _default_hide())]
+        # the graded course is hidden whatever else is configured
+        course = [str(p) for p in SandboxedKernelManager.course_hide]
+        hide = [Path(p) for p in dict.fromkeys([*(self.hide or _default_hide()), *course])]
         limits = Limits(
             cpu_seconds=self.cpu_seconds,
             memory_bytes=self.memory_bytes,
@@ -131,7 +140,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         prefix = bwrap_args(
             self._scratch,
             hide=hide,
-            expose=[_COURSE_ROOT / "grader_utils"],
+            expose=[PACKAGE_DIR],
             env=env,
             limits=limits,
             user=self._user,
@@ -231,7 +240,7 @@ def grader_module_masks(names: tuple[str, ...] = MASKED_GRADER_MODULES) -> list[
     package ``grader_utils/<name>/``, whose import then raises ImportError with :data:`MASKED_MESSAGE`)
     and an empty folder over ``grader_utils/__pycache__`` (the compiled copies). The stubs are written
     once per grading process, read-only."""
-    package = _COURSE_ROOT / "grader_utils"
+    package = PACKAGE_DIR
     if not _MASKS or not _MASKS[0].is_dir():
         folder = Path(tempfile.mkdtemp(prefix="grader-masks-"))
         for name in MASKED_GRADER_MODULES:
@@ -308,6 +317,13 @@ def copy_workdir(src: Path, dest: Path, skip: Path, budget: int = COPY_BUDGET) -
 
 
 def _default_hide() -> list[str]:
-    """The course directory (sources, gradebook, submissions, feedback) and nbgrader's exchange."""
-    hide = [str(_COURSE_ROOT), os.getcwd(), "/srv/nbgrader", os.environ.get("NBGRADER_EXCHANGE_ROOT", "/")]
+    """The graded course's directory and exchange (:attr:`SandboxedKernelManager.course_hide`), the working
+    folder (nbgrader's default course root) and nbgrader's default exchange. Never the package's own folder
+    or anything above it: the kernel needs the environment the package is installed in."""
+    hide = [
+        *(str(p) for p in SandboxedKernelManager.course_hide),
+        os.getcwd(),
+        "/srv/nbgrader",
+        os.environ.get("NBGRADER_EXCHANGE_ROOT", "/"),
+    ]
     return [h for h in dict.fromkeys(hide) if Path(h).exists() and Path(h) != Path("/")]
