@@ -413,28 +413,35 @@ NO_DEFAULT = "no default"  # the argument is required: leaving it out is a TypeE
 POOL_SIZE = "pool_size"  # strides: Keras' None, meaning the pool size
 POOLING = "every pooling layer the notebook names"
 
-DEFAULT_CLAIMS = [
-    ("01_convolution", "move the kernel by the stride (default 1 pixel)", ("Conv2D",), "strides", 1),
-    ("01_convolution", "`strides`: how far the kernel moves each step (default `(1, 1)`)", ("Conv2D",), "strides", (1, 1)),
-    ("01_convolution", "`activation`: applied to every output value (none by default)", ("Conv2D",), "activation", None),
-    ("01_convolution", 'none with the default `"valid"`', ("Conv2D",), "padding", "valid"),
-    ("01_convolution", "`Conv2D(filters, kernel_size)` (with its default bias)", ("Conv2D",), "use_bias", True),
-    ("02_padding_strides_pooling", "how far the window moves each step, down and across. Default `(1, 1)`", ("Conv2D",), "strides", (1, 1)),
-    ("02_padding_strides_pooling", '`padding="valid"` (the default) or `"same"`', ("Conv2D",), "padding", "valid"),
-    ("02_padding_strides_pooling", "`MaxPooling2D` defaults it to **(2, 2)**", ("MaxPooling2D",), "pool_size", (2, 2)),
-    ("02_padding_strides_pooling", "`AveragePooling2D` has no default: `AveragePooling2D()` raises a `TypeError`", ("AveragePooling2D",), "pool_size", NO_DEFAULT),
-    ("02_padding_strides_pooling", "`strides` (optional) — **defaults to `pool_size`**, so by default the windows do not overlap", POOLING, "strides", POOL_SIZE),
-    ("02_padding_strides_pooling", '`padding` (optional) — `"valid"` (default)', POOLING, "padding", "valid"),
-    ("02_padding_strides_pooling", "Strides default to the pool size", POOLING, "strides", POOL_SIZE),
-    ("02_padding_strides_pooling", "take Keras' defaults (`strides=(1, 1)` for `Conv2D`", ("Conv2D",), "strides", (1, 1)),
-    ("02_padding_strides_pooling", "`strides=None` for pooling", POOLING, "strides", POOL_SIZE),
-    ("02_padding_strides_pooling", '`strides=None` for pooling, `padding="valid"`)', ("Conv2D", POOLING), "padding", "valid"),
-    ("02_padding_strides_pooling", "its `strides` default to `pool_size`", POOLING, "strides", POOL_SIZE),
-    ("03_building_a_cnn", "(strides default to the pool size)", POOLING, "strides", POOL_SIZE),
-    ("03_building_a_cnn", "strides that default to `pool_size`", POOLING, "strides", POOL_SIZE),
-    ("03_building_a_cnn", "take Keras' defaults: `strides=1` for `Conv2D`", ("Conv2D",), "strides", 1),
-    ("03_building_a_cnn", "`strides = pool_size` for pooling", POOLING, "strides", POOL_SIZE),
-]
+CONV = ("Conv2D",)
+DEFAULT_CLAIMS = {  # assignment -> [(the text's words, the layers they are about, argument, the stated default)]
+    "01_convolution": [
+        ("move the kernel by the stride (default 1 pixel)", CONV, "strides", 1),
+        ("how far the kernel moves each step (default `(1, 1)`)", CONV, "strides", (1, 1)),
+        ("`activation`: applied to every output value (none by default)", CONV, "activation", None),
+        ('none with the default `"valid"`', CONV, "padding", "valid"),
+        ("`Conv2D(filters, kernel_size)` (with its default bias)", CONV, "use_bias", True),
+    ],
+    "02_padding_strides_pooling": [
+        ("moves each step, down and across. Default `(1, 1)`", CONV, "strides", (1, 1)),
+        ('`padding="valid"` (the default) or `"same"`', CONV, "padding", "valid"),
+        ("`MaxPooling2D` defaults it to **(2, 2)**", ("MaxPooling2D",), "pool_size", (2, 2)),
+        ("`AveragePooling2D` has no default", ("AveragePooling2D",), "pool_size", NO_DEFAULT),
+        ("`strides` (optional) — **defaults to `pool_size`**, so by default", POOLING, "strides", POOL_SIZE),
+        ('`padding` (optional) — `"valid"` (default)', POOLING, "padding", "valid"),
+        ("Strides default to the pool size", POOLING, "strides", POOL_SIZE),
+        ("take Keras' defaults (`strides=(1, 1)` for `Conv2D`", CONV, "strides", (1, 1)),
+        ("`strides=None` for pooling", POOLING, "strides", POOL_SIZE),
+        ('`strides=None` for pooling, `padding="valid"`)', ("Conv2D", POOLING), "padding", "valid"),
+        ("its `strides` default to `pool_size`", POOLING, "strides", POOL_SIZE),
+    ],
+    "03_building_a_cnn": [
+        ("(strides default to the pool size)", POOLING, "strides", POOL_SIZE),
+        ("strides that default to `pool_size`", POOLING, "strides", POOL_SIZE),
+        ("take Keras' defaults: `strides=1` for `Conv2D`", CONV, "strides", 1),
+        ("`strides = pool_size` for pooling", POOLING, "strides", POOL_SIZE),
+    ],
+}
 
 # "default" and "optional" in the lessons that are not about a Keras argument
 NOT_KERAS_DEFAULTS = [
@@ -490,9 +497,8 @@ def _same_default(stated, actual) -> bool:
 @pytest.mark.parametrize("assignment", assignments())
 def test_every_default_the_lesson_states_is_keras_default_for_every_layer_it_names(keras, assignment):
     text = _flat_markdown(assignment)
-    claims = [c for c in DEFAULT_CLAIMS if c[0] == assignment]
     covered = []
-    for _, words, layers, argument, stated in claims:
+    for words, layers, argument, stated in DEFAULT_CLAIMS.get(assignment, []):
         assert words in text, f"{assignment}: the claim {words!r} is no longer in the text: update DEFAULT_CLAIMS"
         start = text.index(words)
         covered.append((start, start + len(words)))
@@ -746,3 +752,41 @@ def test_conv2d_transpose_forward_is_the_conv2d_input_gradient(keras):
         transposed.build((None, *dout.shape))
         transposed.set_weights([k])
         np.testing.assert_allclose(np.asarray(transposed(dout[None].astype("float32")))[0], dx, rtol=1e-5, atol=1e-5)
+
+
+# --- 03's FULL_RUN (issue #25, item 6): how much longer, from the notebook's own constants ------------------
+
+NB_03 = ROOT / "source" / "03_building_a_cnn" / "building_a_cnn.ipynb"
+
+
+def _if_full_run(source: str, name: str) -> tuple:
+    """(value with FULL_RUN, value without) of `name = A if FULL_RUN else B` in a code cell."""
+    import ast
+
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == [name]:
+            value = node.value
+            assert isinstance(value, ast.IfExp) and ast.unparse(value.test) == "FULL_RUN", ast.unparse(value)
+            return ast.literal_eval(value.body), ast.literal_eval(value.orelse)
+    raise AssertionError(f"no {name} = ... if FULL_RUN else ... in the cell")
+
+
+def test_full_run_is_as_many_times_longer_as_the_text_says():
+    """The settings cell's constants: FULL_RUN trains on all of CIFAR-10's training images (n_train = None; the
+    count the text states) for more epochs; the text and the cell's comment state the ratio of images x epochs,
+    and the accuracy is "about", not a promise the course cannot check offline."""
+    text = " ".join(_markdown(NB_03).split())
+    (cell,) = _cells(NB_03, "cell-13")
+    (full_images, images), (full_epochs, epochs) = _if_full_run(cell, "n_train"), _if_full_run(cell, "EPOCHS")
+    assert full_images is None  # all of them
+    all_images = int(re.search(r"CIFAR-10 has ([\d,]+) training", text).group(1).replace(",", ""))
+    more_images, more_epochs = all_images // images, full_epochs // epochs
+    assert more_images * images == all_images and more_epochs * epochs == full_epochs
+    ratio = more_images * more_epochs
+    assert (
+        f"`FULL_RUN = False` trains on {images:,} images for {epochs} epochs" in text
+        and f"`FULL_RUN = True` trains on all {all_images:,} for {full_epochs} epochs: {more_images} times the images "
+        f"for {more_epochs} times the epochs, so about {ratio} times longer" in text
+    )
+    assert f"(about {ratio}x longer; about 70% on CIFAR-10)" in cell
+    assert "It should reach about 70% test accuracy" in text and "at least 70" not in text
