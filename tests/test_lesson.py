@@ -786,7 +786,8 @@ def test_full_run_is_as_many_times_longer_as_the_text_says():
     assert (
         f"`FULL_RUN = False` trains on {images:,} images for {epochs} epochs" in text
         and f"`FULL_RUN = True` trains on all {all_images:,} for {full_epochs} epochs: {more_images} times the images "
-        f"for {more_epochs} times the epochs, so about {ratio} times longer" in text
+        f"for {more_epochs} times the epochs, so about {ratio} times longer"
+        in text
     )
     assert f"(about {ratio}x longer; about 70% on CIFAR-10)" in cell
     assert "It should reach about 70% test accuracy" in text and "at least 70" not in text
