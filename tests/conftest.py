@@ -107,7 +107,10 @@ def _missing_postgres() -> str | None:
 def _missing_soffice() -> str | None:
     if shutil.which("soffice") or os.environ.get("CI"):
         return None
-    return "LibreOffice is not installed: sudo apt-get install libreoffice-calc-nogui (`make install-test` does it as root)"
+    return (
+        "LibreOffice is not installed: sudo apt-get install libreoffice-calc-nogui "
+        "(`make install-test` does it as root)"
+    )
 
 
 def _missing_hub() -> str | None:

@@ -61,7 +61,7 @@ def test_csv_line_quotes_separators_and_reads_back() -> None:
     row = ["x;=1+1", 'say "hi"', "a,b", "a|b", "", "2", "=cmd()", " padded "]
     line = csv_line(row)
     assert line.endswith("\r\n")
-    assert "\"x;'=1+1\"" in line and '"a|b"' in line and ",," in line  # ; and | quoted, empty cell not
+    assert '"x;\'=1+1"' in line and '"a|b"' in line and ",," in line  # ; and | quoted, empty cell not
     assert next(csv.reader([line])) == [inert(v) for v in row]
     assert next(csv.reader([line])) != row  # the rule changed something: the check is not vacuous
 
@@ -137,7 +137,8 @@ def nbgrader_export(exports: dict[str, Path]) -> Path:
     folder = exports["csv"].parent
     db_url = f"sqlite:///{folder / 'gradebook.db'}"
     (folder / "nbgrader_config.py").write_text(
-        f"c = get_config()\nc.CourseDirectory.db_url = {db_url!r}\nimport grader_utils\ngrader_utils.nbgrader_setup(c)\n"
+        f"c = get_config()\nc.CourseDirectory.db_url = {db_url!r}\n"
+        "import grader_utils\ngrader_utils.nbgrader_setup(c)\n"
     )
     env = dict(os.environ, PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}")
     dest = folder / "nbgrader.csv"

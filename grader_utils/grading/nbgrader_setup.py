@@ -66,7 +66,8 @@ GRADES_EXPORTER = "grader_utils.exporters.GradesCsvExporter"
 
 def nbgrader_setup(c: Any) -> Any:
     """Make nbgrader grade with this grader: set the autograde preprocessors, the feedback's exporter
-    and preprocessors and the grade export's plugin in ``c`` (the ``get_config()`` of an ``nbgrader_config.py``); returns ``c``."""
+    and preprocessors and the grade export's plugin in ``c`` (the ``get_config()`` of an
+    ``nbgrader_config.py``); returns ``c``."""
     c.Autograde.autograde_preprocessors = list(AUTOGRADE_PREPROCESSORS)
     c.HTMLExporter.preprocessors = list(FEEDBACK_PREPROCESSORS)
     c.GenerateFeedback.exporter_class = FEEDBACK_EXPORTER

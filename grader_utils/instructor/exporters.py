@@ -8,7 +8,8 @@ Each format is an nbgrader export plugin, so nbgrader can run it::
     nbgrader export --exporter=grader_utils.exporters.GradesCsvExporter --to=grades.csv
 
 (the last one is nbgrader's own CSV layout, and what ``nbgrader export`` uses with no ``--exporter`` in a
-course configured by :func:`grader_utils.nbgrader_setup`), and :func:`export` does the same from Python (``export(db_url, "canvas", Path("canvas.csv"))``).
+course configured by :func:`grader_utils.nbgrader_setup`), and :func:`export` does the same from Python
+(``export(db_url, "canvas", Path("canvas.csv"))``).
 Scores are nbgrader's own: a grade is its manual score when a grader set one, else its auto
 score (plus extra credit), exactly :attr:`nbgrader.api.Grade.score` (an answer graded by hand counts
 once its grader gave a score, 0 before: :func:`needs_manual_grading` lists those, and every export

@@ -33,7 +33,7 @@ __all__ = ["FORMULA_STARTS", "inert", "csv_line", "write_csv"]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 _NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 _QUOTE_IF = re.compile(r'[,;\t|"\r\n]')
-_LEAD = " \u00a0\u3000\""  # what may stand before a formula start and still leave it one
+_LEAD = ' \u00a0\u3000"'  # what may stand before a formula start and still leave it one
 _INNER = re.compile("([,;\t|])(?=[" + _LEAD + "]*[" + re.escape("".join(FORMULA_STARTS)) + "])")
 
 
