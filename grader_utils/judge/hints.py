@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from ..i18n import N_, tr
 
-__all__ = ["HINTS", "first_hint", "hint"]
+__all__ = ["ARITHMETIC_MESSAGE", "HINTS", "first_hint", "hint"]
+
+#: an answer to an arithmetic exercise (``Exercise.arithmetic``) built with Keras layers or the grader's own
+#: functions: under grading these are not available (the answer scores 0), and the notebook's visible check
+#: refuses it with the same words (:mod:`grader_utils.checks`)
+ARITHMETIC_MESSAGE = N_(
+    "this exercise is arithmetic: under grading, Keras and the grader's own functions are not "
+    "available; compute the answer yourself (with Python's integers and the formulas of the "
+    "lesson)."
+)
 
 #: Every message a diagnosis can give, by key (tests check each one can fire), in English; :func:`hint` gives
 #: it in the reader's language.
