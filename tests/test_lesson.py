@@ -145,6 +145,9 @@ def facts_03(keras) -> set[str]:
         ]
     )
     facts.add(str(tutorial.count_params()))
+    last_maps = tuple(tutorial.layers[4].output.shape[1:])  # what GlobalAveragePooling2D is compared on
+    assert type(tutorial.layers[4]).__name__ == "Conv2D" and L.GlobalAveragePooling2D().count_params() == 0
+    facts |= {_text(last_maps), _text(_out(L.GlobalAveragePooling2D(), last_maps)), _text(_out(L.Flatten(), last_maps))}
     from grader_utils.judge import truth  # receptive fields: TensorFlow's gradient (checked in test_truth.py)
     from grader_utils.judge.stack_cases import CIFAR_STACK, LESSON_MODEL
 
@@ -813,3 +816,159 @@ def test_full_run_is_as_many_times_longer_as_the_text_says():
     )
     assert f"(about {ratio}x longer; about 70% on CIFAR-10)" in cell
     assert "It should reach about 70% test accuracy" in text and "at least 70" not in text
+
+
+# --- shifted or shrunk (issue #25, item 9): what convolution and pooling give, computed by Keras -------------
+
+STRONGEST = re.compile(
+    r"^(.+?)\s*: Conv2D \((\d+), \((\d+), (\d+)\)\), then MaxPooling2D\(2\) \((\d+), \((\d+), (\d+)\)\)$"
+)
+
+
+def test_convolution_is_translation_equivariant_and_not_scale_invariant(keras):
+    """The general claims of 02's "Shifted or shrunk" paragraph, on a random kernel and image: Conv2D of a shifted
+    image is the shifted feature map (away from the borders); the same pattern twice as large does not give the
+    same response."""
+    rng = np.random.default_rng(9)
+    conv = keras.layers.Conv2D(2, 3, use_bias=False)
+    x = np.zeros((1, 20, 20, 1), "float32")
+    x[0, 3:9, 4:10, 0] = rng.normal(size=(6, 6))
+    maps = np.asarray(conv(x))
+    for dy, dx in [(1, 0), (2, 3), (5, 7)]:
+        moved = np.asarray(conv(np.roll(x, (dy, dx), axis=(1, 2))))
+        np.testing.assert_allclose(moved[:, dy:, dx:], maps[:, : maps.shape[1] - dy, : maps.shape[2] - dx], atol=1e-5)
+    large = np.zeros((1, 20, 20, 1), "float32")
+    large[0, 3:15, 4:16, 0] = np.kron(x[0, 3:9, 4:10, 0], np.ones((2, 2)))
+    assert not np.isclose(np.abs(np.asarray(conv(large))).max(), np.abs(maps).max(), rtol=0.05)
+
+
+def test_shift_and_scale_demo_prints_and_states_what_keras_computes(keras, capsys):
+    """The demo cell's ring detector, rebuilt here from the text's description (weights 1 around, -8 in the
+    middle; a 16x16 image; twice as large = every pixel a 2x2 block): each line it prints is Keras' answer, the
+    numbers the text states are those lines, and they show what the text says they show."""
+    (cell,) = _cells(NB_02, "invariance-demo")
+    exec(cell, {"np": np, "layers": keras.layers, "keras": keras})
+    printed = capsys.readouterr().out.splitlines()
+    ring = np.ones((3, 3), "float32")
+    ring[1, 1] = 0
+    kernel = np.where(ring == 1, 1.0, -8.0).astype("float32")
+    conv = keras.layers.Conv2D(1, 3, use_bias=False)
+    conv.build((None, 16, 16, 1))
+    conv.set_weights([kernel[:, :, None, None]])
+
+    def strongest(m) -> tuple[int, tuple[int, int]]:
+        m = np.asarray(m)[0, :, :, 0]
+        return int(round(float(m.max()))), tuple(int(i) for i in np.unravel_index(m.argmax(), m.shape))
+
+    seen = {}
+    for (top, left, scale), line in zip([(4, 4, 1), (5, 4, 1), (6, 7, 1), (4, 4, 2)], printed):
+        x = np.zeros((1, 16, 16, 1), "float32")
+        x[0, top : top + 3 * scale, left : left + 3 * scale, 0] = np.kron(ring, np.ones((scale, scale)))
+        maps = conv(x)
+        conv_peak, pooled_peak = strongest(maps), strongest(keras.layers.MaxPooling2D(2)(maps))
+        match = STRONGEST.match(line)
+        assert match, line
+        numbers = [int(g) for g in match.groups()[1:]]
+        assert (numbers[0], tuple(numbers[1:3])) == conv_peak and (numbers[3], tuple(numbers[4:])) == pooled_peak
+        seen[(top, left, scale)] = conv_peak, pooled_peak
+    assert len(seen) == 4 and printed[4].endswith(": True")
+    (value, at), (_, pooled) = seen[(4, 4, 1)]
+    (one_row, one_pooled), (far, far_pooled), (large, _) = seen[(5, 4, 1)], seen[(6, 7, 1)], seen[(4, 4, 2)]
+    assert at == (4, 4) and one_row == (value, (5, 4)) and far == (value, (6, 7))  # equivariance
+    assert one_pooled[1] == pooled != far_pooled[1]  # a little invariance
+    assert large[0] < value  # no scale invariance
+    text = " ".join(_markdown(NB_02).split())
+    assert f"The ring gives `{value}` at `{at}`" in text
+    assert f"the ring shifted by one row still peaks at `{pooled}`" in text
+    assert f"the ring shifted by `(2, 3)` peaks at `{far_pooled[1]}`" in text
+    assert f"The ring twice as large gives only `{large[0]}`" in text
+
+
+# --- issue #25, item 8: what the course assumes, and no parameter hides keras.layers ---------------------------
+
+
+def test_01_states_what_the_course_assumes_with_keras_numbers(keras):
+    """01's introduction names softmax, cross-entropy and Adam as assumed, one line each; its example numbers are
+    Keras' softmax and sparse categorical cross-entropy, and `optimizer="adam"` is Keras' Adam."""
+    (intro,) = _cells(CONVOLUTION, "cell-00")
+    text = " ".join(intro.split())
+    assert "**What the course assumes.**" in text
+    scores = np.array([[2.0, 1.0, 0.0]], "float32")
+    p = np.asarray(keras.activations.softmax(scores))[0]
+    loss = float(np.asarray(keras.losses.sparse_categorical_crossentropy(np.array([0]), p[None]))[0])
+    rounded = [round(float(v), 3) for v in p]
+    assert f"(`{[int(v) for v in scores[0]]}` gives `{rounded}`)" in text
+    assert f"(`{loss:.3f}` for probability `{rounded[0]}`)" in text
+    assert type(keras.optimizers.get("adam")).__name__ == "Adam" and '`optimizer="adam"`' in text
+    for term in ("**softmax**", "**cross-entropy**", "**Adam**"):
+        assert term in text
+
+
+def test_no_function_of_the_notebooks_has_a_parameter_that_hides_keras_layers():
+    """`from keras import layers` is in every notebook; a parameter named `layers` would hide it inside the
+    function (issue #25, item 8): the exercises' stacks are called `stack`."""
+    import ast
+
+    for path in sorted((ROOT / "source").glob("*/*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type != "code":
+                continue
+            for node in ast.walk(ast.parse(cell.source)):
+                if isinstance(node, (ast.FunctionDef, ast.Lambda)):
+                    names = [a.arg for a in node.args.args + node.args.kwonlyargs]
+                    assert "layers" not in names, f"{path.name} {cell.get('id')}: a parameter named layers"
+
+
+def test_global_average_pooling_is_explained_before_it_is_offered():
+    """03 offers GlobalAveragePooling2D in exercise 3: the same text says what it computes (its shapes are bold
+    facts, checked by test_every_bold_number_is_a_keras_fact)."""
+    (cell,) = _cells(NB_03, "cell-15")
+    text = " ".join(cell.split())
+    offered = text.index("`Flatten()` (or `GlobalAveragePooling2D()`)")
+    explained = text.index("`GlobalAveragePooling2D` averages each feature map over all its positions")
+    assert explained > offered and "it has no parameters" in text
+    earlier = " ".join(_markdown(NB_03).split())
+    offer = "`Flatten()` (or `GlobalAveragePooling2D()`)"
+    assert earlier.index("GlobalAveragePooling2D") == earlier.index(offer) + offer.index("Global")  # no mention before
+
+
+# --- issue #25, item 10: images of different sizes to one size, with Keras' Resizing -------------------------
+
+
+def test_resizing_demo_shows_what_keras_does_to_the_aspect_ratio(keras, capsys):
+    """03's Resizing cell: a 48x64 image with a disc of diameter 40, resized to 32x32 three ways by Keras
+    (rebuilt here from the text's description); the cell prints those sizes and the text states them."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    (cell,) = _cells(NB_03, "resizing-demo")
+    exec(cell, {"np": np, "layers": keras.layers, "keras": keras, "plt": plt})
+    plt.close("all")
+    printed = capsys.readouterr().out
+    rows, cols = np.mgrid[:48, :64]
+    disc = ((rows - 23.5) ** 2 + (cols - 31.5) ** 2 <= 400).astype("float32")
+    image = np.repeat(0.4 + 0.6 * disc[None, :, :, None], 3, axis=3)
+
+    def size(x) -> tuple[int, int]:
+        inside = np.asarray(x)[0, :, :, 0] >= 0.7
+        return int(inside.any(axis=1).sum()), int(inside.any(axis=0).sum())
+
+    assert size(image) == (40, 40)
+    sizes = {}
+    for name, kwargs in [
+        ("Resizing(32, 32)", {}),
+        ("crop_to_aspect_ratio=True", {"crop_to_aspect_ratio": True}),
+        ("pad_to_aspect_ratio=True", {"pad_to_aspect_ratio": True}),
+    ]:
+        out = keras.layers.Resizing(32, 32, **kwargs)(image)
+        assert tuple(out.shape[1:]) == (32, 32, 3)
+        sizes[name] = size(out)
+        assert re.search(rf"{re.escape(name)}\s*: \(32, 32, 3\), disc {re.escape(str(sizes[name]))}", printed)
+    stretched, cropped, padded = sizes.values()
+    assert stretched[0] != stretched[1] and cropped[0] == cropped[1] and padded[0] == padded[1] < cropped[0]
+    text = " ".join(_markdown(NB_03).split())
+    assert "resizes a `48x64` image holding a round disc to `32x32`" in text
+    assert f"the round disc becomes an ellipse, `{stretched}` pixels; cropped, it stays round, `{cropped}`" in text
+    assert f"padded, it stays round and whole, `{padded}`" in text

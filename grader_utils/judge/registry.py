@@ -89,7 +89,7 @@ _DECLARED = (
     Exercise(
         "check_sequential_output_shapes",
         "sequential_output_shapes",
-        "Exercise ``sequential_output_shapes(input_shape, layers)``.",
+        "Exercise ``sequential_output_shapes(input_shape, stack)``.",
         "sequential",
         verdicts.verdict_sequential_output_shapes,
         arithmetic=True,
@@ -97,7 +97,7 @@ _DECLARED = (
     Exercise(
         "check_sequential_param_counts",
         "sequential_param_counts",
-        "Exercise ``sequential_param_counts(input_shape, layers)``.",
+        "Exercise ``sequential_param_counts(input_shape, stack)``.",
         "sequential",
         verdicts.verdict_sequential_param_counts,
         arithmetic=True,
@@ -149,7 +149,7 @@ _DECLARED = (
     Exercise(
         "check_receptive_field",
         "receptive_field",
-        "Exercise ``receptive_field(layers)`` -> (height, width) of the input region one output pixel sees.",
+        "Exercise ``receptive_field(stack)`` -> (height, width) of the input region one output pixel sees.",
         "receptive_field",
         verdicts.verdict_receptive_field,
         arithmetic=True,
