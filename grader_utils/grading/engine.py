@@ -38,8 +38,9 @@ from typing import Any
 
 import nbformat
 
-from ..i18n import N_, localize, tr, using_language
+from ..i18n import localize, tr, using_language
 from ..judge.compare import DTYPE_SHARE, DTYPE_SHARE_TEXT, CheckResult
+from ..judge.hints import ARITHMETIC_MESSAGE
 from ..judge.registry import EXERCISES
 from ..judge.suite import SuiteReport
 from ..sandbox import native_lock, protocol
@@ -51,13 +52,6 @@ from .specs import TestSpec, read_specs, restore_test_cells
 
 __all__ = ["grade_notebook", "ARITHMETIC_MESSAGE"]
 
-#: under grading, answers to arithmetic exercises (``Exercise.arithmetic``) built with Keras layers or
-#: the grader's own functions (unavailable there) score 0 with this message
-ARITHMETIC_MESSAGE = N_(
-    "this exercise is arithmetic: under grading, Keras and the grader's own functions are not "
-    "available; compute the answer yourself (with Python's integers and the formulas of the "
-    "lesson)."
-)
 #: an error of a call that tried Keras, TensorFlow or the grader's own modules (the NumPy-only lock's
 #: refusal, a failed import, a name the refused import left undefined)
 #: the errors a call gets when it reaches for Keras, TensorFlow or the grader's own modules under grading:
