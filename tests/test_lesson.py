@@ -634,6 +634,24 @@ def test_row_examples_of_the_input_gradient_are_what_tensorflow_computes(keras):
     assert f"leaves TensorFlow's `dx = {same}`" in text and f"gives `{padded[1:]}`: wrong everywhere" in text
 
 
+def test_04_p_is_an_input_position_and_the_total_padding_is_pad_total(keras):
+    """Issue #25, item 7: `p` names an input position (x[p], e_p) and nothing else; the total padding of "same" is
+    `pad_total`, and the amounts the text states are what Keras' output size implies:
+    (n_out - 1) * s + k - n, n_out from Keras' Conv2D."""
+    text = _text_04()
+    assert "`x[p]`" in text and "`e_p`" in text
+    assert not re.search(r"`p = |floor\(p / 2\)|when `p` is odd", text)
+    assert "`floor(pad_total / 2)` rows on top, the rest, one more when `pad_total` is odd" in text
+
+    def pad_total(n: int, k: int, s: int) -> int:
+        layer = keras.layers.Conv2D(1, k, strides=s, padding="same")
+        n_out = int(layer.compute_output_shape((1, n, n, 1))[1])
+        return max((n_out - 1) * s + k - n, 0)
+
+    assert f"Keras pads `pad_total = {pad_total(6, 3, 2)}` pixel, at the right only" in text  # the row of 6
+    assert f"since `pad_total = {pad_total(5, 3, 2)}`" in text  # the 5x5 figure
+
+
 def _first_max_scatter(x: np.ndarray, dout: np.ndarray, pool: int, stride: int, padding: str) -> np.ndarray:
     """Max pooling's input gradient with every window's dout sent to its FIRST maximum in reading order (the
     rule the lesson states), written independently of the notebook's solution; x: (H, W), dout: (H_out, W_out)."""
@@ -660,11 +678,14 @@ def _first_max_scatter(x: np.ndarray, dout: np.ndarray, pool: int, stride: int, 
 def test_max_pooling_ties_go_to_the_first_maximum_as_the_lesson_says_in_bold(keras):
     """Section 4.6: TensorFlow gives a window's whole dout to the first of its tied maxima (reading order), on
     many inputs with ties, overlapping windows and 'same' borders; marking every tied value would differ."""
+    import tensorflow as tf
+
     text = _text_04()
     assert (
-        "**TensorFlow sends the whole `dout` to the first of the tied values**, in reading order (row by row, "
-        "top to bottom, each row left to right)"
+        "**On the CPU, TensorFlow sends the whole `dout` to the first of the tied values**, in reading order (row "
+        "by row, top to bottom, each row left to right)"
     ) in text
+    assert "TensorFlow on the CPU picks the first one when values tie" in text  # the summary says the same
     rng = np.random.default_rng(15)
     differs = 0
     for pool, stride, padding in [(2, 2, "valid"), (2, 1, "valid"), (3, 2, "same"), (2, 2, "same"), (3, 1, "same")]:
@@ -672,7 +693,8 @@ def test_max_pooling_ties_go_to_the_first_maximum_as_the_lesson_says_in_bold(ker
             x = rng.integers(0, 3, size=(5, 6)).astype("float32")  # values 0, 1, 2: many ties
             layer = keras.layers.MaxPooling2D(pool, strides=stride, padding=padding)
             dout = rng.normal(size=_out(layer, (5, 6, 1))[:2])
-            (dx,) = _gradients(layer, x[:, :, None], dout[:, :, None])
+            with tf.device("/CPU:0"):  # the rule the text states is the CPU's
+                (dx,) = _gradients(layer, x[:, :, None], dout[:, :, None])
             np.testing.assert_allclose(dx[:, :, 0], _first_max_scatter(x, dout, pool, stride, padding), atol=1e-6)
             differs += not np.allclose(dx[:, :, 0], np.where(x == x.max(), 1.0, 0.0))
     assert differs
