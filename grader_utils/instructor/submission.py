@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..grading.gradebook import store_scores, submission_score, zero_auto_scores
+from ..grading.gradebook import late_penalty, store_scores, submission_score, zero_auto_scores
 from ..grading.layout import CourseLayout, course_db_url, load_course_config
 from ..grading.records import Status, SubmissionStatus, TestResult, read_record, write_record
 from ..grading.specs import manual_cells, read_specs
@@ -58,6 +58,8 @@ class Outcome:
     problems: list[str] = field(default_factory=list)
     causes: list[str] = field(default_factory=list)
     phases: dict[str, float] = field(default_factory=dict)
+    #: nbgrader's late penalty, already taken off ``score`` (``score`` is ``max(0, raw - late_penalty)``)
+    late_penalty: float = 0.0
 
     def __post_init__(self) -> None:
         self.status = SubmissionStatus(self.status)  # read back from a worker's JSON line
@@ -167,7 +169,9 @@ def grade_task(root: str | Path, assignment: str, student: str, db_url: str | No
         for name, results in graded.items():
             store_scores(db_url, assignment, student, name, results)
         _summarise(outcome, graded)
-        outcome.score, outcome.max_score = submission_score(db_url, assignment, student)
+        raw, outcome.max_score = submission_score(db_url, assignment, student)
+        outcome.late_penalty = late_penalty(db_url, assignment, student)
+        outcome.score = max(0.0, raw - outcome.late_penalty)  # as nbgrader export and every export count it
     except Exception as exc:  # one submission's failure is reported, never fatal for the class, never a score
         outcome.status = SubmissionStatus.FAILED
         outcome.reason = str(exc)[:400] if isinstance(exc, RuntimeError) else f"{type(exc).__name__}: {exc}"[:400]
