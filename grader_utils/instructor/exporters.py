@@ -5,8 +5,11 @@ Each format is an nbgrader export plugin, so nbgrader can run it::
     nbgrader export --exporter=grader_utils.exporters.ExerciseCsvExporter --to=grades_by_exercise.csv
     nbgrader export --exporter=grader_utils.exporters.CanvasExporter --to=canvas.csv --assignment=01_convolution
     nbgrader export --exporter=grader_utils.exporters.MoodleExporter --to=moodle.csv
+    nbgrader export --exporter=grader_utils.exporters.GradesCsvExporter --to=grades.csv
 
-and :func:`export` does the same from Python (``export(db_url, "canvas", Path("canvas.csv"))``).
+(the last one is nbgrader's own CSV layout, and what ``nbgrader export`` uses with no ``--exporter`` in a
+course configured by :func:`grader_utils.nbgrader_setup`), and :func:`export` does the same from Python
+(``export(db_url, "canvas", Path("canvas.csv"))``).
 Scores are nbgrader's own: a grade is its manual score when a grader set one, else its auto
 score (plus extra credit), exactly :attr:`nbgrader.api.Grade.score` (an answer graded by hand counts
 once its grader gave a score, 0 before: :func:`needs_manual_grading` lists those, and every export
@@ -15,7 +18,19 @@ logs a warning naming them); an assignment's total is
 submission scores 0 (also as ``nbgrader export`` does). Students come in the gradebook's order
 (last name, first name); assignments in due-date, then name order.
 
-Formats (all UTF-8, comma-separated, one header row):
+Formats (all UTF-8, comma-separated, one header row). Every cell is inert in a spreadsheet
+(:mod:`.spreadsheet`): a text cell that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
+(a roster value such as a name or e-mail) gets a leading ``'``; numbers stay numbers; cells holding a
+separator are quoted (docs/security.md, "Exports are inert").
+
+``grades`` (:class:`GradesCsvExporter`) -- nbgrader's own ``CsvExportPlugin`` columns, one row per student x
+assignment::
+
+    assignment, duedate, timestamp, student_id, last_name, first_name, email, raw_score,
+    late_submission_penalty, score, max_score
+
+  written as CSV should be (nbgrader's plugin joins the values with commas unquoted: a comma in a name
+  shifts the columns) and inert.
 
 ``csv`` (:class:`ExerciseCsvExporter`) -- one row per student x assignment::
 
@@ -29,8 +44,10 @@ Formats (all UTF-8, comma-separated, one header row):
   total counts such a cell as 0 until a grader scores it. Exercise columns are those of every
   exported assignment, assignment by assignment, in the order nbgrader stored the cells (the
   notebook's order); a cell is empty when the exercise is not part of that row's assignment.
-  ``timestamp`` is empty when the student submitted nothing (or nbgrader recorded no submission
-  time).
+  A submission that is not graded (a grading run interrupted or in progress, or an environment failure
+  without an earlier grade: :mod:`grader_utils.grading.grading_state`) reads ``not graded (...)`` in its
+  exercise cells and its total. ``timestamp`` is empty when the student submitted nothing (or nbgrader
+  recorded no submission time).
 
 ``canvas`` (:class:`CanvasExporter`) -- Canvas' Gradebook import layout, one row per student::
 
@@ -44,7 +61,8 @@ Formats (all UTF-8, comma-separated, one header row):
   ``CanvasExporter.assignment_ids = {"01_convolution": 1234}`` to write the column as
   ``01_convolution (1234)`` so Canvas updates that existing assignment; a column without an id
   is matched by title, or creates a new assignment worth the ``Points Possible`` value.
-  Import: Grades > Import > choose the file, review the changes, Upload.
+  Import: Grades > Import > choose the file, review the changes, Upload. A submission that is not graded
+  (see ``csv``) has an empty cell: Canvas keeps the score it holds.
 
 ``moodle`` (:class:`MoodleExporter`) -- for Moodle's "Import grades from CSV", one row per student::
 
@@ -59,7 +77,8 @@ Formats (all UTF-8, comma-separated, one header row):
   (``userid`` is Moodle's numeric user id, i.e. ``lms_user_id`` here), map each assignment
   column to its grade item (or "new grade item"), ignore the other columns. Moodle refuses
   values above 100 unless the site allows unlimited grades; create the grade items with the
-  maximum points shown by ``nbgrader export`` first.
+  maximum points shown by ``nbgrader export`` first. A submission that is not graded has an empty cell
+  (Moodle: no grade imported).
 
 What was checked against the LMS (2026-11-28, from their source code and documentation):
 Canvas' importer (``GradebookImporter`` in canvas-lms) requires a header whose first column
@@ -73,7 +92,6 @@ the Map from/Map to step. Neither import was run against a live LMS.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,6 +102,7 @@ from nbgrader.plugins import ExportPlugin
 from traitlets import Dict, Enum, Unicode
 
 from ..grading.gradebook import awaits_manual_grade
+from .spreadsheet import write_csv
 
 __all__ = [
     "NEEDS_MANUAL_GRADING",
@@ -93,6 +112,7 @@ __all__ = [
     "assignment_exercises",
     "assignment_rows",
     "ExerciseCsvExporter",
+    "GradesCsvExporter",
     "CanvasExporter",
     "MoodleExporter",
     "FORMATS",
@@ -114,6 +134,12 @@ def _num(x: float) -> str:
     return f"{float(x):.4f}".rstrip("0").rstrip(".")
 
 
+def _score(row: StudentRow) -> str:
+    """An assignment's cell in Canvas' and Moodle's imports: the total, or empty when the submission has no grade
+    (not graded: both LMS read an empty cell as "no score" and leave the grade they hold unchanged)."""
+    return "" if row.not_graded else _num(row.total)
+
+
 @dataclass
 class StudentRow:
     """One student's result for one assignment, as every format needs it."""
@@ -131,6 +157,8 @@ class StudentRow:
     max_score: float = 0.0
     submitted: bool = False
     pending: list[str] = field(default_factory=list)  # grade cells that need manual grading (no score yet)
+    #: why the submission has no grade (grading_state.label: a run interrupted, the environment), else ""
+    not_graded: str = ""
 
     @property
     def total(self) -> float:
@@ -150,9 +178,12 @@ def assignment_exercises(gb: Gradebook, assignment: str) -> dict[str, float]:
 
 def assignment_rows(gb: Gradebook, assignment: str, students: Iterable[str] | None = None) -> list[StudentRow]:
     """A :class:`StudentRow` for every student of the gradebook (or of ``students``)."""
+    from ..grading import grading_state
+
     a = gb.find_assignment(assignment)
     exercises = assignment_exercises(gb, assignment)
     wanted = set(students) if students else None
+    states = grading_state.states_in(gb.db, assignment)
     rows = []
     for st in gb.students:
         if wanted is not None and st.id not in wanted:
@@ -174,6 +205,9 @@ def assignment_rows(gb: Gradebook, assignment: str, students: Iterable[str] | No
             rows.append(row)
             continue
         row.submitted = True
+        state = states.get(st.id)
+        if state is not None and not state.counts:
+            row.not_graded = grading_state.label(state)
         row.timestamp = str(sub.timestamp) if sub.timestamp is not None else ""
         row.raw = float(sub.score or 0.0)
         row.late_penalty = float(sub.late_submission_penalty or 0.0)
@@ -231,8 +265,7 @@ class _Exporter(ExportPlugin):
                 "; ".join(f"{s} ({', '.join(cells)})" for s, cells in sorted(students.items())),
             )
         dest.parent.mkdir(parents=True, exist_ok=True)
-        with open(dest, "w", newline="", encoding="utf-8") as f:
-            csv.writer(f).writerows(rows)
+        write_csv(dest, rows)  # every cell inert in a spreadsheet
         self.log.info("Exported %d rows to %s", len(rows) - 1, dest)
 
 
@@ -252,13 +285,45 @@ class ExerciseCsvExporter(_Exporter):
             for r in rows:
                 waiting = {exercise_of(g) for g in r.pending}
                 cells = [
-                    (NEEDS_MANUAL_GRADING if e in waiting else _num(r.exercises[e])) if e in r.exercises else ""
+                    (r.not_graded or (NEEDS_MANUAL_GRADING if e in waiting else _num(r.exercises[e])))
+                    if e in r.exercises
+                    else ""
                     for e in exercises
                 ]
                 out.append(
                     [r.assignment, r.student_id, r.last_name, r.first_name, r.email, r.lms_user_id, r.timestamp]
                     + cells
-                    + [_num(r.late_penalty), _num(r.total), _num(r.max_score)]
+                    + [_num(r.late_penalty), r.not_graded or _num(r.total), _num(r.max_score)]
+                )
+        return out
+
+
+class GradesCsvExporter(_Exporter):
+    """nbgrader's own CSV columns (``nbgrader.plugins.CsvExportPlugin``), quoted and inert."""
+
+    default_name = "grades.csv"
+    COLUMNS = [
+        "assignment",
+        "duedate",
+        "timestamp",
+        "student_id",
+        "last_name",
+        "first_name",
+        "email",
+        "raw_score",
+        "late_submission_penalty",
+        "score",
+        "max_score",
+    ]
+
+    def table(self, gb: Gradebook) -> list[list[str]]:
+        out = [list(self.COLUMNS)]
+        for a, rows in self._rows(gb).items():
+            due = gb.find_assignment(a).duedate
+            for r in rows:
+                out.append(
+                    [a, str(due) if due is not None else "", r.timestamp, r.student_id, r.last_name, r.first_name]
+                    + [r.email, _num(r.raw), _num(r.late_penalty), _num(r.total), _num(r.max_score)]
                 )
         return out
 
@@ -295,9 +360,7 @@ class CanvasExporter(_Exporter):
         for student_id, rows_by_a in per_student.items():
             first = next(iter(rows_by_a.values()))
             name = ", ".join(p for p in (first.last_name, first.first_name) if p) or student_id
-            out.append(
-                [name, first.lms_user_id, "", student_id, self.section] + [_num(rows_by_a[a].total) for a in names]
-            )
+            out.append([name, first.lms_user_id, "", student_id, self.section] + [_score(rows_by_a[a]) for a in names])
         return out
 
 
@@ -349,16 +412,21 @@ class MoodleExporter(_Exporter):
             )
         for rows_by_a in per_student.values():
             first = next(iter(rows_by_a.values()))
-            out.append([self._value(first, k) for k in keys] + [_num(rows_by_a[a].total) for a in names])
+            out.append([self._value(first, k) for k in keys] + [_score(rows_by_a[a]) for a in names])
         return out
 
 
 #: format name -> exporter class (the ``fmt`` of :func:`export`)
-FORMATS: dict[str, type[_Exporter]] = {"csv": ExerciseCsvExporter, "canvas": CanvasExporter, "moodle": MoodleExporter}
+FORMATS: dict[str, type[_Exporter]] = {
+    "csv": ExerciseCsvExporter,
+    "grades": GradesCsvExporter,
+    "canvas": CanvasExporter,
+    "moodle": MoodleExporter,
+}
 
 
 def export(db_url: str, fmt: str, path: Path, assignments: list[str] | None = None, **options: Any) -> Path:
-    """Write the grades of ``db_url``'s gradebook in format ``fmt`` (csv, canvas, moodle) to ``path``.
+    """Write the grades of ``db_url``'s gradebook in format ``fmt`` (csv, grades, canvas, moodle) to ``path``.
 
     assignments: only these (default: all); options: the exporter's traits, e.g.
     ``assignment_ids={"01_convolution": 1234}`` for Canvas or ``identifier="username"`` for Moodle.
