@@ -25,11 +25,12 @@ from .i18n import tr
 from .judge.case import Case
 from .judge.cases import suite_cases
 from .judge.compare import CheckFailed, CheckResult
+from .judge.hints import ARITHMETIC_MESSAGE
 from .judge.registry import ARRAY_EXERCISES, EXERCISES, Exercise
 from .judge.suite import SuiteReport
 from .judge.timing import slow_message, time_limit
 from .judge.verdicts import Verdict
-from .sandbox.numpy_only import call_numpy_only
+from .sandbox.numpy_only import NumpyOnlyReport, call_arithmetic, call_numpy_only
 
 __all__ = ["SuiteReport", "graded_by_engine", "run_suite", *ARRAY_EXERCISES]
 
@@ -39,15 +40,27 @@ class _Refused(Exception):
 
 
 def _call(
-    func: Callable[..., Any], name: str, case: Case, numpy_only: bool = False, max_seconds: float | None = None
+    func: Callable[..., Any],
+    name: str,
+    case: Case,
+    numpy_only: bool = False,
+    max_seconds: float | None = None,
+    arithmetic: bool = False,
 ) -> tuple[bool, Any]:
     """Call the student's function on copies of the case's arguments.
 
     Returns (True, result) or (False, text of the exception). NotImplementedError
-    propagates with a message saying what to do; a broken rule raises ``_Refused``."""
+    propagates with a message saying what to do; a broken rule raises ``_Refused``: code of Keras & co.
+    run by a NumPy-only answer, or by an arithmetic one (which may not use the grader's modules
+    either, as under grading: :data:`grader_utils.judge.hints.ARITHMETIC_MESSAGE`)."""
     args, kwargs = copy.deepcopy(case.args), copy.deepcopy(case.kwargs)
     start = time.perf_counter()
     try:
+        if arithmetic:
+            result, report = call_arithmetic(func, *args, **kwargs)
+            if not report.clean:
+                raise _Refused(arithmetic_refusal(name, report))
+            return True, result
         if not numpy_only:
             return True, func(*args, **kwargs)
         result, report = call_numpy_only(func, *args, **kwargs)
@@ -56,16 +69,32 @@ def _call(
         raise NotImplementedError(
             tr("{name} is not implemented yet: replace `raise NotImplementedError()` with your code.", name=name)
         ) from None
+    except _Refused:
+        raise
     except Exception as exc:  # the student's code failed: that is a wrong answer, not a grader crash
         failed = getattr(exc, "numpy_only_report", None)
         if failed is not None and not failed.clean:
-            raise _Refused(failed.message(name)) from None
+            raise _Refused(arithmetic_refusal(name, failed) if arithmetic else failed.message(name)) from None
         return False, f"{type(exc).__name__}: {exc}"
     if not report.clean:
         raise _Refused(report.message(name))
     if max_seconds is not None and seconds > max_seconds:
         raise _Refused(slow_message(name, seconds, case, max_seconds))
     return True, result
+
+
+def arithmetic_refusal(name: str, report: NumpyOnlyReport) -> str:
+    """What an arithmetic answer that ran Keras' or the grader's code reads: the refusal it gets under
+    grading (:data:`~grader_utils.judge.hints.ARITHMETIC_MESSAGE`) and what ran."""
+    ran = ", ".join(tr("{package} (e.g. {function})", package=p, function=f) for p, f in sorted(report.used.items()))
+    if report.tampered:
+        ran = "sys.setprofile"
+    return tr(
+        "{name}: {refusal} What happened: {error}",
+        name=name,
+        refusal=tr(ARITHMETIC_MESSAGE),
+        error=tr("it ran code from {packages}", packages=ran),
+    )
 
 
 def run_suite(
@@ -76,11 +105,13 @@ def run_suite(
     suite: str = "",
     numpy_only: bool = False,
     max_seconds: Callable[[Case], float] | None = None,
+    arithmetic: bool = False,
 ) -> SuiteReport:
     """Call ``func`` on each case and judge each result with ``verdict``.
 
     numpy_only: the function must not run TensorFlow, SciPy & co. (see :mod:`grader_utils.sandbox.numpy_only`);
-    max_seconds: a time limit per case (a check for vectorized code, see :func:`grader_utils.judge.timing.time_limit`).
+    max_seconds: a time limit per case (a check for vectorized code, see :func:`grader_utils.judge.timing.time_limit`);
+    arithmetic: neither Keras & co. nor the grader's own modules may run (they are not there under grading).
     A broken rule fails the whole suite with a message saying which rule."""
     if not callable(func):
         raise CheckFailed(tr("{name} should be a function, but it is {type}.", name=name, type=type(func).__name__))
@@ -88,7 +119,9 @@ def run_suite(
     for case in cases:
         call = case.call_text(name)
         try:
-            ok, got = _call(func, name, case, numpy_only, None if max_seconds is None else max_seconds(case))
+            ok, got = _call(
+                func, name, case, numpy_only, None if max_seconds is None else max_seconds(case), arithmetic
+            )
         except _Refused as refusal:
             report.failures = [(call, CheckResult(False, None, None, str(refusal), {"problem": "rule"}))]
             report.rule_broken = True
@@ -125,6 +158,7 @@ def _make_check(ex: Exercise) -> Callable[..., None]:
             suite,
             ex.numpy_only,
             time_limit if suite in ex.timed else None,
+            ex.arithmetic,
         )
         if not report.passed:
             raise CheckFailed(report.message())

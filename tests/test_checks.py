@@ -326,3 +326,69 @@ def test_receptive_field_verdict_wants_a_tuple_of_two_ints():
     assert not floats.passed and "should contain only ints" in floats.message
     one = verdicts.verdict_receptive_field(case, size[:1])
     assert not one.passed and "should have 2 entries" in one.message
+
+
+KERAS_SHAPE_ANSWER = """
+import keras
+
+def conv2d_output_shape(input_shape, filters, kernel_size, strides=(1, 1), padding="valid"):
+    layer = keras.layers.Conv2D(filters, kernel_size, strides=strides, padding=padding)
+    return tuple(int(v) for v in layer.compute_output_shape((None, *input_shape))[1:])
+"""
+TRUTH_PARAMS_ANSWER = """
+def dense_param_count(input_shape, units):
+    from grader_utils.judge import truth
+    return truth.dense_param_count(input_shape, units)
+"""
+CHECKS_PARAMS_ANSWER = """
+def conv2d_param_count(in_channels, filters, kernel_size):
+    from grader_utils.judge import shapes  # plain Python, but masked under grading like all of judge/
+    kh, kw = shapes.as_pair(kernel_size)
+    return kh * kw * in_channels * filters + filters
+"""
+
+
+@pytest.mark.parametrize(
+    "answer,check,ran",
+    [
+        (KERAS_SHAPE_ANSWER, "check_conv2d_output_shape", "keras"),
+        (TRUTH_PARAMS_ANSWER, "check_dense_param_count", "grader_utils"),
+        (CHECKS_PARAMS_ANSWER, "check_conv2d_param_count", "grader_utils.judge"),
+    ],
+    ids=["keras", "truth", "judge"],
+)
+def test_an_arithmetic_answer_from_keras_or_the_grader_fails_visibly_as_it_does_when_graded(answer, check, ran):
+    """Issue #25 item 3: right values, but computed by Keras or by the grader's own ground truth, which a
+    graded kernel does not have: the visible check fails with the grading's words (the engine's reason for
+    the same answer is "{name}: ARITHMETIC_MESSAGE What happened: ..."), not "PASSED ... match Keras"."""
+    from grader_utils.grading import engine
+    from grader_utils.judge.hints import ARITHMETIC_MESSAGE
+
+    namespace: dict = {}
+    exec(answer, namespace)
+    name = check.removeprefix("check_")
+    with pytest.raises(AssertionError) as failed:
+        getattr(checks, check)(namespace[name], "basic")
+    message = str(failed.value)
+    assert message.startswith(f"{name}: {ARITHMETIC_MESSAGE} What happened: it ran code from "), message
+    assert ran in message and "PASSED" not in message
+    assert engine.ARITHMETIC_MESSAGE == ARITHMETIC_MESSAGE  # the engine's reason says the same
+
+
+def test_the_arithmetic_watch_masks_what_a_graded_kernel_masks():
+    """The modules the visible arithmetic check refuses are the ones a graded kernel cannot import."""
+    from grader_utils.sandbox.kernel import MASKED_GRADER_MODULES
+    from grader_utils.sandbox.numpy_only import GRADER_MODULES
+
+    assert GRADER_MODULES == MASKED_GRADER_MODULES
+
+
+def test_plain_arithmetic_with_numpy_and_the_lessons_helpers_still_passes(capsys):
+    """The watch refuses only Keras & co. and the grader's modules: integers, math and NumPy pass."""
+
+    def conv2d_param_count(in_channels, filters, kernel_size):
+        kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
+        return int(np.prod([kh, kw, in_channels, filters])) + filters
+
+    checks.check_conv2d_param_count(conv2d_param_count, "basic")
+    assert capsys.readouterr().out.startswith("PASSED conv2d_param_count")

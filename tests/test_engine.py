@@ -9,6 +9,7 @@ files around it changes what it earns, nor what others earn.
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from pathlib import Path
 
@@ -587,14 +588,19 @@ def pool2d_output_shape(input_shape, pool_size, strides=None, padding="valid"):
 
 
 def test_arithmetic_answers_from_keras_or_the_grader_score_zero_and_say_why(tmp_path):
-    """conv2d_output_shape built from a Keras layer and pool2d_output_shape from grader_utils.truth are
-    right in the student's own kernel, but under grading both score 0 with the arithmetic message."""
+    """conv2d_output_shape built from a Keras layer and pool2d_output_shape from grader_utils.truth give
+    right values, but under grading both score 0 with the arithmetic message, and the visible checks in
+    the student's own kernel fail with the same message (issue #25 item 3: the visible check = the grade)."""
     from grader_utils import checks
 
     namespace: dict = {}
     exec("import keras\n" + KERAS_SHAPE + TRUTH_SHAPE, namespace)
-    checks.check_conv2d_output_shape(namespace["conv2d_output_shape"], "basic")  # right answers, here
-    checks.check_pool2d_output_shape(namespace["pool2d_output_shape"], "basic")
+    for check, name in (
+        (checks.check_conv2d_output_shape, "conv2d_output_shape"),
+        (checks.check_pool2d_output_shape, "pool2d_output_shape"),
+    ):
+        with pytest.raises(AssertionError, match=re.escape(f"{name}: {engine.ARITHMETIC_MESSAGE} What happened:")):
+            check(namespace[name], "basic")
     path, source, release = _notebook_with(
         tmp_path, ASSIGNMENT, {"conv2d_output_shape": KERAS_SHAPE, "pool2d_output_shape": TRUTH_SHAPE}
     )
@@ -748,7 +754,11 @@ def test_receptive_field_in_the_keras_notebook_is_arithmetic_too(tmp_path, answe
         + answer,
         namespace,
     )
-    checks.check_receptive_field(namespace["receptive_field"], "basic")  # a right answer, here
+    if answer is RF_FROM_TRUTH:  # the visible check refuses it as grading does
+        with pytest.raises(AssertionError, match=re.escape(engine.ARITHMETIC_MESSAGE)):
+            checks.check_receptive_field(namespace["receptive_field"], "basic")
+    else:
+        checks.check_receptive_field(namespace["receptive_field"], "basic")
     path, source, release = _notebook_with(
         tmp_path, "03_building_a_cnn", {"receptive_field": answer, "build_lesson_model": LESSON_MODEL_ANSWER}
     )

@@ -96,3 +96,21 @@ def test_grade_ids_follow_the_convention(path):
         assert len(cells) >= 2, f"{name} needs at least two test cells for partial credit"
         assert "### BEGIN HIDDEN TESTS" not in cells[0], f"{name}: the first test cell should be visible"
         assert any("### BEGIN HIDDEN TESTS" in c for c in cells[1:]), f"{name} has no hidden tests"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.parent.name)
+def test_an_exercise_that_carries_points_is_not_called_optional(path):
+    """Issue #25 item 4: an exercise whose test cells count toward the notebook's total is required, so
+    its heading must not call it optional (nbgrader has no extra credit for autograded cells: a bonus
+    would have to live outside the points a notebook's test cells carry)."""
+    nb = nbformat.read(path, as_version=4)
+    heading, wrong = "", []
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if re.match(r"#+ .*\bExercise\b", line):
+                    heading = line
+        grade = cell.metadata.get("nbgrader", {})
+        if grade.get("grade") and grade.get("points") and "optional" in heading.lower():
+            wrong.append((heading, grade.get("grade_id")))
+    assert not wrong, f"graded cells under an exercise called optional: {wrong}"

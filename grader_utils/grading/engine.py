@@ -38,8 +38,9 @@ from typing import Any
 
 import nbformat
 
-from ..i18n import N_, localize, tr, using_language
+from ..i18n import localize, tr, using_language
 from ..judge.compare import DTYPE_SHARE, DTYPE_SHARE_TEXT, CheckResult
+from ..judge.hints import ARITHMETIC_MESSAGE
 from ..judge.registry import EXERCISES
 from ..judge.suite import SuiteReport
 from ..sandbox import native_lock, protocol
@@ -51,13 +52,6 @@ from .specs import TestSpec, read_specs, restore_test_cells
 
 __all__ = ["grade_notebook", "ARITHMETIC_MESSAGE"]
 
-#: under grading, answers to arithmetic exercises (``Exercise.arithmetic``) built with Keras layers or
-#: the grader's own functions (unavailable there) score 0 with this message
-ARITHMETIC_MESSAGE = N_(
-    "this exercise is arithmetic: under grading, Keras and the grader's own functions are not "
-    "available; compute the answer yourself (with Python's integers and the formulas of the "
-    "lesson)."
-)
 #: an error of a call that tried Keras, TensorFlow or the grader's own modules (the NumPy-only lock's
 #: refusal, a failed import, a name the refused import left undefined)
 #: the errors a call gets when it reaches for Keras, TensorFlow or the grader's own modules under grading:
@@ -131,6 +125,7 @@ def grade_notebook(
     secret: bytes | None = None,
     context: str = "",
     language: str | None = None,
+    student: str = "",
 ) -> list[TestResult]:
     """Grade one submitted notebook against the instructor's notebook ``source_nb``, the way
     autograding does (:mod:`graded_run`: one sandboxed kernel, the engine's calls at each test cell).
@@ -142,7 +137,8 @@ def grade_notebook(
     only: grade just these test cells (grade_ids);
     secret: the course secret from which hidden suites take their inputs (None: the seeds written in
     the test cells, as when the instructor runs the notebook); context: where the notebook belongs
-    (``assignment/notebook``), mixed into those inputs; language: of the verdicts and reasons (None: as it is)."""
+    (``assignment/notebook``), mixed into those inputs with ``student`` and every file of the submission's
+    folder; language: of the verdicts and reasons (None: as it is)."""
     from traitlets.config import Config
 
     from .graded_run import SandboxedExecute
@@ -167,6 +163,7 @@ def grade_notebook(
         only=only,
         submission_folder=Path(submission).parent,
         language=language,
+        student=student,
     )
     ex = SandboxedExecute(config=config, grading=ctx, timeout=int(limits.wall_seconds), startup_timeout=120)
     ex.preprocess(nb, {"metadata": {"path": str(Path(submission).parent)}})

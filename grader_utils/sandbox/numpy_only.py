@@ -25,7 +25,7 @@ from typing import Any
 
 from ..i18n import tr
 
-__all__ = ["FORBIDDEN", "NumpyOnlyReport", "call_numpy_only"]
+__all__ = ["FORBIDDEN", "NumpyOnlyReport", "call_arithmetic", "call_numpy_only"]
 
 #: Libraries that already compute convolutions or pooling (or run such code).
 FORBIDDEN: tuple[str, ...] = (
@@ -87,6 +87,31 @@ def _package_dirs() -> dict[str, str]:
 
 
 _DIRS: dict[str, str] | None = None
+_ARITHMETIC_DIRS: dict[str, str] | None = None
+
+#: the grader's modules a graded kernel cannot import (``kernel.MASKED_GRADER_MODULES``: the same list,
+#: kept here so that the notebook's checks need not import the kernel's machinery; test_numpy_only checks it)
+GRADER_MODULES: tuple[str, ...] = (
+    "judge",
+    "grading",
+    "instructor",
+    "checks",
+    "model_checks",
+    "figures",
+    "truth",
+    "exporters",
+)
+
+
+def _arithmetic_dirs() -> dict[str, str]:
+    """The forbidden packages' directories plus every grader module masked under grading (an arithmetic
+    answer may use neither Keras nor the grader's own functions)."""
+    dirs = dict(_package_dirs())
+    package = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+    for name in GRADER_MODULES:
+        dirs[os.path.join(package, name) + os.sep] = f"grader_utils.{name}"
+        dirs[os.path.join(package, name + ".py")] = f"grader_utils.{name}"
+    return dirs
 
 
 @dataclass
@@ -134,7 +159,23 @@ def call_numpy_only(func: Callable[..., Any], *args: Any, **kwargs: Any) -> tupl
     global _DIRS
     if _DIRS is None:
         _DIRS = _package_dirs()
-    prefixes = tuple(_DIRS)
+    return _watched(_DIRS, func, args, kwargs)
+
+
+def call_arithmetic(func: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, NumpyOnlyReport]:
+    """Like :func:`call_numpy_only`, for an arithmetic exercise: also reports the grader's own modules
+    (:data:`GRADER_MODULES`, masked under grading) when they ran code during the call."""
+    global _ARITHMETIC_DIRS
+    if _ARITHMETIC_DIRS is None:
+        _ARITHMETIC_DIRS = _arithmetic_dirs()
+    return _watched(_ARITHMETIC_DIRS, func, args, kwargs)
+
+
+def _watched(
+    dirs: dict[str, str], func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[Any, NumpyOnlyReport]:
+    """Call ``func`` under the profile hook; ``dirs``: {directory or file prefix: what it is}."""
+    prefixes = tuple(dirs)
     report = NumpyOnlyReport()
     forbidden = set(FORBIDDEN)
 
@@ -146,7 +187,7 @@ def call_numpy_only(func: Callable[..., Any], *args: Any, **kwargs: Any) -> tupl
                 return
             filename = frame.f_code.co_filename
             if filename.startswith(prefixes):
-                for prefix, package in _DIRS.items():
+                for prefix, package in dirs.items():
                     if filename.startswith(prefix):
                         report.used.setdefault(package, f"{frame.f_code.co_name} in {os.path.basename(filename)}")
                         break
