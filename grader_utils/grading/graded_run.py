@@ -4,7 +4,10 @@ nbgrader's autograde runs this module's :class:`SandboxedExecute` in place of it
 (see nbgrader_config.py), so the formgrader's Autograde button, ``nbgrader autograde`` and
 ``cnn-course grade`` all grade this way:
 
-1. The notebook's scores are set to 0 in the gradebook (a run that fails half-way leaves 0).
+1. The machine is checked (:mod:`health`: disk, a moved course, the sandbox's programs): a broken environment
+   raises before any score changes. Then the notebook's scores are set to 0 in the gradebook (a run that fails
+   half-way leaves 0). A run in which no test was reached because the kernel died or never answered raises too
+   when a sandboxed kernel with an empty folder fails as well (the environment's failure, not the student's).
 2. One kernel starts in the sandbox (:mod:`grader_utils.sandbox.kernel`), with the student's plain files
    (links and special files refused). In a NumPy-only notebook it is locked before any cell
    runs (:mod:`native_lock`): no native code but NumPy's and the standard library's can run.
@@ -39,6 +42,7 @@ from ..sandbox.kernel import SandboxedKernelManager, refused_entries
 from .context import GradingContext
 from .engine import _result
 from .gradebook import zero_auto_scores
+from .health import environment_problem, kernel_problem
 from .plan import (
     CallLog,
     GradingError,
@@ -113,6 +117,10 @@ class SandboxedExecute(Execute):
             _put_verdicts(nb, [])
             return nb, resources
         if ctx.db_url:
+            # the machine first (cheap): a broken environment changes no score, on any path (the formgrader's too)
+            problem = environment_problem(_course_root(ctx), kernel=False)
+            if problem is not None:
+                raise GradingError(f"not graded: the grading environment failed: {problem}")
             n, a, s = ctx.record_names[2], ctx.record_names[1], ctx.record_names[0]
             zero_auto_scores(ctx.db_url, a, s, n)
         try:
@@ -120,6 +128,10 @@ class SandboxedExecute(Execute):
         except Exception as exc:  # noqa: BLE001  (the instructor's notebook: the grader's own failure)
             raise GradingError(f"the instructor's notebook could not be read: {exc}") from exc
         results = self._grade(nb, resources, km, ctx, specs)
+        if ctx.db_url and results and all(r.status in (Status.CRASH, Status.TIMEOUT) for r in results):
+            problem = kernel_problem()  # no test reached: the student's kernel, or any kernel?
+            if problem is not None:
+                raise GradingError(f"not graded: the grading environment failed: {problem}")
         ctx.results = results
         if ctx.record is not None:
             write_record(ctx.record, *ctx.record_names, results)
@@ -470,6 +482,12 @@ def _defined_functions(source: Any) -> list[str]:
     except (SyntaxError, ValueError):
         return []
     return [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+
+
+def _course_root(ctx: GradingContext) -> Path | None:
+    """The course directory of a graded run (its instructor notebook is ``source/<assignment>/<notebook>``)."""
+    parents = Path(ctx.source_nb).resolve().parents
+    return parents[2] if len(parents) > 2 else None
 
 
 def _coursedir(pp: Any) -> Any:
