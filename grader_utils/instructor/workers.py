@@ -7,6 +7,8 @@ answers between tasks; each reads one JSON task per line on stdin and answers on
 (:func:`grade_task_bounded`), so that the same time limit holds. A task that runs past its time
 limit has its process killed (kernels die with it) and is recorded as ``timeout``; a worker that
 dies is replaced and its task recorded as ``failed`` (fail closed: 0 points, the reason in the records).
+Each worker runs under its own memory and CPU limits (:mod:`.budget`, sized by ``--jobs``): a submission
+that makes it exceed them fails, and the run goes on.
 
 A task is a dict: ``root``, ``assignment``, ``student``, ``db_url``, ``seconds`` (its time limit).
 """
@@ -27,6 +29,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from ..grading.records import SubmissionStatus
+from . import budget
 from .submission import Outcome, environment_outcome, failed_outcome, grade_task, timed_out_outcome
 
 __all__ = ["grade_task_bounded", "ENVIRONMENT_STREAK", "check_environment", "run_preflight", "stopped_outcome"]
@@ -105,7 +108,7 @@ def stopped_outcome(task: dict, reason: str) -> Outcome:
 def grade_task_bounded(root: str, assignment: str, student: str, db_url: str, seconds: float) -> Outcome:
     """:func:`grade_task` in a child process of its own, killed (with everything it started) after
     ``seconds``: how a Dask worker grades, so that the per-submission limit holds there too."""
-    task = {"root": root, "assignment": assignment, "student": student, "db_url": db_url}
+    task = {"root": root, "assignment": assignment, "student": student, "db_url": db_url, "seconds": seconds}
     proc = subprocess.Popen(
         [sys.executable, "-m", "grader_utils.instructor.workers", "--one"],
         stdin=subprocess.PIPE,
@@ -125,9 +128,7 @@ def grade_task_bounded(root: str, assignment: str, student: str, db_url: str, se
         os.killpg(proc.pid, signal.SIGKILL)  # nothing the task started outlives it
     lines = [line for line in out.splitlines() if line.startswith("{")]
     if proc.returncode != 0 or not lines:
-        return failed_outcome(
-            root, assignment, student, db_url, f"the grading process died (exit code {proc.returncode})"
-        )
+        return failed_outcome(root, assignment, student, db_url, budget.exit_reason(proc.returncode))
     return Outcome(**json.loads(lines[-1]))
 
 
@@ -138,6 +139,8 @@ def _worker_main() -> int:
     """A worker: reads one JSON task per line on stdin, answers one JSON outcome per line."""
     out = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # anything else printed goes to the log, not into the answers
+    share = budget.plan(int(os.environ.get(budget.JOBS_ENV) or 1))
+    budget.apply_worker(share)  # the worker's own memory limit, its sandboxes' size (instructor/budget.py)
     from ..quiet import quiet_tensorflow
 
     quiet_tensorflow()  # once per worker: the engine's ground truth needs Keras
@@ -146,13 +149,14 @@ def _worker_main() -> int:
     out.write(json.dumps({"ready": True}) + "\n")
     for line in sys.stdin:
         task = json.loads(line)
+        budget.start_task(share, float(task.get("seconds") or 600))
         outcome = grade_task(task["root"], task["assignment"], task["student"], task["db_url"])
         out.write(json.dumps(asdict(outcome)) + "\n")
     return 0
 
 
 class _Worker:
-    def __init__(self, log: Path) -> None:
+    def __init__(self, log: Path, jobs: int = 1) -> None:
         import tempfile
 
         self.log_path = log
@@ -161,7 +165,7 @@ class _Worker:
         # removed with the worker: a killed task leaves nothing behind
         self.tmp = Path(tempfile.mkdtemp(prefix="gw-"))
         os.chmod(self.tmp, 0o755)
-        env = dict(os.environ, TMPDIR=str(self.tmp))
+        env = dict(os.environ, TMPDIR=str(self.tmp), **{budget.JOBS_ENV: str(jobs)})
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "grader_utils.instructor.workers", "--worker"],
             stdin=subprocess.PIPE,
@@ -205,7 +209,7 @@ def _run_local(
 
     def spawn() -> _Worker:
         counter[0] += 1
-        w = _Worker(log_dir / f"worker-{counter[0]}.log")
+        w = _Worker(log_dir / f"worker-{counter[0]}.log", jobs)
         workers.append(w)
         assert w.proc.stdout is not None
         sel.register(w.proc.stdout, selectors.EVENT_READ, w)
@@ -253,7 +257,7 @@ def _run_local(
                     retire(w)
                     problem = check_environment(root)
                     if task is not None:
-                        reason = f"the grading process died (exit code {w.proc.returncode})"
+                        reason = budget.exit_reason(w.proc.returncode)
                         if problem is not None:
                             finish(
                                 w,
@@ -358,6 +362,9 @@ if __name__ == "__main__":
         out = os.fdopen(os.dup(1), "w")
         os.dup2(2, 1)
         task = json.loads(sys.stdin.read())
+        share = budget.plan(int(os.environ.get(budget.JOBS_ENV) or 1))
+        budget.apply_worker(share)
+        budget.start_task(share, float(task.get("seconds") or 600))
         out.write(
             json.dumps(asdict(grade_task(task["root"], task["assignment"], task["student"], task["db_url"]))) + "\n"
         )
