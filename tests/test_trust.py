@@ -15,6 +15,7 @@ before this test existed:
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import nbformat
@@ -30,7 +31,7 @@ NB = "padding_strides_pooling.ipynb"
 SNOOP = """
 import os, sys
 found, leaks = [], []
-secret_marks = ("seed=" + "2024", "seed=" + "2023", "max_pool2d, " + '"same_padding"')
+secret_marks = ("seed=" + "2024", "seed=" + "2023", "max_pool2d, " + '"same_random"')
 for top in (".", "/", os.path.expanduser("~"), "/tmp"):
     for folder, dirs, files in os.walk(top):
         dirs[:] = [d for d in dirs if d not in ("proc", "sys", "dev")
@@ -173,14 +174,18 @@ def test_a_symlink_in_the_submission_is_refused_with_a_reason(graded):
 def test_hidden_inputs_cannot_be_looked_up_from_the_public_seeds(graded):
     course, outcomes = graded
     tests = _tests(course, "table")
-    assert tests["max_pool2d__basic"]["score"] == 1.0  # the visible cases really are in the table
-    assert tests["max_pool2d__same_padding"]["score"] == 0 and tests["max_pool2d__random"]["score"] == 0
+    # every cell ends with its hidden test: the visible cases are in the table (fewer wrong than in all), the
+    # hidden ones are not
+    for grade_id in ("max_pool2d__valid", "max_pool2d__strides", "max_pool2d__same"):
+        assert tests[grade_id]["score"] == 0, tests[grade_id]
+        wrong, total = map(int, re.search(r"(\d+) of (\d+) \w+ cases are wrong", tests[grade_id]["reason"]).groups())
+        assert 0 < wrong < total, tests[grade_id]["reason"]
 
 
 def test_each_test_judges_the_notebook_where_the_test_stands(graded):
     course, outcomes = graded
     tests = _tests(course, "late")
-    assert all(tests[k]["score"] == 0 for k in ("max_pool2d__basic", "max_pool2d__same_padding", "max_pool2d__random"))
+    assert all(tests[k]["score"] == 0 for k in ("max_pool2d__valid", "max_pool2d__strides", "max_pool2d__same"))
 
 
 def test_outputs_are_bounded_per_notebook(graded):
