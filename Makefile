@@ -58,6 +58,7 @@ $(TEST_STAMP): $(HUB_STAMP) requirements/test.txt requirements.txt
 	@$(call apt,command -v chromium >/dev/null,chromium,for the browser tests)
 	@$(call apt,command -v initdb >/dev/null && command -v pg_ctl >/dev/null || \
 		ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1,postgresql,to run the PostgreSQL gradebook tests)
+	@$(call apt,command -v soffice >/dev/null,libreoffice-calc-nogui,to open the grade exports as a spreadsheet does)
 	$(PY) -m pip install --quiet -r requirements/test.txt
 	touch $(TEST_STAMP)
 

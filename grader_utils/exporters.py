@@ -5,6 +5,6 @@
 The exporters live in :mod:`grader_utils.instructor.exporters`.
 """
 
-from .instructor.exporters import CanvasExporter, ExerciseCsvExporter, MoodleExporter, export
+from .instructor.exporters import CanvasExporter, ExerciseCsvExporter, GradesCsvExporter, MoodleExporter, export
 
-__all__ = ["ExerciseCsvExporter", "CanvasExporter", "MoodleExporter", "export"]
+__all__ = ["ExerciseCsvExporter", "GradesCsvExporter", "CanvasExporter", "MoodleExporter", "export"]

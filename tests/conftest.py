@@ -39,11 +39,12 @@ MARKERS = {
     "sandbox": "runs student code in the bubblewrap sandbox (needs the Debian package bubblewrap)",
     "browser": "drives headless Chromium (Debian package chromium) against a real JupyterLab server",
     "postgres": "uses a real PostgreSQL server the tests start (needs the Debian package postgresql)",
+    "spreadsheet": "opens files in LibreOffice Calc, headless (Debian package libreoffice-calc-nogui; seconds)",
     "hub": "creates real Unix users and runs the course's programs as them (root; the hub tests need Node.js/npm)",
     "root(why)": "needs root (user ids, cgroups, /proc); `why` says for what; skipped when not root",
 }
 #: the markers ``--fast`` deselects: the one definition of the fast tier
-HEAVY = ("slow", "keras", "nbgrader", "sandbox", "browser", "postgres", "hub")
+HEAVY = ("slow", "keras", "nbgrader", "sandbox", "browser", "postgres", "hub", "spreadsheet")
 #: session fixture -> the markers every test using it gets (added at collection, so none is forgotten)
 FIXTURE_MARKERS: dict[str, tuple[str, ...]] = {
     "generated_course": ("nbgrader",),
@@ -103,6 +104,15 @@ def _missing_postgres() -> str | None:
     )
 
 
+def _missing_soffice() -> str | None:
+    if shutil.which("soffice") or os.environ.get("CI"):
+        return None
+    return (
+        "LibreOffice is not installed: sudo apt-get install libreoffice-calc-nogui "
+        "(`make install-test` does it as root)"
+    )
+
+
 def _missing_hub() -> str | None:
     if os.geteuid() != 0:
         return "creates Unix users and runs the course's programs as them: run the tests as root"
@@ -121,6 +131,7 @@ NEEDS: dict[str, Callable[[], str | None]] = {
     "sandbox": _missing_bubblewrap,
     "postgres": _missing_postgres,
     "hub": _missing_hub,
+    "spreadsheet": _missing_soffice,
 }
 
 

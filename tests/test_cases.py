@@ -140,11 +140,29 @@ def _valid(family: str, case: Case) -> None:
         assert out.size > 0 and np.isfinite(out).all(), case.call_text(family)
     elif family in ("conv2d_backward", "pool2d_backward"):
         _valid_gradient(family, case)
+    elif family in LAYER_TRUTH:
+        out = LAYER_TRUTH[family](*case.args, **case.kwargs)
+        parts = out if isinstance(out, tuple) else (out,)
+        assert all(np.size(p) > 0 and np.isfinite(p).all() for p in parts), case.call_text(family)
+        if family in ("conv2d_macs", "initial_loss"):
+            assert out > 0, case.call_text(family)
     elif family == "receptive_field":
         size = truth.receptive_field(*case.args)
         assert min(size) >= 1 and all(kind in truth.RECEPTIVE_FIELD_KINDS for kind, _ in case.args[0])
     else:
         pytest.fail(f"no Keras check written for the suite family {family!r}")
+
+
+def _layer_truth() -> dict:
+    from grader_utils.judge import layer_truth
+
+    names = ("dropout_forward", "batchnorm_forward", "im2col", "conv2d_macs", "initial_loss")
+    return {name: getattr(layer_truth, name) for name in names}
+
+
+#: 05's families -> their truth (layer_truth refuses a rate outside (0, 1), a mask or parameters of the wrong
+#: shape, a window that does not fit)
+LAYER_TRUTH = _layer_truth()
 
 
 def _valid_gradient(family: str, case: Case) -> None:

@@ -7,7 +7,15 @@ import warnings
 import numpy as np
 import pytest
 
-from grader_utils.judge.compare import ATOL, RTOL, CheckResult, compare_arrays, compare_int, compare_int_tuple
+from grader_utils.judge.compare import (
+    ATOL,
+    RTOL,
+    CheckResult,
+    compare_arrays,
+    compare_float,
+    compare_int,
+    compare_int_tuple,
+)
 
 
 def tol(expected: np.ndarray | float) -> np.ndarray:
@@ -307,3 +315,34 @@ def test_int_wrong_value():
     result = compare_int(224, 245, what="the count")
     assert not result.passed and result.details["problem"] == "values"
     assert result.message == "the count is 224; Keras gives 245."
+
+
+# --- compare_float ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("got", [2.302585092994046, np.float32(2.3025851), np.float64(2.30258), 2.3025851])
+def test_float_within_tolerance_passes(got):
+    assert compare_float(got, float(np.float32(np.log(10)))).passed
+
+
+@pytest.mark.parametrize("got", [True, np.bool_(True), "2.3", None, [2.3], np.array([2.3])])
+def test_float_non_numbers_and_bools_are_type_failures(got):
+    result = compare_float(got, 2.3)
+    assert not result.passed and result.details["problem"] == "type"
+    assert "should be a number" in result.message
+
+
+@pytest.mark.parametrize("got", [float("nan"), float("inf"), np.float32("-inf")])
+def test_float_non_finite_fails(got):
+    result = compare_float(got, 2.3, what="The loss")
+    assert not result.passed and result.details["problem"] == "nonfinite" and result.message.startswith("The loss")
+
+
+def test_float_outside_tolerance_fails_and_states_both_values():
+    expected = 2.302585
+    inside, outside = expected * (1 + 0.9 * RTOL), expected * (1 + 2 * RTOL) + ATOL
+    assert compare_float(inside, expected).passed
+    result = compare_float(outside, expected, what="The loss")
+    assert not result.passed and result.details["problem"] == "values"
+    assert result.message == f"The loss is {outside:.7g}; Keras gives {expected:.7g}."
+    assert compare_float(1, 1.0).passed  # an int is a number

@@ -400,13 +400,133 @@ def test_upsampling_layers_named_in_the_lesson_give_what_it_says(keras):
         assert _out(layer, (7, 7, 1))[:2] == (14, 14), expression
 
 
-def test_pooling_defaults_stated_in_the_lesson_are_keras_defaults(keras):
-    """Issue #12, item 2: pool_size is optional (default (2, 2)) and strides default to pool_size."""
-    text = _markdown(NB_02)
-    assert "Pooling has three arguments that matter here, all optional" in text
-    layer = keras.layers.MaxPooling2D()
-    assert f"default **{_text(layer.pool_size)}**" in text
-    assert tuple(layer.strides) == tuple(layer.pool_size)
+# --- every default the lessons state is Keras' default, for every layer it is about (issue #25, item 5) ------
+#
+# 02 once said all pooling arguments were optional with pool_size (2, 2): true of MaxPooling2D, a TypeError for
+# AveragePooling2D. The test of that claim built only MaxPooling2D(). Now each default the text states is a claim
+# below, in the text's own words, checked against the signature of every layer it is about; a claim about
+# pooling in general is about every Max/AveragePooling layer its notebook names; and every "default" or
+# "optional" in the lessons must belong to a claim (or be about something other than a Keras argument), so a
+# new default in the text cannot go unchecked.
+
+NO_DEFAULT = "no default"  # the argument is required: leaving it out is a TypeError
+POOL_SIZE = "pool_size"  # strides: Keras' None, meaning the pool size
+POOLING = "every pooling layer the notebook names"
+
+CONV = ("Conv2D",)
+DEFAULT_CLAIMS = {  # assignment -> [(the text's words, the layers they are about, argument, the stated default)]
+    "01_convolution": [
+        ("move the kernel by the stride (default 1 pixel)", CONV, "strides", 1),
+        ("how far the kernel moves each step (default `(1, 1)`)", CONV, "strides", (1, 1)),
+        ("`activation`: applied to every output value (none by default)", CONV, "activation", None),
+        ('none with the default `"valid"`', CONV, "padding", "valid"),
+        ("`Conv2D(filters, kernel_size)` (with its default bias)", CONV, "use_bias", True),
+    ],
+    "02_padding_strides_pooling": [
+        ("moves each step, down and across. Default `(1, 1)`", CONV, "strides", (1, 1)),
+        ('`padding="valid"` (the default) or `"same"`', CONV, "padding", "valid"),
+        ("`MaxPooling2D` defaults it to **(2, 2)**", ("MaxPooling2D",), "pool_size", (2, 2)),
+        ("`AveragePooling2D` has no default", ("AveragePooling2D",), "pool_size", NO_DEFAULT),
+        ("`strides` (optional) — **defaults to `pool_size`**, so by default", POOLING, "strides", POOL_SIZE),
+        ('`padding` (optional) — `"valid"` (default)', POOLING, "padding", "valid"),
+        ("Strides default to the pool size", POOLING, "strides", POOL_SIZE),
+        ("take Keras' defaults (`strides=(1, 1)` for `Conv2D`", CONV, "strides", (1, 1)),
+        ("`strides=None` for pooling", POOLING, "strides", POOL_SIZE),
+        ('`strides=None` for pooling, `padding="valid"`)', ("Conv2D", POOLING), "padding", "valid"),
+        ("its `strides` default to `pool_size`", POOLING, "strides", POOL_SIZE),
+    ],
+    "03_building_a_cnn": [
+        ("(strides default to the pool size)", POOLING, "strides", POOL_SIZE),
+        ("strides that default to `pool_size`", POOLING, "strides", POOL_SIZE),
+        ("take Keras' defaults: `strides=1` for `Conv2D`", CONV, "strides", 1),
+        ("`strides = pool_size` for pooling", POOLING, "strides", POOL_SIZE),
+    ],
+}
+
+# "default" and "optional" in the lessons that are not about a Keras argument
+NOT_KERAS_DEFAULTS = [
+    "With the default settings the whole notebook runs",  # 03: FULL_RUN = False
+    "parameters for the default arguments",  # 03: build_cifar_model's own arguments
+    '`"adam"` is a good default',  # 03: advice, not an argument's default
+    "(optional, graded)",  # 02: an exercise
+    "(optional)",  # 04's title: the assignment
+    "This assignment is optional",
+]
+
+DEFAULT_WORD = re.compile(r"\b(?:default|defaults|optional)\b", re.I)
+
+
+def _flat_markdown(assignment: str) -> str:
+    """An assignment's lesson text, every run of whitespace one space (claims are found however they wrap)."""
+    return " ".join(" ".join(_markdown(p).split()) for p in sorted((ROOT / "source" / assignment).glob("*.ipynb")))
+
+
+def _claimed_layers(layers, text: str) -> list[str]:
+    """The Keras layers a claim is about: POOLING stands for every Max/AveragePooling layer the text names."""
+    named_pooling = sorted(set(re.findall(r"\b(?:Max|Average)Pooling[123]D\b", text)))
+    layers = (layers,) if isinstance(layers, str) else layers
+    return sorted({name for layer in layers for name in (named_pooling if layer == POOLING else [layer])})
+
+
+def _keras_default(keras, name: str, argument: str):
+    """What Keras does when `argument` of layer `name` is left out: its signature's default, NO_DEFAULT when it
+    is required (and building the layer without it raises TypeError), POOL_SIZE when strides become pool_size."""
+    import inspect
+
+    cls = getattr(keras.layers, name)
+    parameter = inspect.signature(cls.__init__).parameters[argument]
+    required = {"Conv2D": {"filters": 1, "kernel_size": 3}}.get(name, {"pool_size": (3, 2)})
+    if parameter.default is inspect.Parameter.empty:
+        with pytest.raises(TypeError):
+            cls(**{k: v for k, v in required.items() if k != argument})
+        return NO_DEFAULT
+    if argument == "strides" and parameter.default is None:
+        layer = cls(**required)
+        assert tuple(layer.strides) == tuple(layer.pool_size) == (3, 2)
+        return POOL_SIZE
+    return parameter.default
+
+
+def _same_default(stated, actual) -> bool:
+    """A stated int stands for a pair (`strides=1` is `(1, 1)`)."""
+    if isinstance(stated, int) and not isinstance(stated, bool) and isinstance(actual, tuple):
+        stated = (stated,) * len(actual)
+    return stated == actual
+
+
+@pytest.mark.parametrize("assignment", assignments())
+def test_every_default_the_lesson_states_is_keras_default_for_every_layer_it_names(keras, assignment):
+    text = _flat_markdown(assignment)
+    covered = []
+    for words, layers, argument, stated in DEFAULT_CLAIMS.get(assignment, []):
+        assert words in text, f"{assignment}: the claim {words!r} is no longer in the text: update DEFAULT_CLAIMS"
+        start = text.index(words)
+        covered.append((start, start + len(words)))
+        names = _claimed_layers(layers, text)
+        assert names, words
+        for name in names:
+            actual = _keras_default(keras, name, argument)
+            assert _same_default(stated, actual), f"{words!r}: {name}'s {argument} default is {actual!r}"
+    for words in NOT_KERAS_DEFAULTS:
+        covered += [(m.start(), m.end()) for m in re.finditer(re.escape(words), text)]
+    unclaimed = [
+        text[max(m.start() - 60, 0) : m.end() + 30]
+        for m in DEFAULT_WORD.finditer(text)
+        if not any(a <= m.start() < b for a, b in covered)
+    ]
+    assert not unclaimed, f"{assignment} states defaults no test checks (add them to DEFAULT_CLAIMS): {unclaimed}"
+
+
+def test_the_hole_of_issue_25_is_closed(keras):
+    """The old wording: a pooling claim is about both pooling layers 02 names, and AveragePooling2D has no
+    default pool_size, so "pool_size ... default (2, 2)" about pooling in general fails."""
+    text = _flat_markdown("02_padding_strides_pooling")
+    assert _claimed_layers(POOLING, text) == ["AveragePooling2D", "MaxPooling2D"]
+    assert [_same_default((2, 2), _keras_default(keras, n, "pool_size")) for n in _claimed_layers(POOLING, text)] == [
+        False,
+        True,
+    ]
+    assert "all optional" not in text
 
 
 CONVOLUTION = ROOT / "source" / "01_convolution" / "convolution.ipynb"
@@ -514,6 +634,24 @@ def test_row_examples_of_the_input_gradient_are_what_tensorflow_computes(keras):
     assert f"leaves TensorFlow's `dx = {same}`" in text and f"gives `{padded[1:]}`: wrong everywhere" in text
 
 
+def test_04_p_is_an_input_position_and_the_total_padding_is_pad_total(keras):
+    """Issue #25, item 7: `p` names an input position (x[p], e_p) and nothing else; the total padding of "same" is
+    `pad_total`, and the amounts the text states are what Keras' output size implies:
+    (n_out - 1) * s + k - n, n_out from Keras' Conv2D."""
+    text = _text_04()
+    assert "`x[p]`" in text and "`e_p`" in text
+    assert not re.search(r"`p = |floor\(p / 2\)|when `p` is odd", text)
+    assert "`floor(pad_total / 2)` rows on top, the rest, one more when `pad_total` is odd" in text
+
+    def pad_total(n: int, k: int, s: int) -> int:
+        layer = keras.layers.Conv2D(1, k, strides=s, padding="same")
+        n_out = int(layer.compute_output_shape((1, n, n, 1))[1])
+        return max((n_out - 1) * s + k - n, 0)
+
+    assert f"Keras pads `pad_total = {pad_total(6, 3, 2)}` pixel, at the right only" in text  # the row of 6
+    assert f"since `pad_total = {pad_total(5, 3, 2)}`" in text  # the 5x5 figure
+
+
 def _first_max_scatter(x: np.ndarray, dout: np.ndarray, pool: int, stride: int, padding: str) -> np.ndarray:
     """Max pooling's input gradient with every window's dout sent to its FIRST maximum in reading order (the
     rule the lesson states), written independently of the notebook's solution; x: (H, W), dout: (H_out, W_out)."""
@@ -540,11 +678,14 @@ def _first_max_scatter(x: np.ndarray, dout: np.ndarray, pool: int, stride: int, 
 def test_max_pooling_ties_go_to_the_first_maximum_as_the_lesson_says_in_bold(keras):
     """Section 4.6: TensorFlow gives a window's whole dout to the first of its tied maxima (reading order), on
     many inputs with ties, overlapping windows and 'same' borders; marking every tied value would differ."""
+    import tensorflow as tf
+
     text = _text_04()
     assert (
-        "**TensorFlow sends the whole `dout` to the first of the tied values**, in reading order (row by row, "
-        "top to bottom, each row left to right)"
+        "**On the CPU, TensorFlow sends the whole `dout` to the first of the tied values**, in reading order (row "
+        "by row, top to bottom, each row left to right)"
     ) in text
+    assert "TensorFlow on the CPU picks the first one when values tie" in text  # the summary says the same
     rng = np.random.default_rng(15)
     differs = 0
     for pool, stride, padding in [(2, 2, "valid"), (2, 1, "valid"), (3, 2, "same"), (2, 2, "same"), (3, 1, "same")]:
@@ -552,7 +693,8 @@ def test_max_pooling_ties_go_to_the_first_maximum_as_the_lesson_says_in_bold(ker
             x = rng.integers(0, 3, size=(5, 6)).astype("float32")  # values 0, 1, 2: many ties
             layer = keras.layers.MaxPooling2D(pool, strides=stride, padding=padding)
             dout = rng.normal(size=_out(layer, (5, 6, 1))[:2])
-            (dx,) = _gradients(layer, x[:, :, None], dout[:, :, None])
+            with tf.device("/CPU:0"):  # the rule the text states is the CPU's
+                (dx,) = _gradients(layer, x[:, :, None], dout[:, :, None])
             np.testing.assert_allclose(dx[:, :, 0], _first_max_scatter(x, dout, pool, stride, padding), atol=1e-6)
             differs += not np.allclose(dx[:, :, 0], np.where(x == x.max(), 1.0, 0.0))
     assert differs
@@ -632,3 +774,42 @@ def test_conv2d_transpose_forward_is_the_conv2d_input_gradient(keras):
         transposed.build((None, *dout.shape))
         transposed.set_weights([k])
         np.testing.assert_allclose(np.asarray(transposed(dout[None].astype("float32")))[0], dx, rtol=1e-5, atol=1e-5)
+
+
+# --- 03's FULL_RUN (issue #25, item 6): how much longer, from the notebook's own constants ------------------
+
+NB_03 = ROOT / "source" / "03_building_a_cnn" / "building_a_cnn.ipynb"
+
+
+def _if_full_run(source: str, name: str) -> tuple:
+    """(value with FULL_RUN, value without) of `name = A if FULL_RUN else B` in a code cell."""
+    import ast
+
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == [name]:
+            value = node.value
+            assert isinstance(value, ast.IfExp) and ast.unparse(value.test) == "FULL_RUN", ast.unparse(value)
+            return ast.literal_eval(value.body), ast.literal_eval(value.orelse)
+    raise AssertionError(f"no {name} = ... if FULL_RUN else ... in the cell")
+
+
+def test_full_run_is_as_many_times_longer_as_the_text_says():
+    """The settings cell's constants: FULL_RUN trains on all of CIFAR-10's training images (n_train = None; the
+    count the text states) for more epochs; the text and the cell's comment state the ratio of images x epochs,
+    and the accuracy is "about", not a promise the course cannot check offline."""
+    text = " ".join(_markdown(NB_03).split())
+    (cell,) = _cells(NB_03, "cell-13")
+    (full_images, images), (full_epochs, epochs) = _if_full_run(cell, "n_train"), _if_full_run(cell, "EPOCHS")
+    assert full_images is None  # all of them
+    all_images = int(re.search(r"CIFAR-10 has ([\d,]+) training", text).group(1).replace(",", ""))
+    more_images, more_epochs = all_images // images, full_epochs // epochs
+    assert more_images * images == all_images and more_epochs * epochs == full_epochs
+    ratio = more_images * more_epochs
+    assert (
+        f"`FULL_RUN = False` trains on {images:,} images for {epochs} epochs" in text
+        and f"`FULL_RUN = True` trains on all {all_images:,} for {full_epochs} epochs: {more_images} times the images "
+        f"for {more_epochs} times the epochs, so about {ratio} times longer"
+        in text
+    )
+    assert f"(about {ratio}x longer; about 70% on CIFAR-10)" in cell
+    assert "It should reach about 70% test accuracy" in text and "at least 70" not in text

@@ -66,6 +66,12 @@ def test_nbgrader_setup_sets_the_autograde_and_feedback_settings():
     assert c.Autograde.autograde_preprocessors == setup.AUTOGRADE_PREPROCESSORS
     assert c.HTMLExporter.preprocessors == setup.FEEDBACK_PREPROCESSORS
     assert c.GenerateFeedback.exporter_class == setup.FEEDBACK_EXPORTER
+    assert c.ExportApp.plugin_class == setup.GRADES_EXPORTER
+    from nbgrader.apps.exportapp import ExportApp
+
+    from grader_utils.exporters import GradesCsvExporter
+
+    assert ExportApp(config=c).plugin_class is GradesCsvExporter  # the dotted name resolves
     # nbgrader's own list, with the sandboxed run in Execute's place
     from nbgrader.converters import Autograde
 

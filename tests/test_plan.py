@@ -169,3 +169,33 @@ def test_a_right_answer_slower_than_its_limit_breaks_the_time_rule():
     slow = item.verdict(item.case, right, 1.5, 1.0)
     assert not slow.passed and slow.details == {"problem": "rule"} and "1.50 s" in slow.message
     assert not item.verdict(item.case, np.zeros_like(right), 0.1, 1.0).passed
+
+
+def test_submission_digest_sees_the_student_and_every_file_of_the_folder(tmp_path):
+    """Issue #23 item 2: the same notebook by another student, or beside one more data file, or with one byte
+    of any file changed, gives other hidden inputs; the same folder again gives the same (regrades)."""
+    folder = tmp_path / "sub"
+    (folder / "data").mkdir(parents=True)
+    (folder / "nb.ipynb").write_text("{}")
+    (folder / "data" / "a.npy").write_bytes(b"\x00" * 10)
+    cells = ["def f(x):\n    return x"]
+    base = plan.submission_digest(cells, "ann", folder)
+    assert base == plan.submission_digest(cells, "ann", folder)
+    seen = {base, plan.submission_digest(cells, "bob", folder), plan.submission_digest(cells, "ann")}
+    (folder / "answers.json").write_text("[]")  # a data file beside the same notebook
+    seen.add(plan.submission_digest(cells, "ann", folder))
+    (folder / "answers.json").write_text("[1]")
+    seen.add(plan.submission_digest(cells, "ann", folder))
+    (folder / "answers.json").unlink()
+    (folder / "data" / "a.npy").write_bytes(b"\x00" * 9 + b"\x01")  # one byte deep in a subfolder
+    seen.add(plan.submission_digest(cells, "ann", folder))
+    (folder / "data" / "a.npy").rename(folder / "data" / "b.npy")  # a name
+    seen.add(plan.submission_digest(cells, "ann", folder))
+    assert len(seen) == 7
+    # file boundaries count: moving bytes from one file's end to another's start changes it
+    one, two = tmp_path / "one", tmp_path / "two"
+    for f, (a, b) in ((one, ("ab", "c")), (two, ("a", "bc"))):
+        f.mkdir()
+        (f / "x").write_text(a)
+        (f / "y").write_text(b)
+    assert plan.folder_digest(one) != plan.folder_digest(two)

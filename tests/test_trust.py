@@ -9,11 +9,17 @@ before this test existed:
 * ``table`` answers the hidden tests from a lookup table built with the public case generators and
   the seeds written in ``source/`` (a function that is otherwise wrong);
 * ``late`` answers ``max_pool2d`` wrongly where its test stands and correctly in a later cell;
-* ``printer`` prints just under the per-cell cap in 150 cells.
+* ``printer`` prints just under the per-cell cap in 150 cells;
+* ``replay`` and ``twin`` (issue #23 item 2) hand in the same folder: a ``max_pool2d`` that records every
+  input it is called on (printed into its own feedback by a last cell) and answers from ``answers.json`` when
+  that file is there. ``replay`` then computes Keras' answers to the inputs it saw, offline, and resubmits the
+  byte-identical notebook with ``answers.json`` beside it (graded again in the fixture). On the code before
+  the fix both twins saw the same hidden inputs and the replay scored full marks on the hidden tests.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -89,6 +95,58 @@ def _table_answer() -> str:
     )
 
 
+#: a max_pool2d that computes nothing: it answers from answers.json (inputs seen in an earlier graded run) and
+#: records every input; the last cell prints them, so the feedback shows the hidden inputs
+REPLAY = """
+import json
+SEEN = []
+def max_pool2d(x, pool_size, strides=None, padding='valid'):
+    key = json.dumps([x.tolist(), str(x.dtype), pool_size, strides, padding])
+    SEEN.append(key)
+    try:
+        with open('answers.json') as f:
+            table = json.load(f)
+    except OSError:
+        table = {}
+    if key in table:
+        return np.array(table[key], dtype=x.dtype)
+    return np.zeros((1, 1, x.shape[2]), x.dtype)
+"""
+LEAK = "print('LEAK' + json.dumps(SEEN) + 'KAEL')"
+
+
+def _wrong_of(reason: str) -> tuple[int, int]:
+    """(wrong, total) cases of a test cell's reason: "max_pool2d: 12 of 24 same cases are wrong. ..."."""
+    found = re.search(r"(\d+) of (\d+) \w+ cases are wrong", reason)
+    assert found, reason
+    return int(found.group(1)), int(found.group(2))
+
+
+def _leaked(course: Path, student: str) -> list[str]:
+    """The inputs ``student``'s max_pool2d saw, as its last cell printed them into its feedback."""
+    nb = nbformat.read(course / "autograded" / student / A / NB, as_version=4)
+    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    start = text.index("LEAK") + len("LEAK")
+    return json.loads(text[start : text.index("KAEL", start)])
+
+
+def _answers(keys: list[str]) -> dict[str, list]:
+    """What the attacker computes offline: Keras' answer to every input it saw."""
+    import numpy as np
+
+    from grader_utils.judge import truth
+
+    def tup(v):
+        return tuple(v) if isinstance(v, list) else v
+
+    table = {}
+    for key in keys:
+        x, dtype, pool_size, strides, padding = json.loads(key)
+        answer = truth.max_pool2d(np.array(x, dtype=dtype), tup(pool_size), tup(strides), padding)
+        table[key] = np.asarray(answer).tolist()
+    return table
+
+
 def _submit(course: Path, student: str, answers: dict[str, str], extra_cells: list[str] = ()) -> Path:
     nb = nbformat.read(course / "release" / A / NB, as_version=4)
     for cell in nb.cells:
@@ -122,7 +180,17 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     _submit(course, "late", {**helpers, "max_pool2d": wrong}, [_solution("max_pool2d")])
     spam = "print('x' * (2 * 1024 ** 2 - 4096))"
     _submit(course, "printer", helpers, [spam] * 150)
+    for twin in ("replay", "twin"):
+        _submit(course, twin, {**helpers, "max_pool2d": REPLAY}, [LEAK])
     outcomes = {o.student: o for o in grade_assignment(course, A, jobs=2, task_seconds=600)}
+    # the replay: the same notebook again, with the answers to every input it saw (hidden ones included)
+    first = course / "autograded" / "replay" / A / "padding_strides_pooling.grading.json"
+    outcomes["replay-first"] = outcomes["replay"]
+    (course / "first-run.grading.json").write_bytes(first.read_bytes())
+    (course / "first-run.leak.json").write_text(json.dumps(_leaked(course, "replay")))
+    replay = course / "submitted" / "replay" / A
+    (replay / "answers.json").write_text(json.dumps(_answers(_leaked(course, "replay"))))
+    outcomes.update({o.student: o for o in grade_assignment(course, A, jobs=1, task_seconds=600, students=["replay"])})
     return course, outcomes
 
 
@@ -178,7 +246,7 @@ def test_hidden_inputs_cannot_be_looked_up_from_the_public_seeds(graded):
     # hidden ones are not
     for grade_id in ("max_pool2d__valid", "max_pool2d__strides", "max_pool2d__same"):
         assert tests[grade_id]["score"] == 0, tests[grade_id]
-        wrong, total = map(int, re.search(r"(\d+) of (\d+) \w+ cases are wrong", tests[grade_id]["reason"]).groups())
+        wrong, total = _wrong_of(tests[grade_id]["reason"])
         assert 0 < wrong < total, tests[grade_id]["reason"]
 
 
@@ -194,3 +262,31 @@ def test_outputs_are_bounded_per_notebook(graded):
     assert outcomes["printer"].status == "graded"
     assert path.stat().st_size < 12 * 1024**2
     assert "the notebook printed more than 8 MiB" in path.read_text()
+
+
+def test_identical_folders_of_two_students_get_different_hidden_inputs(graded):
+    """Issue #23 item 2: the hidden seed mixes in the student (and every file of the submission)."""
+    course, outcomes = graded
+    first = json.loads((course / "first-run.leak.json").read_text())
+    twin = _leaked(course, "twin")
+    assert first and twin and len(first) == len(twin)
+    same = [a == b for a, b in zip(first, twin, strict=True)]
+    assert any(same), "the visible inputs are the same for everyone"
+    assert not all(same), "two students with identical folders saw the same hidden inputs"
+
+
+def test_a_replayed_answer_file_scores_nothing_on_hidden_tests(graded):
+    """Issue #23 item 2: answers computed offline for the inputs seen in one graded run, put beside the same
+    notebook, meet new hidden inputs (the data file is part of the seed) and score 0 there."""
+    course, outcomes = graded
+    first = {t["grade_id"]: t for t in load_json(course / "first-run.grading.json")["tests"]}
+    again = _tests(course, "replay")
+    # every max_pool2d cell is a visible check followed by its hidden test (issue #25 item 1)
+    cells = ("max_pool2d__valid", "max_pool2d__strides", "max_pool2d__same")
+    assert all(first[k]["score"] == 0 for k in cells), "it computes nothing"
+    for k in cells:
+        wrong_first, total = _wrong_of(first[k]["reason"])
+        wrong, _ = _wrong_of(again[k]["reason"])
+        assert wrong_first == total, first[k]  # nothing right in the first run
+        assert wrong < total, ("the answer file works where the inputs are public", again[k])
+        assert again[k]["score"] == 0 and wrong > 0, ("the hidden inputs are new", again[k])

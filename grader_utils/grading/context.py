@@ -33,6 +33,7 @@ class GradingContext:
     submission_folder: Path | None = None  # the student's files (plain ones go into the sandbox)
     record: Path | None = None
     record_names: tuple[str, str, str] = ("", "", "")  # student, assignment, notebook
+    student: str = ""  # whose submission: mixed into hidden inputs (with every file of the submission)
     db_url: str | None = None
     language: str | None = None  # the course's language (CourseLayout.language): verdicts and reasons in it
     results: list[TestResult] = field(default_factory=list)
@@ -82,6 +83,7 @@ class GradingContext:
             submission_folder=submitted,
             record=autograded / f"{notebook}{RECORD_SUFFIX}",
             record_names=(student, assignment, notebook),
+            student=student,
             db_url=info.get("db_url"),
             language=CourseLayout(root).language,
             hide=[root] + ([Path(exchange_root)] if exchange_root else []),

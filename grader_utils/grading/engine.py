@@ -125,6 +125,7 @@ def grade_notebook(
     secret: bytes | None = None,
     context: str = "",
     language: str | None = None,
+    student: str = "",
 ) -> list[TestResult]:
     """Grade one submitted notebook against the instructor's notebook ``source_nb``, the way
     autograding does (:mod:`graded_run`: one sandboxed kernel, the engine's calls at each test cell).
@@ -136,7 +137,8 @@ def grade_notebook(
     only: grade just these test cells (grade_ids);
     secret: the course secret from which hidden suites take their inputs (None: the seeds written in
     the test cells, as when the instructor runs the notebook); context: where the notebook belongs
-    (``assignment/notebook``), mixed into those inputs; language: of the verdicts and reasons (None: as it is)."""
+    (``assignment/notebook``), mixed into those inputs with ``student`` and every file of the submission's
+    folder; language: of the verdicts and reasons (None: as it is)."""
     from traitlets.config import Config
 
     from .graded_run import SandboxedExecute
@@ -161,6 +163,7 @@ def grade_notebook(
         only=only,
         submission_folder=Path(submission).parent,
         language=language,
+        student=student,
     )
     ex = SandboxedExecute(config=config, grading=ctx, timeout=int(limits.wall_seconds), startup_timeout=120)
     ex.preprocess(nb, {"metadata": {"path": str(Path(submission).parent)}})

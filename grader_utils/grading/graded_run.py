@@ -135,7 +135,8 @@ class SandboxedExecute(Execute):
             self._demo_cells = release_demo_cells(ctx.release_nb)
             self._release_cells = release_code_cells(ctx.release_nb)
             cells, self._integrity = student_cells(nb, specs, self._demo_cells)
-            self._calls, plan = _plan(specs, ctx.secret, ctx.context, submission_digest(cells))
+            digest = submission_digest(cells, ctx.student or ctx.record_names[0], folder)
+            self._calls, plan = _plan(specs, ctx.secret, ctx.context, digest)
             self._plan = {spec.grade_id: (spec, items) for spec, items in plan}
         except Exception as exc:  # noqa: BLE001
             error = f"{type(exc).__name__}: {exc}"[:300]

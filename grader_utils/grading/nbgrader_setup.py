@@ -18,6 +18,9 @@
   kernel. ``nbgrader autograde``, the formgrader's Autograde button and ``cnn-course grade`` then all grade
   this way. Cells graded by hand (written answers, code answers worth points, ``task`` cells) keep
   nbgrader's own treatment: the formgrader's manual-grading queue.
+* ``ExportApp.plugin_class``: ``nbgrader export`` writes nbgrader's CSV columns with every cell inert in a
+  spreadsheet (:class:`grader_utils.exporters.GradesCsvExporter`: a roster value such as ``=HYPERLINK(...)``
+  is not a formula; nbgrader's own plugin writes it verbatim).
 * ``HTMLExporter.preprocessors`` and ``GenerateFeedback.exporter_class``: feedback that never shows hidden
   tests (:mod:`nbgrader_plugins`) and runs no script (:mod:`inert_feedback`), also in the formgrader's
   view of a submission.
@@ -31,7 +34,13 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["nbgrader_setup", "AUTOGRADE_PREPROCESSORS", "FEEDBACK_PREPROCESSORS", "FEEDBACK_EXPORTER"]
+__all__ = [
+    "nbgrader_setup",
+    "AUTOGRADE_PREPROCESSORS",
+    "FEEDBACK_PREPROCESSORS",
+    "FEEDBACK_EXPORTER",
+    "GRADES_EXPORTER",
+]
 
 #: nbgrader's autograde preprocessors (``nbgrader.converters.autograde.Autograde``) with the sandboxed run
 #: in place of ``Execute``, as dotted names (resolved by nbconvert when nbgrader registers them)
@@ -51,12 +60,16 @@ FEEDBACK_PREPROCESSORS = [
 ]
 #: generate_feedback's exporter: the inert page (a Content-Security-Policy, sanitized HTML)
 FEEDBACK_EXPORTER = "grader_utils.grading.inert_feedback.InertFeedbackExporter"
+#: ``nbgrader export``'s default plugin: nbgrader's CSV columns, inert in a spreadsheet
+GRADES_EXPORTER = "grader_utils.exporters.GradesCsvExporter"
 
 
 def nbgrader_setup(c: Any) -> Any:
-    """Make nbgrader grade with this grader: set the autograde preprocessors and the feedback's exporter
-    and preprocessors in ``c`` (the ``get_config()`` of an ``nbgrader_config.py``); returns ``c``."""
+    """Make nbgrader grade with this grader: set the autograde preprocessors, the feedback's exporter
+    and preprocessors and the grade export's plugin in ``c`` (the ``get_config()`` of an
+    ``nbgrader_config.py``); returns ``c``."""
     c.Autograde.autograde_preprocessors = list(AUTOGRADE_PREPROCESSORS)
     c.HTMLExporter.preprocessors = list(FEEDBACK_PREPROCESSORS)
     c.GenerateFeedback.exporter_class = FEEDBACK_EXPORTER
+    c.ExportApp.plugin_class = GRADES_EXPORTER
     return c

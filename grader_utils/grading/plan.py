@@ -3,8 +3,10 @@
 :func:`_plan` reads the checks of the *instructor's* test cells (:class:`TestSpec`) and turns each into
 calls of the student's functions (plain-data requests ``{"func", "args", "kwargs"}``, one per case) and,
 per test cell, its cases (:class:`_Item`) with the verdict that judges them. Calls written inside a
-hidden-test region take their inputs from the course secret (:func:`hidden_seed`, mixed with the
-student's code: :func:`submission_digest`). A timed case (``conv2d_fast`` on large inputs) is called up
+hidden-test region take their inputs from the course secret (:func:`hidden_seed`), mixed with the
+student, the notebook's code and every file of the submission (:func:`submission_digest`): inputs a
+student saw (printed, leaked) in one graded run are worth nothing in any other submission, theirs or
+anyone's. A timed case (``conv2d_fast`` on large inputs) is called up
 to twice, the faster call counting (:func:`second_try_needed`), each call under an alarm
 (:func:`timed_call_seconds`); what the grading process saw of the calls is kept in a :class:`CallLog`.
 """
@@ -14,8 +16,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import math
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ..judge import timing
@@ -30,6 +34,7 @@ __all__ = [
     "CallLog",
     "hidden_seed",
     "submission_digest",
+    "folder_digest",
     "second_try_needed",
     "timed_call_seconds",
     "TIMED_ALARM_FACTOR",
@@ -41,13 +46,44 @@ class GradingError(RuntimeError):
     Never a score: the caller records the submission as failed with 0 points."""
 
 
-def submission_digest(cells: list[str]) -> str:
-    """A fingerprint of the student's code: hidden inputs change whenever the code does, so
-    inputs seen in one graded run are worth nothing in the next submission."""
+def folder_digest(folder: Path) -> str:
+    """SHA-256 over every regular file under ``folder`` (sorted relative paths, sizes and contents): any
+    byte added, removed or changed anywhere in a submission changes it. Links and other entries are
+    named but not followed (the grader refuses a submission holding them before it plans)."""
     h = hashlib.sha256()
+    root = Path(folder)
+    entries: list[tuple[str, Path]] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for name in filenames + [d for d in dirnames if Path(dirpath, d).is_symlink()]:
+            path = Path(dirpath, name)
+            entries.append((path.relative_to(root).as_posix(), path))
+    for rel, path in sorted(entries):
+        h.update(rel.encode("utf-8", "surrogateescape") + b"\0")
+        if path.is_symlink() or not path.is_file():
+            h.update(b"not a regular file\0")
+            continue
+        h.update(str(path.stat().st_size).encode() + b"\0")
+        with open(path, "rb") as f:
+            while chunk := f.read(1 << 20):
+                h.update(chunk)
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def submission_digest(cells: list[str], student: str = "", folder: Path | None = None) -> str:
+    """A fingerprint of one submission: the student, the notebook's code cells and every file of the
+    submission folder (:func:`folder_digest`, which covers the notebook itself and any data file beside
+    it). Hidden inputs change with any of them, so inputs seen in one graded run are worth nothing in the
+    next submission (a data file of answers added to the same notebook changes the inputs it would
+    answer), and two students who hand in identical folders get different inputs."""
+    h = hashlib.sha256()
+    h.update(b"student\0" + student.encode("utf-8", "replace") + b"\0")
     for cell in cells:
         h.update(cell.encode("utf-8", "replace"))
         h.update(b"\0")
+    if folder is not None and Path(folder).is_dir():
+        h.update(b"folder\0" + folder_digest(Path(folder)).encode())
     return h.hexdigest()
 
 

@@ -146,6 +146,7 @@ def _grade_submitted(
             secret=course_secret(root),
             context=f"{assignment}/{name}",
             language=layout.language,
+            student=student,
         )
     except Exception as exc:  # noqa: BLE001  (fail closed: the grader's failure is never a score)
         error = f"{type(exc).__name__}: {str(exc)[:300]}"

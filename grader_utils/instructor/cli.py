@@ -10,7 +10,7 @@
     cnn-course feedback ASSIGNMENT [--student ID ...]
     cnn-course table ASSIGNMENT [--json]         points per student and exercise
     cnn-course report ASSIGNMENT [--to FILE]
-    cnn-course export --format csv|canvas|moodle [--to FILE] [--assignment NAME ...]
+    cnn-course export --format csv|grades|canvas|moodle [--to FILE] [--assignment NAME ...]
 
 Run it in the course directory (or pass ``--root``). The Makefile's targets call it.
 """
@@ -80,10 +80,11 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser(
         "export",
         help="export grades for a spreadsheet or an LMS",
-        description="Write the gradebook as a per-exercise CSV, a Canvas gradebook import or a Moodle "
-        "grade import file (see grader_utils/exporters.py for the columns).",
+        description="Write the gradebook as a per-exercise CSV, nbgrader's CSV layout (grades), a Canvas "
+        "gradebook import or a Moodle grade import file (see grader_utils/exporters.py for the columns); every "
+        "cell is inert in a spreadsheet (no formulas).",
     )
-    e.add_argument("--format", choices=["csv", "canvas", "moodle"], default="csv")
+    e.add_argument("--format", choices=["csv", "grades", "canvas", "moodle"], default="csv")
     e.add_argument("--to", type=Path, default=None, help="output file (default: grades-<format>.csv)")
     e.add_argument("--assignment", action="append", help="only this assignment (repeatable)")
     e.add_argument(

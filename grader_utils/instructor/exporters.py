@@ -5,8 +5,11 @@ Each format is an nbgrader export plugin, so nbgrader can run it::
     nbgrader export --exporter=grader_utils.exporters.ExerciseCsvExporter --to=grades_by_exercise.csv
     nbgrader export --exporter=grader_utils.exporters.CanvasExporter --to=canvas.csv --assignment=01_convolution
     nbgrader export --exporter=grader_utils.exporters.MoodleExporter --to=moodle.csv
+    nbgrader export --exporter=grader_utils.exporters.GradesCsvExporter --to=grades.csv
 
-and :func:`export` does the same from Python (``export(db_url, "canvas", Path("canvas.csv"))``).
+(the last one is nbgrader's own CSV layout, and what ``nbgrader export`` uses with no ``--exporter`` in a
+course configured by :func:`grader_utils.nbgrader_setup`), and :func:`export` does the same from Python
+(``export(db_url, "canvas", Path("canvas.csv"))``).
 Scores are nbgrader's own: a grade is its manual score when a grader set one, else its auto
 score (plus extra credit), exactly :attr:`nbgrader.api.Grade.score` (an answer graded by hand counts
 once its grader gave a score, 0 before: :func:`needs_manual_grading` lists those, and every export
@@ -15,7 +18,19 @@ logs a warning naming them); an assignment's total is
 submission scores 0 (also as ``nbgrader export`` does). Students come in the gradebook's order
 (last name, first name); assignments in due-date, then name order.
 
-Formats (all UTF-8, comma-separated, one header row):
+Formats (all UTF-8, comma-separated, one header row). Every cell is inert in a spreadsheet
+(:mod:`.spreadsheet`): a text cell that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
+(a roster value such as a name or e-mail) gets a leading ``'``; numbers stay numbers; cells holding a
+separator are quoted (docs/security.md, "Exports are inert").
+
+``grades`` (:class:`GradesCsvExporter`) -- nbgrader's own ``CsvExportPlugin`` columns, one row per student x
+assignment::
+
+    assignment, duedate, timestamp, student_id, last_name, first_name, email, raw_score,
+    late_submission_penalty, score, max_score
+
+  written as CSV should be (nbgrader's plugin joins the values with commas unquoted: a comma in a name
+  shifts the columns) and inert.
 
 ``csv`` (:class:`ExerciseCsvExporter`) -- one row per student x assignment::
 
@@ -73,7 +88,6 @@ the Map from/Map to step. Neither import was run against a live LMS.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,6 +98,7 @@ from nbgrader.plugins import ExportPlugin
 from traitlets import Dict, Enum, Unicode
 
 from ..grading.gradebook import awaits_manual_grade
+from .spreadsheet import write_csv
 
 __all__ = [
     "NEEDS_MANUAL_GRADING",
@@ -93,6 +108,7 @@ __all__ = [
     "assignment_exercises",
     "assignment_rows",
     "ExerciseCsvExporter",
+    "GradesCsvExporter",
     "CanvasExporter",
     "MoodleExporter",
     "FORMATS",
@@ -231,8 +247,7 @@ class _Exporter(ExportPlugin):
                 "; ".join(f"{s} ({', '.join(cells)})" for s, cells in sorted(students.items())),
             )
         dest.parent.mkdir(parents=True, exist_ok=True)
-        with open(dest, "w", newline="", encoding="utf-8") as f:
-            csv.writer(f).writerows(rows)
+        write_csv(dest, rows)  # every cell inert in a spreadsheet
         self.log.info("Exported %d rows to %s", len(rows) - 1, dest)
 
 
@@ -259,6 +274,36 @@ class ExerciseCsvExporter(_Exporter):
                     [r.assignment, r.student_id, r.last_name, r.first_name, r.email, r.lms_user_id, r.timestamp]
                     + cells
                     + [_num(r.late_penalty), _num(r.total), _num(r.max_score)]
+                )
+        return out
+
+
+class GradesCsvExporter(_Exporter):
+    """nbgrader's own CSV columns (``nbgrader.plugins.CsvExportPlugin``), quoted and inert."""
+
+    default_name = "grades.csv"
+    COLUMNS = [
+        "assignment",
+        "duedate",
+        "timestamp",
+        "student_id",
+        "last_name",
+        "first_name",
+        "email",
+        "raw_score",
+        "late_submission_penalty",
+        "score",
+        "max_score",
+    ]
+
+    def table(self, gb: Gradebook) -> list[list[str]]:
+        out = [list(self.COLUMNS)]
+        for a, rows in self._rows(gb).items():
+            due = gb.find_assignment(a).duedate
+            for r in rows:
+                out.append(
+                    [a, str(due) if due is not None else "", r.timestamp, r.student_id, r.last_name, r.first_name]
+                    + [r.email, _num(r.raw), _num(r.late_penalty), _num(r.total), _num(r.max_score)]
                 )
         return out
 
@@ -354,11 +399,16 @@ class MoodleExporter(_Exporter):
 
 
 #: format name -> exporter class (the ``fmt`` of :func:`export`)
-FORMATS: dict[str, type[_Exporter]] = {"csv": ExerciseCsvExporter, "canvas": CanvasExporter, "moodle": MoodleExporter}
+FORMATS: dict[str, type[_Exporter]] = {
+    "csv": ExerciseCsvExporter,
+    "grades": GradesCsvExporter,
+    "canvas": CanvasExporter,
+    "moodle": MoodleExporter,
+}
 
 
 def export(db_url: str, fmt: str, path: Path, assignments: list[str] | None = None, **options: Any) -> Path:
-    """Write the grades of ``db_url``'s gradebook in format ``fmt`` (csv, canvas, moodle) to ``path``.
+    """Write the grades of ``db_url``'s gradebook in format ``fmt`` (csv, grades, canvas, moodle) to ``path``.
 
     assignments: only these (default: all); options: the exporter's traits, e.g.
     ``assignment_ids={"01_convolution": 1234}`` for Canvas or ``identifier="username"`` for Moodle.

@@ -2,8 +2,8 @@
 
 A suite is a factory taking a NumPy Generator: fixed suites (``basic``, ``edge``) ignore it, random
 ones are seeded, so one notebook always gets the same cases. The cases themselves are made in
-:mod:`.shape_cases`, :mod:`.stack_cases`, :mod:`.array_cases` and (04's gradients) :mod:`.grad_cases`;
-they never hold expected answers.
+:mod:`.shape_cases`, :mod:`.stack_cases`, :mod:`.array_cases`, (04's gradients) :mod:`.grad_cases` and
+(05) :mod:`.layer_cases`; they never hold expected answers.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from .array_cases import (
 )
 from .case import Case
 from .grad_cases import GRAD_SUITES
+from .layer_cases import LAYER_SUITES
 from .shape_cases import (
     conv_params_basic,
     conv_params_random,
@@ -113,6 +114,7 @@ SUITES: dict[str, dict[str, Callable[..., list[Case]]]] = {
         "random": receptive_field_random,
     },
     **GRAD_SUITES,
+    **LAYER_SUITES,
 }
 
 

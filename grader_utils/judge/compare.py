@@ -46,6 +46,7 @@ __all__ = [
     "compare_arrays",
     "compare_int_tuple",
     "compare_int",
+    "compare_float",
 ]
 
 #: the share of a test's points that the grader keeps for an answer whose only fault is its dtype:
@@ -300,3 +301,35 @@ def compare_int(got: Any, expected: int, *, what: str | None = None) -> CheckRes
             problem="values",
         )
     return CheckResult(True, int(expected), int(got))
+
+
+def compare_float(
+    got: Any, expected: float, *, what: str | None = None, rtol: float = RTOL, atol: float = ATOL
+) -> CheckResult:
+    """Compare a number answer (a Python or NumPy float or int, not a bool) with the expected float, within
+    ``|got - expected| <= atol + rtol * |expected|`` (``what``: how the message names it, default "the
+    value")."""
+    what = tr("the value") if what is None else what
+    if isinstance(got, (bool, np.bool_)) or not isinstance(got, (int, float, np.integer, np.floating)):
+        return _fail(
+            float(expected),
+            _describe(got),
+            tr("{what} should be a number (a float), but it is {got}.", what=what, got=_describe(got)),
+            problem="type",
+        )
+    value = float(got)
+    if not np.isfinite(value):
+        return _fail(
+            float(expected),
+            value,
+            tr("{what} is {got}; Keras gives {expected:.7g}.", what=what, got=value, expected=float(expected)),
+            problem="nonfinite",
+        )
+    if not np.isclose(value, float(expected), rtol=rtol, atol=atol):
+        return _fail(
+            float(expected),
+            value,
+            tr("{what} is {got:.7g}; Keras gives {expected:.7g}.", what=what, got=value, expected=float(expected)),
+            problem="values",
+        )
+    return CheckResult(True, float(expected), value)

@@ -1,6 +1,7 @@
 """Every message the diagnoses of wrong answers can give, by key.
 
-A diagnosis (:mod:`.shape_feedback`, :mod:`.stack_feedback`, :mod:`.value_feedback`, :mod:`.grad_feedback`) returns keys
+A diagnosis (:mod:`.shape_feedback`, :mod:`.stack_feedback`, :mod:`.value_feedback`, :mod:`.grad_feedback`,
+:mod:`.layer_feedback`) returns keys
 of :data:`HINTS`; records keep the keys (a test entry's ``causes``) and the student reads the message.
 """
 
@@ -168,6 +169,105 @@ HINTS: dict[str, str] = {
         "Your average pooling gradient divides by the full pool size at the 'same' "
         "borders. A border window of Keras' AveragePooling2D averages only the input values inside it, so each "
         "of them gets dout divided by their count."
+    ),
+    "dropout_not_scaled": N_(
+        "Your kept values are not scaled. Keras' Dropout is inverted dropout: in training it divides every "
+        "kept value by the keep probability 1 - rate, so the layer's output has the same expected value as its "
+        "input, and inference needs no change."
+    ),
+    "dropout_scale_multiplied": N_(
+        "You multiplied the kept values by the keep probability 1 - rate. Inverted dropout divides by it: "
+        "out = x * keep_mask / (1 - rate) in training."
+    ),
+    "dropout_divided_by_rate": N_(
+        "You divided the kept values by rate, the probability of dropping a value. Divide by the probability "
+        "of keeping it, 1 - rate."
+    ),
+    "dropout_mask_inverted": N_(
+        "You kept the values where keep_mask is False. keep_mask is True where a value is kept: "
+        "out = x * keep_mask / (1 - rate)."
+    ),
+    "dropout_at_inference": N_(
+        "With training=False your dropout still drops and scales values. At inference Keras' Dropout "
+        "returns its input unchanged: the scaling in training already keeps the expected value."
+    ),
+    "dropout_mask_at_inference": N_(
+        "With training=False you applied the mask (and multiplied by 1 - rate). At inference Keras' Dropout "
+        "returns its input unchanged."
+    ),
+    "dropout_inference_scaled": N_(
+        "With training=False you multiplied by 1 - rate, as the original (not inverted) dropout does. Keras "
+        "scales in training instead, so at inference the input comes out unchanged."
+    ),
+    "bn_unbiased_variance": N_(
+        "Your moving variance is updated with the unbiased batch variance (divided by n - 1). Keras' "
+        "BatchNormalization uses the variance it normalises with, divided by n = N * H * W: np.var(..., ddof=0)."
+    ),
+    "bn_stats_over_batch_only": N_(
+        "Your statistics are taken over the batch axis alone, one mean per pixel and channel. Batch "
+        "normalisation after a convolution is per channel: one mean and one variance per channel, over the "
+        "axes (N, H, W), e.g. x.mean(axis=(0, 1, 2))."
+    ),
+    "bn_momentum_swapped": N_(
+        "Your moving statistics give momentum to the batch. Keras keeps momentum of the old value: "
+        "moving = moving * momentum + batch * (1 - momentum)."
+    ),
+    "bn_moving_not_updated": N_(
+        "Your moving statistics are returned unchanged in training. Each training step moves them towards "
+        "the batch's: moving = moving * momentum + batch * (1 - momentum)."
+    ),
+    "bn_moving_stats_in_training": N_(
+        "In training you normalised with the moving statistics. Training normalises with the batch's own "
+        "mean and variance; the moving ones are for inference."
+    ),
+    "bn_batch_stats_at_inference": N_(
+        "With training=False you normalised with the batch's statistics. At inference Keras normalises "
+        "with moving_mean and moving_var, so one image's output does not depend on the others in its batch."
+    ),
+    "bn_moving_updated_at_inference": N_(
+        "With training=False your moving statistics change. At inference they are only read: return them unchanged."
+    ),
+    "im2col_channels_first": N_(
+        "Your columns run over the channels first. TensorFlow's extract_patches (and Conv2D's kernel "
+        "layout (kh, kw, C_in, C_out)) flatten a window as (kernel row, kernel column, channel): "
+        "window.reshape(-1) of a window of shape (kh, kw, C)."
+    ),
+    "im2col_transposed": N_(
+        "Your matrix is transposed: im2col returns one row per output position (H_out * W_out rows) and one "
+        "column per value of a window (kh * kw * C columns)."
+    ),
+    "macs_as_flops": N_(
+        "Your count is twice the number of multiply-adds: it is the number of floating-point operations "
+        "(a multiply and an add each), what TensorFlow's profiler reports. A multiply-add counts once."
+    ),
+    "macs_bias_counted": N_(
+        "Your count includes the bias additions (one per output value). The exercise counts the "
+        "multiply-adds of the convolution only: H_out * W_out * kh * kw * C_in * filters."
+    ),
+    "macs_no_channels": N_(
+        "Your count leaves out the input channels: every output value sums over a window of kh * kw pixels "
+        "of all C_in channels."
+    ),
+    "macs_input_size": N_(
+        "Your count uses the input's height and width. Count the output positions: (H_out, W_out) of the "
+        "layer's output shape, with its padding and strides."
+    ),
+    "macs_strides_ignored": N_(
+        "Your count is the one at stride 1. With strides the window visits fewer positions: H_out and W_out "
+        "come from the layer's output shape with its strides."
+    ),
+    "loss_log10": N_(
+        "You used the base-10 logarithm. Cross-entropy uses the natural logarithm: ln(num_classes), "
+        "np.log(num_classes)."
+    ),
+    "loss_log2": N_("You used the base-2 logarithm. Cross-entropy uses the natural logarithm: np.log(num_classes)."),
+    "loss_probability": N_(
+        "You returned the probability 1 / num_classes that an untrained model gives each class. The loss is "
+        "minus its logarithm: -ln(1 / num_classes) = ln(num_classes)."
+    ),
+    "loss_negative": N_(
+        "Your loss is negative. Cross-entropy is -ln(p) of the true class's probability p, so it is "
+        "positive: -ln(1 / num_classes) = ln(num_classes)."
     ),
     "off_by_one": N_(
         "The output size is off by one. Along each axis there are "
