@@ -116,7 +116,7 @@ def pool_values_strides() -> list[Case]:
 
 def pool_values_strides_random(rng: np.random.Generator, n: int = 20) -> list[Case]:
     """``'valid'``, strides drawn from 1 to 3 and never equal to the pool size."""
-    cases = []
+    cases: list[Case] = []
     while len(cases) < n:
         h, w, c = int(rng.integers(2, 14)), int(rng.integers(2, 14)), int(rng.integers(1, 5))
         ph, pw = int(rng.integers(1, min(h, 4) + 1)), int(rng.integers(1, min(w, 4) + 1))
