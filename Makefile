@@ -37,11 +37,16 @@ apt = { $(1); } || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; th
 	apt-get update -q && apt-get install -y -q $(2); \
 	else echo "NOTE: install $(2) (sudo apt-get install $(2)) $(3)"; fi; }
 
+# A course folder copied or moved with its .venv: the virtualenv's editable install and its programs' first lines
+# still name the old folder. MOVED is that folder (empty when the venv is this folder's); `make install` (any
+# target) then repairs the venv in place: programs and activate scripts rewritten, the editable install redone.
+MOVED := $(shell sed -n 's|.*"url": *"file://\([^"]*\)".*|\1|p' $(VENV)/lib/python*/site-packages/grader_utils-*.dist-info/direct_url.json 2>/dev/null | grep -vx '$(CURDIR)' | head -1)
+
 install: $(STAMP)
 install-hub: $(HUB_STAMP)
 install-test: $(TEST_STAMP)
 
-$(STAMP): requirements/student.txt requirements/instructor.txt pyproject.toml
+$(STAMP): requirements/student.txt requirements/instructor.txt pyproject.toml $(if $(MOVED),relocate-venv)
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python 3.10+ is needed, found " + sys.version' 
 	@$(call apt,command -v bwrap >/dev/null,bubblewrap,for sandboxed grading)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -49,6 +54,11 @@ $(STAMP): requirements/student.txt requirements/instructor.txt pyproject.toml
 	$(PY) -m pip install --quiet -r requirements/instructor.txt
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+.PHONY: relocate-venv
+relocate-venv:
+	@echo "NOTE: $(VENV) was installed for $(MOVED); repairing it for $(CURDIR)"
+	grep -Ilr -- '$(MOVED)/$(VENV)' $(VENV)/bin | xargs -r sed -i 's|$(MOVED)/$(VENV)|$(CURDIR)/$(VENV)|g'
 
 $(HUB_STAMP): $(STAMP) requirements/hub.txt
 	$(PY) -m pip install --quiet -r requirements/hub.txt

@@ -7,6 +7,7 @@ independent probes whose outputs the tests read.
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 from pathlib import Path
@@ -28,6 +29,19 @@ PROBES = {
     "write_cwd": "open('scratch.txt', 'w').write('mine'); print(open('scratch.txt').read())",
     "numpy": "import numpy as np; print(np.arange(3).sum())",
     "spam": "for i in range(300000): print('spam line', i)",
+    # outputs the caps did not count before #23.1: an error's traceback, display updates, widget state
+    "big_error": "raise ValueError('x' * 3_000_000)",
+    "display_updates": (
+        "from IPython.display import display, update_display\n"
+        "for i in range(100):\n    display({'text/plain': 'd'}, display_id='same', raw=True)\n"
+        "update_display({'text/plain': 'u' * 50_000}, display_id='same', raw=True)"
+    ),
+    "widget_state": (
+        "from comm import create_comm\n"
+        "c = create_comm(target_name='jupyter.widget', data={'state': {'v': 'x' * 100_000}, 'buffer_paths': []})\n"
+        "for i in range(30):\n    c.send({'method': 'update', 'state': {f'v{i}': 'y' * 100_000}, 'buffer_paths': []})\n"
+        "print('sent')"
+    ),
     "memory": "x = bytearray(16 * 1024 ** 3)",
     "fork_bomb": (
         "import os\npids = []\ntry:\n    for _ in range(2000):\n        pid = os.fork()\n"
@@ -73,6 +87,7 @@ def probed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict]]:
     out["_accepted"] = [{"accepted": bool(accepted)}]
     out["_secret_after"] = [{"text": secret.read_text()}]
     out["_workdir_files"] = [{"files": sorted(p.name for p in workdir.iterdir())}]
+    out["_metadata"] = [{"size": len(json.dumps(nb.metadata))}]
     return out
 
 
@@ -123,6 +138,16 @@ def test_output_is_capped_per_cell(probed):
     text = _text(probed["spam"])
     assert "output truncated" in text
     assert len(text) < 80 * 1024
+
+
+def test_every_kind_of_output_is_counted_by_the_caps(probed):
+    # a 3 MB exception message (its traceback repeats it), 100 displays rewritten with 50 kB each, 3 MB of
+    # widget state: each was kept whole before (64 KiB allowed per cell here)
+    for name in ("big_error", "display_updates"):
+        assert len(json.dumps(probed[name])) < 80 * 1024, name
+        assert "output truncated" in _text(probed[name]), name
+    assert _error(probed["big_error"]).startswith("ValueError: xxx")  # the error is still named
+    assert probed["_metadata"][0]["size"] < 80 * 1024
 
 
 def test_memory_and_process_limits(probed):

@@ -71,8 +71,84 @@ def test_a_few_kilobytes_of_json_cannot_make_the_grader_allocate_gigabytes(keras
     grown_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
     assert grown_kb < 200 * 1024, grown_kb  # refused from the configuration, nothing built
     assert {
-        "units": "far too large",
+        "units": "larger than the grader allows",
         "upsampling": "far too large",
         "functional": "Sequential",
         "lambda": "does not rebuild",
     }[change] in str(refused.value)
+
+
+def _grown_kb(fn):
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    got = fn()
+    return got, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+
+
+def test_the_course_models_and_their_compile_settings_pass_the_walk(keras):
+    from grader_utils.judge.model_bounds import compile_problem, model_problem
+    from grader_utils.judge.models import reference_compile_model
+
+    model = reference_compile_model()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    assert model_problem(json.loads(model.to_json())) is None
+    assert compile_problem(model.get_compile_config()) is None
+    m = keras.metrics
+    model.compile(
+        optimizer=keras.optimizers.SGD(keras.optimizers.schedules.ExponentialDecay(0.1, 100, 0.9)),
+        loss=keras.losses.SparseCategoricalCrossentropy(),
+        metrics=[m.SparseCategoricalAccuracy(), m.SparseTopKCategoricalAccuracy(3), m.MeanIoU(10), m.AUC()],
+    )
+    assert model_problem(json.loads(model.to_json())) is None
+    assert compile_problem(model.get_compile_config()) is None
+
+
+def test_a_layer_in_the_activation_slot_is_refused_before_keras_builds_it(keras):
+    # the attack: the size check counted the model's list of layers; Keras builds the layer in
+    # the activation slot too (here 3072 x 10^6 weights: 12 GB)
+    from grader_utils.judge import model_verdicts as model_engine
+
+    L = keras.layers
+    config = json.loads(_sequential(keras, L.Flatten(), L.Dense(10)).to_json())
+    hidden = json.loads(json.dumps(config["config"]["layers"][-1]))
+    hidden["config"]["units"] = 10**6
+    config["config"]["layers"][-1]["config"]["activation"] = hidden
+    with pytest.raises(ValueError) as refused:
+        _grown_kb(lambda: model_engine.rebuild(json.dumps(config)))
+    assert "Dense layer is nested in activation" in str(refused.value)
+
+
+def test_a_build_config_for_another_shape_is_refused(keras):
+    # Keras builds a layer for the shape its build_config names: 900,000 x 1,000 weights (3.6 GB) for a
+    # model whose layers, counted for the input they receive, are small
+    from grader_utils.judge import model_verdicts as model_engine
+
+    L = keras.layers
+    config = json.loads(_sequential(keras, L.Flatten(), L.Dense(1000)).to_json())
+    config["config"]["layers"][-1]["build_config"]["input_shape"] = [None, 900_000]
+    assert "for input shape (None, 900000), but it receives (None, 3072)" in model_engine.model_size_problem(
+        json.dumps(config)
+    )
+    config = json.loads(_sequential(keras, L.Flatten(), L.Dense(10)).to_json())
+    config["config"]["build_input_shape"] = [None, 300, 300, 3]
+    assert "input shape (None, 300, 300, 3)" in model_engine.model_size_problem(json.dumps(config))
+
+
+def test_compile_settings_with_a_16000_class_metric_are_refused_before_keras_compiles(keras):
+    # the attack: ~900 bytes of compile settings took the grading process from 1.4 to 5.7 GiB
+    from grader_utils.judge import model_verdicts as model_engine
+
+    model = _sequential(keras, L := keras.layers.Flatten(), keras.layers.Dense(10))
+    del L
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=[keras.metrics.MeanIoU(3)])
+    compile_config = json.loads(json.dumps(model.get_compile_config()))
+    compile_config["metrics"][0]["config"]["num_classes"] = 16_000
+    text = json.dumps(compile_config)
+    assert len(text) < 1200
+    value = {"model_json": model.to_json(), "compile_config": text}
+    (_, failure), grown = _grown_kb(lambda: model_engine._compiled(value))
+    assert failure is not None and "MeanIoU" in failure.message, failure
+    assert grown < 200 * 1024, grown
+    # the same metric inside the model's JSON (model_from_json compiles it too)
+    config = json.loads(model.to_json())
+    config["compile_config"] = compile_config
+    assert "MeanIoU" in model_engine.model_size_problem(json.dumps(config))

@@ -4,7 +4,10 @@ nbgrader's autograde runs this module's :class:`SandboxedExecute` in place of it
 (see nbgrader_config.py), so the formgrader's Autograde button, ``nbgrader autograde`` and
 ``cnn-course grade`` all grade this way:
 
-1. The notebook's scores are set to 0 in the gradebook (a run that fails half-way leaves 0).
+1. The machine is checked (:mod:`health`: disk, a moved course, the sandbox's programs): a broken environment
+   raises before any score changes. Then the notebook's scores are set to 0 in the gradebook (a run that fails
+   half-way leaves 0). A run in which no test was reached because the kernel died or never answered raises too
+   when a sandboxed kernel with an empty folder fails as well (the environment's failure, not the student's).
 2. One kernel starts in the sandbox (:mod:`grader_utils.sandbox.kernel`), with the student's plain files
    (links and special files refused). In a NumPy-only notebook it is locked before any cell
    runs (:mod:`native_lock`): no native code but NumPy's and the standard library's can run.
@@ -36,6 +39,7 @@ from ..sandbox.kernel import SandboxedKernelManager, refused_entries
 from .context import GradingContext
 from .engine import _result
 from .gradebook import zero_auto_scores
+from .health import environment_problem, kernel_problem
 from .plan import (
     CallLog,
     GradingError,
@@ -75,6 +79,8 @@ class SandboxedExecute(Execute):
         self.grading = grading
         self._cell_bytes: dict[int, int] = {}
         self._total_bytes = 0
+        self._noted: set[int] = set()
+        self._short_errors: set[int] = set()
         self._demo_cells: dict[str, str] = {}
         #: the release's code cells: an error in one the student left unchanged (e.g. the setup cell's
         #: Keras import, refused in a NumPy-only kernel) is not one of "your code cells"
@@ -106,6 +112,10 @@ class SandboxedExecute(Execute):
             _put_verdicts(nb, [])
             return nb, resources
         if ctx.db_url:
+            # the machine first (cheap): a broken environment changes no score, on any path (the formgrader's too)
+            problem = environment_problem(_course_root(ctx), kernel=False)
+            if problem is not None:
+                raise GradingError(f"not graded: the grading environment failed: {problem}")
             n, a, s = ctx.record_names[2], ctx.record_names[1], ctx.record_names[0]
             zero_auto_scores(ctx.db_url, a, s, n)
         try:
@@ -113,6 +123,10 @@ class SandboxedExecute(Execute):
         except Exception as exc:  # noqa: BLE001  (the instructor's notebook: the grader's own failure)
             raise GradingError(f"the instructor's notebook could not be read: {exc}") from exc
         results = self._grade(nb, resources, km, ctx, specs)
+        if ctx.db_url and results and all(r.status in (Status.CRASH, Status.TIMEOUT) for r in results):
+            problem = kernel_problem()  # no test reached: the student's kernel, or any kernel?
+            if problem is not None:
+                raise GradingError(f"not graded: the grading environment failed: {problem}")
         ctx.results = results
         if ctx.record is not None:
             write_record(ctx.record, *ctx.record_names, results)
@@ -201,7 +215,7 @@ class SandboxedExecute(Execute):
         """Run the notebook in the sandboxed kernel; returns (nb, resources, what stopped it early).
         mask: the grader's judging modules are out of the kernel's reach (a graded run); hide: the course's
         folders (its directory, its exchange), hidden besides the kernel manager's defaults."""
-        self._cell_bytes, self._total_bytes = {}, 0
+        self._cell_bytes, self._total_bytes, self._noted, self._short_errors = {}, 0, set(), set()
         SandboxedKernelManager.submission_dir = folder
         SandboxedKernelManager.course_hide = list(hide or [])
         SandboxedKernelManager.numpy_only = numpy_only
@@ -345,30 +359,80 @@ class SandboxedExecute(Execute):
             else:
                 self._log.elapsed[i] = elapsed
 
-    def output(
-        self, outs: list[NotebookNode], msg: dict, display_id: str | None, cell_index: int
-    ) -> NotebookNode | None:
-        content = msg.get("content", {})
-        size = len(str(content.get("text", ""))) + sum(len(str(v)) for v in content.get("data", {}).values())
+    def process_message(self, msg: dict, cell: NotebookNode, cell_index: int) -> NotebookNode | None:
+        """nbclient's handling of one kernel message, with every kind of output counted against the caps
+        (``max_output_bytes`` per cell, ``max_notebook_output_bytes`` per notebook): streams, displays and
+        their metadata, results, errors (ename, evalue, traceback), display updates (counted once per
+        output they rewrite) and widget messages (whose state nbclient keeps in the notebook). Past a cap
+        the message is dropped with one note per cell; an error past it is kept as its name and the start
+        of its message, without its traceback (the grader reads which errors the student's cells raised)."""
+        msg_type = msg.get("msg_type", "")
+        if msg_type in _UNCOUNTED:
+            return super().process_message(msg, cell, cell_index)
+        content = msg.get("content") or {}
+        size = _content_size(content)
+        transient = content.get("transient") if isinstance(content, dict) else None
+        display_id = transient.get("display_id") if isinstance(transient, dict) else None
+        if display_id:  # nbclient rewrites every earlier output of this display with the new data
+            size *= 1 + sum(len(v) for v in getattr(self, "_display_id_map", {}).get(display_id, {}).values())
         used = self._cell_bytes.get(cell_index, 0)
-        self._cell_bytes[cell_index] = used + size
-        total = self._total_bytes
-        self._total_bytes = total + size
         limit, whole = self.max_output_bytes, self.max_notebook_output_bytes
-        if used > limit or total > whole:
-            return None
-        if used + size > limit or total + size > whole:
-            what = (
-                tr("this cell printed more than {kib} KiB", kib=limit // 1024)
-                if used + size > limit
-                else tr("the notebook printed more than {mib} MiB", mib=whole // 1024**2)
-            )
-            note = NotebookNode(
-                output_type="stream", name="stdout", text="\n" + tr("[output truncated: {what}]", what=what) + "\n"
-            )
-            outs.append(note)
-            return note
-        return super().output(outs, msg, display_id, cell_index)
+        if used + size > limit or self._total_bytes + size > whole:
+            cell_over = used + size > limit
+            if msg_type == "error" and isinstance(content, dict) and cell_index not in self._short_errors:
+                self._short_errors.add(cell_index)  # one short error per cell past the cap, no more
+                evalue = str(content.get("evalue", ""))[:300]
+                content = {"ename": str(content.get("ename", ""))[:100], "evalue": evalue, "traceback": []}
+                msg = {**msg, "content": content}
+                size = _content_size(content)
+            else:
+                size = 0
+            self._note(cell, cell_index, cell_over)
+            if not size:
+                return None
+        self._cell_bytes[cell_index] = used + size
+        self._total_bytes += size
+        return super().process_message(msg, cell, cell_index)
+
+    def _note(self, cell: NotebookNode, cell_index: int, cell_over: bool) -> None:
+        """The one note a cell gets when its outputs are cut."""
+        if cell_index in self._noted:
+            return
+        self._noted.add(cell_index)
+        what = (
+            tr("this cell printed more than {kib} KiB", kib=self.max_output_bytes // 1024)
+            if cell_over
+            else tr("the notebook printed more than {mib} MiB", mib=self.max_notebook_output_bytes // 1024**2)
+        )
+        note = tr("[output truncated: {what}]", what=what)
+        cell.outputs.append(NotebookNode(output_type="stream", name="stdout", text="\n" + note + "\n"))
+
+
+#: kernel messages that put nothing in the notebook
+_UNCOUNTED = frozenset({"status", "execute_input", "clear_output"})
+
+
+def _content_size(content: Any, limit: int = 1 << 62) -> int:
+    """The size of a kernel message's content as it would be kept: characters of every string (keys
+    included), 8 per other value; walked without recursion."""
+    total, stack = 0, [content]
+    while stack and total <= limit:
+        value = stack.pop()
+        if isinstance(value, str):
+            total += len(value)
+        elif isinstance(value, dict):
+            total += 8
+            for k, v in value.items():
+                total += len(k) if isinstance(k, str) else 8
+                stack.append(v)
+        elif isinstance(value, (list, tuple)):
+            total += 8
+            stack.extend(value)
+        elif isinstance(value, (bytes, bytearray, memoryview)):
+            total += len(value)
+        else:
+            total += 8
+    return total
 
 
 def _defined_functions(source: Any) -> list[str]:
@@ -380,6 +444,12 @@ def _defined_functions(source: Any) -> list[str]:
     except (SyntaxError, ValueError):
         return []
     return [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+
+
+def _course_root(ctx: GradingContext) -> Path | None:
+    """The course directory of a graded run (its instructor notebook is ``source/<assignment>/<notebook>``)."""
+    parents = Path(ctx.source_nb).resolve().parents
+    return parents[2] if len(parents) > 2 else None
 
 
 def _coursedir(pp: Any) -> Any:

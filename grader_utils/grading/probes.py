@@ -5,7 +5,8 @@ At a test cell the grading process writes each call's input (``call_<i>.json`` a
 (:mod:`grader_utils.sandbox.probe`, started by the source :func:`_probe_source` gives), and reads back
 ``result_<i>.json`` / ``result_<i>.npz``. The kernel can write in the folder, so :class:`_Probes` reaches
 every file through a descriptor of the folder opened once, never following links, and reads only plain
-files of bounded size.
+files of bounded size; what they hold is read within :data:`protocol.DEFAULT_BOUNDS` (array shapes and
+dtypes from their headers before any is inflated).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ class _Probes:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
 
-    def _read(self, name: str, max_bytes: int = 256 * 1024**2) -> bytes:
+    def _read(self, name: str, max_bytes: int = protocol.DEFAULT_BOUNDS.max_file_bytes) -> bytes:
         fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=self.fd)
         with os.fdopen(fd, "rb") as f:
             st = os.fstat(f.fileno())
@@ -63,7 +64,9 @@ class _Probes:
             return False
 
     def result(self, index: int) -> Any:
-        return protocol.loads(self._read(f"result_{index}.json"), self._read(f"result_{index}.npz"))
+        bounds = protocol.DEFAULT_BOUNDS
+        text = self._read(f"result_{index}.json", bounds.max_json_bytes)
+        return protocol.loads(text, self._read(f"result_{index}.npz", bounds.max_file_bytes), bounds)
 
 
 def _probe_source(index: int, folder: Path, seconds: int) -> str:

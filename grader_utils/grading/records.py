@@ -43,6 +43,7 @@ class Status(str, Enum):
     INVALID = "invalid"  #: the submission or an answer could not be read: 0
     INTEGRITY = "integrity"  #: test cells deleted or duplicated (the functions were still judged)
     FAILED = "failed"  #: the grader itself failed: 0, never a score left over
+    ENVIRONMENT = "environment"  #: not graded: the grading environment failed (no verdict, the student's score kept)
 
     def __str__(self) -> str:
         return self.value
@@ -56,7 +57,9 @@ class Status(str, Enum):
 #: statuses that are a verdict on the answers
 VERDICT_STATUSES = frozenset({Status.OK, Status.WRONG, Status.DTYPE})
 #: statuses the class report lists as problems to look at
-PROBLEM_STATUSES = frozenset({Status.FAILED, Status.TIMEOUT, Status.CRASH, Status.INVALID, Status.INTEGRITY})
+PROBLEM_STATUSES = frozenset(
+    {Status.FAILED, Status.TIMEOUT, Status.CRASH, Status.INVALID, Status.INTEGRITY, Status.ENVIRONMENT}
+)
 
 
 class SubmissionStatus(str, Enum):
@@ -65,6 +68,9 @@ class SubmissionStatus(str, Enum):
     GRADED = "graded"  #: the engine's scores are in the gradebook
     FAILED = "failed"  #: something could not be graded: 0 points, the reason recorded
     TIMEOUT = "timeout"  #: grading was stopped: 0 points
+    #: not graded: the grading environment failed, not the submission (a kernel that cannot start anywhere, the
+    #: sandbox, the grading process's imports, a full disk); the previous grade, if any, is kept
+    ENVIRONMENT = "environment"
 
     def __str__(self) -> str:
         return self.value

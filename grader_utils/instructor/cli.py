@@ -65,6 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds per submission before it is stopped (default: 600 per notebook)",
     )
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
+    g.add_argument(
+        "--no-preflight",
+        action="store_true",
+        help="skip the check of the grading environment before the run (the instructor's solution graded, a "
+        "sandboxed kernel started); failures the environment shares are still told from the students'",
+    )
     _common(g)
 
     f = sub.add_parser(
@@ -194,30 +200,50 @@ def _grade(args: argparse.Namespace) -> int:
         scheduler=args.scheduler,
         task_seconds=args.timeout,
         on_done=done,
+        preflight=not args.no_preflight,
     )
     bar.close()
     print(summary(outcomes))
+    from ..grading.records import SubmissionStatus
+
+    if any(o.status == SubmissionStatus.ENVIRONMENT for o in outcomes):
+        print(
+            "NOTE: submissions marked 'not graded (environment)' were not graded because the grading environment "
+            "failed, not the students: their previous grades are kept. Fix the cause named above, then run the "
+            "same command again (docs/instructor-guide.md#when-the-grading-environment-fails)."
+        )
+        return 2
     return 0
 
 
 def summary(outcomes) -> str:
-    """A table per submission and a line of counts: graded / failed / timed out, with reasons."""
+    """A table per submission and a line of counts: graded / failed / timed out / not graded (environment),
+    with reasons."""
     from ..grading.records import SubmissionStatus
 
     counts = {k.value: sum(o.status == k for o in outcomes) for k in SubmissionStatus}
     several = len({o.assignment for o in outcomes}) > 1
     label = (lambda o: f"{o.student} ({o.assignment})") if several else (lambda o: o.student)
     width = max([len(label(o)) for o in outcomes] + [7])
-    lines = [f"{'student':<{width}}  {'status':<7}  {'score':>11}  {'seconds':>7}  notes"]
+    status_width = max([len(_status_text(o)) for o in outcomes] + [7])
+    lines = [f"{'student':<{width}}  {'status':<{status_width}}  {'score':>11}  {'seconds':>7}  notes"]
     for o in outcomes:
         notes = "; ".join(([o.reason] if o.reason else []) + o.problems[:3])
         score = f"{o.score:g}/{o.max_score:g}" if o.max_score else "-"
-        lines.append(f"{label(o):<{width}}  {o.status:<7}  {score:>11}  {o.seconds:7.1f}  {notes}")
+        lines.append(f"{label(o):<{width}}  {_status_text(o):<{status_width}}  {score:>11}  {o.seconds:7.1f}  {notes}")
     lines.append(
-        f"{counts['graded']} graded, {counts['failed']} failed, {counts['timeout']} timed out "
+        f"{counts['graded']} graded, {counts['failed']} failed, {counts['timeout']} timed out, "
+        f"{counts['environment']} not graded (environment) "
         f"(records: autograded/<student>/<assignment>/<notebook>.grading.json)"
     )
     return "\n".join(lines)
+
+
+def _status_text(outcome) -> str:
+    """The status column: an environment failure is "not graded", never a student's failure."""
+    from ..grading.records import SubmissionStatus
+
+    return "not graded (environment)" if outcome.status == SubmissionStatus.ENVIRONMENT else str(outcome.status)
 
 
 def _feedback(args: argparse.Namespace) -> int:

@@ -44,8 +44,10 @@ assignment::
   total counts such a cell as 0 until a grader scores it. Exercise columns are those of every
   exported assignment, assignment by assignment, in the order nbgrader stored the cells (the
   notebook's order); a cell is empty when the exercise is not part of that row's assignment.
-  ``timestamp`` is empty when the student submitted nothing (or nbgrader recorded no submission
-  time).
+  A submission that is not graded (a grading run interrupted or in progress, or an environment failure
+  without an earlier grade: :mod:`grader_utils.grading.grading_state`) reads ``not graded (...)`` in its
+  exercise cells and its total. ``timestamp`` is empty when the student submitted nothing (or nbgrader
+  recorded no submission time).
 
 ``canvas`` (:class:`CanvasExporter`) -- Canvas' Gradebook import layout, one row per student::
 
@@ -59,7 +61,8 @@ assignment::
   ``CanvasExporter.assignment_ids = {"01_convolution": 1234}`` to write the column as
   ``01_convolution (1234)`` so Canvas updates that existing assignment; a column without an id
   is matched by title, or creates a new assignment worth the ``Points Possible`` value.
-  Import: Grades > Import > choose the file, review the changes, Upload.
+  Import: Grades > Import > choose the file, review the changes, Upload. A submission that is not graded
+  (see ``csv``) has an empty cell: Canvas keeps the score it holds.
 
 ``moodle`` (:class:`MoodleExporter`) -- for Moodle's "Import grades from CSV", one row per student::
 
@@ -74,7 +77,8 @@ assignment::
   (``userid`` is Moodle's numeric user id, i.e. ``lms_user_id`` here), map each assignment
   column to its grade item (or "new grade item"), ignore the other columns. Moodle refuses
   values above 100 unless the site allows unlimited grades; create the grade items with the
-  maximum points shown by ``nbgrader export`` first.
+  maximum points shown by ``nbgrader export`` first. A submission that is not graded has an empty cell
+  (Moodle: no grade imported).
 
 What was checked against the LMS (2026-11-28, from their source code and documentation):
 Canvas' importer (``GradebookImporter`` in canvas-lms) requires a header whose first column
@@ -130,6 +134,12 @@ def _num(x: float) -> str:
     return f"{float(x):.4f}".rstrip("0").rstrip(".")
 
 
+def _score(row: StudentRow) -> str:
+    """An assignment's cell in Canvas' and Moodle's imports: the total, or empty when the submission has no grade
+    (not graded: both LMS read an empty cell as "no score" and leave the grade they hold unchanged)."""
+    return "" if row.not_graded else _num(row.total)
+
+
 @dataclass
 class StudentRow:
     """One student's result for one assignment, as every format needs it."""
@@ -147,6 +157,8 @@ class StudentRow:
     max_score: float = 0.0
     submitted: bool = False
     pending: list[str] = field(default_factory=list)  # grade cells that need manual grading (no score yet)
+    #: why the submission has no grade (grading_state.label: a run interrupted, the environment), else ""
+    not_graded: str = ""
 
     @property
     def total(self) -> float:
@@ -166,9 +178,12 @@ def assignment_exercises(gb: Gradebook, assignment: str) -> dict[str, float]:
 
 def assignment_rows(gb: Gradebook, assignment: str, students: Iterable[str] | None = None) -> list[StudentRow]:
     """A :class:`StudentRow` for every student of the gradebook (or of ``students``)."""
+    from ..grading import grading_state
+
     a = gb.find_assignment(assignment)
     exercises = assignment_exercises(gb, assignment)
     wanted = set(students) if students else None
+    states = grading_state.states_in(gb.db, assignment)
     rows = []
     for st in gb.students:
         if wanted is not None and st.id not in wanted:
@@ -190,6 +205,9 @@ def assignment_rows(gb: Gradebook, assignment: str, students: Iterable[str] | No
             rows.append(row)
             continue
         row.submitted = True
+        state = states.get(st.id)
+        if state is not None and not state.counts:
+            row.not_graded = grading_state.label(state)
         row.timestamp = str(sub.timestamp) if sub.timestamp is not None else ""
         row.raw = float(sub.score or 0.0)
         row.late_penalty = float(sub.late_submission_penalty or 0.0)
@@ -267,13 +285,15 @@ class ExerciseCsvExporter(_Exporter):
             for r in rows:
                 waiting = {exercise_of(g) for g in r.pending}
                 cells = [
-                    (NEEDS_MANUAL_GRADING if e in waiting else _num(r.exercises[e])) if e in r.exercises else ""
+                    (r.not_graded or (NEEDS_MANUAL_GRADING if e in waiting else _num(r.exercises[e])))
+                    if e in r.exercises
+                    else ""
                     for e in exercises
                 ]
                 out.append(
                     [r.assignment, r.student_id, r.last_name, r.first_name, r.email, r.lms_user_id, r.timestamp]
                     + cells
-                    + [_num(r.late_penalty), _num(r.total), _num(r.max_score)]
+                    + [_num(r.late_penalty), r.not_graded or _num(r.total), _num(r.max_score)]
                 )
         return out
 
@@ -340,9 +360,7 @@ class CanvasExporter(_Exporter):
         for student_id, rows_by_a in per_student.items():
             first = next(iter(rows_by_a.values()))
             name = ", ".join(p for p in (first.last_name, first.first_name) if p) or student_id
-            out.append(
-                [name, first.lms_user_id, "", student_id, self.section] + [_num(rows_by_a[a].total) for a in names]
-            )
+            out.append([name, first.lms_user_id, "", student_id, self.section] + [_score(rows_by_a[a]) for a in names])
         return out
 
 
@@ -394,7 +412,7 @@ class MoodleExporter(_Exporter):
             )
         for rows_by_a in per_student.values():
             first = next(iter(rows_by_a.values()))
-            out.append([self._value(first, k) for k in keys] + [_num(rows_by_a[a].total) for a in names])
+            out.append([self._value(first, k) for k in keys] + [_score(rows_by_a[a]) for a in names])
         return out
 
 

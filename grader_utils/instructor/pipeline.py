@@ -2,6 +2,10 @@
 
 One *task* is one student's submission of one assignment (its steps: :mod:`.submission`).
 
+A preflight check comes first (:mod:`.preflight`): a broken environment grades nobody. During the run, a failure
+that the environment shares (:mod:`grader_utils.grading.health`) is ``environment``: not graded, the previous grade
+kept (:mod:`grader_utils.grading.grading_state`), and the run stops after a few in a row.
+
 Fail closed: a failure anywhere (nbgrader, a kernel, the engine, a verdict, the gradebook, a
 worker that dies, a task past its time) leaves the submission with 0 auto points and records
 saying ``failed`` or ``timeout`` and why.
@@ -29,7 +33,7 @@ from ..grading.layout import CourseLayout, course_db_url
 from ..grading.records import SubmissionStatus
 from ..grading.secret import course_secret
 from .submission import Outcome, ensure_assignment
-from .workers import _run_dask, _run_local
+from .workers import _run_dask, _run_local, run_preflight, stopped_outcome
 
 __all__ = ["submissions", "grade_assignment", "grade_assignments"]
 
@@ -52,9 +56,12 @@ def grade_assignments(
     scheduler: str | None = None,
     task_seconds: float | None = None,
     on_done: Callable[[Outcome], None] = lambda o: None,
+    preflight: bool = True,
 ) -> list[Outcome]:
     """Grade the submissions of each assignment (all students, or ``students``) with one set of
-    workers; returns one outcome per submission, by assignment then student."""
+    workers; returns one outcome per submission, by assignment then student. First (``preflight``) the grading
+    environment is checked (:mod:`.preflight`): when it is not sound, no submission is graded, no grade changes,
+    and every outcome is ``environment`` with the cause and the fix."""
     root = Path(root).resolve()
     db_url = course_db_url(root, db_url)
     # nbgrader runs `alembic` by name when it creates a gradebook: the virtualenv's bin/ must be on PATH
@@ -79,6 +86,12 @@ def grade_assignments(
             {"root": str(root), "assignment": assignment, "student": s, "db_url": db_url, "seconds": seconds}
             for s in chosen
         ]
+    problem = run_preflight(root, list(dict.fromkeys(t["assignment"] for t in tasks))) if tasks and preflight else None
+    if problem is not None:  # nobody is graded, no grade changes
+        for task in tasks:
+            outcomes.append(stopped_outcome(task, f"not graded: the preflight check failed: {problem}"))
+            on_done(outcomes[-1])
+        tasks = []
     if tasks and scheduler:
         outcomes += _run_dask(root, tasks, scheduler, on_done)
     elif tasks:

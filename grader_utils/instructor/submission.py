@@ -21,13 +21,18 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
+import os
+import shutil
 import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..grading import grading_state
 from ..grading.gradebook import store_scores, submission_score, zero_auto_scores
+from ..grading.health import EnvironmentProblem, environment_problem
 from ..grading.layout import CourseLayout, course_db_url, load_course_config
 from ..grading.records import Status, SubmissionStatus, TestResult, read_record, write_record
 from ..grading.specs import manual_cells, read_specs
@@ -40,6 +45,8 @@ __all__ = [
     "record_timeout",
     "failed_outcome",
     "timed_out_outcome",
+    "environment_outcome",
+    "SUSPECT_STATUSES",
 ]
 
 
@@ -129,6 +136,11 @@ def fail_closed(root: Path, assignment: str, student: str, db_url: str, status: 
             write_record(path, student, assignment, name, results)
         except Exception as exc:  # noqa: BLE001
             notes.append(f"the record of {name} could not be written ({type(exc).__name__})")
+    try:  # a completed grading: its 0 stands (fail closed), no earlier grade comes back
+        grading_state.finish(db_url, assignment, student, grading_state.FAILED, reason)
+        _drop_backup(root, assignment, student)
+    except Exception as exc:  # noqa: BLE001
+        notes.append(f"the grading state could not be written ({type(exc).__name__})")
     return "; ".join(notes)
 
 
@@ -137,13 +149,20 @@ def grade_task(root: str | Path, assignment: str, student: str, db_url: str | No
     scores set to 0 first; nbgrader's autograde (whose preprocessor runs the student's notebook in
     the sandbox and the trusted engine, see :mod:`grader_utils.sandbox.kernel`) must leave a complete record for
     every notebook; the gradebook then gets the records' scores. Any failure on the way leaves
-    the whole submission at 0 with the reason in its records."""
+    the whole submission at 0 with the reason in its records, unless the environment failed
+    (:func:`grader_utils.grading.health.environment_problem` finds the failure without the student): then nothing of
+    this run counts, the previous grade, its records and autograded notebooks stay (:func:`keep_previous`)."""
 
     start = time.monotonic()
     root = Path(root).resolve()
     db_url = course_db_url(root, db_url)
     outcome = Outcome(student, assignment, SubmissionStatus.GRADED)
     records = _record_paths(root, assignment, student)
+    try:
+        fresh = grading_state.begin(db_url, assignment, student)
+        _back_up(root, assignment, student, fresh)
+    except Exception as exc:  # noqa: BLE001  (nothing changed yet: the gradebook or the disk is the machine's)
+        return environment_outcome(root, assignment, student, db_url, f"{type(exc).__name__}: {exc}"[:400], start)
     try:
         for path in records.values():
             path.unlink(missing_ok=True)  # a verdict of an earlier run is never read as this one's
@@ -164,11 +183,26 @@ def grade_task(root: str | Path, assignment: str, student: str, db_url: str | No
         failed = [f"{n}/{r.grade_id}: {r.reason}" for n, rs in graded.items() for r in rs if r.status == Status.FAILED]
         if failed:
             raise RuntimeError(failed[0][:400])
+        suspect = [r for rs in graded.values() for r in rs if r.status in SUSPECT_STATUSES]
+        if suspect:  # a kernel that died or never started: the student's doing, or the machine's?
+            problem = environment_problem(root)
+            if problem is not None:
+                return environment_outcome(root, assignment, student, db_url, str(problem), start)
         for name, results in graded.items():
             store_scores(db_url, assignment, student, name, results)
         _summarise(outcome, graded)
         outcome.score, outcome.max_score = submission_score(db_url, assignment, student)
+        grading_state.finish(db_url, assignment, student, grading_state.GRADED)
+        _drop_backup(root, assignment, student)
     except Exception as exc:  # one submission's failure is reported, never fatal for the class, never a score
+        try:
+            problem = environment_problem(root)
+        except Exception as check:  # noqa: BLE001  (the check itself failing is the machine's too)
+            problem = EnvironmentProblem(
+                f"the environment check failed ({type(check).__name__}: {check})", "see the logs"
+            )
+        if problem is not None:
+            return environment_outcome(root, assignment, student, db_url, str(problem), start)
         outcome.status = SubmissionStatus.FAILED
         outcome.reason = str(exc)[:400] if isinstance(exc, RuntimeError) else f"{type(exc).__name__}: {exc}"[:400]
         if not isinstance(exc, RuntimeError):
@@ -179,6 +213,84 @@ def grade_task(root: str | Path, assignment: str, student: str, db_url: str | No
         outcome.score, outcome.max_score = 0.0, _max_score(root, assignment)
     outcome.seconds = time.monotonic() - start
     return outcome
+
+
+#: test statuses after which grade_task asks whether the environment failed (the kernel died or did not start)
+SUSPECT_STATUSES = frozenset({Status.CRASH, Status.TIMEOUT})
+
+
+def _backup_dir(root: Path, assignment: str, student: str) -> Path:
+    """Where the autograded notebooks and records of the last completed grading wait while a new one runs."""
+    return CourseLayout(root).autograded_dir / student / f".previous-{assignment}"
+
+
+def _back_up(root: Path, assignment: str, student: str, state: grading_state.SubmissionState) -> None:
+    """Copy ``autograded/<student>/<assignment>/`` aside, unless the backup of an earlier run that did not complete
+    is the trusted one (:func:`grading_state.begin` kept its snapshot: then the folder may be that run's)."""
+    backup = _backup_dir(root, assignment, student)
+    if state.kept:
+        return
+    shutil.rmtree(backup, ignore_errors=True)
+    current = CourseLayout(root).autograded(student, assignment)
+    if current.is_dir():
+        shutil.copytree(current, backup, symlinks=True)
+
+
+def _drop_backup(root: Path, assignment: str, student: str) -> None:
+    shutil.rmtree(_backup_dir(root, assignment, student), ignore_errors=True)
+
+
+def environment_outcome(
+    root: str | Path, assignment: str, student: str, db_url: str, reason: str, start: float | None = None
+) -> Outcome:
+    """Not graded, for the environment's reasons: the previous grade and its autograded notebooks and records come
+    back (nothing of this run counts), the records say why; without a previous grade, 0 and "not graded"."""
+    root = Path(root)
+    start = time.monotonic() if start is None else start
+    outcome = Outcome(student, assignment, SubmissionStatus.ENVIRONMENT, reason=reason)
+    try:
+        state = grading_state.keep_previous(db_url, assignment, student, reason)
+        kept = state.previous is not None
+    except Exception as exc:  # noqa: BLE001  (the gradebook unreachable: nothing was changed by this run, or 0)
+        kept = False
+        outcome.problems.append(f"the gradebook could not be restored ({type(exc).__name__}: {str(exc)[:200]})")
+    try:
+        _restore_records(root, assignment, student, reason)
+    except Exception as exc:  # noqa: BLE001
+        outcome.problems.append(f"the records could not be restored ({type(exc).__name__}: {str(exc)[:200]})")
+    outcome.problems.append("the previous grade is kept" if kept else "not graded before: no grade")
+    try:
+        outcome.score, outcome.max_score = submission_score(db_url, assignment, student)
+    except Exception:  # noqa: BLE001
+        outcome.score = 0.0
+    if not outcome.max_score:
+        outcome.max_score = _max_score(root, assignment)
+    outcome.seconds = time.monotonic() - start
+    return outcome
+
+
+def _restore_records(root: Path, assignment: str, student: str, reason: str) -> None:
+    """The autograded folder of the last completed grading back in place (records, notebooks: the feedback's
+    source), each record noting why this run did not count; records saying ``environment`` when there was none."""
+    layout = CourseLayout(root)
+    folder = layout.autograded(student, assignment)
+    backup = _backup_dir(root, assignment, student)
+    if backup.is_dir():
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.copytree(backup, folder, symlinks=True)
+    for name, path in _record_paths(root, assignment, student).items():
+        if path.exists():
+            data = json.loads(path.read_text())
+            data["not_graded"] = {"status": Status.ENVIRONMENT.value, "reason": reason, "time": time.time()}
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(data, indent=1))
+            os.replace(tmp, path)
+        else:
+            results = [
+                TestResult(s.grade_id, Status.ENVIRONMENT, 0.0, s.points, reason)
+                for s in read_specs(layout.source_notebook(assignment, name))
+            ]
+            write_record(path, student, assignment, name, results)
 
 
 def _max_score(root: Path, assignment: str) -> float:

@@ -3,19 +3,26 @@
 Every graded cell counts: the auto-graded test cells and the cells graded by hand (written answers, code
 answers worth points, tasks). A score is nbgrader's (a grader's manual score once given, else the auto
 score); a cell that still needs manual grading (nbgrader's ``needs_manual_grade``, no manual score yet)
-counts 0 and is marked.
+counts 0 and is marked. A submission whose scores are not the outcome of a completed grading (a run interrupted
+or in progress, an environment failure without an earlier grade: :func:`grading_state.not_graded`) says
+"not graded" and why instead of a score; one whose previous grade was kept after an environment failure shows
+that grade, marked :data:`KEPT_MARK`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["score_table", "format_table", "PENDING_MARK", "PENDING_NOTE"]
+__all__ = ["score_table", "format_table", "PENDING_MARK", "PENDING_NOTE", "KEPT_MARK", "KEPT_NOTE"]
 
 #: the mark of a score that is not final: some of its cells need manual grading
 PENDING_MARK = "*"
 #: the table's legend for :data:`PENDING_MARK`
 PENDING_NOTE = f"{PENDING_MARK} needs manual grading: an answer graded by hand has no score yet (counted as 0)"
+#: the mark of a grade kept from an earlier grading because the last run failed for the environment's reasons
+KEPT_MARK = "+"
+#: the table's legend for :data:`KEPT_MARK`
+KEPT_NOTE = f"{KEPT_MARK} the last run failed for the grading environment's reasons: the previous grade is kept"
 
 
 def score_table(db_url: str, assignment: str) -> dict[str, Any]:
@@ -25,7 +32,9 @@ def score_table(db_url: str, assignment: str) -> dict[str, Any]:
      "max": {grade_id: points},
      "manual": [grade_id, ...],           # the cells graded by hand (written, code answers, tasks)
      "students": {id: {grade_id: score}}, # students who submitted; nbgrader's score (0 when none yet)
-     "pending": {id: [grade_id, ...]}}    # cells that need manual grading, per student who has some
+     "pending": {id: [grade_id, ...]},    # cells that need manual grading, per student who has some
+     "not_graded": {id: why},             # no completed grading: no score to show (grading_state.not_graded)
+     "kept": {id: why}}                   # the previous grade kept after an environment failure
     """
     from nbgrader.api import Gradebook, MissingEntry
 
@@ -51,7 +60,26 @@ def score_table(db_url: str, assignment: str) -> dict[str, Any]:
                     if awaits_manual_grade(grade):
                         pending.setdefault(sub.student_id, []).append(grade.name)
             students[sub.student_id] = row
-    return {"tests": tests, "max": max_scores, "manual": manual, "students": students, "pending": pending}
+    from ..grading import grading_state
+
+    every = grading_state.states(db_url, assignment)
+    not_graded = {
+        s: f"{grading_state.label(st)}: {st.reason}" if st.reason else grading_state.label(st)
+        for s, st in every.items()
+        if not st.counts and s in students
+    }
+    kept = {
+        s: st.reason for s, st in every.items() if st.state == grading_state.ENVIRONMENT and st.counts and s in students
+    }
+    return {
+        "tests": tests,
+        "max": max_scores,
+        "manual": manual,
+        "students": students,
+        "pending": pending,
+        "not_graded": not_graded,
+        "kept": kept,
+    }
 
 
 def _exercise(grade_id: str) -> str:
@@ -71,7 +99,11 @@ def format_table(table: dict[str, Any]) -> str:
     width = max([len("student")] + [len(s) for s in table["students"]])
     header = f"{'student':<{width}} | " + " | ".join(exercises) + " | total"
     lines = [header, "-" * len(header)]
+    not_graded, kept = table.get("not_graded", {}), table.get("kept", {})
     for student in sorted(table["students"]):
+        if student in not_graded:
+            lines.append(f"{student:<{width}} | {not_graded[student]}")
+            continue
         row = table["students"][student]
         pending = set(pending_all.get(student, []))
         cells = []
@@ -80,8 +112,10 @@ def format_table(table: dict[str, Any]) -> str:
             mark = PENDING_MARK if any(_exercise(t) == e for t in pending) else ""
             cells.append(f"{got:g}/{possible[e]:g}{mark}".center(len(e)))
         total = sum(row.get(t, 0) or 0 for t in table["tests"])
-        mark = PENDING_MARK if pending else ""
+        mark = (PENDING_MARK if pending else "") + (KEPT_MARK if student in kept else "")
         lines.append(f"{student:<{width}} | " + " | ".join(cells) + f" | {total:g}/{total_possible:g}{mark}")
     if any(pending_all.get(s) for s in table["students"]):
         lines.append(PENDING_NOTE)
+    if any(s in kept for s in table["students"]):
+        lines.append(KEPT_NOTE)
     return "\n".join(lines)

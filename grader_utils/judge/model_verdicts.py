@@ -5,7 +5,8 @@ compiles a model; what comes back is the model's architecture as Keras JSON
 (``model.to_json()``) and its compile settings (``model.get_compile_config()``) as JSON text,
 never a live object. In the grading process (:func:`plan`) the model is rebuilt with
 ``keras.models.model_from_json`` (Keras' safe mode: no ``Lambda`` code, no unknown classes),
-compiled with ``compile_from_config`` and judged by the same functions as the test cells
+compiled with ``compile_from_config`` (both configurations walked in full by :mod:`.model_bounds` first,
+the work they imply bounded before Keras builds anything) and judged by the same functions as the test cells
 (:mod:`.models`), training included: the graded training run happens here, on the rebuilt
 model, so nothing the student's process does can change its result.
 
@@ -23,6 +24,7 @@ from typing import Any
 from ..i18n import N_, tr
 from ..quiet import quiet_tensorflow, silenced_stderr
 from .compare import CheckResult
+from .model_bounds import compile_problem, model_problem
 from .models import (
     cifar_model_result,
     compile_result,
@@ -168,8 +170,24 @@ def model_size_problem(model_json: str) -> str | None:
                 "the grader rebuilds keras.Sequential models only, and this is a {kind}",
                 kind=str(config.get("class_name"))[:40],
             )
+        problem = model_problem(config)  # the whole configuration, nested objects and compile settings too
+        if problem:
+            return problem
         layers = config["config"]["layers"]
         shape: tuple | None = tuple(config["config"].get("build_input_shape") or ()) or None
+        first = layers[0] if layers and layers[0].get("class_name") == "InputLayer" else None
+        if first is not None:
+            shape = tuple(first["config"].get("batch_shape") or first["config"].get("batch_input_shape"))
+        for stated in (
+            config["config"].get("build_input_shape"),
+            (config.get("build_config") or {}).get("input_shape"),
+        ):
+            if stated is not None and shape is not None and tuple(stated) != shape:
+                return tr(
+                    "its description builds the model for input shape {stated}, not {shape}",
+                    stated=str(tuple(stated))[:80],
+                    shape=str(shape)[:80],
+                )
         params = activations = 0
         with silenced_stderr():
             for entry in layers:
@@ -185,6 +203,16 @@ def model_size_problem(model_json: str) -> str | None:
                 layer = keras.layers.deserialize({k: v for k, v in entry.items() if k != "build_config"})
                 if shape is None:
                     return tr("the model has no input shape (start it with keras.Input(shape=...))")
+                built = (entry.get("build_config") or {}).get("input_shape")
+                if built is not None and tuple(built) != tuple(shape):
+                    # Keras builds a layer for the shape its build_config names: weights counted for
+                    # another shape than the one built would be a lie
+                    return tr(
+                        "its description builds layer {kind} for input shape {stated}, but it receives {shape}",
+                        kind=name[:40],
+                        stated=str(tuple(built))[:80],
+                        shape=str(tuple(shape))[:80],
+                    )
                 out = tuple(layer.compute_output_shape(shape))
                 if name not in _WEIGHTLESS:
                     count = _weights(layer, shape, out)
@@ -255,8 +283,15 @@ def _compiled(value: Any) -> tuple[Any, CheckResult | None]:
             "",
         )
     try:
+        text = value["compile_config"]
+        if not isinstance(text, str) or len(text) > MAX_MODEL_JSON:
+            raise ValueError(tr("its compile settings are not valid or are too long"))
+        config = json.loads(text)
+        problem = compile_problem(config)  # metrics' state, numbers and objects bounded before Keras sees them
+        if problem:
+            raise ValueError(problem)
         with silenced_stderr():
-            model.compile_from_config(json.loads(value["compile_config"]))
+            model.compile_from_config(config)
     except Exception as exc:
         return None, problems_result(
             "compile_model",

@@ -316,6 +316,7 @@ def bwrap_args(
         args += [
             "prlimit",
             f"--as={limits.memory_bytes}",
+            f"--data={limits.memory_bytes}",  # its own, not the grading worker's (instructor/budget.py)
             f"--cpu={limits.cpu_seconds}",
             f"--fsize={limits.file_bytes}",
             f"--nproc={limits.processes}",

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import Integer, List, Unicode
+from traitlets import Integer, List, Unicode, default
 
 from ..i18n import N_
 from .bwrap import Limits, bwrap_args, chown_for_sandbox, sandbox_cgroup, sandbox_identity
@@ -75,9 +75,17 @@ class SandboxedKernelManager(AsyncKernelManager):
     hide = List(
         Unicode(), help="folders the kernel must not see (default: the course directory and nbgrader's exchange)"
     ).tag(config=True)
-    memory_bytes = Integer(KERNEL_LIMITS.memory_bytes).tag(config=True)
+    memory_bytes = Integer(
+        KERNEL_LIMITS.memory_bytes, help="the sandbox's memory (default: as the grading worker's budget sized it)"
+    ).tag(config=True)
     cpu_seconds = Integer(KERNEL_LIMITS.cpu_seconds).tag(config=True)
     processes = Integer(KERNEL_LIMITS.processes).tag(config=True)
+
+    @default("memory_bytes")
+    def _memory_default(self) -> int:
+        # a grading worker's share of the machine (instructor/budget.py), else the kernel's own limit
+        value = os.environ.get("CNN_SANDBOX_MEMORY_BYTES", "")
+        return int(value) if value.isdigit() else KERNEL_LIMITS.memory_bytes
 
     _scratch: Path | None = None
     _user: SandboxUser | None = None
