@@ -45,6 +45,13 @@ NOTEBOOK_SEEDS = {
     ("pool2d_backward", "strides_random"): [405, 410],
     ("pool2d_backward", "ties_random"): [406],
     ("pool2d_backward", "same_random"): [407, 411],
+    ("initial_loss", "random"): [501],
+    ("dropout_forward", "random"): [502],
+    ("batchnorm_forward", "random"): [503],
+    ("im2col", "same_padding"): [504],
+    ("im2col", "random"): [505],
+    ("conv2d", "random"): [506],
+    ("conv2d_macs", "random"): [507],
 }
 
 
