@@ -306,6 +306,7 @@ def test_a_replayed_answer_file_scores_nothing_on_hidden_tests(graded):
         assert wrong < total, ("the answer file works where the inputs are public", again[k])
         assert again[k]["score"] == 0 and wrong > 0, ("the hidden inputs are new", again[k])
 
+
 def test_the_summary_table_shows_the_score_after_the_late_penalty(graded):
     """Issue #23 item 4: a late submission of full-marks answers under the "zero" penalty scores 0 in the summary
     table of ``cnn-course grade`` (nbgrader's late penalty taken off), with the penalty in its notes."""
