@@ -387,7 +387,7 @@ def _check(args: argparse.Namespace) -> int:
     layout = CourseLayout(args.root)
     notebooks = layout.source_notebooks(args.assignment)
     if not notebooks:
-        print(f"no notebooks in {layout.root / 'source' / args.assignment}")
+        print(f"no notebooks in {layout.source(args.assignment)}")
         return 1
     found = 0
     for path in notebooks:
