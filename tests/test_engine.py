@@ -779,3 +779,34 @@ def test_receptive_field_in_the_keras_notebook_is_arithmetic_too(tmp_path, answe
     assert (rf.status, rf.score) == expected, rf
     if answer is RF_FROM_TRUTH:
         assert engine.ARITHMETIC_MESSAGE in rf.reason and "grader_utils.judge is not available" in rf.reason, rf.reason
+
+
+def test_a_cached_answer_to_the_first_timed_call_fails_the_second():
+    """Issue #23 item 3: the second call of a timed case gets an input never seen before (the same shapes, new
+    values). A memoizing answer (a slow loop on its first input, its cached answer on the second call, fast)
+    passed on the code before, when both calls got the same input; now its second answer is wrong for its input,
+    and the honest answer, right on both, passes on its faster call."""
+    from grader_utils.grading.engine import _result
+    from grader_utils.grading.plan import CallLog, _plan, submission_digest
+    from grader_utils.judge import truth
+
+    spec = next(s for s in specs.read_specs(SOURCE) if any(c.suite == "large" for c in s.calls))
+    calls, [(_, items)] = _plan([spec], b"a course secret", "a/nb", submission_digest(["x"]))
+    assert all(item.timed for item in items)
+    for item in items:
+        item.limit = 0.5  # no need to measure NumPy here: the calls' times are given below
+
+    def graded(answer_of_second_call):
+        answers, log = {}, CallLog()
+        for item in items:
+            first, second = item.indexes
+            right = truth.conv2d(*item.case.args, **item.case.kwargs)
+            answers[first] = {"status": "returned", "value": right}
+            answers[second] = {"status": "returned", "value": answer_of_second_call(item, right)}
+            log.elapsed.update({first: 0.8, second: 0.01})  # a loop near the limit, then a fast second call
+        return _result(spec, items, calls, answers.__getitem__, log, [])
+
+    memo = graded(lambda item, first_answer: first_answer)
+    assert memo.status == "wrong" and memo.score == 0, memo
+    honest = graded(lambda item, _: truth.conv2d(*item.cases[1].args, **item.cases[1].kwargs))
+    assert honest.status == "ok" and honest.score == honest.max_score, honest

@@ -29,6 +29,9 @@ _NAMES = {
     "run_test": "resolution",
     "NotebookCells": "notebook_cells",
     "INSTRUCTOR_SECONDS": "notebook_cells",
+    "check_notebook": "release_check",
+    "CellPlan": "release_check",
+    "Problem": "release_check",
 }
 __all__ = list(_NAMES)
 
