@@ -15,6 +15,10 @@ before this test existed:
   that file is there. ``replay`` then computes Keras' answers to the inputs it saw, offline, and resubmits the
   byte-identical notebook with ``answers.json`` beside it (graded again in the fixture). On the code before
   the fix both twins saw the same hidden inputs and the replay scored full marks on the hidden tests.
+* ``bomb`` (issue #23 item 1) makes the probe write its results with ``np.savez_compressed`` and returns 512 MiB
+  of zeros: a result file of ~0.5 MB that the grading process inflated whole before judging it;
+* ``shouter`` (issue #23 item 1) answers correctly and ends with a cell that raises an exception of 20 MB: its
+  traceback was not counted by the output caps, and went whole into the autograded notebook.
 """
 
 from __future__ import annotations
@@ -113,6 +117,15 @@ def max_pool2d(x, pool_size, strides=None, padding='valid'):
 """
 LEAK = "print('LEAK' + json.dumps(SEEN) + 'KAEL')"
 
+#: the probe's results written compressed: 512 MiB of zeros in a ~0.5 MB file (issue #23 item 1)
+BOMB = """
+np.savez = np.savez_compressed
+def max_pool2d(x, pool_size, strides=None, padding='valid'):
+    return np.zeros(512 * 1024**2 // 8)
+"""
+#: an exception whose message (and so its traceback) is 20 MB
+SHOUT = "raise ValueError('x' * 20_000_000)"
+
 
 def _leaked(course: Path, student: str) -> list[str]:
     """The inputs ``student``'s max_pool2d saw, as its last cell printed them into its feedback."""
@@ -172,6 +185,8 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     _submit(course, "late", {**helpers, "max_pool2d": wrong}, [_solution("max_pool2d")])
     spam = "print('x' * (2 * 1024 ** 2 - 4096))"
     _submit(course, "printer", helpers, [spam] * 150)
+    _submit(course, "bomb", {**helpers, "max_pool2d": BOMB})
+    _submit(course, "shouter", {**helpers, "max_pool2d": _solution("max_pool2d")}, [SHOUT])
     for twin in ("replay", "twin"):
         _submit(course, twin, {**helpers, "max_pool2d": REPLAY}, [LEAK])
     outcomes = {o.student: o for o in grade_assignment(course, A, jobs=2, task_seconds=600)}
@@ -275,3 +290,27 @@ def test_a_replayed_answer_file_scores_nothing_on_hidden_tests(graded):
         "the answer file works where the inputs are public"
     )
     assert all(again[k]["score"] == 0 for k in hidden), {k: again[k] for k in hidden}
+
+
+def test_a_compressed_bomb_is_refused_from_its_header_and_costs_only_its_student(graded):
+    """Issue #23 item 1: the array's size is read from its .npy header and refused before it is inflated."""
+    course, outcomes = graded
+    tests = _tests(course, "bomb")
+    pools = {k: t for k, t in tests.items() if k.startswith("max_pool2d")}
+    assert pools and all(t["score"] == 0 and t["status"] == "invalid" for t in pools.values()), pools
+    assert all("larger than the" in t["reason"] and "(67108864,)" in t["reason"] for t in pools.values()), pools
+    # the rest of the notebook is graded as usual
+    assert outcomes["bomb"].status == "graded"
+    assert all(t["score"] == t["max_score"] for k, t in tests.items() if k.startswith("pool2d_output_shape"))
+
+
+def test_an_error_output_counts_against_the_caps(graded):
+    """Issue #23 item 1: a 20 MB exception (its traceback repeats it) is cut to its name and first characters."""
+    course, outcomes = graded
+    path = course / "autograded" / "shouter" / A / NB
+    assert path.stat().st_size < 12 * 1024**2
+    out = _outputs(course, "shouter")
+    assert "ValueError" in out and "output truncated" in out
+    assert outcomes["shouter"].status == "graded"
+    answered = {k: t for k, t in _tests(course, "shouter").items() if k.startswith(("max_pool2d", "pool2d_output"))}
+    assert answered and all(t["score"] == t["max_score"] for t in answered.values()), answered
