@@ -39,6 +39,13 @@ NOTEBOOK_SEEDS = {
     ("pool2d_backward", "ties"): [404],
     ("pool2d_backward", "same_padding"): [405, 407],
     ("pool2d_backward", "random"): [406, 408],
+    ("initial_loss", "random"): [501],
+    ("dropout_forward", "random"): [502],
+    ("batchnorm_forward", "random"): [503],
+    ("im2col", "same_padding"): [504],
+    ("im2col", "random"): [505],
+    ("conv2d", "random"): [506],
+    ("conv2d_macs", "random"): [507],
 }
 
 

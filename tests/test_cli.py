@@ -78,6 +78,12 @@ def test_summary_counts_and_reasons():
     assert "bad JSON" in row["cy"] and "crash (exit 1)" in row["cy"]
 
 
+def test_summary_shows_the_score_after_the_late_penalty():
+    late = Outcome("dee", "a", "graded", 0, 7, 1.0, late_penalty=7)
+    row = summary([late]).splitlines()[1]
+    assert "0/7" in row and "late: 7 point(s) off" in row
+
+
 @pytest.mark.slow
 def test_export_and_report_commands_on_the_graded_class(graded_course, tmp_path):
     """The CLI's export and report write what the library functions write, for the demo class."""

@@ -233,3 +233,120 @@ def test_a_fifo_notebook_stalls_nbgraders_list_but_not_the_courses(
     listed, warnings = _list_inbound(CourseExchangeList, root, caplog)
     assert listed == [real.name]
     assert any(stall.name in w and "is not a plain file or folder" in w for w in warnings), warnings
+
+
+# --- times come from the exchange (issue #23, item 4) ----------------------------------------------------------
+
+FORGED = "2026-11-09 10:00:00.000000 UTC"  # before the small gradebook's due date of a1_shapes (2026-11-10 12:00)
+
+
+def _late_submission(tmp_path: Path) -> tuple[Path, Path]:
+    """A submission made now (after a1_shapes' due date) whose student rewrote its folder name, its
+    ``timestamp.txt`` and its files' modification times to a moment before the due date. Returns (exchange root,
+    the inbound folder)."""
+    import pwd
+    from datetime import datetime
+
+    me = pwd.getpwuid(os.getuid()).pw_name
+    inbound = tmp_path / "exchange" / "course" / "inbound"
+    inbound.mkdir(parents=True)
+    sub = inbound / f"{me}+a1_shapes+{FORGED}+r"
+    sub.mkdir()
+    (sub / "shapes.ipynb").write_text("{}")
+    (sub / "timestamp.txt").write_text(FORGED)
+    then = datetime(2026, 11, 9, 10, 0).timestamp()
+    for p in (sub / "shapes.ipynb", sub / "timestamp.txt", sub):
+        os.utime(p, (then, then))  # what a student can do to their own files
+    return tmp_path / "exchange", sub
+
+
+def _collect(cls: type, exchange: Path, course: Path, db_url: str, caplog, **kw) -> list[str]:
+    """``cls``'s collect of a1_shapes into ``course/submitted`` (in this process); returns its warnings."""
+    import logging
+
+    from nbgrader.auth import Authenticator
+    from nbgrader.coursedir import CourseDirectory
+
+    caplog.clear()
+    log = logging.getLogger(f"test-collect-{cls.__name__}")
+    with caplog.at_level(logging.INFO, logger=log.name):
+        coursedir = CourseDirectory(course_id="course", root=str(course), db_url=db_url, assignment_id="a1_shapes")
+        cls(coursedir=coursedir, authenticator=Authenticator(), root=str(exchange), log=log, **kw).start()
+    return [r.getMessage() for r in caplog.records if r.name == log.name and r.levelno >= logging.WARNING]
+
+
+def _submitted_time(course: Path):
+    import pwd
+
+    from nbgrader.utils import parse_utc
+
+    me = pwd.getpwuid(os.getuid()).pw_name
+    return parse_utc((course / "submitted" / me / "a1_shapes" / "timestamp.txt").read_text().strip())
+
+
+def test_collect_times_a_submission_by_the_exchange_not_by_the_student(
+    small_gradebook_file: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A late student rewrites their folder name, timestamp.txt and mtimes: nbgrader's collect takes the forged
+    time (no late penalty); the course's takes the time the exchange received the files, and records it in the
+    course directory; a change after that time is marked and counts."""
+    import json
+    import time
+    from datetime import datetime, timezone
+
+    from nbgrader.exchange.default.collect import ExchangeCollect
+    from nbgrader.utils import parse_utc
+
+    from conftest import copy_small_gradebook
+    from grader_utils.instructor.course_exchange import CourseExchangeCollect
+
+    started = datetime.now(timezone.utc).replace(tzinfo=None)
+    course = tmp_path / "course"
+    course.mkdir()
+    db_url = copy_small_gradebook(small_gradebook_file, course)
+    exchange, sub = _late_submission(tmp_path)
+    due = parse_utc("2026-11-10 12:00:00 UTC")
+
+    _collect(ExchangeCollect, exchange, course, db_url, caplog)
+    assert _submitted_time(course) == parse_utc(FORGED) < due, "nbgrader's own collect is fooled (the threat)"
+
+    import shutil
+
+    shutil.rmtree(course / "submitted")
+    warnings = _collect(CourseExchangeCollect, exchange, course, db_url, caplog)
+    received = _submitted_time(course)
+    assert received >= started.replace(microsecond=0) and received > due, (received, started)
+    assert any(FORGED in w and "which counts" in w for w in warnings), warnings
+    receipts = [json.loads(line) for line in (course / CourseExchangeCollect.RECEIPTS).read_text().splitlines()]
+    assert [(r["folder"], r["claimed"], r["marked"]) for r in receipts] == [(sub.name, FORGED, [])]
+    assert parse_utc(receipts[0]["received"]) == received
+
+    # the student edits the submission after it was collected: the next collect marks it, and the later time counts
+    time.sleep(0.05)
+    (sub / "shapes.ipynb").write_text('{"changed": 1}')
+    os.utime(sub / "shapes.ipynb", (0, 0))
+    warnings = _collect(CourseExchangeCollect, exchange, course, db_url, caplog, update=True)
+    assert any("changed after it was received" in w for w in warnings), warnings
+    assert _submitted_time(course) > received
+    last = json.loads((course / CourseExchangeCollect.RECEIPTS).read_text().splitlines()[-1])
+    assert last["marked"] and parse_utc(last["received"]) == _submitted_time(course)
+
+
+def test_a_change_during_the_copy_counts(tmp_path: Path) -> None:
+    """The copy takes each entry's change time after reading it: a write while collect copies moves the time on."""
+    from grader_utils.instructor.course_exchange import received_at
+
+    sub = _submission(tmp_path)
+    before = received_at(str(sub))
+    changed = [0.0]
+    parent = os.open(sub.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        snapshot(parent, sub.name, str(tmp_path / "copy"), os.getuid(), [10**6], changed=changed)
+    finally:
+        os.close(parent)
+    assert changed[0] == before
+    import time
+
+    time.sleep(0.05)
+    (sub / "data" / "x.txt").write_text("y")
+    assert received_at(str(sub)) > before

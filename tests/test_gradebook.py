@@ -8,7 +8,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from conftest import copy_small_gradebook
-from grader_utils.grading.gradebook import store_scores, submission_score, zero_auto_scores
+from grader_utils.grading.gradebook import late_penalty, store_scores, submission_score, zero_auto_scores
 from grader_utils.grading.records import Status
 from grader_utils.grading.records import TestResult as Result
 from small_gradebook import AUTO, LAYOUT, MANUAL, truth
@@ -52,6 +52,20 @@ def test_submission_score_is_nbgraders(db_url):
             found["max"][ASSIGNMENT],
         )
     assert submission_score(db_url, ASSIGNMENT, "nobody") == (0.0, 0.0)
+
+
+def test_late_penalty_is_nbgraders(db_url):
+    with Gradebook(db_url) as gb:
+        expected = {
+            (a.name, s.id): gb.find_submission(a.name, s.id).late_submission_penalty
+            for a in gb.assignments
+            for s in gb.students
+            if (a.name, s.id) != ("a2_models", "cy")
+        }
+    assert expected["a2_models", "bob"] == 1.0  # the small gradebook's late submission
+    for (assignment, student), penalty in expected.items():
+        assert late_penalty(db_url, assignment, student) == penalty
+    assert late_penalty(db_url, "a2_models", "cy") == 0.0  # no submission
 
 
 # --- cells graded by hand keep nbgrader's state (issue #22, item 4) ----------------------------------------

@@ -196,11 +196,41 @@ def facts_04(keras) -> set[str]:
     return facts
 
 
+def facts_05(keras) -> set[str]:
+    """Facts stated in 05_training_well: the im2col matrix of a CIFAR-10 image (tf.image.extract_patches) and the
+    kernel as a matrix; a first layer's multiply-adds, FLOPs and bias adds (TensorFlow's profiler); the parameters
+    (Keras' count_params) and multiply-adds of one 5x5 against two 3x3 convolutions and of a bottleneck."""
+    import tensorflow as tf
+
+    from grader_utils.judge import layer_truth
+
+    L = keras.layers
+    patches = tf.image.extract_patches(np.zeros((1, 32, 32, 3), "float32"), [1, 3, 3, 1], [1] * 4, [1] * 4, "SAME")
+    conv = L.Conv2D(32, 3, padding="same")
+    conv.build((None, 32, 32, 3))
+    facts = {_text(np.asarray(patches).reshape(-1, 27).shape), _text(np.asarray(conv.kernel).reshape(27, 32).shape)}
+    flops = layer_truth.conv2d_flops((32, 32, 3), 32, 3, 1, "same")
+    facts |= {str(layer_truth.conv2d_macs((32, 32, 3), 32, 3, 1, "same")), str(flops["convolution"])}
+    facts.add(str(flops["BiasAdd"]))
+
+    def params(shape, *convs):
+        return keras.Sequential([keras.Input(shape), *convs]).count_params()
+
+    facts.add(str(params((32, 32, 64), L.Conv2D(64, 5, padding="same"))))
+    facts.add(str(params((32, 32, 64), L.Conv2D(64, 3, padding="same"), L.Conv2D(64, 3, padding="same"))))
+    facts.add(str(layer_truth.conv2d_macs((32, 32, 64), 64, 5, 1, "same")))
+    facts.add(str(2 * layer_truth.conv2d_macs((32, 32, 64), 64, 3, 1, "same")))
+    bottleneck = [L.Conv2D(64, 1), L.Conv2D(64, 3, padding="same"), L.Conv2D(256, 1)]
+    facts |= {str(params((8, 8, 256), *bottleneck)), str(params((8, 8, 256), L.Conv2D(256, 3, padding="same")))}
+    return facts
+
+
 FACTS = {
     "01_convolution": facts_01,
     "02_padding_strides_pooling": facts_02,
     "03_building_a_cnn": facts_03,
     "04_backprop": facts_04,
+    "05_training_well": facts_05,
 }
 
 
@@ -813,3 +843,29 @@ def test_full_run_is_as_many_times_longer_as_the_text_says():
     )
     assert f"(about {ratio}x longer; about 70% on CIFAR-10)" in cell
     assert "It should reach about 70% test accuracy" in text and "at least 70" not in text
+
+
+NB_05 = ROOT / "source" / "05_training_well" / "training_well.ipynb"
+
+
+def test_05_decimals_are_what_keras_computes(keras):
+    """Section 5.1's ln(10) is Keras' loss of a uniform prediction over CIFAR-10's classes, to three decimals, and
+    5.3's mean and variance of the channel 1..8 are what a BatchNormalization layer normalises with (its moving
+    statistics after one step from 0 and 1 at momentum 0 are the batch's)."""
+    from grader_utils.judge import layer_truth
+
+    text = " ".join(_markdown(NB_05).split())
+    assert f"`ln(10) = {layer_truth.initial_loss(10):.3f}`" in text
+    values = np.arange(1, 9, dtype="float32").reshape(2, 2, 2, 1)
+    one, zero = np.ones(1, "float32"), np.zeros(1, "float32")
+    _, mean, var = layer_truth.batchnorm_forward(values, one, zero, zero, one, 0.0, 1e-3, True)
+    assert f"the mean is `{float(mean[0]):g}` and the variance `{float(var[0]):g}`" in text
+
+
+def test_05_dropout_demo_doubles_kept_values_at_rate_one_half(keras):
+    """Section 5.2: 'With rate=0.5, kept values are doubled'; Keras' Dropout keeps values of 2.0 and leaves the input
+    unchanged at inference."""
+    text = " ".join(_markdown(NB_05).split())
+    assert "`rate=0.5`, kept values are doubled" in text
+    out = np.asarray(keras.layers.Dropout(0.5, seed=1)(np.ones((2, 8), "float32"), training=True))
+    assert set(np.unique(out)) == {0.0, 2.0}

@@ -14,7 +14,10 @@ before this test existed:
   input it is called on (printed into its own feedback by a last cell) and answers from ``answers.json`` when
   that file is there. ``replay`` then computes Keras' answers to the inputs it saw, offline, and resubmits the
   byte-identical notebook with ``answers.json`` beside it (graded again in the fixture). On the code before
-  the fix both twins saw the same hidden inputs and the replay scored full marks on the hidden tests.
+  the fix both twins saw the same hidden inputs and the replay scored full marks on the hidden tests;
+* ``tardy`` (issue #23 item 4) hands in alice's full-marks answers after the due date (its ``timestamp.txt``, as the
+  course's collect writes it from the exchange's clock: tests/test_course_exchange.py); the course's late penalty
+  is "zero", so the summary table must show 0, not full marks. Everyone else has no time, so no penalty.
 * ``bomb`` (issue #23 item 1) makes the probe write its results with ``np.savez_compressed`` and returns 512 MiB
   of zeros: a result file of ~0.5 MB that the grading process inflated whole before judging it;
 * ``shouter`` (issue #23 item 1) answers correctly and ends with a cell that raises an exception of 20 MB: its
@@ -36,6 +39,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 
 A = "02_padding_strides_pooling"
 NB = "padding_strides_pooling.ipynb"
+DUE = "2026-11-10 12:00:00.000000 UTC"
+LATE = "2026-11-11 09:00:00.000000 UTC"  # a day late, as the course's collect records it
 
 SNOOP = """
 import os, sys
@@ -172,7 +177,13 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     from grader_utils.instructor.pipeline import grade_assignment
 
     course = copy_course(tmp_path_factory.mktemp("trust"))
+    with open(course / "nbgrader_config.py", "a") as f:
+        f.write('\nc.LateSubmissionPlugin.penalty_method = "zero"\n')
     nbgrader(course, "generate_assignment", A, "--force")
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        gb.update_or_create_assignment(A, duedate=DUE)
     alice = course / "submitted" / "alice" / A
     alice.mkdir(parents=True)
     build_submission(course / "release" / A / NB, read_answers(ROOT / "demo" / A / "alice.py"), alice / NB)
@@ -187,6 +198,10 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     _submit(course, "printer", helpers, [spam] * 150)
     _submit(course, "bomb", {**helpers, "max_pool2d": BOMB})
     _submit(course, "shouter", {**helpers, "max_pool2d": _solution("max_pool2d")}, [SHOUT])
+    tardy = course / "submitted" / "tardy" / A
+    tardy.mkdir(parents=True)
+    build_submission(course / "release" / A / NB, read_answers(ROOT / "demo" / A / "alice.py"), tardy / NB)
+    (tardy / "timestamp.txt").write_text(LATE)
     for twin in ("replay", "twin"):
         _submit(course, twin, {**helpers, "max_pool2d": REPLAY}, [LEAK])
     outcomes = {o.student: o for o in grade_assignment(course, A, jobs=2, task_seconds=600)}
@@ -314,3 +329,17 @@ def test_an_error_output_counts_against_the_caps(graded):
     assert outcomes["shouter"].status == "graded"
     answered = {k: t for k, t in _tests(course, "shouter").items() if k.startswith(("max_pool2d", "pool2d_output"))}
     assert answered and all(t["score"] == t["max_score"] for t in answered.values()), answered
+
+
+def test_the_summary_table_shows_the_score_after_the_late_penalty(graded):
+    """Issue #23 item 4: a late submission of full-marks answers under the "zero" penalty scores 0 in the summary
+    table of ``cnn-course grade`` (nbgrader's late penalty taken off), with the penalty in its notes."""
+    from grader_utils.instructor.cli import summary
+
+    course, outcomes = graded
+    expected = sum(load_json(ROOT / "demo" / "expected_scores.json")[A]["alice"].values())
+    late, alice = outcomes["tardy"], outcomes["alice"]
+    assert late.status == "graded" and late.late_penalty == expected > 0, late
+    assert late.score == 0 and alice.score == expected and alice.late_penalty == 0
+    row = next(line for line in summary([alice, late]).splitlines() if line.startswith("tardy"))
+    assert f"0/{expected:g}" in row and f"late: {expected:g} point(s) off" in row, row

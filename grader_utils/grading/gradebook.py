@@ -22,6 +22,7 @@ __all__ = [
     "zero_auto_scores",
     "store_scores",
     "submission_score",
+    "late_penalty",
 ]
 
 
@@ -100,6 +101,19 @@ def store_scores(db_url: str, assignment: str, student: str, notebook: str, resu
             changed += 1
         gb.db.commit()
     return changed
+
+
+def late_penalty(db_url: str, assignment: str, student: str) -> float:
+    """The late penalty nbgrader assigned to a submission (its notebooks' sum; 0 when it has none): nbgrader's
+    ``AssignLatePenalties`` computes it at autograde from the submission's time (``timestamp.txt``, which the
+    course's collect writes from the exchange's clock) and the course's ``LateSubmissionPlugin``."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(db_url) as gb:
+        try:
+            return float(gb.find_submission(assignment, student).late_submission_penalty or 0.0)
+        except MissingEntry:
+            return 0.0
 
 
 def submission_score(db_url: str, assignment: str, student: str) -> tuple[float, float]:

@@ -218,7 +218,8 @@ def _grade(args: argparse.Namespace) -> int:
 
 def summary(outcomes) -> str:
     """A table per submission and a line of counts: graded / failed / timed out / not graded (environment),
-    with reasons."""
+    with reasons. The score is after nbgrader's late penalty (as the exports count it); the notes say how much
+    the penalty took off."""
     from ..grading.records import SubmissionStatus
 
     counts = {k.value: sum(o.status == k for o in outcomes) for k in SubmissionStatus}
@@ -228,7 +229,8 @@ def summary(outcomes) -> str:
     status_width = max([len(_status_text(o)) for o in outcomes] + [7])
     lines = [f"{'student':<{width}}  {'status':<{status_width}}  {'score':>11}  {'seconds':>7}  notes"]
     for o in outcomes:
-        notes = "; ".join(([o.reason] if o.reason else []) + o.problems[:3])
+        late = [f"late: {o.late_penalty:g} point(s) off"] if o.late_penalty else []
+        notes = "; ".join(late + ([o.reason] if o.reason else []) + o.problems[:3])
         score = f"{o.score:g}/{o.max_score:g}" if o.max_score else "-"
         lines.append(f"{label(o):<{width}}  {_status_text(o):<{status_width}}  {score:>11}  {o.seconds:7.1f}  {notes}")
     lines.append(

@@ -24,6 +24,20 @@ descriptor with ``O_NOFOLLOW`` and checked again with ``fstat`` on the opened de
 symlink after the check does not help), into a private snapshot that nbgrader's own copy (ignore/include patterns,
 size limits) then copies into ``submitted/``.
 
+Times (issue #23, item 4). nbgrader's collect takes a submission's time from its folder's name and copies the
+student's own ``timestamp.txt``: both written by the student, who can rewrite them after the deadline (the late
+penalty then never applies). The course's collect takes the time the exchange *received* the submission instead:
+the latest inode change time (``st_ctime``) of the folder and of everything in it. The kernel sets ``st_ctime`` on
+every write, rename, chmod or ``utime``; no user but root can set it back, so a student can move it later (by
+touching their files) but never earlier. The copy re-reads it with ``fstat`` on what it opened, after reading each
+file, so a change during the copy counts too. That time chooses the newest submission (and the one before the due
+date under ``--before-duedate``), and it is what ``submitted/<student>/<assignment>/timestamp.txt`` holds, in the
+course directory where no student writes (nbgrader's autograde reads it for the late penalty). Each collected
+submission's receipt (received, claimed, the folder's name and a SHA-256 of what was copied) is appended to
+``<course>/collect-receipts.jsonl``. A submission changed after the time recorded for it (its inode times moved on
+between the choice and the copy, or since an earlier collect of the same folder) is marked: the later time counts,
+and collect warns that it changed after it was received.
+
 List. nbgrader's default ``nbgrader list --inbound`` lists every folder in ``inbound/`` under the student id
 its name claims, so the instructor sees a forged folder as that student's submission; and it opens the notebooks
 of a folder without a submission secret to hash them, so a FIFO named like a notebook stalls it.
@@ -49,17 +63,21 @@ This needs the instructor's group to be theirs alone (a user-private group, as h
 from __future__ import annotations
 
 import glob
+import hashlib
+import json
 import os
 import pwd
 import shutil
 import stat
 import tempfile
 from collections.abc import Callable
+from datetime import datetime, timezone
 
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.exchange.default.collect import ExchangeCollect, groupby
 from nbgrader.exchange.default.list import ExchangeList
 from nbgrader.exchange.default.submit import ExchangeSubmit
+from nbgrader.utils import parse_utc
 from traitlets import Callable as CallableTrait
 from traitlets import default
 from traitlets.config import LoggingConfigurable
@@ -109,13 +127,23 @@ def check_tree(path: str, uid: int) -> None:
             _check_entry(os.lstat(full), os.path.relpath(full, os.path.dirname(path)), uid)
 
 
-def snapshot(parent_fd: int, name: str, dest: str, uid: int, budget: list[int], where: str = "") -> None:
+def snapshot(
+    parent_fd: int,
+    name: str,
+    dest: str,
+    uid: int,
+    budget: list[int],
+    where: str = "",
+    changed: list[float] | None = None,
+) -> None:
     """Copy folder ``name`` (relative to the open folder ``parent_fd``) to the new folder ``dest``, race-free.
 
     Every entry is opened with ``O_NOFOLLOW`` relative to its parent's descriptor and checked with ``fstat``;
-    ``budget`` is a one-element list of bytes still allowed (the copy is refused when it runs out).
+    ``budget`` is a one-element list of bytes still allowed (the copy is refused when it runs out). ``changed``, a
+    one-element list, gets the latest ``st_ctime`` seen, each taken with ``fstat`` after the entry was read.
     """
     where = os.path.join(where, name) if where else name
+    changed = changed if changed is not None else [0.0]
     fd = os.open(name, _DIR_FLAGS, dir_fd=parent_fd)  # fails (ELOOP/ENOTDIR) on a symlink or a non-folder
     try:
         _check_entry(os.fstat(fd), where, uid)
@@ -124,14 +152,53 @@ def snapshot(parent_fd: int, name: str, dest: str, uid: int, budget: list[int], 
             st = entry.stat(follow_symlinks=False)
             _check_entry(st, os.path.join(where, entry.name), uid)
             if stat.S_ISDIR(st.st_mode):
-                snapshot(fd, entry.name, os.path.join(dest, entry.name), uid, budget, where)
+                snapshot(fd, entry.name, os.path.join(dest, entry.name), uid, budget, where, changed)
             else:
-                _copy_file(fd, entry.name, os.path.join(dest, entry.name), uid, budget, os.path.join(where, entry.name))
+                path = os.path.join(where, entry.name)
+                _copy_file(fd, entry.name, os.path.join(dest, entry.name), uid, budget, path, changed)
+        changed[0] = max(changed[0], os.fstat(fd).st_ctime)  # after its entries were listed and copied
     finally:
         os.close(fd)
 
 
-def _copy_file(dir_fd: int, name: str, dest: str, uid: int, budget: list[int], where: str) -> None:
+def received_at(path: str) -> float:
+    """When the exchange received the folder ``path``: the latest ``st_ctime`` of it and everything in it (lstat,
+    no link followed). A student can make it later (any change to their files), never earlier."""
+    latest = os.lstat(path).st_ctime
+    for dirpath, dirnames, filenames in os.walk(path, followlinks=False):
+        for name in dirnames + filenames:
+            latest = max(latest, os.lstat(os.path.join(dirpath, name)).st_ctime)
+    return latest
+
+
+def utc(seconds: float) -> datetime:
+    """An epoch time as nbgrader compares timestamps (naive UTC, :func:`nbgrader.utils.parse_utc`)."""
+    return datetime.fromtimestamp(seconds, timezone.utc).replace(tzinfo=None)
+
+
+def timestamp_text(when: datetime) -> str:
+    """``when`` (naive UTC) as nbgrader writes ``timestamp.txt``: ``2026-12-08 03:00:00.000000 UTC``."""
+    return when.strftime("%Y-%m-%d %H:%M:%S.%f") + " UTC"
+
+
+def tree_digest(path: str) -> str:
+    """SHA-256 over the relative paths and contents of the files under ``path`` (the collect's private copy)."""
+    h = hashlib.sha256()
+    for dirpath, dirnames, filenames in sorted(os.walk(path)):
+        dirnames.sort()
+        for name in sorted(filenames):
+            full = os.path.join(dirpath, name)
+            h.update(os.path.relpath(full, path).encode("utf-8", "surrogateescape") + b"\0")
+            with open(full, "rb") as f:
+                while chunk := f.read(1 << 20):
+                    h.update(chunk)
+            h.update(b"\0")
+    return h.hexdigest()
+
+
+def _copy_file(
+    dir_fd: int, name: str, dest: str, uid: int, budget: list[int], where: str, changed: list[float] | None = None
+) -> None:
     try:
         fd = os.open(name, _FILE_FLAGS, dir_fd=dir_fd)
     except OSError as e:
@@ -145,6 +212,8 @@ def _copy_file(dir_fd: int, name: str, dest: str, uid: int, budget: list[int], w
                 if budget[0] < 0:
                     raise Refused("the submission is larger than CourseDirectory.max_dir_size")
                 out.write(chunk)
+        if changed is not None:
+            changed[0] = max(changed[0], os.fstat(fd).st_ctime)  # after the read: a write during it counts
     finally:
         os.close(fd)
 
@@ -211,7 +280,34 @@ class CourseInbound(LoggingConfigurable):
 
 
 class CourseExchangeCollect(CourseInbound, ExchangeCollect):
-    """nbgrader's default collect, refusing forged, symlinked or foreign-owned inbound submissions (module doc)."""
+    """nbgrader's default collect, refusing forged, symlinked or foreign-owned inbound submissions, and timing each
+    submission by when the exchange received it, not by what the student wrote (module doc)."""
+
+    #: the file in the course directory that gets one JSON line per collected submission
+    RECEIPTS = "collect-receipts.jsonl"
+
+    def _path_to_record(self, path: str) -> dict:
+        """nbgrader's record of an inbound folder, its ``timestamp`` the exchange's (:func:`received_at`); the
+        time the student's folder name claims is kept as ``claimed``."""
+        record = super()._path_to_record(path)
+        record["claimed"] = record["timestamp"]
+        try:
+            record["timestamp"] = utc(received_at(path))
+        except OSError:
+            pass  # refused before it is copied (collect checks every folder first)
+        return record
+
+    def _receipts_path(self) -> str:
+        return os.path.join(self.coursedir.root, self.RECEIPTS)
+
+    def _earlier_receipts(self, folder: str) -> list[dict]:
+        """The receipts an earlier collect recorded for the inbound folder named ``folder``."""
+        try:
+            with open(self._receipts_path(), encoding="utf-8") as f:
+                lines = [json.loads(line) for line in f if line.strip()]
+        except (OSError, ValueError):
+            return []
+        return [r for r in lines if isinstance(r, dict) and r.get("folder") == folder]
 
     def init_src(self) -> None:
         """As nbgrader's, but refused folders are dropped before the newest submission per student is chosen."""
@@ -239,26 +335,32 @@ class CourseExchangeCollect(CourseInbound, ExchangeCollect):
             except MissingEntry:
                 self.duedate = None
         self.src_records = []
+        self._chosen = {}
         for v in usergroups.values():
             ordered = self._sort_by_timestamp(v)
             before = [r for r in ordered if self.duedate is not None and r["timestamp"] <= self.duedate]
             self.src_records.append(before[0] if self.before_duedate and before else ordered[0])
+            self._chosen[self.src_records[-1]["filename"]] = self.src_records[-1]
 
     def do_copy(self, src: str, dest: str, log=None) -> None:
         """Snapshot ``src`` without following links (refusing what :func:`_check_entry` refuses), then copy the
         snapshot to ``dest`` with nbgrader's copy (its ignore/include patterns and size limits)."""
-        student_id = self._path_to_record(src)["username"]
+        folder = os.path.basename(src)
+        record = getattr(self, "_chosen", {}).get(folder) or self._path_to_record(src)
+        student_id = record["username"]
         work = tempfile.mkdtemp(prefix=".collect-", dir=os.path.dirname(dest))
+        changed = [0.0]
         try:
             parent = os.open(os.path.dirname(src), _DIR_FLAGS)
             try:
                 snap = os.path.join(work, "s")
                 snapshot(
                     parent,
-                    os.path.basename(src),
+                    folder,
                     snap,
                     self.expected_uid(student_id),
                     [1000 * self.coursedir.max_dir_size],
+                    changed=changed,
                 )
             finally:
                 os.close(parent)
@@ -268,8 +370,45 @@ class CourseExchangeCollect(CourseInbound, ExchangeCollect):
             return
         try:
             super().do_copy(snap, dest, log)
+            self._stamp(src, dest, record, utc(changed[0]), tree_digest(snap))
         finally:
             shutil.rmtree(work, ignore_errors=True)
+
+    def _stamp(self, src: str, dest: str, record: dict, copied_at: datetime, digest: str) -> None:
+        """Write the exchange's time into ``dest``'s ``timestamp.txt``, append the receipt, and warn when the student's
+        claimed time differs or the submission changed after the time recorded for it."""
+        folder = os.path.basename(src)
+        received = max(record["timestamp"], copied_at)
+        marks = []
+        if copied_at > record["timestamp"]:
+            marks.append(f"changed while it was collected (after {timestamp_text(record['timestamp'])})")
+        for earlier in self._earlier_receipts(folder):
+            if earlier.get("sha256") != digest or parse_utc(earlier["received"]) < received:
+                marks.append(f"changed after it was received at {earlier['received']}")
+                break
+        if marks:
+            self.log.warning("%s %s: it counts as received at %s", src, "; ".join(marks), timestamp_text(received))
+        claimed = record.get("claimed")
+        if claimed is None or abs((claimed - received).total_seconds()) > 120:
+            self.log.warning(
+                "%s: its name and timestamp.txt claim %s; the exchange received it at %s, which counts",
+                src,
+                timestamp_text(claimed) if claimed else "nothing",
+                timestamp_text(received),
+            )
+        with open(os.path.join(dest, "timestamp.txt"), "w", encoding="utf-8") as f:
+            f.write(timestamp_text(received))
+        receipt = {
+            "student": record["username"],
+            "assignment": self.coursedir.assignment_id,
+            "folder": folder,
+            "received": timestamp_text(received),
+            "claimed": timestamp_text(claimed) if claimed else None,
+            "sha256": digest,
+            "marked": marks,
+        }
+        with open(self._receipts_path(), "a", encoding="utf-8") as f:
+            f.write(json.dumps(receipt) + "\n")
 
 
 class CourseExchangeList(CourseInbound, ExchangeList):

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ..grading import grading_state
-from ..grading.gradebook import store_scores, submission_score, zero_auto_scores
+from ..grading.gradebook import late_penalty, store_scores, submission_score, zero_auto_scores
 from ..grading.health import EnvironmentProblem, environment_problem
 from ..grading.layout import CourseLayout, course_db_url, load_course_config
 from ..grading.records import Status, SubmissionStatus, TestResult, read_record, write_record
@@ -65,6 +65,8 @@ class Outcome:
     problems: list[str] = field(default_factory=list)
     causes: list[str] = field(default_factory=list)
     phases: dict[str, float] = field(default_factory=dict)
+    #: nbgrader's late penalty, already taken off ``score`` (``score`` is ``max(0, raw - late_penalty)``)
+    late_penalty: float = 0.0
 
     def __post_init__(self) -> None:
         self.status = SubmissionStatus(self.status)  # read back from a worker's JSON line
@@ -191,7 +193,9 @@ def grade_task(root: str | Path, assignment: str, student: str, db_url: str | No
         for name, results in graded.items():
             store_scores(db_url, assignment, student, name, results)
         _summarise(outcome, graded)
-        outcome.score, outcome.max_score = submission_score(db_url, assignment, student)
+        raw, outcome.max_score = submission_score(db_url, assignment, student)
+        outcome.late_penalty = late_penalty(db_url, assignment, student)
+        outcome.score = max(0.0, raw - outcome.late_penalty)  # as nbgrader export and every export count it
         grading_state.finish(db_url, assignment, student, grading_state.GRADED)
         _drop_backup(root, assignment, student)
     except Exception as exc:  # one submission's failure is reported, never fatal for the class, never a score

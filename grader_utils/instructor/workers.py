@@ -263,7 +263,8 @@ def _run_local(
                                 w,
                                 environment_outcome(root, task["assignment"], task["student"], task["db_url"], problem),
                             )
-                        elif not task.get("retried"):  # killed from outside? one more try on a new worker
+                        elif not task.get("retried") and w.proc.returncode != -signal.SIGXCPU:
+                            # killed from outside? one more try on a new worker (its own CPU limit: the submission's)
                             pending.append({**task, "retried": True})
                         else:  # it killed its worker twice on a sound machine: the submission's doing, 0
                             finish(w, failed_outcome(root, task["assignment"], task["student"], task["db_url"], reason))

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import grad_verdicts, model_verdicts, verdicts
+from . import grad_verdicts, layer_verdicts, model_verdicts, verdicts
 from .model_verdicts import Planner
 from .verdicts import Verdict
 
@@ -183,6 +183,59 @@ _DECLARED = (
         "pool2d_backward",
         grad_verdicts.verdict_average_pool2d_backward,
         numpy_only=True,
+    ),
+    Exercise(
+        "check_initial_loss",
+        "initial_loss",
+        "Exercise ``initial_loss(num_classes)`` -> float: the cross-entropy of a uniform prediction.",
+        "initial_loss",
+        layer_verdicts.verdict_initial_loss,
+        arithmetic=True,
+    ),
+    Exercise(
+        "check_dropout_forward",
+        "dropout_forward",
+        "Exercise ``dropout_forward(x, rate, keep_mask, training)``; x: any shape, keep_mask: bool like x; returns "
+        "like x. NumPy only.",
+        "dropout_forward",
+        layer_verdicts.verdict_dropout_forward,
+        numpy_only=True,
+    ),
+    Exercise(
+        "check_batchnorm_forward",
+        "batchnorm_forward",
+        "Exercise ``batchnorm_forward(x, gamma, beta, moving_mean, moving_var, momentum, epsilon, training)`` -> "
+        "``(out, moving_mean, moving_var)``; x: (N, H, W, C), the others (C,). NumPy only.",
+        "batchnorm_forward",
+        layer_verdicts.verdict_batchnorm_forward,
+        numpy_only=True,
+    ),
+    Exercise(
+        "check_im2col",
+        "im2col",
+        "Exercise ``im2col(x, kernel_size, strides, padding)``; x: (H, W, C) -> (H_out * W_out, kh * kw * C). "
+        "NumPy only.",
+        "im2col",
+        layer_verdicts.verdict_im2col,
+        numpy_only=True,
+    ),
+    Exercise(
+        "check_conv2d_im2col",
+        "conv2d_im2col",
+        "Exercise ``conv2d_im2col``: the contract of ``conv2d`` (x: (H, W, C_in), kernel: (kh, kw, C_in, C_out), "
+        "bias: (C_out,)), as one matrix product. NumPy only.",
+        "conv2d",
+        verdicts.verdict_conv2d,
+        numpy_only=True,
+    ),
+    Exercise(
+        "check_conv2d_macs",
+        "conv2d_macs",
+        "Exercise ``conv2d_macs(input_shape, filters, kernel_size, strides, padding)`` -> int: multiply-adds of "
+        "one Conv2D without bias.",
+        "conv2d_macs",
+        layer_verdicts.verdict_conv2d_macs,
+        arithmetic=True,
     ),
     Exercise(
         "check_build_lesson_model",
