@@ -275,10 +275,10 @@ POOL_VALUE_MISTAKES = [
     *[(kind, {"none_as_one": True}, "pool_strides_none_as_one", "random") for kind in ("max", "average")],
     *[(kind, {"ignore_strides": True}, "pool_size_as_strides", "random") for kind in ("max", "average")],
     *[(kind, {"swap_hw": True}, "swapped_height_width", "random") for kind in ("max", "average")],
-    *[(kind, {"same_as_valid": True}, "same_as_valid", "same_padding") for kind in ("max", "average")],
-    *[(kind, {"extra_top_left": True}, "same_extra_top_left", "same_padding") for kind in ("max", "average")],
-    ("max", {"pad_zeros": True}, "max_pads_zeros", "same_padding"),
-    ("average", {"pad_zeros": True}, "average_counts_padding", "same_padding"),
+    *[(kind, {"same_as_valid": True}, "same_as_valid", "same_random") for kind in ("max", "average")],
+    *[(kind, {"extra_top_left": True}, "same_extra_top_left", "same_random") for kind in ("max", "average")],
+    ("max", {"pad_zeros": True}, "max_pads_zeros", "same_random"),
+    ("average", {"pad_zeros": True}, "average_counts_padding", "same_random"),
 ]
 
 

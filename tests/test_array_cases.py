@@ -10,7 +10,7 @@ from grader_utils.judge.cases import suite_cases
 
 
 def test_pooled_value_cases_are_float32_images_with_negative_values():
-    values = suite_cases("pool2d_values", "same_padding", seed=0)
+    values = suite_cases("pool2d_values", "same_random", seed=0)
     assert all(c.kwargs["padding"] == "same" for c in values)
     assert all(c.args[0].dtype == np.float32 and c.args[0].ndim == 3 for c in values)
     assert any((c.args[0] < 0).any() for c in values)
@@ -21,6 +21,10 @@ def test_conv_cases_are_in_keras_layouts():
     rng = np.random.default_rng(0)
     for case in (
         array_cases.conv_basic()
+        + array_cases.conv_valid()
+        + array_cases.conv_valid_random(rng)
+        + array_cases.conv_strides()
+        + array_cases.conv_same_fixed()
         + array_cases.conv_same(rng)
         + array_cases.conv_strided(rng)
         + array_cases.conv_random(rng)

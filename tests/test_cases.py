@@ -29,16 +29,22 @@ NOTEBOOK_SEEDS = {
     ("conv2d_output_shape", "same_strides"): [202],
     ("conv2d_output_shape", "random"): [2021],
     ("pool2d_output_shape", "random"): [2022],
-    ("pool2d_values", "same_padding"): [2023, 2025],
-    ("pool2d_values", "random"): [2024, 2026],
+    ("pool2d_values", "valid_random"): [2023, 2025],
+    ("pool2d_values", "strides_random"): [2024, 2026],
+    ("pool2d_values", "same_random"): [2029, 2030],
+    ("conv2d", "valid_random"): [104],
+    ("conv2d", "strides_random"): [105],
+    ("conv2d", "same_random"): [106],
     ("sequential", "random"): [2027, 2028],
     ("receptive_field", "random"): [2031],
-    ("conv2d_backward", "same_padding"): [401],
-    ("conv2d_backward", "strides"): [402],
-    ("conv2d_backward", "random"): [403],
-    ("pool2d_backward", "ties"): [404],
-    ("pool2d_backward", "same_padding"): [405, 407],
-    ("pool2d_backward", "random"): [406, 408],
+    ("conv2d_backward", "valid_random"): [401],
+    ("conv2d_backward", "strides_random"): [402],
+    ("conv2d_backward", "same_random"): [403],
+    ("conv2d_backward", "same_crop_random"): [409],
+    ("pool2d_backward", "valid_random"): [404, 408],
+    ("pool2d_backward", "strides_random"): [405, 410],
+    ("pool2d_backward", "ties_random"): [406],
+    ("pool2d_backward", "same_random"): [407, 411],
     ("initial_loss", "random"): [501],
     ("dropout_forward", "random"): [502],
     ("batchnorm_forward", "random"): [503],
@@ -97,7 +103,7 @@ def test_n_sets_the_size_of_a_random_suite(family, suite):
 
 
 def test_suite_kinds():
-    assert ("sequential", "edge") in FIXED_SUITES and ("pool2d_values", "same_padding") in RANDOM_SUITES
+    assert ("sequential", "edge") in FIXED_SUITES and ("pool2d_values", "same_random") in RANDOM_SUITES
     assert all((f, "basic") in FIXED_SUITES for f in SUITES)
 
 
@@ -186,3 +192,72 @@ def test_every_case_is_valid_for_keras(family, suite):
     for seed in _seeds(family, suite):
         for case in suite_cases(family, suite, seed=seed):
             _valid(family, case)
+
+
+# --- suites per taught feature (issue #25 item 1) -------------------------------------------------------
+
+
+def _pair(v: Any) -> tuple[int, int]:
+    return (v, v) if isinstance(v, int) else (int(v[0]), int(v[1]))
+
+
+def _tied(x: np.ndarray, pool: tuple[int, int]) -> bool:
+    """Some window side by side ('valid', strides = pool) holds its maximum twice in some channel."""
+    ph, pw = pool
+    for i in range(0, x.shape[0] - ph + 1, ph):
+        for j in range(0, x.shape[1] - pw + 1, pw):
+            w = x[i : i + ph, j : j + pw]
+            if ((w == w.max(axis=(0, 1))).sum(axis=(0, 1)) > 1).any():
+                return True
+    return False
+
+
+def feature_of(family: str, case: Case) -> str:
+    """The one taught feature a case exercises, computed from its arguments alone: 'same' padding (04's
+    convolution: 'same_crop' when Keras pads more at the bottom/right), strides that are not the pool (or
+    not 1 for a convolution), tied maxima (04's pooling), else 'valid'."""
+    from grader_utils.judge.shapes import same_padding_amounts
+
+    padding = case.kwargs.get("padding", "valid")
+    if family in ("conv2d", "conv2d_backward"):
+        x, kernel = (case.args[0], case.args[1]) if family == "conv2d" else (case.args[1], case.args[2])
+        strides = _pair(case.kwargs.get("strides", (1, 1)))
+        if padding == "same":
+            pads = [same_padding_amounts(n, k, s) for n, k, s in zip(x.shape[:2], kernel.shape[:2], strides)]
+            return "same_crop" if family == "conv2d_backward" and any(a != b for a, b in pads) else "same"
+        return "valid" if strides == (1, 1) else "strides"
+    x, pool = (case.args[0], case.args[1]) if family == "pool2d_values" else (case.args[1], case.args[2])
+    pool = _pair(pool)
+    strides = pool if case.kwargs.get("strides") is None else _pair(case.kwargs["strides"])
+    if padding == "same":
+        return "same"
+    if strides != pool:
+        return "strides"
+    return "ties" if family == "pool2d_backward" and _tied(x, pool) else "valid"
+
+
+FEATURE_SUITES = [
+    (family, suite)
+    for family in ("pool2d_values", "conv2d", "conv2d_backward", "pool2d_backward")
+    for suite in SUITES[family]
+    if suite not in ("basic", "random", "large")
+]
+
+
+@pytest.mark.parametrize("family,suite", FEATURE_SUITES)
+def test_a_feature_suite_exercises_its_feature_and_no_other(family, suite):
+    """Points follow what works: each test cell of 02/04 grades one feature (its visible suite, then
+    its hidden '<feature>_random'), so an answer right on 'valid' but wrong on 'same' keeps the 'valid'
+    share. That holds only if no case of a feature's suite needs another feature: checked here case by
+    case, for the notebooks' seeds too."""
+    feature = suite.removesuffix("_random")
+    for seed in _seeds(family, suite):
+        got = {feature_of(family, c) for c in suite_cases(family, suite, seed=seed)}
+        assert got == {feature}, (family, suite, seed, got)
+
+
+def test_every_feature_has_a_visible_and_a_hidden_suite():
+    for family, suite in FEATURE_SUITES:
+        assert is_fixed(family, suite) != suite.endswith("_random"), (family, suite)
+        twin = suite.removesuffix("_random") if suite.endswith("_random") else suite + "_random"
+        assert twin in SUITES[family], (family, suite)

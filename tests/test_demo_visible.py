@@ -47,7 +47,8 @@ class CheckCall:
     func: str  # the student's function it tests
     suite: str
     seed: int
-    hidden: bool  # the call sits in a hidden-tests cell
+    hidden: bool  # the call sits between BEGIN and END HIDDEN TESTS
+    unit: str = ""  # where its verdicts are compared: its test cell when it holds visible and hidden calls, else func
 
 
 def _test_cell_calls(nb_path: Path) -> list[CheckCall]:
@@ -57,10 +58,14 @@ def _test_cell_calls(nb_path: Path) -> list[CheckCall]:
         meta = cell.metadata.get("nbgrader", {})
         if cell.cell_type != "code" or not meta.get("grade") or meta.get("solution"):
             continue
-        hidden = "### BEGIN HIDDEN TESTS" in cell.source
-        for check, func, suite, seed in CALL.findall(cell.source):
+        visible, _, hidden_part = cell.source.partition("### BEGIN HIDDEN TESTS")
+        found = [(c, True) for c in CALL.findall(hidden_part)] + [(c, False) for c in CALL.findall(visible)]
+        # a test cell per feature holds both a visible check and its hidden test: judged on its own
+        own = {hidden for _, hidden in found} == {True, False}
+        for (check, func, suite, seed), hidden in found:
             if check in ARRAY_EXERCISES and suite not in NOT_A_MISTAKE_SUITE:
-                calls.append(CheckCall(check, func, suite, int(seed or 0), hidden))
+                unit = meta["grade_id"] if own else func
+                calls.append(CheckCall(check, func, suite, int(seed or 0), hidden, unit))
     return calls
 
 
@@ -115,14 +120,16 @@ def exercise_calls(assignment: str = "*") -> dict[str, list[CheckCall]]:
 
 
 def verdicts(assignment: str, student: str) -> dict[str, dict[bool, list[bool]]]:
-    """func -> {hidden: [passed per call]} for the exercises graded in this assignment's notebooks (a function
-    of an earlier assignment that a notebook only asks to paste in, as 04's ``conv2d``, is not graded here)."""
+    """unit -> {hidden: [passed per call]} for the exercises graded in this assignment's notebooks (a function
+    of an earlier assignment that a notebook only asks to paste in, as 04's ``conv2d``, is not graded here).
+    A unit is a test cell that holds its own visible check (one cell per taught feature, issue #25 item 1:
+    its hidden test may only fail where its visible check does), else the exercise's function."""
     ns = student_namespace(assignment, student)
     out: dict[str, dict[bool, list[bool]]] = {}
     for func, calls in exercise_calls(assignment).items():
         for call in calls:
             ok = passes(getattr(checks, call.check), ns[func], call.suite, call.seed)
-            out.setdefault(func, {True: [], False: []})[call.hidden].append(ok)
+            out.setdefault(call.unit, {True: [], False: []})[call.hidden].append(ok)
     return out
 
 
@@ -147,8 +154,8 @@ def test_a_demo_mistake_that_costs_hidden_points_fails_a_visible_check(assignmen
     found = verdicts(assignment, student)
     if student == "alice":  # the right answers pass everything: the checks themselves work here
         assert found and all(all(v[True] + v[False]) for v in found.values()), found
-    silent = sorted(func for func, v in found.items() if not all(v[True]) and all(v[False]))
+    silent = sorted(unit for unit, v in found.items() if not all(v[True]) and all(v[False]))
     assert not silent, (
         f"{student}'s {silent} pass every visible check in {assignment} but fail a hidden "
-        "one: add a case that shows the mistake to the visible (basic) suite"
+        "one: add a case that shows the mistake to the visible suite (of that test cell)"
     )

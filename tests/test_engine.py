@@ -29,10 +29,10 @@ ASSIGNMENT = "02_padding_strides_pooling"
 NAME = "padding_strides_pooling.ipynb"
 SOURCE = ROOT / "source" / ASSIGNMENT / NAME
 RELEASE = ROOT / "release" / ASSIGNMENT / NAME
-TESTS = {"max_pool2d__basic": 1.0, "max_pool2d__same_padding": 2.0, "max_pool2d__random": 2.0}
+#: max_pool2d's test cells: one per taught feature, each a visible check and its hidden test (issue #25.1)
+TESTS = {"max_pool2d__valid": 2.0, "max_pool2d__strides": 1.0, "max_pool2d__same": 2.0}
 FULL = dict(TESTS)
 ZERO = {k: 0.0 for k in TESTS}
-BASIC_ONLY = {**ZERO, "max_pool2d__basic": 1.0}
 
 LOOPS = """
 def max_pool2d(x, pool_size, strides=None, padding="valid"):
@@ -241,7 +241,7 @@ def _hard_coded() -> str:
     from grader_utils.judge.cases import suite_cases
 
     table = []
-    for case in suite_cases("pool2d_values", "basic"):
+    for case in [c for suite in ("valid", "strides", "same") for c in suite_cases("pool2d_values", suite)]:
         strides, padding = case.kwargs.get("strides"), case.kwargs.get("padding", "valid")
         table.append(
             (
@@ -262,7 +262,8 @@ def _hard_coded() -> str:
     )
 
 
-CASES["hard-coded visible answers"] = ("", _hard_coded(), BASIC_ONLY)
+#: every test cell ends with its hidden test: answers pasted for the visible cases earn nothing
+CASES["hard-coded visible answers"] = ("", _hard_coded(), ZERO)
 
 #: right values in float64 (Keras gives float32): a dtype slip keeps DTYPE_SHARE of each test's points
 FLOAT64 = LOOPS.replace("out = np.empty((ho, wo, c), dtype=x.dtype)", "out = np.empty((ho, wo, c))")
@@ -330,7 +331,7 @@ def test_statuses_name_what_happened(tmp_path):
         folder = tmp_path / name.replace(" ", "_")
         folder.mkdir()
         wall = 15 if "loop" in name and "function" not in name else 180
-        statuses[name] = grade(make_submission(folder, extra, answer), wall_seconds=wall)["max_pool2d__basic"]
+        statuses[name] = grade(make_submission(folder, extra, answer), wall_seconds=wall)["max_pool2d__valid"]
     assert statuses["os._exit in a cell"][0] == "crash"
     assert statuses["a loop that ignores the interrupt"][0] == "timeout"
     assert statuses["infinite loop in the function"][0] == "timeout"
@@ -343,16 +344,16 @@ def test_invalid_json_is_reported_as_invalid(tmp_path):
     path.write_text('{"cells": [ this is not json')
     got = grade(path)
     assert {s for s, _, _ in got.values()} == {"invalid"} and all(score == 0 for _, score, _ in got.values())
-    assert "could not be read" in got["max_pool2d__basic"][2]
+    assert "could not be read" in got["max_pool2d__valid"][2]
 
 
 def _edit_test_cells(nb):
     for c in nb.cells:
         meta = c.metadata.get("nbgrader", {})
-        if meta.get("grade_id") == "max_pool2d__basic":
+        if meta.get("grade_id") == "max_pool2d__valid":
             c.source = "print('PASSED')"  # re-typed test cell
             meta["points"] = 100  # changed points
-        if meta.get("grade_id") == "max_pool2d__random":
+        if meta.get("grade_id") == "max_pool2d__strides":
             meta["grade"] = False  # no longer a test cell
     nb.metadata["kernelspec"] = {"name": "bogus", "display_name": "bogus", "language": "python"}
 
@@ -376,10 +377,10 @@ def test_edited_deleted_or_duplicated_test_cells_change_nothing(tmp_path, mutate
     got = grade(make_submission(tmp_path, "", answer, mutate))
     assert {k: v[1] for k, v in got.items()} == expected  # points come from source/, not the submission
     if mutate is _delete_and_duplicate and answer == LOOPS:
-        assert got["max_pool2d__basic"][0] == "integrity" and "deleted" in " ".join(
+        assert got["max_pool2d__valid"][0] == "integrity" and "deleted" in " ".join(
             r.notes[0]
             for r in engine.grade_notebook(
-                make_submission(tmp_path, "", answer, mutate), SOURCE, hide=[ROOT], only={"max_pool2d__basic"}
+                make_submission(tmp_path, "", answer, mutate), SOURCE, hide=[ROOT], only={"max_pool2d__valid"}
             )
         )
 
@@ -390,7 +391,7 @@ def test_deleted_solution_cell_scores_zero_with_a_reason(tmp_path):
 
     got = grade(make_submission(tmp_path, "", LOOPS, drop))
     assert all(score == 0 for _, score, _ in got.values())
-    assert "not defined" in got["max_pool2d__basic"][2]
+    assert "not defined" in got["max_pool2d__valid"][2]
 
 
 def test_record_is_written_atomically(tmp_path):
@@ -432,7 +433,8 @@ def test_unchanged_demo_cells_are_skipped_but_edited_ones_run(tmp_path):
 def test_engine_reports_like_the_test_cell_with_the_likely_cause(tmp_path):
     """A max_pool2d that pads 'same' with the extra row on top: the engine's reason is the test
     cell's report (how many cases are wrong, one of them, the likely cause) and the cause's key is
-    recorded for the class report."""
+    recorded for the class report. Points follow what works (issue #25 item 1): its 'valid' and strides
+    cells keep their points, only the 'same' cell scores 0, and its visible 'same' check fails too."""
     from grader_utils import checks
     from grader_utils.judge.cases import suite_cases
     from grader_utils.judge.hints import HINTS
@@ -443,27 +445,30 @@ def test_engine_reports_like_the_test_cell_with_the_likely_cause(tmp_path):
     assert top_first != LOOPS
     path = make_submission(tmp_path, "", top_first)
     results = {
-        r.grade_id: r
-        for r in engine.grade_notebook(path, SOURCE, release_nb=RELEASE, hide=[ROOT], only={"max_pool2d__same_padding"})
+        r.grade_id: r for r in engine.grade_notebook(path, SOURCE, release_nb=RELEASE, hide=[ROOT], only=set(TESTS))
     }
-    result = results["max_pool2d__same_padding"]
+    assert {k: r.score for k, r in results.items()} == {**FULL, "max_pool2d__same": 0.0}, results
+    result = results["max_pool2d__same"]
     assert result.status == "wrong" and result.causes, result
     assert all(key in HINTS for key in result.causes)
     assert HINTS[result.causes[0]] in result.reason
-    # the kernel's own report on the same function says the same
+    # the kernel's own report on the same function says the same (the cell's visible and hidden calls)
     namespace: dict = {}
     exec("import numpy as np\nfrom grader_utils.judge.shapes import as_pair as to_pair\n" + top_first, namespace)
-    [call] = next(s for s in specs.read_specs(SOURCE) if s.grade_id == "max_pool2d__same_padding").calls
-    ex = EXERCISES[call.check]
+    calls = next(s for s in specs.read_specs(SOURCE) if s.grade_id == "max_pool2d__same").calls
+    assert [c.hidden for c in calls] == [False, True]
+    ex = EXERCISES[calls[0].check]
     family, verdict = ex.family, ex.verdict
     report = checks.run_suite(
         namespace["max_pool2d"],
         "max_pool2d",
-        suite_cases(family, call.suite, seed=call.seed, n=call.n),
+        [case for c in calls for case in suite_cases(family, c.suite, seed=c.seed, n=c.n)],
         verdict,
-        call.suite,
+        calls[0].suite,
     )
     assert report.message() == result.reason
+    with pytest.raises(AssertionError, match="same cases are wrong"):  # the cell's visible check fails too
+        checks.check_max_pool2d(namespace["max_pool2d"], "same")
 
 
 def _conv_notebook(tmp_path, conv2d_fast: str):
@@ -652,7 +657,7 @@ def test_the_graders_own_numpy_helpers_give_no_answer_under_grading(tmp_path, an
         checks.check_conv2d(namespace["conv2d"], "basic")  # a right answer, here
         path, source, release = _notebook_with(tmp_path, ASSIGNMENT, {"conv2d": answer})
         [result] = engine.grade_notebook(
-            path, source, release_nb=release, hide=[ROOT], call_seconds=5, only={"conv2d__basic"}
+            path, source, release_nb=release, hide=[ROOT], call_seconds=5, only={"conv2d__valid"}
         )
     finally:
         for p in reversed(made):
@@ -702,10 +707,10 @@ def test_a_raising_answer_is_explained_by_the_students_own_cells_only(tmp_path):
     student wrote (refused) is named."""
     raising = "def max_pool2d(x, pool_size, strides=None, padding='valid'):\n    raise ValueError('oops')\n"
     got = grade(make_submission(tmp_path, "", raising))
-    status, score, reason = got["max_pool2d__basic"]
+    status, score, reason = got["max_pool2d__valid"]
     assert (status, score) == ("wrong", 0.0) and "ValueError: oops" in reason, got
     assert "errors in your code cells" not in reason and "code cell 1" not in reason, reason
-    own_import = grade(make_submission(tmp_path, "import scipy.signal", raising))["max_pool2d__basic"][2]
+    own_import = grade(make_submission(tmp_path, "import scipy.signal", raising))["max_pool2d__valid"][2]
     assert "errors in your code cells" in own_import and "scipy" in own_import, own_import
 
 
@@ -774,3 +779,34 @@ def test_receptive_field_in_the_keras_notebook_is_arithmetic_too(tmp_path, answe
     assert (rf.status, rf.score) == expected, rf
     if answer is RF_FROM_TRUTH:
         assert engine.ARITHMETIC_MESSAGE in rf.reason and "grader_utils.judge is not available" in rf.reason, rf.reason
+
+
+def test_a_cached_answer_to_the_first_timed_call_fails_the_second():
+    """Issue #23 item 3: the second call of a timed case gets an input never seen before (the same shapes, new
+    values). A memoizing answer (a slow loop on its first input, its cached answer on the second call, fast)
+    passed on the code before, when both calls got the same input; now its second answer is wrong for its input,
+    and the honest answer, right on both, passes on its faster call."""
+    from grader_utils.grading.engine import _result
+    from grader_utils.grading.plan import CallLog, _plan, submission_digest
+    from grader_utils.judge import truth
+
+    spec = next(s for s in specs.read_specs(SOURCE) if any(c.suite == "large" for c in s.calls))
+    calls, [(_, items)] = _plan([spec], b"a course secret", "a/nb", submission_digest(["x"]))
+    assert all(item.timed for item in items)
+    for item in items:
+        item.limit = 0.5  # no need to measure NumPy here: the calls' times are given below
+
+    def graded(answer_of_second_call):
+        answers, log = {}, CallLog()
+        for item in items:
+            first, second = item.indexes
+            right = truth.conv2d(*item.case.args, **item.case.kwargs)
+            answers[first] = {"status": "returned", "value": right}
+            answers[second] = {"status": "returned", "value": answer_of_second_call(item, right)}
+            log.elapsed.update({first: 0.8, second: 0.01})  # a loop near the limit, then a fast second call
+        return _result(spec, items, calls, answers.__getitem__, log, [])
+
+    memo = graded(lambda item, first_answer: first_answer)
+    assert memo.status == "wrong" and memo.score == 0, memo
+    honest = graded(lambda item, _: truth.conv2d(*item.cases[1].args, **item.cases[1].kwargs))
+    assert honest.status == "ok" and honest.score == honest.max_score, honest

@@ -263,3 +263,19 @@ def test_an_interrupted_run_says_not_graded_and_a_rerun_finishes_it(course: Path
     assert again.returncode == 0, again.stdout + again.stderr
     assert grades(course) == before
     assert "not graded" not in table_text(course)
+
+
+def test_the_formgraders_autograde_path_changes_no_grade_without_bubblewrap(course: Path, tmp_path: Path):
+    """`nbgrader autograde` (what the formgrader's Autograde button runs) with the course's config: the sandboxed
+    run checks the machine before it zeroes a score, so the failed autograde leaves the gradebook as it was."""
+    before = grades(course)
+    proc = subprocess.run(
+        [str(VENV_BIN / "nbgrader"), "autograde", A, "--student=alice", "--force", f"--CourseDirectory.root={course}"],
+        cwd=course,
+        env=_env(PATH=_path_without("bwrap", tmp_path / "bin")),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert "the grading environment failed" in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+    assert grades(course) == before

@@ -21,8 +21,13 @@ def _pool(suite: str, seed: int = 0):
 
 def test_the_families_and_suites_are_the_interfaces():
     assert set(GRAD_SUITES) == {"conv2d_backward", "pool2d_backward"}
-    assert list(SUITES["conv2d_backward"]) == ["basic", "same_padding", "strides", "random"]
-    assert list(SUITES["pool2d_backward"]) == ["basic", "ties", "same_padding", "random"]
+    features = ["valid", "strides", "same"]
+    assert list(SUITES["conv2d_backward"]) == ["basic", "random"] + [
+        s for f in [*features, "same_crop"] for s in (f, f + "_random")
+    ]
+    assert list(SUITES["pool2d_backward"]) == ["basic", "random"] + [
+        s for f in ["valid", "strides", "ties", "same"] for s in (f, f + "_random")
+    ]
 
 
 @pytest.mark.parametrize("suite", list(GRAD_SUITES["conv2d_backward"]))
@@ -45,13 +50,13 @@ def test_conv_suites_cover_what_they_are_named_for():
     assert any(c.kwargs["padding"] == "same" and c.args[2].shape[0] % 2 == 0 for c in basic)
     assert all(c.args[1].size <= 100 for c in basic)  # small enough to check by hand
     assert any(c.args[2].shape[2] > 1 and c.args[2].shape[3] > 1 for c in basic)
-    same = _conv("same_padding")
+    same = _conv("same_random") + _conv("same_crop_random")
     assert all(c.kwargs["padding"] == "same" for c in same)
     assert any(c.args[2].shape[0] % 2 == 0 and c.kwargs["strides"] == (1, 1) for c in same)  # an extra bottom row
     assert any(max(c.kwargs["strides"]) > 1 for c in same)
-    strided = _conv("strides")
+    strided = _conv("strides_random")
     assert all(max(c.kwargs["strides"]) > 1 for c in strided)
-    assert {c.kwargs["padding"] for c in strided} == {"valid", "same"}
+    assert {c.kwargs["padding"] for c in strided} == {"valid"}
     assert any(c.args[2].shape[0] != c.args[2].shape[1] for c in strided)  # rectangular kernels
     assert any(c.kwargs["strides"][0] != c.kwargs["strides"][1] for c in strided)
     assert {c.kwargs["padding"] for c in _conv("random")} == {"valid", "same"}
@@ -88,10 +93,11 @@ def test_pool_suites_cover_what_they_are_named_for():
     assert {c.kwargs["padding"] for c in basic} == {"valid", "same"}  # a border window is visible
     assert any(_has_tied_window(c) for c in basic)  # so is a tied maximum
     assert any(c.kwargs["strides"] == (1, 1) for c in basic)  # overlapping windows
-    ties = _pool("ties")
+    ties = _pool("ties_random")
     assert sum(_has_tied_window(c) for c in ties) >= len(ties) * 3 // 4
+    assert all(_has_tied_window(c) for c in _pool("ties"))
     assert all(np.array_equal(c.args[1], np.round(c.args[1])) for c in ties)  # small integers
-    same = _pool("same_padding")
+    same = _pool("same_random")
     assert all(c.kwargs["padding"] == "same" for c in same)
     assert (same[0].args[1] < 0).all()  # a padded zero would win every max
     hanging = [

@@ -71,7 +71,7 @@ def test_each_diagnosis_names_its_mistake_on_every_case_it_gets_wrong(function, 
 def test_two_mistakes_at_once_get_both_names():
     """Average pooling with the padding on the wrong side and the full window as divisor: both hints."""
     answer = ref.WRONG["average_pool2d_backward"]["full_window_pads_swapped"]
-    report = _report("average_pool2d_backward", answer, "same_padding", 0)
+    report = _report("average_pool2d_backward", answer, "same_random", 0)
     both = [
         r for _, r in report.failures if r.details.get("hints") == ["grad_average_full_window", "grad_pads_swapped"]
     ]
@@ -128,7 +128,7 @@ def test_a_strange_answer_gets_no_diagnosis_and_no_crash(got):
     case = suite_cases("conv2d_backward", "basic")[2]
     expected = grad_truth.conv2d_backward(*case.args, **case.kwargs)
     assert grad_feedback.conv_backward_hints(case.args, case.kwargs, got, expected) == []
-    pool = suite_cases("pool2d_backward", "same_padding")[0]
+    pool = suite_cases("pool2d_backward", "same_random")[0]
     dx = grad_truth.max_pool2d_backward(*pool.args, **pool.kwargs)
     for junk in (got, np.full(dx.shape, np.nan, np.float32), dx[:-1]):
         assert grad_feedback.pool_backward_hints("max", pool.args, pool.kwargs, junk, dx) == []

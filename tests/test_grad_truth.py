@@ -53,8 +53,8 @@ def _conv_forward(keras, x: np.ndarray, kernel: np.ndarray, bias: np.ndarray, st
 
 CONV_CASES = (
     suite_cases("conv2d_backward", "basic")[1:3]
-    + suite_cases("conv2d_backward", "same_padding", seed=1, n=2)
-    + suite_cases("conv2d_backward", "strides", seed=2, n=2)
+    + suite_cases("conv2d_backward", "same_crop_random", seed=1, n=2)
+    + suite_cases("conv2d_backward", "strides_random", seed=2, n=2)
 )
 
 
@@ -82,7 +82,7 @@ def _distinct(case) -> bool:
 POOL_CASES = [
     c
     for c in suite_cases("pool2d_backward", "basic")[2:]
-    + suite_cases("pool2d_backward", "same_padding", seed=3, n=6)
+    + suite_cases("pool2d_backward", "same_random", seed=3, n=6)
     + suite_cases("pool2d_backward", "random", seed=4, n=6)
     if _distinct(c)
 ]
@@ -151,7 +151,7 @@ def test_grad_truth_follows_the_tie_rule_on_the_ties_suite():
     """grad_truth agrees with a NumPy statement of the rule (argmax: the first maximum) on every ties case."""
     import reference_grads as ref
 
-    cases = suite_cases("pool2d_backward", "ties", seed=7, n=40)
+    cases = suite_cases("pool2d_backward", "ties_random", seed=7, n=40)
     tied = 0
     for case in cases:
         want = ref.max_pool2d_backward(*case.args, **case.kwargs)

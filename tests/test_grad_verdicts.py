@@ -54,7 +54,7 @@ def test_every_classic_mistake_fails_the_hidden_suites(function, mistake):
 def test_the_visible_check_passes_a_right_answer_and_fails_a_wrong_one(capsys):
     checks.check_conv2d_backward(ref.conv2d_backward, "basic")
     checks.check_max_pool2d_backward(ref.max_pool2d_backward, "ties")
-    checks.check_average_pool2d_backward(ref.average_pool2d_backward, "same_padding")
+    checks.check_average_pool2d_backward(ref.average_pool2d_backward, "same_random")
     assert capsys.readouterr().out.count("PASSED") == 3
     n = len(suite_cases("conv2d_backward", "basic"))  # a kernel that is not flipped is wrong on every case
     with pytest.raises(AssertionError, match=rf"conv2d_backward: {n} of {n} basic cases are wrong"):

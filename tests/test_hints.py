@@ -30,12 +30,26 @@ def test_every_shape_pool_and_sequential_hint_is_exercised():
         (
             checks.check_max_pool2d,
             ref.max_pool2d,
-            [("basic", 0), ("same_padding", 2023), ("random", 2024), ("same_padding", 3)],
+            [
+                ("valid", 0),
+                ("valid_random", 2023),
+                ("strides", 0),
+                ("strides_random", 2024),
+                ("same", 0),
+                ("same_random", 2029),
+            ],
         ),
         (
             checks.check_average_pool2d,
             ref.average_pool2d,
-            [("basic", 0), ("same_padding", 2025), ("random", 2026), ("random", 3)],
+            [
+                ("valid", 0),
+                ("valid_random", 2025),
+                ("strides", 0),
+                ("strides_random", 2026),
+                ("same", 0),
+                ("same_random", 2030),
+            ],
         ),
         (
             checks.check_sequential_output_shapes,

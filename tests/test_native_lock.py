@@ -301,9 +301,9 @@ def test_honest_numpy_and_matplotlib_keep_full_marks(tmp_path):
     )
     got = _grade(tmp_path, HONEST, extra)
     assert {k: v[1] for k, v in got.items()} == {
-        "max_pool2d__basic": 1.0,
-        "max_pool2d__same_padding": 2.0,
-        "max_pool2d__random": 2.0,
+        "max_pool2d__valid": 2.0,
+        "max_pool2d__strides": 1.0,
+        "max_pool2d__same": 2.0,
     }, got
 
 

@@ -346,7 +346,6 @@ def test_another_course_grades_with_the_documented_lines(foreign: Path, capsys: 
 @pytest.mark.slow
 @pytest.mark.nbgrader
 @pytest.mark.sandbox
-@pytest.mark.xfail(strict=True, reason="needs ordinary test cells (#22, helper cells)")
 def test_another_courses_assert_cells_give_the_solution_full_marks(foreign: Path):
     """The instructor's solution gets every test cell's points; the untouched release none."""
     from grader_utils.grading.records import Status

@@ -59,7 +59,11 @@ def test_every_engine_test_cell_of_the_source_notebooks_is_planned(context, spec
         for item in items:
             assert all(calls[i].get("func") in funcs or not funcs for i in item.indexes)
             assert len(item.indexes) == (2 if item.timed else 1), "a timed case is called twice"
-            assert all(_same(calls[i], calls[item.indexes[0]]) for i in item.indexes)
+            if item.timed:  # each time on an input of its own: the same shapes, other values (#23 item 3)
+                first, again = (calls[i] for i in item.indexes)
+                assert _same(first["args"], list(item.case.args)) and _same(again["args"], list(item.cases[1].args))
+                assert [np.shape(a) for a in first["args"]] == [np.shape(a) for a in again["args"]]
+                assert not _same(first["args"], again["args"]) and first["kwargs"] == again["kwargs"]
 
 
 def _array_spec_with_hidden_call():
@@ -199,3 +203,40 @@ def test_submission_digest_sees_the_student_and_every_file_of_the_folder(tmp_pat
         (f / "x").write_text(a)
         (f / "y").write_text(b)
     assert plan.folder_digest(one) != plan.folder_digest(two)
+
+
+def _timed_spec():
+    for _, specs in _specs():
+        for spec in specs:
+            if spec.engine and any(c.suite == "large" and not c.model for c in spec.calls):
+                return spec
+    pytest.fail("no source notebook has a timed check")
+
+
+def test_timed_inputs_are_new_to_everyone_and_each_call_gets_its_own():
+    """Issue #23 item 3: a timed case's inputs come from the course secret and the submission even in a visible
+    test (so no answer can be prepared), and its second call gets another input (so no answer can be cached)."""
+    from dataclasses import replace
+
+    hidden = _timed_spec()
+    spec = replace(hidden, calls=[replace(c, hidden=False) for c in hidden.calls])  # the same test, visible
+    digest = plan.submission_digest(["x = 1"])
+    base, planned = plan._plan([spec], SECRET, "a/nb", digest)
+    assert _same(base, plan._plan([spec], SECRET, "a/nb", digest)[0]), "a regrade makes the same calls"
+    assert not _same(base, plan._plan([spec], SECRET, "a/nb", plan.submission_digest(["x = 2"]))[0])
+    [(_, items)] = planned
+    timed = [item for item in items if item.timed]
+    assert timed and all(item.case_of(item.indexes[1]) is item.cases[1] for item in timed)
+
+
+def test_fresh_input_keeps_shapes_dtypes_and_spread():
+    from grader_utils.judge.case import Case
+
+    rng = np.random.default_rng(0)
+    case = Case((rng.normal(2.0, 3.0, (64, 64, 3)).astype(np.float32), np.arange(4), 5), {"padding": "same"})
+    fresh = plan.fresh_input(case, 7)
+    assert fresh.args[0].shape == (64, 64, 3) and fresh.args[0].dtype == np.float32
+    assert not np.allclose(fresh.args[0], case.args[0])
+    assert abs(fresh.args[0].mean() - 2.0) < 0.3 and abs(fresh.args[0].std() - 3.0) < 0.3
+    assert np.array_equal(fresh.args[1], case.args[1]) and fresh.args[2] == 5 and fresh.kwargs == case.kwargs
+    assert _same(list(plan.fresh_input(case, 7).args), list(fresh.args))  # the same seed, the same input

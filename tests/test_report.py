@@ -177,6 +177,19 @@ def test_report_without_records_or_diagnoses(small_gradebook_file: Path, tmp_pat
     assert [s for s, *_ in STUDENTS if s != "cy"] == sorted(class_stats(tmp_path, "a2_models").totals)
 
 
+def test_a_submission_without_a_grade_is_named_and_left_out_of_the_totals(
+    small_gradebook_file: Path, tmp_path: Path
+) -> None:
+    from grader_utils.grading import grading_state
+
+    db_url = copy_small_gradebook(small_gradebook_file, tmp_path)
+    grading_state.begin(db_url, "a2_models", "ann")  # ... and the grading run is killed
+    stats = class_stats(tmp_path, "a2_models")
+    assert "ann" not in stats.totals and stats.not_graded["ann"].startswith("not graded (run interrupted")
+    page = write_report(tmp_path, "a2_models", tmp_path / "r.html").read_text()
+    assert "<b>Not graded:</b> ann (not graded (run interrupted" in page
+
+
 # --- the demo class after real autograding --------------------------------------------
 
 

@@ -94,8 +94,9 @@ def test_grade_ids_follow_the_convention(path):
         if not cells and name in earlier:
             continue  # an earlier assignment's exercise pasted in to be used, not graded again (04's conv2d)
         assert len(cells) >= 2, f"{name} needs at least two test cells for partial credit"
-        assert "### BEGIN HIDDEN TESTS" not in cells[0], f"{name}: the first test cell should be visible"
-        assert any("### BEGIN HIDDEN TESTS" in c for c in cells[1:]), f"{name} has no hidden tests"
+        visible = cells[0].split("### BEGIN HIDDEN TESTS")[0]
+        assert re.search(r"^check_\w+\(", visible, re.M), f"{name}: the first test cell should run a visible check"
+        assert any("### BEGIN HIDDEN TESTS" in c for c in cells), f"{name} has no hidden tests"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.parent.name)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import nbformat
@@ -45,7 +46,7 @@ LATE = "2026-11-11 09:00:00.000000 UTC"  # a day late, as the course's collect r
 SNOOP = """
 import os, sys
 found, leaks = [], []
-secret_marks = ("seed=" + "2024", "seed=" + "2023", "max_pool2d, " + '"same_padding"')
+secret_marks = ("seed=" + "2024", "seed=" + "2023", "max_pool2d, " + '"same_random"')
 for top in (".", "/", os.path.expanduser("~"), "/tmp"):
     for folder, dirs, files in os.walk(top):
         dirs[:] = [d for d in dirs if d not in ("proc", "sys", "dev")
@@ -131,6 +132,13 @@ def max_pool2d(x, pool_size, strides=None, padding='valid'):
 """
 #: an exception whose message (and so its traceback) is 20 MB
 SHOUT = "raise ValueError('x' * 20_000_000)"
+
+
+def _wrong_of(reason: str) -> tuple[int, int]:
+    """(wrong, total) cases of a test cell's reason: "max_pool2d: 12 of 24 same cases are wrong. ..."."""
+    found = re.search(r"(\d+) of (\d+) \w+ cases are wrong", reason)
+    assert found, reason
+    return int(found.group(1)), int(found.group(2))
 
 
 def _leaked(course: Path, student: str) -> list[str]:
@@ -265,14 +273,18 @@ def test_a_symlink_in_the_submission_is_refused_with_a_reason(graded):
 def test_hidden_inputs_cannot_be_looked_up_from_the_public_seeds(graded):
     course, outcomes = graded
     tests = _tests(course, "table")
-    assert tests["max_pool2d__basic"]["score"] == 1.0  # the visible cases really are in the table
-    assert tests["max_pool2d__same_padding"]["score"] == 0 and tests["max_pool2d__random"]["score"] == 0
+    # every cell ends with its hidden test: the visible cases are in the table (fewer wrong than in all), the
+    # hidden ones are not
+    for grade_id in ("max_pool2d__valid", "max_pool2d__strides", "max_pool2d__same"):
+        assert tests[grade_id]["score"] == 0, tests[grade_id]
+        wrong, total = _wrong_of(tests[grade_id]["reason"])
+        assert 0 < wrong < total, tests[grade_id]["reason"]
 
 
 def test_each_test_judges_the_notebook_where_the_test_stands(graded):
     course, outcomes = graded
     tests = _tests(course, "late")
-    assert all(tests[k]["score"] == 0 for k in ("max_pool2d__basic", "max_pool2d__same_padding", "max_pool2d__random"))
+    assert all(tests[k]["score"] == 0 for k in ("max_pool2d__valid", "max_pool2d__strides", "max_pool2d__same"))
 
 
 def test_outputs_are_bounded_per_notebook(graded):
@@ -300,12 +312,15 @@ def test_a_replayed_answer_file_scores_nothing_on_hidden_tests(graded):
     course, outcomes = graded
     first = {t["grade_id"]: t for t in load_json(course / "first-run.grading.json")["tests"]}
     again = _tests(course, "replay")
-    hidden = ("max_pool2d__same_padding", "max_pool2d__random")
-    assert all(first[k]["score"] == 0 for k in (*hidden, "max_pool2d__basic")), "it computes nothing"
-    assert again["max_pool2d__basic"]["score"] == again["max_pool2d__basic"]["max_score"] > 0, (
-        "the answer file works where the inputs are public"
-    )
-    assert all(again[k]["score"] == 0 for k in hidden), {k: again[k] for k in hidden}
+    # every max_pool2d cell is a visible check followed by its hidden test (issue #25 item 1)
+    cells = ("max_pool2d__valid", "max_pool2d__strides", "max_pool2d__same")
+    assert all(first[k]["score"] == 0 for k in cells), "it computes nothing"
+    for k in cells:
+        wrong_first, total = _wrong_of(first[k]["reason"])
+        wrong, _ = _wrong_of(again[k]["reason"])
+        assert wrong_first == total, first[k]  # nothing right in the first run
+        assert wrong < total, ("the answer file works where the inputs are public", again[k])
+        assert again[k]["score"] == 0 and wrong > 0, ("the hidden inputs are new", again[k])
 
 
 def test_a_compressed_bomb_is_refused_from_its_header_and_costs_only_its_student(graded):

@@ -133,7 +133,7 @@ def test_conv2d_adds_the_bias():
 
 POOL_VALUE_CASES = (
     suite_cases("pool2d_values", "basic")
-    + suite_cases("pool2d_values", "same_padding", seed=31, n=30)
+    + suite_cases("pool2d_values", "same_random", seed=31, n=30)
     + suite_cases("pool2d_values", "random", seed=32, n=40)
 )
 

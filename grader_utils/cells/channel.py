@@ -16,6 +16,7 @@ import shutil
 import socket
 import struct
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -57,18 +58,19 @@ def listen(folder: Path) -> socket.socket:
     return server
 
 
-def accept(server: socket.socket, token: str, seconds: float) -> socket.socket:
-    """The first connection within ``seconds`` that says ``token``; ChannelTimeout when none does."""
+def accept(server: socket.socket, token: str, seconds: float, stop: threading.Event | None = None) -> socket.socket:
+    """The first connection within ``seconds`` that says ``token``; ChannelTimeout when none does (or as soon as
+    ``stop`` is set: the kernel finished without connecting)."""
     deadline = time.monotonic() + seconds
     while True:
         left = deadline - time.monotonic()
-        if left <= 0:
+        if left <= 0 or (stop is not None and stop.is_set()):
             raise ChannelTimeout("the kernel did not connect")
-        server.settimeout(left)
+        server.settimeout(min(left, 0.2))
         try:
             conn, _ = server.accept()
         except TimeoutError:
-            raise ChannelTimeout("the kernel did not connect") from None
+            continue
         try:
             said = receive(conn, max(0.1, deadline - time.monotonic()), max_bytes=256)
         except ChannelError:

@@ -34,6 +34,8 @@ from typing import Any
 
 import numpy as np
 
+from ..i18n import N_
+
 __all__ = [
     "CodecError",
     "Handle",
@@ -95,10 +97,12 @@ def describe(value: Any) -> str:
     what = f"{kind.__module__}.{kind.__qualname__}" if kind.__module__ != "builtins" else kind.__qualname__
     for base in (list, tuple, dict, set, frozenset, str, bytes, int, float, complex, np.ndarray):
         if isinstance(value, base) and kind is not base:
-            return f"a {what} object (a subclass of {base.__name__}, not plain data)"[:200]
+            return N_("a {what} object (a subclass of {base}, not plain data)").format(what=what, base=base.__name__)[
+                :200
+            ]
     if isinstance(value, np.ndarray):
-        return f"an array of dtype {value.dtype} (not plain numbers)"[:200]
-    return f"a {what} object (not plain data)"[:200]
+        return N_("an array of dtype {dtype} (not plain numbers)").format(dtype=value.dtype)[:200]
+    return N_("a {what} object (not plain data)").format(what=what)[:200]
 
 
 # ------------------------------------------------------------------ encoding

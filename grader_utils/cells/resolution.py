@@ -32,6 +32,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..i18n import localize, tr
 from . import channel, codec
 
 __all__ = [
@@ -92,45 +93,52 @@ class Outcome:
 
 
 class Session:
-    """One test cell's conversation with the agent: requests and replies, within ``seconds`` of kernel time."""
+    """One test cell's conversation with the agent: requests and replies, within ``seconds`` of time spent
+    waiting for the kernel (the instructor's own computations here do not count)."""
 
     def __init__(self, conn: Any, seconds: float) -> None:
         self.conn = conn
-        self.deadline = time.monotonic() + seconds
+        self.seconds = seconds
+        self.used = 0.0
         self.refused: list[str] = []
         self.gone: KernelGone | None = None
 
     def left(self) -> float:
-        return self.deadline - time.monotonic()
+        return self.seconds - self.used
 
     def request(self, request: dict) -> dict:
         if self.gone is not None:
             raise self.gone
         left = self.left()
         if left <= 0:
-            self.gone = KernelGone("the test cell ran out of time in your code", timeout=True)
+            self.gone = KernelGone(tr("the test cell ran out of time in your code"), timeout=True)
             raise self.gone
         try:
             frame = codec.encode(request, strict=True)
         except codec.CodecError as exc:  # the test cell's own value: the instructor's to fix, not a refusal
             raise TypeError(f"a test cell can pass only plain data to the student's code ({exc})") from None
+        start = time.monotonic()
         try:
             channel.send(self.conn, frame, GRACE)
-            reply = codec.decode(channel.receive(self.conn, left + GRACE, MAX_REPLY))
+            answer = channel.receive(self.conn, left + GRACE, MAX_REPLY)
         except channel.ChannelTimeout:
-            self.gone = KernelGone("your code did not answer in time", timeout=True)
+            self.gone = KernelGone(tr("your code did not answer in time"), timeout=True)
             raise self.gone from None
         except channel.ChannelError as exc:
-            self.gone = KernelGone(f"the notebook's kernel stopped answering ({exc})")
+            self.gone = KernelGone(tr("the notebook's kernel stopped answering ({error})", error=exc))
             raise self.gone from None
+        finally:
+            self.used += time.monotonic() - start
+        try:
+            reply = codec.decode(answer)
         except codec.CodecError as exc:
-            return self.refuse(f"the kernel's answer could not be read ({exc})")
+            return self.refuse(tr("the kernel's answer could not be read ({error})", error=exc))
         if type(reply) is not dict or type(reply.get("ok")) is not str:
-            return self.refuse("the kernel's answer was not a record")
+            return self.refuse(tr("the kernel's answer was not a record"))
         if reply["ok"] == "refused":
             return self.refuse(str(reply.get("message", ""))[:300])
         if reply["ok"] == "timeout":
-            self.gone = KernelGone("your code ran out of time", timeout=True)
+            self.gone = KernelGone(tr("your code ran out of time"), timeout=True)
             raise self.gone
         return reply
 
@@ -281,7 +289,7 @@ class TestNamespace(dict):
         rebuilt in Keras' safe mode, a refusal stops the test."""
         if isinstance(value, codec.Refused):
             assert self.session is not None
-            self.session.refuse(f"{what} gave {value.description}")
+            self.session.refuse(tr("{call} gave {what}", call=what, what=localize(value.description)))
         if isinstance(value, codec.Handle):
             return StudentFunction(value, self)
         if isinstance(value, codec.Model):
@@ -302,7 +310,9 @@ class TestNamespace(dict):
         if top in IMPORTABLE or top in sys.stdlib_module_names:
             return importlib.import_module(module)
         assert self.session is not None
-        return self.session.refuse(f"{name} is the module {module[:80]}, which the grader does not import")
+        return self.session.refuse(
+            tr("{name} is the module {module}, which the grader does not import", name=name, module=module[:80])
+        )
 
 
 def _plain(value: Any) -> bool:
@@ -320,7 +330,9 @@ def _model(value: codec.Model, what: str, space: TestNamespace) -> Any:
         return rebuild(value.json)
     except ValueError as exc:
         assert space.session is not None
-        return space.session.refuse(f"{what} gave a Keras model the grader does not rebuild: {exc}")
+        return space.session.refuse(
+            tr("{call} gave a Keras model the grader does not rebuild: {error}", call=what, error=exc)
+        )
 
 
 # ------------------------------------------------------------------ running cells
@@ -406,7 +418,7 @@ def run_test(source: str, space: TestNamespace, points: float = 1.0, label: str 
     try:
         body, last, filename = _compile(source, label)
     except SyntaxError as exc:
-        return Outcome("error", 0.0, f"the test cell does not compile: {exc}")
+        return Outcome("error", 0.0, tr("the test cell does not compile: {error}", error=exc))
     value = None
     try:
         exec(body, space)  # noqa: S102
@@ -429,7 +441,10 @@ def run_test(source: str, space: TestNamespace, points: float = 1.0, label: str 
         return Outcome(
             "refused",
             0.0,
-            "your code gave a value that is not plain data, so the test could not use it: " + session.refused[0],
+            tr(
+                "your code gave a value that is not plain data, so the test could not use it: {what}",
+                what=session.refused[0],
+            ),
         )
     if isinstance(value, (int, float)) and type(value) in (int, float):
         # nbgrader's partial credit (utils.get_partial_grade): a number from 0 to the points is the score, a
@@ -438,7 +453,11 @@ def run_test(source: str, space: TestNamespace, points: float = 1.0, label: str 
         if math.isfinite(share) and 0 <= share <= points:
             return Outcome("partial" if share < points else "passed", share, "")
         if math.isfinite(share) and share > points:
-            return Outcome("error", 0.0, f"the test cell's score {share:g} is above its {points:g} points")
+            return Outcome(
+                "error",
+                0.0,
+                tr("the test cell's score {score:g} is above its {points:g} points", score=share, points=points),
+            )
     return Outcome("passed", points, "")
 
 
@@ -453,12 +472,12 @@ def _feedback(exc: BaseException, filename: str, hidden: set[int]) -> str:
         head = str(exc)
     parts = []
     if line is not None and line in hidden:
-        parts.append("a hidden test failed")
+        parts.append(tr("a hidden test failed"))
     elif line is not None:
         text = linecache.getline(filename, line).strip()
-        parts.append(f"line {line} of the test: {text}"[:500])
+        parts.append(tr("line {line} of the test: {text}", line=line, text=text)[:500])
     parts.append(head[:2000])
     student = getattr(exc, "student_traceback", "")
     if student:
-        parts.append("your code raised it:\n" + student)
+        parts.append(tr("your code raised it:") + "\n" + student)
     return "\n".join(parts)

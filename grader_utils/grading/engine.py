@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -170,6 +171,23 @@ def grade_notebook(
     return ctx.results
 
 
+def _judge_timed(
+    item: _Item, made: list[int], raws: list[dict], log: CallLog
+) -> tuple[dict, tuple[Status, CheckResult | None, str]]:
+    """A timed case called more than once, each call on its own input (:attr:`_Item.cases`): a wrong answer to
+    any of them is the verdict; else the fastest call judges the time rule. Returns (its raw result, verdict)."""
+    judged = []
+    for i, raw in zip(made, raws, strict=True):
+        one = replace(item, case=item.case_of(i), cases=[])
+        judged.append((log.elapsed[i], raw, _judge(one, raw, log.elapsed[i])))
+    for _seconds, raw, verdict in judged:
+        status, result, _detail = verdict
+        if status != Status.OK and not (result is not None and result.details.get("problem") == "rule"):
+            return raw, verdict
+    _seconds, raw, verdict = min(judged, key=lambda j: (j[2][0] != Status.OK, j[0]))
+    return raw, verdict
+
+
 def _result(
     spec: TestSpec,
     items: list[_Item],
@@ -213,9 +231,12 @@ def _result(
                 tr("malformed result ({error})", error=f"{type(exc).__name__}: {str(exc)[:200]}"),
             )
             break
-        seconds = min(log.elapsed[i] for i in made)
-        raw = raws[0]
-        call_status, result, detail = _judge(item, raw, seconds)
+        if item.timed and len(made) > 1:  # each call on its own input: every answer must be right, the faster counts
+            raw, (call_status, result, detail) = _judge_timed(item, made, raws, log)
+        else:
+            seconds = min(log.elapsed[i] for i in made)
+            raw = raws[0]
+            call_status, result, detail = _judge(item, raw, seconds)
         if call_status == Status.TIMEOUT and item.timed:
             report.failures.append((name, _too_slow(calls[item.indexes[0]]["func"], item, log, made)))
             continue

@@ -15,7 +15,9 @@ nbgrader's autograde runs this module's :class:`SandboxedExecute` in place of it
    Unchanged lesson demos are skipped. Test cells never run in the kernel: at each test cell,
    the engine (:mod:`engine`) calls the student's functions as they are defined *there*, one
    call per request, each input written just before its call (hidden inputs come from the course
-   secret) and each call timed from outside. Results come back as plain data.
+   secret) and each call timed from outside. Results come back as plain data. An ordinary test cell
+   (plain ``assert``s, no ``check_*`` call) runs in this process, the student's names reached through
+   the agent that the kernel runs meanwhile (:mod:`grader_utils.cells`).
 4. The verdicts (computed here, with TensorFlow as ground truth) become the test cells' outputs,
    from which nbgrader's SaveAutoGrades takes the scores, and the record
    ``<notebook>.grading.json``. Fail closed: a failure of the grader (a verdict that raises,
@@ -34,6 +36,7 @@ from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
 from traitlets import Integer, Unicode
 
+from ..cells import INSTRUCTOR_SECONDS, NotebookCells, Outcome
 from ..i18n import tr, using_language
 from ..sandbox.kernel import SandboxedKernelManager, refused_entries
 from .context import GradingContext
@@ -94,6 +97,8 @@ class SandboxedExecute(Execute):
         self._cell_errors: list[str] = []
         self._def_errors: dict[str, str] = {}
         self._probes: _Probes | None = None
+        #: the notebook's ordinary test cells (plain asserts): run in this process against the kernel (cells/)
+        self._cells: NotebookCells | None = None
 
     # ------------------------------------------------------------------ the run
 
@@ -152,6 +157,9 @@ class SandboxedExecute(Execute):
             digest = submission_digest(cells, ctx.student or ctx.record_names[0], folder)
             self._calls, plan = _plan(specs, ctx.secret, ctx.context, digest)
             self._plan = {spec.grade_id: (spec, items) for spec, items in plan}
+            ordinary = {s.grade_id: s.points for s in specs if not s.calls}
+            seconds = float(self.timeout or 30)  # nbgrader's cell timeout
+            self._cells = NotebookCells(ctx.source_nb, ordinary, seconds) if ordinary else None
         except Exception as exc:  # noqa: BLE001
             error = f"{type(exc).__name__}: {exc}"[:300]
             return _failed(specs, tr("the grader could not plan this notebook ({error})", error=error))
@@ -170,7 +178,7 @@ class SandboxedExecute(Execute):
         for spec in specs:
             if spec.grade_id in self._results:
                 out.append(self._results[spec.grade_id])
-            elif spec.grade_id not in self._plan:
+            elif spec.grade_id not in self._plan and (self._cells is None or spec.grade_id not in self._cells.tests):
                 out.append(
                     TestResult(
                         spec.grade_id,
@@ -241,6 +249,8 @@ class SandboxedExecute(Execute):
             if self._probes is not None:
                 self._probes.close()
                 self._probes = None
+            if self._cells is not None:
+                self._cells.close()
             if old is None:
                 os.environ.pop("GRADER_ENGINE", None)
             else:
@@ -260,6 +270,8 @@ class SandboxedExecute(Execute):
             cell.outputs = []
             if grade_id in self._plan and grade_id not in self._results:
                 self._results[grade_id] = self._judge(grade_id, resources, index)
+            elif self._cells is not None and grade_id in self._cells.tests and grade_id not in self._results:
+                self._results[grade_id] = self._ordinary(grade_id, resources, index)
             return cell, resources
         cell, resources = super().preprocess_cell(cell, resources, index)
         unchanged = self._release_cells.get(cell.get("id", "")) == cell.get("source")
@@ -306,6 +318,32 @@ class SandboxedExecute(Execute):
         except Exception as exc:  # noqa: BLE001
             raise GradingError(f"{type(exc).__name__}: {exc}"[:300]) from exc
 
+    def _ordinary(self, grade_id: str, resources: Any, index: int) -> TestResult:
+        """An ordinary test cell: the test runs in this process (cells/), the kernel serves it meanwhile."""
+        assert self._cells is not None
+        points = self._cells.tests[grade_id]
+        run = self._cells.start(grade_id, self._probe_folder().path)
+        serve = NotebookNode(
+            cell_type="code",
+            source=self._cells.serve_source(run),
+            metadata={},
+            outputs=[],
+            execution_count=None,
+            id=f"grader-test-{index}",
+        )
+        old_timeout = self.timeout  # type: ignore[has-type]
+        self.timeout = int(self._cells.seconds + INSTRUCTOR_SECONDS)
+        test_cell = self.nb.cells[index]
+        try:
+            Execute.preprocess_cell(self, serve, resources, index)
+        except Exception:  # a kernel that died: this test crashed, and the run stops as for the course's cells
+            self._results[grade_id] = _ordinary_result(grade_id, points, self._cells.finish(run))
+            raise
+        finally:
+            self.timeout = old_timeout
+            self.nb.cells[index] = test_cell
+        return _ordinary_result(grade_id, points, self._cells.finish(run))
+
     def _probe_folder(self) -> _Probes:
         if self._probes is None:
             folder = getattr(self.km, "probe_folder", None)
@@ -339,7 +377,7 @@ class SandboxedExecute(Execute):
         probe = NotebookNode(
             cell_type="code", source=source, metadata={}, outputs=[], execution_count=None, id=f"grader-call-{todo[0]}"
         )
-        old_timeout = self.timeout  # type: ignore[has-type]  # a traitlet of nbclient
+        old_timeout = self.timeout  # a traitlet of nbclient
         self.timeout = min(seconds * len(todo), seconds + 5 * len(todo)) + CALL_GRACE
         test_cell = self.nb.cells[index]
         start = time.monotonic()
@@ -476,6 +514,29 @@ def _exchange_root(pp: Any) -> str | None:
 def _metadata_path(resources: Any) -> Path | None:
     path = (resources or {}).get("metadata", {}).get("path")
     return Path(path) if path else None
+
+
+#: an ordinary test cell's outcome (cells/) -> its status here
+_OUTCOME_STATUS = {
+    "passed": Status.OK,
+    "partial": Status.OK,
+    "failed": Status.WRONG,
+    "refused": Status.INVALID,
+    "timeout": Status.TIMEOUT,
+    "crash": Status.CRASH,
+    "error": Status.FAILED,
+}
+
+
+def _ordinary_result(grade_id: str, points: float, outcome: Outcome) -> TestResult:
+    """The result of an ordinary test cell: nbgrader's score for what the test did (0 for any problem)."""
+    status = _OUTCOME_STATUS.get(outcome.status, Status.FAILED)
+    score = min(max(float(outcome.score), 0.0), points) if status == Status.OK else 0.0
+    reason = outcome.message
+    if status == Status.OK and score < points:  # the test cell's own partial credit (its last value)
+        status = Status.WRONG
+        reason = tr("the test cell gave {score:g} of {points:g} points", score=score, points=points)
+    return TestResult(grade_id, status, score, points, reason)
 
 
 def _failed(specs: list[TestSpec], reason: str) -> list[TestResult]:

@@ -6,9 +6,12 @@ per test cell, its cases (:class:`_Item`) with the verdict that judges them. Cal
 hidden-test region take their inputs from the course secret (:func:`hidden_seed`), mixed with the
 student, the notebook's code and every file of the submission (:func:`submission_digest`): inputs a
 student saw (printed, leaked) in one graded run are worth nothing in any other submission, theirs or
-anyone's. A timed case (``conv2d_fast`` on large inputs) is called up
-to twice, the faster call counting (:func:`second_try_needed`), each call under an alarm
-(:func:`timed_call_seconds`); what the grading process saw of the calls is kept in a :class:`CallLog`.
+anyone's. A timed case (``conv2d_fast`` on large inputs) is called up to twice, each time on an input
+never seen before (the second :func:`fresh_input`: the same shapes, new values, so an answer cached from
+the first call is wrong for it), the faster call counting when every call is right
+(:func:`second_try_needed`), each call under an alarm (:func:`timed_call_seconds`); timed inputs come from
+the course secret even in a visible test. What the grading process saw of the calls is kept in a
+:class:`CallLog`.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..judge import timing
 from ..judge.case import Case
 from ..judge.cases import suite_cases
@@ -34,6 +39,7 @@ __all__ = [
     "CallLog",
     "hidden_seed",
     "submission_digest",
+    "fresh_input",
     "folder_digest",
     "second_try_needed",
     "timed_call_seconds",
@@ -93,6 +99,26 @@ def hidden_seed(secret: bytes, context: str, grade_id: str, check: str, seed: in
     reproducible); without the secret they cannot be predicted."""
     message = "\x1f".join([context, grade_id, check, str(seed), digest]).encode()
     return int.from_bytes(hmac.new(secret, message, hashlib.sha256).digest()[:8], "big")
+
+
+def _derived(seed: int, k: int) -> int:
+    """The seed of the fresh input of case ``k`` of a suite seeded ``seed`` (the same on every regrade)."""
+    return int.from_bytes(hashlib.sha256(f"{seed}:{k}:again".encode()).digest()[:8], "big")
+
+
+def fresh_input(case: Case, seed: int) -> Case:
+    """``case`` with every floating-point array replaced by new values of the same shape, dtype, mean and
+    spread (from ``seed``): the same work for the student's function, an answer nobody has computed yet."""
+    rng = np.random.default_rng(seed)
+
+    def fresh(value: Any) -> Any:
+        if isinstance(value, np.ndarray) and np.issubdtype(value.dtype, np.floating) and value.size:
+            spread = float(value.std()) or 1.0
+            values = float(value.mean()) + spread * np.asarray(rng.standard_normal(value.shape))
+            return values.astype(value.dtype)
+        return value
+
+    return Case(tuple(fresh(a) for a in case.args), {k: fresh(v) for k, v in case.kwargs.items()})
 
 
 def _rule_broken(name: str, case: Case, seconds: float, limit: float, finished: bool = True) -> CheckResult:
@@ -175,6 +201,12 @@ class _Item:
     verdict: Callable[..., CheckResult]
     timed: bool = False
     limit: float | None = None
+    #: a timed case's input per call (``cases[k]`` is what call ``indexes[k]`` gets; the first is ``case``)
+    cases: list[Case] = field(default_factory=list)
+
+    def case_of(self, index: int) -> Case:
+        """The input of call ``index`` (one of ``indexes``)."""
+        return self.cases[self.indexes.index(index)] if self.cases else self.case
 
     def time_limit(self) -> float:
         """A timed case's limit (:func:`timing.time_limit`), measured once, in the grading process, and
@@ -209,19 +241,20 @@ def _plan(
                 raise GradingError(f"{call.check} has no verdict in the exercise registry")
             timed = call.suite in ex.timed
             seed = call.seed
-            if call.hidden and secret is not None:
+            if (call.hidden or timed) and secret is not None:  # a timed input is never one anyone has seen
                 seed = hidden_seed(secret, context, spec.grade_id, call.check, call.seed, digest)
-            for case in suite_cases(family, call.suite, seed=seed, n=call.n):
-                request = {"func": call.func, "args": list(case.args), "kwargs": dict(case.kwargs)}
-                copies = 2 if timed else 1
+            for k, case in enumerate(suite_cases(family, call.suite, seed=seed, n=call.n)):
+                # a timed case's second call gets an input of its own: a cached first answer is wrong for it
+                cases = [case, fresh_input(case, _derived(seed, k))] if timed else [case]
                 items.append(
                     _Item(
-                        list(range(len(calls), len(calls) + copies)),
+                        list(range(len(calls), len(calls) + len(cases))),
                         case,
                         _timed_verdict(call.func, verdict) if timed else verdict,
                         timed,
+                        cases=cases if timed else [],
                     )
                 )
-                calls += [request] * copies
+                calls += [{"func": call.func, "args": list(c.args), "kwargs": dict(c.kwargs)} for c in cases]
         plan.append((spec, items))
     return calls, plan

@@ -142,7 +142,11 @@ def read_specs(source_nb: Path) -> list[TestSpec]:
         meta = cell.metadata["nbgrader"]
         calls = []
         hidden = _hidden_lines(cell.source)
-        for node in ast.walk(ast.parse(cell.source)):
+        try:
+            tree: ast.AST = ast.parse(cell.source)
+        except SyntaxError:  # IPython syntax (a magic): an ordinary test cell, run as IPython would (cells/)
+            tree = ast.Module(body=[], type_ignores=[])
+        for node in ast.walk(tree):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in MODEL_EXERCISES:
                 calls.append(_model_call(node))
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id.startswith("check_"):

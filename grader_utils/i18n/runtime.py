@@ -57,8 +57,9 @@ LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 DOMAIN = "grader"
 #: the notebook metadata that names an edition's language: ``metadata["cnn_course"]["language"]``
 METADATA_KEY = "cnn_course"
-#: messages made under this folder are written by sandboxed code, in English: :func:`localize` translates them
-SANDBOX_SOURCE = "grader_utils/sandbox/"
+#: messages made under these folders or files are written by sandboxed code, in English: :func:`localize`
+#: translates them (the sandbox, and what the agent in the student's kernel describes: cells/codec.py)
+SANDBOX_SOURCE = ("grader_utils/sandbox/", "grader_utils/cells/codec.py")
 
 _LANGUAGE: contextvars.ContextVar[str | None] = contextvars.ContextVar("cnn_course_language", default=None)
 

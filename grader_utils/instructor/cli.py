@@ -143,6 +143,16 @@ def build_parser() -> argparse.ArgumentParser:
     ro.add_argument("file", type=Path)
     _common(ro)
 
+    ck = sub.add_parser(
+        "check",
+        help="before release: how each graded cell will be graded, and what the secure grader cannot grade",
+        description="For every notebook of source/ASSIGNMENT/: each graded cell and how it is graded (an ordinary "
+        "test cell run in the grading process, the course's check_* diagnosis, or by hand), and every test cell "
+        "the secure grader cannot grade, as (cell, line, reason). Exits 1 when there is any.",
+    )
+    ck.add_argument("assignment")
+    _common(ck)
+
     t = sub.add_parser("table", help="print the per-student, per-exercise score table")
     t.add_argument("assignment")
     t.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -371,6 +381,27 @@ def _roster(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check(args: argparse.Namespace) -> int:
+    from ..cells import check_notebook
+
+    layout = CourseLayout(args.root)
+    notebooks = layout.source_notebooks(args.assignment)
+    if not notebooks:
+        print(f"no notebooks in {layout.source(args.assignment)}")
+        return 1
+    found = 0
+    for path in notebooks:
+        plans, problems = check_notebook(path)
+        print(f"{args.assignment}/{path.name}")
+        for plan in plans:
+            print(f"  {plan.grade_id} ({plan.points:g} points): {plan.how}")
+        for problem in problems:
+            print(f"  CANNOT GRADE {problem}")
+        found += len(problems)
+    print(f"{found} problem(s)" if found else "every test cell can be graded")
+    return 1 if found else 0
+
+
 def _table(args: argparse.Namespace) -> int:
     import json
 
@@ -405,6 +436,7 @@ COMMANDS = {
     "grade": _grade,
     "engine": _engine,
     "feedback": _feedback,
+    "check": _check,
     "table": _table,
     "report": _report,
     "export": _export,

@@ -72,6 +72,8 @@ class ClassStats:
     names: dict[str, str] = field(default_factory=dict)  # student -> "First Last" from the gradebook
     unreadable: list[str] = field(default_factory=list)
     pending: dict[str, list[str]] = field(default_factory=dict)  # student -> cells that need manual grading
+    #: student -> why the submission has no grade (a run interrupted, the environment): not in the totals
+    not_graded: dict[str, str] = field(default_factory=dict)
 
 
 def class_stats(root: Path, assignment: str, db_url: str | None = None) -> ClassStats:
@@ -84,7 +86,8 @@ def class_stats(root: Path, assignment: str, db_url: str | None = None) -> Class
         exercise_max = assignment_exercises(gb, assignment)
         rows = assignment_rows(gb, assignment)
         max_score = float(gb.find_assignment(assignment).max_score or 0.0)
-    submitted = [r for r in rows if r.submitted]
+    not_graded = {r.student_id: r.not_graded for r in rows if r.submitted and r.not_graded}
+    submitted = [r for r in rows if r.submitted and not r.not_graded]  # a submission without a grade counts nowhere
     n = len(submitted)
     full = {
         e: sum(r.exercises.get(e, 0.0) >= m - 1e-9 for r in submitted) / n if n else 0.0
@@ -131,6 +134,7 @@ def class_stats(root: Path, assignment: str, db_url: str | None = None) -> Class
         unreadable=unreadable,
         names={r.student_id: f"{r.first_name} {r.last_name}".strip() for r in rows},
         pending={r.student_id: list(r.pending) for r in submitted if r.pending},
+        not_graded=not_graded,
     )
 
 
@@ -210,6 +214,17 @@ def _pending_note(stats: ClassStats) -> str:
     )
 
 
+def _not_graded_note(stats: ClassStats) -> str:
+    """A sentence on the submissions without a grade ("" when there are none): not in the figures or totals."""
+    if not stats.not_graded:
+        return ""
+    who = "; ".join(f"{s} ({why})" for s, why in sorted(stats.not_graded.items()))
+    return (
+        f"<p><b>Not graded:</b> {_e(who)}. These submissions are left out of the figures and totals; run "
+        "<code>cnn-course grade</code> again once the cause is fixed.</p>"
+    )
+
+
 def render(stats: ClassStats) -> str:
     """The report's HTML (every value escaped)."""
     figs = _figures(stats)
@@ -219,6 +234,7 @@ def render(stats: ClassStats) -> str:
         "<h2>Score distribution</h2>",
         _img(figs["scores"], "histogram of total scores"),
         _pending_note(stats),
+        _not_graded_note(stats),
         _table(
             ["student", "name", "total", "max", "needs manual grading"],
             [

@@ -4,6 +4,12 @@
 Layouts are Keras': an image ``x`` is ``(H, W, C)`` float32, a kernel ``(kh, kw, C_in, C_out)``, a
 bias ``(C_out,)``; ``correlate2d`` takes a 2-D ``(H, W)`` image and a ``(kh, kw)`` kernel. Values
 are random normal (both signs, so zero padding changes a max), fixed suites first.
+
+Suites per taught feature (issue #25 item 1; one test cell of 02 each, so that points follow what works):
+``'valid'`` windows side by side (strides = the pool, or stride 1 for a convolution), strides that make
+windows overlap or skip inputs (``'valid'`` padding), and ``'same'`` padding (any stride). A fixed suite
+per feature is the visible check, a random one the hidden test; ``basic`` (every visible case at once) and
+``random`` (all features mixed) remain for the tests and benchmarks.
 """
 
 from __future__ import annotations
@@ -15,6 +21,15 @@ import numpy as np
 from .case import Case, random_size
 
 __all__ = [
+    "pool_values_valid",
+    "pool_values_valid_random",
+    "pool_values_strides",
+    "pool_values_strides_random",
+    "pool_values_same_fixed",
+    "conv_valid",
+    "conv_valid_random",
+    "conv_strides",
+    "conv_same_fixed",
     "pool_values_basic",
     "pool_values_same",
     "pool_values_random",
@@ -51,6 +66,77 @@ def pool_values_basic() -> list[Case]:
         # at stride 2 (one padded row and column, both at the bottom/right)
         Case((12 - np.arange(25, dtype=np.float32).reshape(5, 5, 1), 2), {"padding": "same"}),
         Case((x3, (3, 3)), {"strides": (2, 2), "padding": "same"}),
+    ]
+
+
+def _pool_examples() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    x1 = np.arange(16, dtype=np.float32).reshape(4, 4, 1)
+    x2 = np.array(
+        [[1, -2, 3, 0, 5], [4, 6, -1, 2, 2], [0, 1, 7, -3, 1], [2, 2, 2, 8, -4], [9, 0, 1, 1, 3]], dtype=np.float32
+    ).reshape(5, 5, 1)
+    x3 = (np.arange(6 * 6 * 2, dtype=np.float32).reshape(6, 6, 2) % 7) - 3
+    return x1, x2, x3
+
+
+def pool_values_valid() -> list[Case]:
+    """``'valid'`` windows side by side (strides None, or equal to the pool): square and rectangular
+    pools, a side the windows do not fill (its last row/column is dropped), two channels."""
+    x1, x2, x3 = _pool_examples()
+    return [
+        Case((x1, (2, 2))),
+        Case((x2, 2)),
+        Case((x3, (2, 2)), {"strides": None, "padding": "valid"}),
+        Case((x3, (3, 2)), {"strides": (3, 2), "padding": "valid"}),
+    ]
+
+
+def pool_values_valid_random(rng: np.random.Generator, n: int = 20) -> list[Case]:
+    """``'valid'``, strides None or equal to the pool size."""
+    cases = []
+    for _ in range(n):
+        h, w, c = int(rng.integers(1, 14)), int(rng.integers(1, 14)), int(rng.integers(1, 5))
+        ph, pw = int(rng.integers(1, min(h, 4) + 1)), int(rng.integers(1, min(w, 4) + 1))
+        pool: int | tuple[int, int] = ph if ph == pw else (ph, pw)
+        strides = None if rng.random() < 0.6 else pool
+        cases.append(Case((_image(rng, h, w, c), pool), {"strides": strides, "padding": "valid"}))
+    return cases
+
+
+def pool_values_strides() -> list[Case]:
+    """``'valid'`` with strides other than the pool: overlapping windows (stride 1, rectangular strides)
+    and windows with gaps between them."""
+    x1, x2, x3 = _pool_examples()
+    return [
+        Case((x3, (3, 3)), {"strides": (1, 1), "padding": "valid"}),
+        Case((x2, 2), {"strides": 1, "padding": "valid"}),
+        Case((x3, (2, 3)), {"strides": (2, 1), "padding": "valid"}),
+        Case((x2, (2, 2)), {"strides": 3, "padding": "valid"}),
+    ]
+
+
+def pool_values_strides_random(rng: np.random.Generator, n: int = 20) -> list[Case]:
+    """``'valid'``, strides drawn from 1 to 3 and never equal to the pool size."""
+    cases: list[Case] = []
+    while len(cases) < n:
+        h, w, c = int(rng.integers(2, 14)), int(rng.integers(2, 14)), int(rng.integers(1, 5))
+        ph, pw = int(rng.integers(1, min(h, 4) + 1)), int(rng.integers(1, min(w, 4) + 1))
+        pool: int | tuple[int, int] = ph if ph == pw else (ph, pw)
+        strides = random_size(rng, 1, 3)
+        sh, sw = (strides, strides) if isinstance(strides, int) else strides
+        if (sh, sw) == (ph, pw):
+            continue
+        cases.append(Case((_image(rng, h, w, c), pool), {"strides": strides, "padding": "valid"}))
+    return cases
+
+
+def pool_values_same_fixed() -> list[Case]:
+    """``'same'``: a window over the bottom/right border holding only negative values, an odd window at
+    stride 2 (one padded row and column, both at the bottom/right), and stride 1 (every side padded)."""
+    _, x2, x3 = _pool_examples()
+    return [
+        Case((12 - np.arange(25, dtype=np.float32).reshape(5, 5, 1), 2), {"padding": "same"}),
+        Case((x3, (3, 3)), {"strides": (2, 2), "padding": "same"}),
+        Case((x2 - 10, 3), {"strides": 1, "padding": "same"}),
     ]
 
 
@@ -132,6 +218,64 @@ def conv_basic() -> list[Case]:
         ),
         # 'same': an odd kernel at stride 2 (padding only at the bottom), an even kernel at stride 1,
         # an even kernel with rectangular strides
+        Case(
+            (_normal(rng, 6, 7, 2), _normal(rng, 3, 3, 2, 2), _normal(rng, 2)), {"strides": (2, 2), "padding": "same"}
+        ),
+        Case((_normal(rng, 5, 5, 1), _normal(rng, 2, 2, 1, 2), _normal(rng, 2)), {"padding": "same"}),
+        Case(
+            (_normal(rng, 7, 8, 3), _normal(rng, 4, 2, 3, 2), _normal(rng, 2)), {"strides": (2, 3), "padding": "same"}
+        ),
+    ]
+
+
+def conv_valid() -> list[Case]:
+    """``'valid'`` at stride 1: a sparse two-channel kernel, several channels in and out, a rectangular
+    kernel, a 1x1 kernel."""
+    rng = np.random.default_rng(1)
+    x = (np.arange(5 * 5 * 2, dtype=np.float32).reshape(5, 5, 2) % 5) - 2
+    k = np.zeros((3, 3, 2, 1), np.float32)
+    k[0, 0, 0, 0], k[2, 1, 1, 0] = 1, -1
+    return [
+        Case((x, k, np.array([0.5], np.float32))),
+        Case((_normal(rng, 6, 7, 3), _normal(rng, 3, 3, 3, 4), _normal(rng, 4))),
+        Case(
+            (_normal(rng, 5, 6, 2), _normal(rng, 2, 3, 2, 3), _normal(rng, 3)), {"strides": (1, 1), "padding": "valid"}
+        ),
+        Case(
+            (_normal(rng, 4, 3, 3), _normal(rng, 1, 1, 3, 2), _normal(rng, 2)), {"strides": (1, 1), "padding": "valid"}
+        ),
+    ]
+
+
+def conv_valid_random(rng: np.random.Generator, n: int = 20) -> list[Case]:
+    """``'valid'`` at stride 1."""
+    return [_conv_case(rng, "valid", (1, 1), square_channels=i % 3 == 0) for i in range(n)]
+
+
+def conv_strides() -> list[Case]:
+    """``'valid'`` with strides > 1: square, rectangular, and a stride that leaves the last rows unread."""
+    rng = np.random.default_rng(2)
+    return [
+        Case(
+            (_normal(rng, 6, 7, 2), _normal(rng, 3, 3, 2, 2), _normal(rng, 2)), {"strides": (2, 2), "padding": "valid"}
+        ),
+        Case(
+            (_normal(rng, 7, 8, 3), _normal(rng, 2, 3, 3, 2), _normal(rng, 2)), {"strides": (2, 3), "padding": "valid"}
+        ),
+        Case(
+            (_normal(rng, 8, 5, 1), _normal(rng, 2, 2, 1, 3), _normal(rng, 3)), {"strides": (3, 1), "padding": "valid"}
+        ),
+    ]
+
+
+def conv_same_fixed() -> list[Case]:
+    """``'same'``: an odd kernel at stride 1 (padding on every side), an odd kernel at stride 2 (padding
+    only at the bottom), an even kernel at stride 1, an even kernel with rectangular strides."""
+    rng = np.random.default_rng(3)
+    return [
+        Case(
+            (_normal(rng, 5, 6, 2), _normal(rng, 3, 3, 2, 2), _normal(rng, 2)), {"strides": (1, 1), "padding": "same"}
+        ),
         Case(
             (_normal(rng, 6, 7, 2), _normal(rng, 3, 3, 2, 2), _normal(rng, 2)), {"strides": (2, 2), "padding": "same"}
         ),

@@ -17,12 +17,21 @@ from .array_cases import (
     conv_large,
     conv_random,
     conv_same,
+    conv_same_fixed,
     conv_strided,
+    conv_strides,
+    conv_valid,
+    conv_valid_random,
     correlate_basic,
     correlate_random,
     pool_values_basic,
     pool_values_random,
     pool_values_same,
+    pool_values_same_fixed,
+    pool_values_strides,
+    pool_values_strides_random,
+    pool_values_valid,
+    pool_values_valid_random,
 )
 from .case import Case
 from .grad_cases import GRAD_SUITES
@@ -62,8 +71,14 @@ SUITES: dict[str, dict[str, Callable[..., list[Case]]]] = {
     },
     "pool2d_values": {
         "basic": lambda rng, n=None: pool_values_basic(),
-        "same_padding": pool_values_same,
         "random": pool_values_random,
+        # one per taught feature (02's test cells): the visible check, then the hidden test
+        "valid": lambda rng, n=None: pool_values_valid(),
+        "valid_random": pool_values_valid_random,
+        "strides": lambda rng, n=None: pool_values_strides(),
+        "strides_random": pool_values_strides_random,
+        "same": lambda rng, n=None: pool_values_same_fixed(),
+        "same_random": pool_values_same,
     },
     "dense_param_count": {
         "basic": lambda rng, n=None: dense_params_basic(),
@@ -79,10 +94,15 @@ SUITES: dict[str, dict[str, Callable[..., list[Case]]]] = {
     },
     "conv2d": {
         "basic": lambda rng, n=None: conv_basic(),
-        "same_padding": conv_same,
-        "strides": conv_strided,
         "random": conv_random,
         "large": conv_large,
+        # one per taught feature (02's test cells): the visible check, then the hidden test
+        "valid": lambda rng, n=None: conv_valid(),
+        "valid_random": conv_valid_random,
+        "strides": lambda rng, n=None: conv_strides(),
+        "strides_random": conv_strided,
+        "same": lambda rng, n=None: conv_same_fixed(),
+        "same_random": conv_same,
     },
     "sequential": {
         "basic": lambda rng, n=None: sequential_basic(),
