@@ -21,6 +21,17 @@ from .stack_cases import LESSON_MODEL
 
 LESSON_INPUT_SHAPE = (28, 56, 3)
 MAX_CIFAR_PARAMS = 300_000
+#: the fewest filters a Conv2D layer of build_cifar_model may have. With fewer, a model may learn too slowly
+#: for the graded training run of :mod:`.training` (the issue's model with 4 filters per layer: 13.5%, against
+#: a 40% bar; with Flatten and Dense(64) it still passes), so the exercise states this limit and the visible
+#: check refuses fewer before the hidden test could (issue #25 item 2); every model at the limit the benchmark
+#: tries passes (benchmarks/bench_training_check.py, docs/benchmarks.md)
+MIN_CIFAR_FILTERS = 8
+#: the optimizers the graded training run is measured with (benchmarks/bench_training_check.py): adaptive
+#: steps, or SGD with at least MIN_SGD_MOMENTUM momentum. Plain SGD reaches 20-23% in the run's 3 epochs
+#: (issue #25 item 2), so the exercise names these and the visible compile check refuses the others.
+MEASURED_OPTIMIZERS = ("Adam", "AdamW", "Nadam", "RMSprop")
+MIN_SGD_MOMENTUM = 0.9
 COMPARED = (
     "filters",
     "kernel_size",
@@ -138,8 +149,19 @@ def cifar_model_problems(
                 got=_input_shape(model),
             )
         )
-    if len(_layers_of(model, "Conv2D")) < 2:
+    convs = _layers_of(model, "Conv2D")
+    if len(convs) < 2:
         problems.append(tr("it needs at least two Conv2D layers"))
+    few = sorted({int(c.get_config()["filters"]) for c in convs if int(c.get_config()["filters"]) < MIN_CIFAR_FILTERS})
+    if few:
+        problems.append(
+            tr(
+                "every Conv2D layer needs at least {minimum} filters (yours has a layer with {few}): with fewer, "
+                "the model learns too slowly for the graded training run",
+                minimum=MIN_CIFAR_FILTERS,
+                few=few[0],
+            )
+        )
     if len(_layers_of(model, "MaxPooling2D", "AveragePooling2D")) < 2:
         problems.append(tr("it needs at least two pooling layers (MaxPooling2D or AveragePooling2D)"))
     if not _layers_of(model, "Flatten", "GlobalAveragePooling2D", "GlobalMaxPooling2D"):
@@ -199,6 +221,23 @@ def _loss_name(model: Any) -> str:
     return getattr(loss, "name", None) or getattr(loss, "__name__", None) or type(loss).__name__
 
 
+def _slow_optimizer(optimizer: Any) -> str | None:
+    """Why ``optimizer`` would fail the graded training run (plain SGD, Adagrad...), or None when it is one
+    of :data:`MEASURED_OPTIMIZERS` or SGD with at least :data:`MIN_SGD_MOMENTUM` momentum."""
+    name = type(optimizer).__name__
+    if name in MEASURED_OPTIMIZERS:
+        return None
+    momentum = float(getattr(optimizer, "momentum", 0.0) or 0.0) if name == "SGD" else 0.0
+    if name == "SGD" and momentum >= MIN_SGD_MOMENTUM:
+        return None
+    what = tr("SGD with momentum {momentum:g}", momentum=momentum) if name == "SGD" else name
+    return tr(
+        'the optimizer ({what}) learns too slowly for the graded training run: use "adam" (or "rmsprop", '
+        '"nadam", "adamw", or keras.optimizers.SGD(momentum=0.9))',
+        what=what,
+    )
+
+
 def compile_problems(model: Any) -> list[str]:
     """Is ``model`` compiled for integer labels and softmax outputs, reporting accuracy?"""
     keras = quiet_tensorflow()
@@ -206,6 +245,7 @@ def compile_problems(model: Any) -> list[str]:
         return [tr("compile_model should return the compiled model, but it returned {type}", type=type(model).__name__)]
     if getattr(model, "optimizer", None) is None or not getattr(model, "compiled", True):
         return [tr("the model is not compiled: call model.compile(optimizer=..., loss=..., metrics=[...])")]
+    slow = _slow_optimizer(model.optimizer)
     loss_name = _loss_name(model)
     hint = ""
     if "categorical_crossentropy" in str(loss_name) and "sparse" not in str(loss_name):
@@ -228,7 +268,7 @@ def compile_problems(model: Any) -> list[str]:
             error=f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:200]}",
         )
         return [f"{failed}{hint}".rstrip(".")]
-    problems = []
+    problems = [slow] if slow else []
     if not any("acc" in k for k in results):
         problems.append(
             tr('it does not report accuracy (it reports {metrics}): add metrics=["accuracy"]', metrics=sorted(results))
