@@ -85,3 +85,23 @@ def test_compile_model_that_returns_nothing_is_explained(tmp_path):
     got = grade(tmp_path, {**ALICE, "compile_model": code}, only={"compile_model__basic"})
     result = got["compile_model__basic"]
     assert result.status == "wrong" and "should return the compiled model" in result.reason, result
+
+
+def test_a_nested_layer_and_a_huge_metric_are_refused_before_the_grading_process_builds_them(tmp_path):
+    """Issue #23 item 1, through the real sandbox: a Dense of 3,000,000 units in the last layer's activation
+    slot (30 M weights, past the 20 M limit, which counted the list of layers only) and compile settings with an
+    8,000-class MeanIoU (a 64 M-value confusion matrix) are refused from their configurations."""
+    nested = ALICE["build_cifar_model"].replace(
+        'layers.Dense(num_classes, activation="softmax")',
+        "layers.Dense(num_classes, activation=layers.Dense(3_000_000))",
+    )
+    metric = ALICE["compile_model"].replace('metrics=["accuracy"]', 'metrics=["accuracy", keras.metrics.MeanIoU(8000)]')
+    assert nested != ALICE["build_cifar_model"] and metric != ALICE["compile_model"]
+    got = grade(
+        tmp_path,
+        {**ALICE, "build_cifar_model": nested, "compile_model": metric},
+        only={"build_cifar_model__default", "compile_model__basic"},
+    )
+    model, compiled = got["build_cifar_model__default"], got["compile_model__basic"]
+    assert model.score == 0 and "Dense layer is nested in activation" in model.reason, model
+    assert compiled.score == 0 and "MeanIoU" in compiled.reason and "64,000,000" in compiled.reason, compiled

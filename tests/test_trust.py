@@ -18,6 +18,10 @@ before this test existed:
 * ``tardy`` (issue #23 item 4) hands in alice's full-marks answers after the due date (its ``timestamp.txt``, as the
   course's collect writes it from the exchange's clock: tests/test_course_exchange.py); the course's late penalty
   is "zero", so the summary table must show 0, not full marks. Everyone else has no time, so no penalty.
+* ``bomb`` (issue #23 item 1) makes the probe write its results with ``np.savez_compressed`` and returns 80 MiB
+  of zeros: a result file of ~80 kB that the grading process inflated whole before judging it;
+* ``shouter`` (issue #23 item 1) answers correctly and ends with a cell that raises an exception of 20 MB: its
+  traceback was not counted by the output caps, and went whole into the autograded notebook.
 """
 
 from __future__ import annotations
@@ -119,6 +123,16 @@ def max_pool2d(x, pool_size, strides=None, padding='valid'):
 """
 LEAK = "print('LEAK' + json.dumps(SEEN) + 'KAEL')"
 
+#: the probe's results written compressed: 80 MiB of zeros in a ~80 kB file (issue #23 item 1; the issue's 3 GiB
+#: take minutes to compress on a loaded machine: tests/test_protocol.py refuses those from their header)
+BOMB = """
+np.savez = np.savez_compressed
+def max_pool2d(x, pool_size, strides=None, padding='valid'):
+    return np.zeros(80 * 1024**2 // 8)
+"""
+#: an exception whose message (and so its traceback) is 20 MB
+SHOUT = "raise ValueError('x' * 20_000_000)"
+
 
 def _wrong_of(reason: str) -> tuple[int, int]:
     """(wrong, total) cases of a test cell's reason: "max_pool2d: 12 of 24 same cases are wrong. ..."."""
@@ -191,6 +205,8 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     _submit(course, "late", {**helpers, "max_pool2d": wrong}, [_solution("max_pool2d")])
     spam = "print('x' * (2 * 1024 ** 2 - 4096))"
     _submit(course, "printer", helpers, [spam] * 150)
+    _submit(course, "bomb", {**helpers, "max_pool2d": BOMB})
+    _submit(course, "shouter", {**helpers, "max_pool2d": _solution("max_pool2d")}, [SHOUT])
     tardy = course / "submitted" / "tardy" / A
     tardy.mkdir(parents=True)
     build_submission(course / "release" / A / NB, read_answers(ROOT / "demo" / A / "alice.py"), tardy / NB)
@@ -305,6 +321,30 @@ def test_a_replayed_answer_file_scores_nothing_on_hidden_tests(graded):
         assert wrong_first == total, first[k]  # nothing right in the first run
         assert wrong < total, ("the answer file works where the inputs are public", again[k])
         assert again[k]["score"] == 0 and wrong > 0, ("the hidden inputs are new", again[k])
+
+
+def test_a_compressed_bomb_is_refused_from_its_header_and_costs_only_its_student(graded):
+    """Issue #23 item 1: the array's size is read from its .npy header and refused before it is inflated."""
+    course, outcomes = graded
+    tests = _tests(course, "bomb")
+    pools = {k: t for k, t in tests.items() if k.startswith("max_pool2d")}
+    assert pools and all(t["score"] == 0 and t["status"] == "invalid" for t in pools.values()), pools
+    assert all("larger than the" in t["reason"] and "(10485760,)" in t["reason"] for t in pools.values()), pools
+    # the rest of the notebook is graded as usual
+    assert outcomes["bomb"].status == "graded"
+    assert all(t["score"] == t["max_score"] for k, t in tests.items() if k.startswith("pool2d_output_shape"))
+
+
+def test_an_error_output_counts_against_the_caps(graded):
+    """Issue #23 item 1: a 20 MB exception (its traceback repeats it) is cut to its name and first characters."""
+    course, outcomes = graded
+    path = course / "autograded" / "shouter" / A / NB
+    assert path.stat().st_size < 12 * 1024**2
+    out = _outputs(course, "shouter")
+    assert "ValueError" in out and "output truncated" in out
+    assert outcomes["shouter"].status == "graded"
+    answered = {k: t for k, t in _tests(course, "shouter").items() if k.startswith(("max_pool2d", "pool2d_output"))}
+    assert answered and all(t["score"] == t["max_score"] for t in answered.values()), answered
 
 
 def test_the_summary_table_shows_the_score_after_the_late_penalty(graded):
