@@ -291,8 +291,10 @@ def graded_course(generated_course: Path) -> Path:
     build_demo_class(course)
     from grader_utils.instructor.pipeline import grade_assignments
 
-    # what `make grade` runs: parallel workers, sandboxed kernels, the trusted engine's verdicts
-    outcomes = grade_assignments(course, assignments(), jobs=2)
+    # what `make grade` runs: parallel workers, sandboxed kernels, the trusted engine's verdicts; without the
+    # preflight, which would grade each assignment's solution once more (the ``solution`` submission above is that
+    # check, and tests/test_environment_failures.py tests the preflight itself)
+    outcomes = grade_assignments(course, assignments(), jobs=2, preflight=False)
     failed = [o for o in outcomes if o.status != "graded"]
     assert not failed, failed
     for a in assignments():
