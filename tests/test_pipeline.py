@@ -123,7 +123,7 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def first_run(course: Path):
     from grader_utils.instructor.pipeline import grade_assignment
 
-    return {o.student: o for o in grade_assignment(course, A, jobs=2, task_seconds=120)}
+    return {o.student: o for o in grade_assignment(course, A, jobs=2, task_seconds=120, preflight=False)}
 
 
 def _scores(course: Path) -> dict[str, float]:
@@ -176,7 +176,10 @@ def test_regrade_sequentially_gives_the_same_scores_and_keeps_manual_scores(cour
         grade = gb.find_grade("correlate2d__basic", "convolution", A, "bob")
         grade.manual_score = 0.5
         gb.db.commit()
-    outcomes = {o.student: o for o in grade_assignment(course, A, ["alice", "bob", "dense_ok", "badjson"], jobs=1)}
+    outcomes = {
+        o.student: o
+        for o in grade_assignment(course, A, ["alice", "bob", "dense_ok", "badjson"], jobs=1, preflight=False)
+    }
     assert {s: o.status for s, o in outcomes.items()} == {s: first_run[s].status for s in outcomes}
     after = _scores(course)
     assert after["alice"] == before["alice"] and after["dense_ok"] == before["dense_ok"]
@@ -190,7 +193,7 @@ def test_regrade_after_a_crash_leaves_no_stale_score(course, first_run):
 
     assert _scores(course)["dense_ok"] == 2.0
     (course / "submitted" / "dense_ok" / A / NB).write_text("not a notebook any more")
-    [outcome] = grade_assignment(course, A, ["dense_ok"], jobs=1)
+    [outcome] = grade_assignment(course, A, ["dense_ok"], jobs=1, preflight=False)
     assert outcome.status == "failed"
     assert _scores(course)["dense_ok"] == 0.0
 
@@ -206,7 +209,7 @@ def test_deleted_test_cell_is_restored_and_graded(course, first_run):
         return nb
 
     _submit(course, "deleter", delete)
-    [outcome] = grade_assignment(course, A, ["deleter"], jobs=1)
+    [outcome] = grade_assignment(course, A, ["deleter"], jobs=1, preflight=False)
     assert outcome.status == "graded"
     assert _scores(course)["deleter"] == 2.0
 
@@ -218,7 +221,7 @@ def test_dask_cluster_grades_like_local_workers(course, first_run):
 
     before = _scores(course)
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        outcomes = grade_assignment(course, A, ["alice", "bob"], scheduler=cluster.scheduler_address)
+        outcomes = grade_assignment(course, A, ["alice", "bob"], scheduler=cluster.scheduler_address, preflight=False)
     assert [o.status for o in outcomes] == ["graded", "graded"]
     after = _scores(course)
     assert (after["alice"], after["bob"]) == (before["alice"], before["bob"])

@@ -92,9 +92,14 @@ def graded(tmp_path_factory: pytest.TempPathFactory, postgres_server: PostgresSe
     pg_course = _make_class(copy_course(tmp_path_factory.mktemp("pg-course")))
     # the plain form an instructor writes; the pipeline picks the installed driver (psycopg2)
     plain_url = postgres_server.url("gradebook01", driver=None)
-    pg_outcomes = {o.student: o for o in grade_assignment(pg_course, A, jobs=2, db_url=plain_url, task_seconds=300)}
+    pg_outcomes = {
+        o.student: o
+        for o in grade_assignment(pg_course, A, jobs=2, db_url=plain_url, task_seconds=300, preflight=False)
+    }
     sqlite_course = _make_class(copy_course(tmp_path_factory.mktemp("sqlite-course")))
-    sqlite_outcomes = {o.student: o for o in grade_assignment(sqlite_course, A, jobs=2, task_seconds=300)}
+    sqlite_outcomes = {
+        o.student: o for o in grade_assignment(sqlite_course, A, jobs=2, task_seconds=300, preflight=False)
+    }
     return Graded(
         pg_course, pg_url, pg_outcomes, sqlite_course, f"sqlite:///{sqlite_course / 'gradebook.db'}", sqlite_outcomes
     )
@@ -148,7 +153,9 @@ def test_regrade_replaces_scores(graded: Graded) -> None:
         read_answers(ROOT / "demo" / A / "bob.py"),
         graded.pg_course / "submitted" / "alice" / A / NB,
     )
-    [outcome] = grade_assignment(graded.pg_course, A, ["alice"], jobs=1, db_url=graded.pg_url, task_seconds=300)
+    [outcome] = grade_assignment(
+        graded.pg_course, A, ["alice"], jobs=1, db_url=graded.pg_url, task_seconds=300, preflight=False
+    )
     assert outcome.status == "graded"
     after = grade_scores(graded.pg_url)
     assert after["alice"] == before["bob"]

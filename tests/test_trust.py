@@ -213,7 +213,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     (tardy / "timestamp.txt").write_text(LATE)
     for twin in ("replay", "twin"):
         _submit(course, twin, {**helpers, "max_pool2d": REPLAY}, [LEAK])
-    outcomes = {o.student: o for o in grade_assignment(course, A, jobs=2, task_seconds=600)}
+    outcomes = {o.student: o for o in grade_assignment(course, A, jobs=2, task_seconds=600, preflight=False)}
     # the replay: the same notebook again, with the answers to every input it saw (hidden ones included)
     first = course / "autograded" / "replay" / A / "padding_strides_pooling.grading.json"
     outcomes["replay-first"] = outcomes["replay"]
@@ -221,7 +221,12 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     (course / "first-run.leak.json").write_text(json.dumps(_leaked(course, "replay")))
     replay = course / "submitted" / "replay" / A
     (replay / "answers.json").write_text(json.dumps(_answers(_leaked(course, "replay"))))
-    outcomes.update({o.student: o for o in grade_assignment(course, A, jobs=1, task_seconds=600, students=["replay"])})
+    outcomes.update(
+        {
+            o.student: o
+            for o in grade_assignment(course, A, jobs=1, task_seconds=600, students=["replay"], preflight=False)
+        }
+    )
     return course, outcomes
 
 
