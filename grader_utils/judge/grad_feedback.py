@@ -106,13 +106,22 @@ def conv_backward_hints(
     if type(got) is not tuple or len(got) != len(expected):
         return []
     dout, x, kernel = (np.asarray(a, np.float32) for a in args[:3])
+    variants = conv_variants(dout, x, kernel, kwargs.get("strides", (1, 1)), kwargs.get("padding", "valid"))
+    return tuple_hint_keys(got, expected, variants, CONV_RTOL, CONV_ATOL)
+
+
+def tuple_hint_keys(
+    got: tuple, expected: tuple[np.ndarray, ...], variants: Mapping[str, Callable[[], tuple]], rtol: float, atol: float
+) -> list[str]:
+    """The keys of ``variants`` (each computes a mistake's answer, a tuple with None for the parts it leaves alone)
+    that explain at least one wrong part of ``got``: the part differs from ``expected`` and equals the mistake's.
+    A variant TensorFlow cannot compute here explains nothing."""
     wrong = [
         i
         for i, (g, e) in enumerate(zip(got, expected))
-        if not (_numeric(g, e.shape) and np.allclose(g, e, rtol=CONV_RTOL, atol=CONV_ATOL))
+        if not (_numeric(g, e.shape) and np.allclose(g, e, rtol=rtol, atol=atol))
     ]
     keys = []
-    variants = conv_variants(dout, x, kernel, kwargs.get("strides", (1, 1)), kwargs.get("padding", "valid"))
     for key, compute in variants.items():
         try:
             parts = compute()
@@ -123,8 +132,8 @@ def conv_backward_hints(
             for i in wrong
             if parts[i] is not None
             and _numeric(got[i], expected[i].shape)
-            and not np.allclose(parts[i], expected[i], rtol=CONV_RTOL, atol=CONV_ATOL)
-            and np.allclose(got[i], parts[i], rtol=CONV_RTOL, atol=CONV_ATOL)
+            and not np.allclose(parts[i], expected[i], rtol=rtol, atol=atol)
+            and np.allclose(got[i], parts[i], rtol=rtol, atol=atol)
         ]
         if explained:
             keys.append(key)

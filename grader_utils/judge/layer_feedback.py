@@ -18,6 +18,7 @@ import numpy as np
 from ..quiet import silenced_stderr
 from . import layer_truth, truth
 from .compare import ATOL, CONV_ATOL, CONV_RTOL, RTOL
+from .grad_feedback import tuple_hint_keys
 from .shapes import as_pair, is_int, same_pads
 
 __all__ = [
@@ -169,29 +170,8 @@ def batchnorm_hints(
     momentum = float(kwargs.get("momentum", 0.99))
     epsilon = float(kwargs.get("epsilon", 1e-3))
     training = bool(kwargs.get("training", True))
-    rtol, atol = CONV_RTOL, CONV_ATOL
-    wrong = [
-        i
-        for i, (g, e) in enumerate(zip(got, expected))
-        if not (_numeric(g, e.shape) and np.allclose(g, e, rtol=rtol, atol=atol))
-    ]
-    keys = []
-    for key, compute in batchnorm_variants(x, gamma, beta, mean, var, momentum, epsilon, training).items():
-        try:
-            parts = compute()
-        except Exception:  # TensorFlow cannot compute this variant here: no diagnosis
-            continue
-        explained = [
-            i
-            for i in wrong
-            if parts[i] is not None
-            and _numeric(got[i], expected[i].shape)
-            and not np.allclose(parts[i], expected[i], rtol=rtol, atol=atol)
-            and np.allclose(got[i], parts[i], rtol=rtol, atol=atol)
-        ]
-        if explained:
-            keys.append(key)
-    return keys
+    variants = batchnorm_variants(x, gamma, beta, mean, var, momentum, epsilon, training)
+    return tuple_hint_keys(got, expected, variants, CONV_RTOL, CONV_ATOL)
 
 
 # --- im2col ----------------------------------------------------------------------------------------
